@@ -1,0 +1,151 @@
+//! Client authentication at the token endpoint: one method per request, and it must be the
+//! client's registered method. Only this module makes an [`AuthenticatedClient`].
+
+use std::rc::Rc;
+
+use zeroize::Zeroizing;
+
+use crate::app::App;
+use crate::clients::{AuthMethod, ClientId, ClientRecord};
+use crate::encoding::{b64_decode, form_decode, Form};
+use crate::error::Error;
+use crate::http::Request;
+use crate::platform::{ClientStore, Clock, Random};
+use crate::scope::Scope;
+use crate::secrets::{self, SecretCheck, MAX_SECRET_LEN};
+
+/// Credentials as presented, before any check against the registry.
+pub struct Presented {
+    client_id: String,
+    secret: Zeroizing<String>,
+    method: AuthMethod,
+}
+
+/// Proof that a client authenticated: made only by [`authenticate`].
+#[derive(Debug)]
+pub struct AuthenticatedClient {
+    /// The client's stored record.
+    pub record: Rc<ClientRecord>,
+    /// The scope limit of the secret used, if it has one.
+    pub secret_scope: Option<Scope>,
+}
+
+const FAILED: &str = "client authentication failed";
+
+/// Finds the credentials in the request: HTTP Basic (RFC 6749 2.3.1) or the form body.
+pub fn extract(req: &Request, form: &Form) -> Result<Presented, Error> {
+    let basic = req.header("authorization").map(parse_basic).transpose()?;
+    let form_id = form.get("client_id");
+    let form_secret = form.get("client_secret");
+    if form.get("client_assertion").is_some() || form.get("client_assertion_type").is_some() {
+        return Err(Error::InvalidClient {
+            reason: "client assertions are not supported by this server".into(),
+            basic: basic.is_some(),
+        });
+    }
+    match (basic, form_secret) {
+        (Some(_), Some(_)) => Err(Error::invalid_request(
+            "use one client authentication method: Basic or client_secret in the body, not both",
+        )),
+        (Some((id, secret)), None) => {
+            if form_id.is_some_and(|f| f != id) {
+                return Err(Error::invalid_request(
+                    "client_id in the body does not match the Basic credentials",
+                ));
+            }
+            Ok(Presented {
+                client_id: id,
+                secret,
+                method: AuthMethod::ClientSecretBasic,
+            })
+        }
+        (None, Some(secret)) => {
+            let id = form_id.ok_or_else(|| {
+                Error::invalid_request("client_id is required with client_secret")
+            })?;
+            if secret.len() > MAX_SECRET_LEN {
+                return Err(Error::invalid_request("client_secret is too long"));
+            }
+            Ok(Presented {
+                client_id: id.to_string(),
+                secret: Zeroizing::new(secret.to_string()),
+                method: AuthMethod::ClientSecretPost,
+            })
+        }
+        (None, None) => Err(Error::InvalidClient {
+            reason: "client authentication is required (HTTP Basic or client_secret_post)".into(),
+            basic: false,
+        }),
+    }
+}
+
+fn parse_basic(header: &str) -> Result<(String, Zeroizing<String>), Error> {
+    let (scheme, rest) = header.trim().split_once(' ').unwrap_or((header, ""));
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return Err(Error::invalid_request(
+            "the Authorization header must use the Basic scheme at the token endpoint",
+        ));
+    }
+    let malformed = || {
+        Error::invalid_request(
+            "malformed Basic credentials: expected base64 of client_id:client_secret",
+        )
+    };
+    if rest.len() > 4 * MAX_SECRET_LEN {
+        return Err(Error::invalid_request("Basic credentials are too long"));
+    }
+    let decoded = Zeroizing::new(b64_decode(rest.trim()).ok_or_else(malformed)?);
+    let text = std::str::from_utf8(&decoded).map_err(|_| malformed())?;
+    let (id, secret) = text.split_once(':').ok_or_else(malformed)?;
+    // RFC 6749 2.3.1: both halves are form-urlencoded before being joined.
+    let id = form_decode(id)?;
+    let secret = Zeroizing::new(form_decode(secret)?);
+    if id.is_empty() {
+        return Err(malformed());
+    }
+    Ok((id, secret))
+}
+
+/// Checks presented credentials against the registry.
+pub async fn authenticate<S: ClientStore, C: Clock, R: Random>(
+    app: &App<'_, S, C, R>,
+    presented: Presented,
+) -> Result<AuthenticatedClient, Error> {
+    let basic = presented.method == AuthMethod::ClientSecretBasic;
+    let fail = |reason: &'static str| Error::InvalidClient {
+        reason: reason.into(),
+        basic,
+    };
+    let id = ClientId::parse(&presented.client_id).ok_or_else(|| fail(FAILED))?;
+    let record = app.cached_client(&id).await?.ok_or_else(|| fail(FAILED))?;
+    let now = app.clock.now();
+    let secret_scope = match secrets::check(
+        &record.secrets,
+        &app.config.pepper,
+        id.as_str(),
+        &presented.secret,
+        now,
+    ) {
+        SecretCheck::Valid(meta) => meta.scope.clone(),
+        SecretCheck::Expired => return Err(fail("the client secret has expired")),
+        SecretCheck::Invalid => return Err(fail(FAILED)),
+    };
+    // Registration details are told only to a caller who proved the secret.
+    if record.client.token_endpoint_auth_method != presented.method {
+        return Err(Error::InvalidClient {
+            reason: format!(
+                "this client is registered for {}",
+                record.client.token_endpoint_auth_method.name()
+            )
+            .into(),
+            basic,
+        });
+    }
+    if !record.client.enabled {
+        return Err(fail("the client is disabled"));
+    }
+    Ok(AuthenticatedClient {
+        record,
+        secret_scope,
+    })
+}

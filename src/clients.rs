@@ -1,0 +1,412 @@
+//! Clients (applications): identifiers, registration metadata and its validation.
+//!
+//! Stored in KV under `client:{client_id}` as `{"client": Client, "secrets": [StoredSecret]}`,
+//! one key per client so the token endpoint needs one read (see DESIGN notes in README).
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::Error;
+use crate::platform::Random;
+use crate::scope::Scope;
+use crate::secrets::{SecretMeta, StoredSecret};
+
+/// Token lifetime bounds and default, in seconds.
+pub const MIN_LIFETIME: u32 = 60;
+/// Longest access-token lifetime a client may have (24 h).
+pub const MAX_LIFETIME: u32 = 86_400;
+/// Default access-token lifetime (1 h).
+pub const DEFAULT_LIFETIME: u32 = 3_600;
+const MAX_NAME: usize = 200;
+const MAX_DESCRIPTION: usize = 1_000;
+const MAX_RESOURCES: usize = 20;
+const MAX_RESOURCE_LEN: usize = 512;
+
+/// A client identifier: a lower-case hyphenated UUID v4.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct ClientId(String);
+
+impl ClientId {
+    /// Parses an identifier; anything but a canonical UUID is refused.
+    pub fn parse(text: &str) -> Option<ClientId> {
+        let b = text.as_bytes();
+        let ok = b.len() == 36
+            && b.iter().enumerate().all(|(i, c)| match i {
+                8 | 13 | 18 | 23 => *c == b'-',
+                _ => c.is_ascii_digit() || (b'a'..=b'f').contains(c),
+            });
+        ok.then(|| ClientId(text.to_string()))
+    }
+
+    /// Makes a fresh random UUID v4 (RFC 9562 section 5.4).
+    pub fn generate(rng: &impl Random) -> Result<ClientId, Error> {
+        let mut b = [0u8; 16];
+        rng.fill(&mut b)?;
+        b[6] = (b[6] & 0x0f) | 0x40;
+        b[8] = (b[8] & 0x3f) | 0x80;
+        let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
+        Ok(ClientId(format!(
+            "{}-{}-{}-{}-{}",
+            &h[0..8],
+            &h[8..12],
+            &h[12..16],
+            &h[16..20],
+            &h[20..32]
+        )))
+    }
+
+    /// The identifier text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for ClientId {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        ClientId::parse(&s).ok_or_else(|| "client_id is not a UUID".to_string())
+    }
+}
+
+impl From<ClientId> for String {
+    fn from(id: ClientId) -> String {
+        id.0
+    }
+}
+
+/// How a client authenticates at the token endpoint (RFC 7591 `token_endpoint_auth_method`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthMethod {
+    /// Secret in HTTP Basic (RFC 6749 2.3.1), the default.
+    ClientSecretBasic,
+    /// Secret in the form body.
+    ClientSecretPost,
+}
+
+impl AuthMethod {
+    /// Every method, in the order metadata lists them.
+    pub const ALL: [AuthMethod; 2] = [AuthMethod::ClientSecretBasic, AuthMethod::ClientSecretPost];
+
+    /// The RFC 7591 name.
+    pub fn name(self) -> &'static str {
+        match self {
+            AuthMethod::ClientSecretBasic => "client_secret_basic",
+            AuthMethod::ClientSecretPost => "client_secret_post",
+        }
+    }
+
+    fn parse(name: &str) -> Result<AuthMethod, Error> {
+        AuthMethod::ALL
+            .into_iter()
+            .find(|m| m.name() == name)
+            .ok_or_else(|| {
+                Error::invalid_metadata(format!(
+                    "token_endpoint_auth_method must be one of: {}",
+                    AuthMethod::ALL.map(|m| m.name()).join(", ")
+                ))
+            })
+    }
+}
+
+/// A client's registration, without secret material.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Client {
+    /// Server-made UUID.
+    pub client_id: ClientId,
+    /// Display name.
+    pub client_name: String,
+    /// Free text for admins.
+    #[serde(default)]
+    pub description: String,
+    /// Whether the client may get tokens.
+    pub enabled: bool,
+    /// The one authentication method this client may use.
+    pub token_endpoint_auth_method: AuthMethod,
+    /// Scopes the client may request.
+    #[serde(default)]
+    pub scope: Scope,
+    /// Audiences the client may request; the first is the default.
+    #[serde(default)]
+    pub resources: Vec<String>,
+    /// Access-token lifetime in seconds.
+    pub access_token_lifetime: u32,
+    /// Whether failed attempts lock the client.
+    #[serde(default = "yes")]
+    pub lockout_enabled: bool,
+    /// When the client was created (epoch seconds).
+    pub client_id_issued_at: u64,
+    /// When the client was last changed (epoch seconds).
+    pub updated_at: u64,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A client with its secrets, as stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClientRecord {
+    /// The registration.
+    pub client: Client,
+    /// The secrets' metadata and digests.
+    #[serde(default)]
+    pub secrets: Vec<StoredSecret>,
+}
+
+/// What the admin API shows of a client: the registration and secret metadata, no digests.
+#[derive(Debug, Serialize)]
+pub struct ClientView<'a> {
+    #[serde(flatten)]
+    client: &'a Client,
+    secrets: Vec<&'a SecretMeta>,
+}
+
+impl ClientRecord {
+    /// The admin API's view of this client.
+    pub fn view(&self) -> ClientView<'_> {
+        ClientView {
+            client: &self.client,
+            secrets: self.secrets.iter().map(|s| &s.meta).collect(),
+        }
+    }
+}
+
+/// Admin input for creating or changing a client; absent fields are left alone.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientInput {
+    /// New display name.
+    pub client_name: Option<String>,
+    /// New description.
+    pub description: Option<String>,
+    /// Enable or disable.
+    pub enabled: Option<bool>,
+    /// New authentication method.
+    pub token_endpoint_auth_method: Option<String>,
+    /// New allowed scopes, space-separated.
+    pub scope: Option<String>,
+    /// New allowed audiences.
+    pub resources: Option<Vec<String>>,
+    /// New token lifetime in seconds.
+    pub access_token_lifetime: Option<i64>,
+    /// Lockout switch.
+    pub lockout_enabled: Option<bool>,
+    /// The first secret, at creation only.
+    pub secret: Option<crate::secrets::SecretInput>,
+}
+
+impl ClientInput {
+    /// Builds a new client from creation input.
+    pub fn create(self, id: ClientId, now: u64) -> Result<Client, Error> {
+        let name = self
+            .client_name
+            .clone()
+            .ok_or_else(|| Error::invalid_metadata("client_name is required"))?;
+        let mut client = Client {
+            client_id: id,
+            client_name: name,
+            description: String::new(),
+            enabled: true,
+            token_endpoint_auth_method: AuthMethod::ClientSecretBasic,
+            scope: Scope::default(),
+            resources: Vec::new(),
+            access_token_lifetime: DEFAULT_LIFETIME,
+            lockout_enabled: true,
+            client_id_issued_at: now,
+            updated_at: now,
+        };
+        self.apply(&mut client, now)?;
+        Ok(client)
+    }
+
+    /// Applies the given fields to a client, validating each.
+    pub fn apply(self, client: &mut Client, now: u64) -> Result<(), Error> {
+        if let Some(name) = self.client_name {
+            client.client_name = bounded_text("client_name", name, MAX_NAME)?;
+            if client.client_name.trim().is_empty() {
+                return Err(Error::invalid_metadata("client_name must not be empty"));
+            }
+        }
+        if let Some(d) = self.description {
+            client.description = bounded_text("description", d, MAX_DESCRIPTION)?;
+        }
+        if let Some(e) = self.enabled {
+            client.enabled = e;
+        }
+        if let Some(m) = self.token_endpoint_auth_method {
+            client.token_endpoint_auth_method = AuthMethod::parse(&m)?;
+        }
+        if let Some(s) = self.scope {
+            client.scope = Scope::parse(&s).map_err(Error::invalid_metadata)?;
+        }
+        if let Some(r) = self.resources {
+            client.resources = validate_resources(r)?;
+        }
+        if let Some(l) = self.access_token_lifetime {
+            client.access_token_lifetime = u32::try_from(l)
+                .ok()
+                .filter(|l| (MIN_LIFETIME..=MAX_LIFETIME).contains(l))
+                .ok_or_else(|| {
+                    Error::invalid_metadata(format!(
+                        "access_token_lifetime must be between {MIN_LIFETIME} and {MAX_LIFETIME} seconds"
+                    ))
+                })?;
+        }
+        if let Some(l) = self.lockout_enabled {
+            client.lockout_enabled = l;
+        }
+        client.updated_at = now;
+        Ok(())
+    }
+}
+
+fn bounded_text(field: &str, text: String, max: usize) -> Result<String, Error> {
+    if text.chars().count() > max {
+        return Err(Error::invalid_metadata(format!(
+            "{field} is longer than {max} characters"
+        )));
+    }
+    if text.chars().any(|c| c.is_control() && c != '\n') {
+        return Err(Error::invalid_metadata(format!(
+            "{field} contains control characters"
+        )));
+    }
+    Ok(text)
+}
+
+/// Resources are absolute URIs without a fragment (RFC 8707 section 2).
+fn validate_resources(list: Vec<String>) -> Result<Vec<String>, Error> {
+    if list.len() > MAX_RESOURCES {
+        return Err(Error::invalid_metadata(format!(
+            "at most {MAX_RESOURCES} resources"
+        )));
+    }
+    let mut out: Vec<String> = Vec::with_capacity(list.len());
+    for r in list {
+        if !is_absolute_uri(&r) || r.len() > MAX_RESOURCE_LEN || r.contains('#') {
+            return Err(Error::invalid_metadata(
+                "each resource must be an absolute URI without a fragment, at most 512 characters",
+            ));
+        }
+        if out.contains(&r) {
+            return Err(Error::invalid_metadata("resources contains a duplicate"));
+        }
+        out.push(r);
+    }
+    Ok(out)
+}
+
+/// An RFC 3986 absolute URI as far as the scheme goes, with no spaces or controls.
+pub fn is_absolute_uri(text: &str) -> bool {
+    let Some((scheme, rest)) = text.split_once(':') else {
+        return false;
+    };
+    let mut chars = scheme.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+        && !rest.is_empty()
+        && !text.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::memory::SeqRandom;
+
+    #[test]
+    fn generated_ids_are_uuid_v4() {
+        let id = ClientId::generate(&SeqRandom::default()).unwrap();
+        assert!(ClientId::parse(id.as_str()).is_some());
+        assert_eq!(&id.as_str()[14..15], "4");
+        assert!("89ab".contains(&id.as_str()[19..20]));
+    }
+
+    #[test]
+    fn only_canonical_uuids_parse() {
+        assert!(ClientId::parse("0f8fad5b-d9cb-469f-a165-70867728950e").is_some());
+        assert!(ClientId::parse("0F8FAD5B-D9CB-469F-A165-70867728950E").is_none());
+        assert!(ClientId::parse("0f8fad5bd9cb469fa16570867728950e").is_none());
+        assert!(ClientId::parse("").is_none());
+    }
+
+    fn input(json: &str) -> ClientInput {
+        serde_json::from_str(json).unwrap()
+    }
+
+    fn id() -> ClientId {
+        ClientId::parse("0f8fad5b-d9cb-469f-a165-70867728950e").unwrap()
+    }
+
+    #[test]
+    fn creation_applies_defaults() {
+        let c = input(r#"{"client_name":"a"}"#).create(id(), 7).unwrap();
+        assert_eq!(c.access_token_lifetime, 3600);
+        assert_eq!(c.token_endpoint_auth_method, AuthMethod::ClientSecretBasic);
+        assert!(c.enabled && c.lockout_enabled);
+        assert_eq!(c.client_id_issued_at, 7);
+    }
+
+    #[test]
+    fn lifetime_must_be_within_bounds() {
+        for bad in ["59", "86401", "-1", "99999999999"] {
+            let e = input(&format!(
+                r#"{{"client_name":"a","access_token_lifetime":{bad}}}"#
+            ))
+            .create(id(), 0)
+            .unwrap_err();
+            assert_eq!(
+                e.description(),
+                "access_token_lifetime must be between 60 and 86400 seconds"
+            );
+        }
+        let c = input(r#"{"client_name":"a","access_token_lifetime":86400}"#)
+            .create(id(), 0)
+            .unwrap();
+        assert_eq!(c.access_token_lifetime, 86400);
+    }
+
+    #[test]
+    fn name_is_required_and_bounded() {
+        assert_eq!(
+            input("{}").create(id(), 0).unwrap_err().description(),
+            "client_name is required"
+        );
+        let long = "x".repeat(201);
+        let e = input(&format!(r#"{{"client_name":"{long}"}}"#))
+            .create(id(), 0)
+            .unwrap_err();
+        assert_eq!(e.status(), 422);
+    }
+
+    #[test]
+    fn resources_must_be_absolute_uris() {
+        for bad in [
+            r#"["api"]"#,
+            r#"["https://a#b"]"#,
+            r#"["https://a","https://a"]"#,
+            r#"["a b:c"]"#,
+        ] {
+            let e = input(&format!(r#"{{"client_name":"a","resources":{bad}}}"#))
+                .create(id(), 0)
+                .unwrap_err();
+            assert_eq!(e.code(), "invalid_client_metadata", "{bad}");
+        }
+        let c = input(r#"{"client_name":"a","resources":["https://api.example.com","urn:x:y"]}"#)
+            .create(id(), 0)
+            .unwrap();
+        assert_eq!(c.resources, ["https://api.example.com", "urn:x:y"]);
+    }
+
+    #[test]
+    fn unknown_fields_and_methods_are_refused() {
+        assert!(serde_json::from_str::<ClientInput>(r#"{"client_secret":"x"}"#).is_err());
+        let e = input(r#"{"client_name":"a","token_endpoint_auth_method":"none"}"#)
+            .create(id(), 0)
+            .unwrap_err();
+        assert_eq!(
+            e.description(),
+            "token_endpoint_auth_method must be one of: client_secret_basic, client_secret_post"
+        );
+    }
+}

@@ -1,0 +1,117 @@
+//! Server configuration from Worker vars and secrets, parsed once per isolate.
+
+use zeroize::Zeroizing;
+
+use crate::encoding::b64url_decode;
+use crate::keys::KeySet;
+use crate::secrets::Pepper;
+
+/// Everything the core needs to know about this deployment.
+#[derive(Debug)]
+pub struct Config {
+    /// Fixed issuer (`ISSUER`); when `None`, the request's origin.
+    pub issuer: Option<String>,
+    /// The admin bearer token (`ADMIN_TOKEN`, at least 16 characters).
+    pub admin_token: Zeroizing<String>,
+    /// The secret-digest key (`SECRET_PEPPER`, at least 32 bytes).
+    pub pepper: Pepper,
+    /// Token signing keys (`SIGNING_KEY_SEED`, optional `PREVIOUS_SIGNING_KEY_SEED`).
+    pub keys: KeySet,
+}
+
+/// Names of the settings, as Worker vars or secrets.
+pub const SETTINGS: [&str; 5] = [
+    "ISSUER",
+    "ADMIN_TOKEN",
+    "SECRET_PEPPER",
+    "SIGNING_KEY_SEED",
+    "PREVIOUS_SIGNING_KEY_SEED",
+];
+
+impl Config {
+    /// Parses the settings; `lookup` answers a setting's value by name. The error names the
+    /// setting at fault and never echoes its value.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, String> {
+        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        let issuer = match get("ISSUER") {
+            Some(i) if i.starts_with("https://") || i.starts_with("http://") => {
+                Some(i.trim_end_matches('/').to_string())
+            }
+            Some(_) => return Err("ISSUER must be an http(s) URL".into()),
+            None => None,
+        };
+        let admin_token = get("ADMIN_TOKEN")
+            .filter(|t| t.len() >= 16)
+            .ok_or("ADMIN_TOKEN must be set, at least 16 characters")?;
+        let pepper = get("SECRET_PEPPER")
+            .and_then(|p| Pepper::new(p.into_bytes()))
+            .ok_or("SECRET_PEPPER must be set, at least 32 bytes")?;
+        let seed = |name: &str| -> Result<Option<Zeroizing<[u8; 32]>>, String> {
+            match get(name) {
+                None => Ok(None),
+                Some(v) => b64url_decode(v.trim())
+                    .and_then(|b| <[u8; 32]>::try_from(b.as_slice()).ok())
+                    .map(|b| Some(Zeroizing::new(b)))
+                    .ok_or_else(|| format!("{name} must be base64url (no padding) of 32 bytes")),
+            }
+        };
+        let current = seed("SIGNING_KEY_SEED")?.ok_or("SIGNING_KEY_SEED must be set")?;
+        let previous = seed("PREVIOUS_SIGNING_KEY_SEED")?;
+        Ok(Config {
+            issuer,
+            admin_token: Zeroizing::new(admin_token),
+            pepper,
+            keys: KeySet::new(&current, previous.as_deref()),
+        })
+    }
+
+    /// The issuer for a request arriving at `origin`.
+    pub fn issuer<'a>(&'a self, origin: &'a str) -> &'a str {
+        self.issuer.as_deref().unwrap_or(origin)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn lookup(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let m: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |k| m.get(k).cloned()
+    }
+
+    const SEED: &str = "nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A";
+
+    #[test]
+    fn complete_settings_parse() {
+        let c = Config::from_lookup(lookup(&[
+            ("ADMIN_TOKEN", "0123456789abcdef"),
+            ("SECRET_PEPPER", &"p".repeat(32)),
+            ("SIGNING_KEY_SEED", SEED),
+            ("ISSUER", "https://auth.example.com/"),
+        ]))
+        .unwrap();
+        assert_eq!(c.issuer("http://other"), "https://auth.example.com");
+        assert!(c.keys.previous.is_none());
+    }
+
+    #[test]
+    fn errors_name_the_setting_but_not_its_value() {
+        let e = Config::from_lookup(lookup(&[
+            ("ADMIN_TOKEN", "0123456789abcdef"),
+            ("SECRET_PEPPER", &"p".repeat(32)),
+            ("SIGNING_KEY_SEED", "not-a-seed-value"),
+        ]))
+        .unwrap_err();
+        assert_eq!(
+            e,
+            "SIGNING_KEY_SEED must be base64url (no padding) of 32 bytes"
+        );
+        let e = Config::from_lookup(lookup(&[("ADMIN_TOKEN", "short")])).unwrap_err();
+        assert_eq!(e, "ADMIN_TOKEN must be set, at least 16 characters");
+    }
+}

@@ -1,0 +1,164 @@
+//! The one error type, and its mapping to protocol responses (RFC 6749 5.2, RFC 7591 3.2.2).
+
+use std::borrow::Cow;
+
+use crate::http::{Method, Response};
+
+/// Everything that can go wrong while answering a request.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Error {
+    /// The request is malformed (RFC 6749 `invalid_request`).
+    InvalidRequest(Cow<'static, str>),
+    /// Client authentication failed (RFC 6749 `invalid_client`, 401).
+    InvalidClient {
+        /// Public description.
+        reason: Cow<'static, str>,
+        /// Whether the client tried HTTP Basic, so the answer carries `WWW-Authenticate`.
+        basic: bool,
+    },
+    /// The client may not use this grant (RFC 6749 `unauthorized_client`).
+    UnauthorizedClient(Cow<'static, str>),
+    /// The grant type is not supported (RFC 6749 `unsupported_grant_type`).
+    UnsupportedGrantType(Cow<'static, str>),
+    /// The requested scope is not allowed (RFC 6749 `invalid_scope`).
+    InvalidScope(Cow<'static, str>),
+    /// The requested resource is not allowed (RFC 8707 `invalid_target`).
+    InvalidTarget(Cow<'static, str>),
+    /// The admin credential is missing or wrong.
+    AdminUnauthorized,
+    /// No such route or object.
+    NotFound(Cow<'static, str>),
+    /// The route exists but not for this method.
+    MethodNotAllowed(&'static [Method]),
+    /// Admin input is well-formed but not acceptable (RFC 7591 `invalid_client_metadata`).
+    InvalidMetadata(Cow<'static, str>),
+    /// The change conflicts with the stored state (for example a limit is reached).
+    Conflict(Cow<'static, str>),
+    /// Storage or coordination failed; the detail is for the log only.
+    Unavailable(String),
+    /// A bug or misconfiguration; the detail is for the log only.
+    Internal(String),
+}
+
+impl Error {
+    /// Shorthand for [`Error::InvalidRequest`].
+    pub fn invalid_request(reason: impl Into<Cow<'static, str>>) -> Error {
+        Error::InvalidRequest(reason.into())
+    }
+
+    /// Shorthand for [`Error::InvalidMetadata`].
+    pub fn invalid_metadata(reason: impl Into<Cow<'static, str>>) -> Error {
+        Error::InvalidMetadata(reason.into())
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> u16 {
+        match self {
+            Error::InvalidClient { .. } | Error::AdminUnauthorized => 401,
+            Error::NotFound(_) => 404,
+            Error::MethodNotAllowed(_) => 405,
+            Error::Conflict(_) => 409,
+            Error::InvalidMetadata(_) => 422,
+            Error::Unavailable(_) => 503,
+            Error::Internal(_) => 500,
+            _ => 400,
+        }
+    }
+
+    /// The protocol error code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::InvalidRequest(_) => "invalid_request",
+            Error::InvalidClient { .. } => "invalid_client",
+            Error::UnauthorizedClient(_) => "unauthorized_client",
+            Error::UnsupportedGrantType(_) => "unsupported_grant_type",
+            Error::InvalidScope(_) => "invalid_scope",
+            Error::InvalidTarget(_) => "invalid_target",
+            Error::AdminUnauthorized => "unauthorized",
+            Error::NotFound(_) => "not_found",
+            Error::MethodNotAllowed(_) => "method_not_allowed",
+            Error::InvalidMetadata(_) => "invalid_client_metadata",
+            Error::Conflict(_) => "conflict",
+            Error::Unavailable(_) => "temporarily_unavailable",
+            Error::Internal(_) => "server_error",
+        }
+    }
+
+    /// The description sent to the caller: never internals, never secrets.
+    pub fn description(&self) -> Cow<'static, str> {
+        match self {
+            Error::InvalidRequest(d)
+            | Error::InvalidClient { reason: d, .. }
+            | Error::UnauthorizedClient(d)
+            | Error::UnsupportedGrantType(d)
+            | Error::InvalidScope(d)
+            | Error::InvalidTarget(d)
+            | Error::NotFound(d)
+            | Error::InvalidMetadata(d)
+            | Error::Conflict(d) => d.clone(),
+            Error::AdminUnauthorized => "a valid admin bearer token is required".into(),
+            Error::MethodNotAllowed(_) => "method not allowed on this path".into(),
+            Error::Unavailable(_) => "storage is temporarily unavailable, retry shortly".into(),
+            Error::Internal(_) => "internal server error".into(),
+        }
+    }
+
+    /// The one place errors become responses.
+    pub fn into_response(self) -> Response {
+        let body = serde_json::json!({
+            "error": self.code(),
+            "error_description": self.description(),
+        });
+        let mut response =
+            Response::json(self.status(), &body).with_header("cache-control", "no-store");
+        match &self {
+            Error::InvalidClient { basic: true, .. } => {
+                response = response.with_header("www-authenticate", "Basic realm=\"edgeauth\"");
+            }
+            Error::AdminUnauthorized => {
+                response =
+                    response.with_header("www-authenticate", "Bearer realm=\"edgeauth-admin\"");
+            }
+            Error::MethodNotAllowed(allowed) => {
+                let allow: Vec<&str> = allowed.iter().map(|m| m.as_str()).collect();
+                response = response.with_header("allow", allow.join(", "));
+            }
+            Error::Unavailable(detail) => {
+                response = response.with_header("retry-after", "2");
+                response.log = Some(format!("storage unavailable: {detail}"));
+            }
+            Error::Internal(detail) => response.log = Some(format!("internal error: {detail}")),
+            _ => {}
+        }
+        response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invalid_client_after_basic_carries_www_authenticate() {
+        let r = Error::InvalidClient {
+            reason: "nope".into(),
+            basic: true,
+        }
+        .into_response();
+        assert_eq!(r.status, 401);
+        assert_eq!(
+            r.header("www-authenticate"),
+            Some("Basic realm=\"edgeauth\"")
+        );
+    }
+
+    #[test]
+    fn internals_never_reach_the_body() {
+        let r = Error::Unavailable("kv said: secret-ish detail".into()).into_response();
+        let body = String::from_utf8(r.body.clone()).unwrap();
+        assert!(!body.contains("secret-ish"));
+        assert_eq!(r.status, 503);
+        assert_eq!(r.header("retry-after"), Some("2"));
+        assert!(r.log.unwrap().contains("secret-ish"));
+    }
+}

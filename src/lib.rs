@@ -1,0 +1,36 @@
+//! edgeauth: an OAuth 2.0 client-credentials authorization server for Cloudflare Workers.
+//!
+//! The core (everything but `shell`) knows nothing of Workers: time, randomness and storage
+//! come in through the traits in [`platform`], so every endpoint runs on the host in tests.
+#![cfg_attr(not(target_arch = "wasm32"), forbid(unsafe_code))]
+#![warn(missing_docs)]
+
+mod admin;
+mod app;
+mod cache;
+mod client_auth;
+mod clients;
+mod config;
+mod discovery;
+mod encoding;
+mod error;
+mod http;
+mod keys;
+pub mod memory;
+pub mod platform;
+mod router;
+mod scope;
+mod secrets;
+mod token_endpoint;
+mod tokens;
+
+#[cfg(target_arch = "wasm32")]
+mod shell;
+
+pub use app::App;
+pub use cache::{ClientCache, CLIENT_CACHE_TTL_MS};
+pub use clients::{Client, ClientId, ClientRecord};
+pub use config::{Config, SETTINGS};
+pub use error::Error;
+pub use http::{Method, Request, Response};
+pub use router::handle;

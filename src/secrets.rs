@@ -1,0 +1,342 @@
+//! Client secrets: made from 32 random bytes, shown once, stored only as a peppered
+//! HMAC-SHA256 digest, compared in constant time.
+//!
+//! Why HMAC and not a slow password hash: a secret carries 256 bits of entropy, so guessing is
+//! hopeless without the digest, and with the digest but without the pepper (a Worker secret)
+//! it cannot even be checked. One HMAC keeps the token endpoint far inside the CPU limit.
+
+use hmac::{Hmac, Mac};
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+use subtle::ConstantTimeEq;
+use zeroize::Zeroizing;
+
+use crate::encoding::{b64url, b64url_decode};
+use crate::error::Error;
+use crate::platform::Random;
+use crate::scope::Scope;
+
+/// Default secret lifetime: one year.
+pub const DEFAULT_SECRET_LIFETIME: u64 = 365 * 86_400;
+/// Most secrets a client may hold at once.
+pub const MAX_SECRETS: usize = 20;
+const MAX_DESCRIPTION: usize = 200;
+/// Longest plausible presented secret; longer input is refused before hashing.
+pub const MAX_SECRET_LEN: usize = 256;
+
+/// The server-side key mixed into every secret digest.
+pub struct Pepper(Zeroizing<Vec<u8>>);
+
+impl Pepper {
+    /// Wraps pepper bytes (at least 32).
+    pub fn new(bytes: Vec<u8>) -> Option<Pepper> {
+        (bytes.len() >= 32).then(|| Pepper(Zeroizing::new(bytes)))
+    }
+
+    /// The digest of a presented secret for one client: HMAC-SHA256(pepper, id NUL secret).
+    pub fn digest(&self, client_id: &str, secret: &str) -> [u8; 32] {
+        let mut mac =
+            <Hmac<Sha256> as Mac>::new_from_slice(&self.0).unwrap_or_else(|_| unreachable_hmac());
+        mac.update(client_id.as_bytes());
+        mac.update(&[0]);
+        mac.update(secret.as_bytes());
+        mac.finalize().into_bytes().into()
+    }
+}
+
+// HMAC accepts keys of any length, so new_from_slice cannot fail.
+fn unreachable_hmac() -> Hmac<Sha256> {
+    unreachable!("HMAC accepts any key length")
+}
+
+impl std::fmt::Debug for Pepper {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Pepper(redacted)")
+    }
+}
+
+/// What admins see of a secret.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SecretMeta {
+    /// Random identifier, unique within the client.
+    pub secret_id: String,
+    /// Free text.
+    #[serde(default)]
+    pub description: String,
+    /// Creation time (epoch seconds).
+    pub created_at: u64,
+    /// Expiry (epoch seconds); `None` never expires.
+    pub expires_at: Option<u64>,
+    /// Scope limit for tokens got with this secret; `None` means the client's.
+    pub scope: Option<Scope>,
+    /// Last successful use, if tracked.
+    pub last_used_at: Option<u64>,
+}
+
+impl SecretMeta {
+    /// Whether the secret still works at `now`: it expires at exactly `expires_at`.
+    pub fn is_live(&self, now: u64) -> bool {
+        self.expires_at.is_none_or(|e| now < e)
+    }
+}
+
+/// A secret as stored: metadata and digest.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredSecret {
+    /// The metadata.
+    pub meta: SecretMeta,
+    /// base64url HMAC-SHA256 digest.
+    pub digest: String,
+}
+
+/// A newly made secret: metadata plus the plaintext, shown this once.
+#[derive(Serialize)]
+pub struct NewSecret {
+    #[serde(flatten)]
+    meta: SecretMeta,
+    client_secret: Zeroizing<String>,
+}
+
+/// Admin input for a new secret.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecretInput {
+    /// Free text.
+    pub description: Option<String>,
+    /// Absolute expiry in epoch seconds; `0` means never.
+    pub expires_at: Option<u64>,
+    /// Relative expiry in seconds.
+    pub expires_in: Option<u64>,
+    /// Scope limit, space-separated.
+    pub scope: Option<String>,
+}
+
+impl SecretInput {
+    /// Makes a secret for `client_id`, validating the input against the client's scope.
+    pub fn issue(
+        self,
+        client_id: &str,
+        client_scope: &Scope,
+        pepper: &Pepper,
+        rng: &impl Random,
+        now: u64,
+    ) -> Result<(StoredSecret, NewSecret), Error> {
+        let description = self.description.unwrap_or_default();
+        if description.chars().count() > MAX_DESCRIPTION
+            || description.chars().any(char::is_control)
+        {
+            return Err(Error::invalid_metadata(
+                "secret description must be at most 200 characters, without control characters",
+            ));
+        }
+        let expires_at = match (self.expires_at, self.expires_in) {
+            (Some(_), Some(_)) => {
+                return Err(Error::invalid_metadata(
+                    "give expires_at or expires_in, not both",
+                ))
+            }
+            (Some(0), None) => None,
+            (Some(at), None) if at <= now => {
+                return Err(Error::invalid_metadata("expires_at is in the past"))
+            }
+            (Some(at), None) => Some(at),
+            (None, Some(0)) => return Err(Error::invalid_metadata("expires_in must be positive")),
+            (None, Some(secs)) => Some(now.saturating_add(secs)),
+            (None, None) => Some(now + DEFAULT_SECRET_LIFETIME),
+        };
+        let scope = match self.scope {
+            None => None,
+            Some(s) => {
+                let s = Scope::parse(&s).map_err(Error::invalid_metadata)?;
+                if let Some(extra) = s.first_outside(client_scope) {
+                    return Err(Error::InvalidMetadata(
+                        format!("secret scope '{extra}' is not among the client's scopes").into(),
+                    ));
+                }
+                Some(s)
+            }
+        };
+        let mut id = [0u8; 9];
+        rng.fill(&mut id)?;
+        let mut raw = Zeroizing::new([0u8; 32]);
+        rng.fill(raw.as_mut())?;
+        let plaintext = Zeroizing::new(b64url(raw.as_ref()));
+        let meta = SecretMeta {
+            secret_id: b64url(id),
+            description,
+            created_at: now,
+            expires_at,
+            scope,
+            last_used_at: None,
+        };
+        let stored = StoredSecret {
+            meta: meta.clone(),
+            digest: b64url(pepper.digest(client_id, &plaintext)),
+        };
+        Ok((
+            stored,
+            NewSecret {
+                meta,
+                client_secret: plaintext,
+            },
+        ))
+    }
+}
+
+impl std::fmt::Debug for NewSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "NewSecret({}, redacted)", self.meta.secret_id)
+    }
+}
+
+#[cfg(test)]
+impl NewSecret {
+    /// The plaintext, for tests.
+    pub fn plaintext(&self) -> &str {
+        &self.client_secret
+    }
+}
+
+/// Outcome of checking a presented secret against a client's secrets.
+#[derive(Debug, PartialEq)]
+pub enum SecretCheck<'a> {
+    /// A live secret matched.
+    Valid(&'a SecretMeta),
+    /// Only an expired secret matched.
+    Expired,
+    /// Nothing matched.
+    Invalid,
+}
+
+/// Checks a presented secret against every stored digest, each compared in constant time.
+pub fn check<'a>(
+    secrets: &'a [StoredSecret],
+    pepper: &Pepper,
+    client_id: &str,
+    presented: &str,
+    now: u64,
+) -> SecretCheck<'a> {
+    if presented.len() > MAX_SECRET_LEN {
+        return SecretCheck::Invalid;
+    }
+    let digest = pepper.digest(client_id, presented);
+    let mut expired = false;
+    for s in secrets {
+        let Some(stored) = b64url_decode(&s.digest) else {
+            continue;
+        };
+        if bool::from(stored.as_slice().ct_eq(&digest)) {
+            if s.meta.is_live(now) {
+                return SecretCheck::Valid(&s.meta);
+            }
+            expired = true;
+        }
+    }
+    if expired {
+        SecretCheck::Expired
+    } else {
+        SecretCheck::Invalid
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::memory::SeqRandom;
+
+    fn pepper() -> Pepper {
+        Pepper::new(vec![7; 32]).unwrap()
+    }
+
+    fn issue(input: SecretInput, now: u64) -> Result<(StoredSecret, NewSecret), Error> {
+        let scope = Scope::parse("read write").unwrap();
+        input.issue("cid", &scope, &pepper(), &SeqRandom::default(), now)
+    }
+
+    #[test]
+    fn secrets_are_256_bit_and_stored_only_as_digest() {
+        let (stored, new) = issue(SecretInput::default(), 100).unwrap();
+        assert_eq!(new.plaintext().len(), 43);
+        let json = serde_json::to_string(&stored).unwrap();
+        assert!(!json.contains(new.plaintext()));
+        assert_eq!(stored.meta.expires_at, Some(100 + DEFAULT_SECRET_LIFETIME));
+    }
+
+    #[test]
+    fn a_secret_expires_at_exactly_expires_at() {
+        let input = SecretInput {
+            expires_in: Some(10),
+            ..Default::default()
+        };
+        let (stored, new) = issue(input, 100).unwrap();
+        let all = [stored];
+        assert!(matches!(
+            check(&all, &pepper(), "cid", new.plaintext(), 109),
+            SecretCheck::Valid(_)
+        ));
+        assert_eq!(
+            check(&all, &pepper(), "cid", new.plaintext(), 110),
+            SecretCheck::Expired
+        );
+    }
+
+    #[test]
+    fn expiry_choices() {
+        let never = SecretInput {
+            expires_at: Some(0),
+            ..Default::default()
+        };
+        assert_eq!(issue(never, 5).unwrap().0.meta.expires_at, None);
+        let past = SecretInput {
+            expires_at: Some(5),
+            ..Default::default()
+        };
+        assert_eq!(
+            issue(past, 5).unwrap_err().description(),
+            "expires_at is in the past"
+        );
+        let both = SecretInput {
+            expires_at: Some(9),
+            expires_in: Some(9),
+            ..Default::default()
+        };
+        assert_eq!(issue(both, 5).unwrap_err().status(), 422);
+    }
+
+    #[test]
+    fn secret_scope_must_be_within_the_clients() {
+        let input = SecretInput {
+            scope: Some("read admin".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            issue(input, 0).unwrap_err().description(),
+            "secret scope 'admin' is not among the client's scopes"
+        );
+    }
+
+    #[test]
+    fn digest_is_bound_to_the_client_and_the_pepper() {
+        let (stored, new) = issue(SecretInput::default(), 0).unwrap();
+        let all = [stored];
+        assert_eq!(
+            check(&all, &pepper(), "other", new.plaintext(), 1),
+            SecretCheck::Invalid
+        );
+        let other = Pepper::new(vec![8; 32]).unwrap();
+        assert_eq!(
+            check(&all, &other, "cid", new.plaintext(), 1),
+            SecretCheck::Invalid
+        );
+        assert_eq!(
+            check(&all, &pepper(), "cid", "wrong", 1),
+            SecretCheck::Invalid
+        );
+    }
+
+    #[test]
+    fn pepper_debug_is_redacted_and_short_peppers_refused() {
+        assert_eq!(format!("{:?}", pepper()), "Pepper(redacted)");
+        assert!(Pepper::new(vec![1; 31]).is_none());
+    }
+}

@@ -1,0 +1,180 @@
+//! Host tests of every endpoint through the core router, on an in-memory store and a fixed clock.
+
+mod admin;
+mod discovery;
+mod token;
+
+use std::future::Future;
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
+
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::Engine;
+use ed25519_dalek::{Signature, VerifyingKey};
+use edgeauth::memory::{FixedClock, MemoryStore, SeqRandom};
+use edgeauth::{App, ClientCache, Config, Method, Request, Response};
+use serde_json::{json, Value};
+
+pub const ADMIN_TOKEN: &str = "admin-token-for-tests-0123456789";
+pub const ORIGIN: &str = "https://auth.test";
+pub const T0: u64 = 1_800_000_000;
+
+/// Runs a future that never waits: the in-memory store answers at once.
+pub fn block_on<F: Future>(f: F) -> F::Output {
+    let mut f = pin!(f);
+    match f.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+        Poll::Ready(v) => v,
+        Poll::Pending => panic!("the in-memory platform never pends"),
+    }
+}
+
+pub struct Harness {
+    pub config: Config,
+    pub store: MemoryStore,
+    pub clock: FixedClock,
+    pub rng: SeqRandom,
+    pub cache: ClientCache,
+}
+
+impl Default for Harness {
+    fn default() -> Harness {
+        Harness::with(&[])
+    }
+}
+
+impl Harness {
+    pub fn new() -> Harness {
+        Harness::with(&[])
+    }
+
+    pub fn with(extra: &[(&str, &str)]) -> Harness {
+        let mut settings = vec![
+            ("ADMIN_TOKEN", ADMIN_TOKEN.to_string()),
+            (
+                "SECRET_PEPPER",
+                "pepper-pepper-pepper-pepper-pepper".to_string(),
+            ),
+            ("SIGNING_KEY_SEED", URL_SAFE_NO_PAD.encode([9u8; 32])),
+        ];
+        settings.extend(extra.iter().map(|(k, v)| (*k, v.to_string())));
+        let config = Config::from_lookup(|name| {
+            settings
+                .iter()
+                .rev()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.clone())
+        })
+        .expect("test config");
+        Harness {
+            config,
+            store: MemoryStore::default(),
+            clock: FixedClock::at(T0),
+            rng: SeqRandom::default(),
+            cache: ClientCache::default(),
+        }
+    }
+
+    pub fn send(&self, req: Request) -> Response {
+        let app = App {
+            config: &self.config,
+            store: &self.store,
+            clock: &self.clock,
+            rng: &self.rng,
+            cache: &self.cache,
+        };
+        block_on(edgeauth::handle(&app, &req))
+    }
+
+    /// An admin call with a JSON body; answers status and parsed body (Null when empty).
+    pub fn admin(&self, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
+        let mut req = Request::new(method, &format!("{ORIGIN}{path}"))
+            .with_header("authorization", &format!("Bearer {ADMIN_TOKEN}"));
+        if let Some(b) = body {
+            req = req
+                .with_header("content-type", "application/json")
+                .with_body(b.to_string());
+        }
+        let r = self.send(req);
+        (r.status, body_json(&r))
+    }
+
+    /// Creates a client; answers its id and first secret.
+    pub fn create(&self, body: Value) -> (String, String) {
+        let (status, v) = self.admin(Method::Post, "/admin/clients", Some(body));
+        assert_eq!(status, 201, "{v}");
+        (
+            v["client"]["client_id"].as_str().unwrap().to_string(),
+            v["secret"]["client_secret"].as_str().unwrap().to_string(),
+        )
+    }
+
+    /// A token request with HTTP Basic credentials and extra form parameters.
+    pub fn token_basic(&self, id: &str, secret: &str, form: &str) -> Response {
+        let creds = STANDARD.encode(format!("{}:{}", urlencode(id), urlencode(secret)));
+        self.send(token_request(form).with_header("authorization", &format!("Basic {creds}")))
+    }
+}
+
+pub fn token_request(form: &str) -> Request {
+    Request::new(Method::Post, &format!("{ORIGIN}/oauth/token"))
+        .with_header("content-type", "application/x-www-form-urlencoded")
+        .with_body(form.to_string())
+}
+
+pub fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+pub fn body_json(r: &Response) -> Value {
+    if r.body.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&r.body).expect("JSON body")
+    }
+}
+
+/// Asserts an error response: status, code and exact description.
+pub fn assert_error(r: &Response, status: u16, code: &str, description: &str) {
+    assert_eq!(
+        (r.status, body_json(r)),
+        (
+            status,
+            json!({"error": code, "error_description": description})
+        )
+    );
+}
+
+/// Verifies a token against the published JWKS and answers (header, claims).
+pub fn verify(h: &Harness, token: &str) -> (Value, Value) {
+    let jwks = body_json(&h.send(Request::new(
+        Method::Get,
+        &format!("{ORIGIN}/.well-known/jwks.json"),
+    )));
+    let parts: Vec<&str> = token.split('.').collect();
+    assert_eq!(parts.len(), 3);
+    let header: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[0]).unwrap()).unwrap();
+    let claims: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).unwrap()).unwrap();
+    let jwk = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["kid"] == header["kid"])
+        .expect("kid published");
+    let x: [u8; 32] = URL_SAFE_NO_PAD
+        .decode(jwk["x"].as_str().unwrap())
+        .unwrap()
+        .try_into()
+        .unwrap();
+    let key = VerifyingKey::from_bytes(&x).unwrap();
+    let sig = Signature::from_slice(&URL_SAFE_NO_PAD.decode(parts[2]).unwrap()).unwrap();
+    key.verify_strict(format!("{}.{}", parts[0], parts[1]).as_bytes(), &sig)
+        .expect("signature verifies");
+    (header, claims)
+}
