@@ -1,0 +1,105 @@
+// Thin client for the edgeauth admin API (docs/CONTRACT.md).
+// The admin token lives in sessionStorage only: one tab, gone when the tab closes.
+
+const TOKEN_KEY = 'edgeauth.adminToken';
+
+export class ApiError extends Error {
+  constructor(status, code, description) {
+    super(description || code || `HTTP ${status}`);
+    this.status = status;
+    this.code = code || '';
+    this.description = description || '';
+  }
+}
+
+let onUnauthorized = () => {};
+let inFlight = 0;
+let onBusyChange = () => {};
+
+export function configure({ unauthorized, busy }) {
+  if (unauthorized) onUnauthorized = unauthorized;
+  if (busy) onBusyChange = busy;
+}
+
+export function getToken() {
+  try { return sessionStorage.getItem(TOKEN_KEY) || ''; } catch { return ''; }
+}
+export function setToken(token) { sessionStorage.setItem(TOKEN_KEY, token); }
+export function clearToken() {
+  try { sessionStorage.removeItem(TOKEN_KEY); } catch { /* storage disabled */ }
+}
+
+// Low-level call. Resolves to {status, json}; never throws for HTTP errors.
+export async function raw(method, path, body, token = getToken()) {
+  const headers = { Accept: 'application/json' };
+  if (token) headers.Authorization = `Bearer ${token}`;
+  const init = { method, headers, cache: 'no-store', credentials: 'same-origin' };
+  if (body !== undefined) {
+    headers['Content-Type'] = 'application/json';
+    init.body = JSON.stringify(body);
+  }
+  inFlight += 1;
+  onBusyChange(inFlight > 0);
+  try {
+    let res;
+    try {
+      res = await fetch(path, init);
+    } catch (e) {
+      throw new ApiError(0, 'network_error', `Could not reach the server (${e.message}).`);
+    }
+    let json = null;
+    const text = await res.text();
+    if (text) {
+      try { json = JSON.parse(text); } catch { json = null; }
+    }
+    return { status: res.status, json };
+  } finally {
+    inFlight -= 1;
+    onBusyChange(inFlight > 0);
+  }
+}
+
+// Admin call: throws ApiError on any non-2xx answer; a 401 also signs out.
+export async function call(method, path, body) {
+  const { status, json } = await raw(method, path, body);
+  if (status >= 200 && status < 300) return json;
+  const err = new ApiError(status, json && json.error, json && json.error_description);
+  if (status === 401) onUnauthorized(err);
+  throw err;
+}
+
+// Human text for an error, shown next to what caused it.
+export function describe(err) {
+  if (!(err instanceof ApiError)) return `Unexpected error: ${err && err.message ? err.message : err}`;
+  if (err.status === 0) return err.description;
+  const what = err.description || err.code || 'The request failed';
+  const code = err.description && err.code ? ` [${err.code}]` : '';
+  return `${what}${code} (HTTP ${err.status})`;
+}
+
+const enc = encodeURIComponent;
+
+export const api = {
+  listClients: (cursor, limit = 50) =>
+    call('GET', `/admin/clients?limit=${limit}${cursor ? `&cursor=${enc(cursor)}` : ''}`),
+  getClient: (id) => call('GET', `/admin/clients/${enc(id)}`),
+  createClient: (body) => call('POST', '/admin/clients', body),
+  updateClient: (id, patch) => call('PATCH', `/admin/clients/${enc(id)}`, patch),
+  deleteClient: (id) => call('DELETE', `/admin/clients/${enc(id)}`),
+  addSecret: (id, body) => call('POST', `/admin/clients/${enc(id)}/secrets`, body),
+  deleteSecret: (id, secretId) => call('DELETE', `/admin/clients/${enc(id)}/secrets/${enc(secretId)}`),
+  unlock: (id) => call('POST', `/admin/clients/${enc(id)}/unlock`, {}),
+};
+
+let metadata = null;
+// Token endpoint from RFC 8414 metadata; falls back to this origin's /oauth/token.
+export async function tokenEndpoint() {
+  if (!metadata) {
+    metadata = raw('GET', '/.well-known/oauth-authorization-server', undefined, '')
+      .then(({ status, json }) => (status === 200 && json && typeof json.token_endpoint === 'string' ? json : null))
+      .catch(() => null);
+  }
+  const m = await metadata;
+  if (!m) metadata = null; // try again next time
+  return m ? m.token_endpoint : `${location.origin}/oauth/token`;
+}
