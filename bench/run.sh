@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Benchmark: the built Worker under Miniflare's API, wrk against GET /healthz and
+# POST /oauth/token. Options pass through to bench/bench.mjs, e.g.
+#   bash bench/run.sh --duration 10 --connections 16 --threads 2
+#   EDGEAUTH_RUSTFLAGS='--cfg curve25519_dalek_bits="64"' bash bench/run.sh   # rebuilds with it
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+export WRANGLER_SEND_METRICS=false
+export CLOUDFLARE_CF_FETCH_ENABLED=false
+
+bash scripts/setup.sh --wrk
+bash scripts/build.sh   # cargo makes this quick when nothing changed
+exec node bench/bench.mjs "$@"

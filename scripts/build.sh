@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Release build of the Worker into build/ (build/index.js + wasm), with no GitHub downloads:
+# worker-build uses the wasm-bindgen installed by scripts/setup.sh, and wasm-opt and esbuild
+# from node_modules.
+#
+# Env knobs:
+#   EDGEAUTH_SKIP_BUILD=1      skip when build/index.js exists (tests prebuild once; wrangler dev
+#                              runs the [build] command twice at start)
+#   EDGEAUTH_SKIP_BUILD=fresh  skip when build/index.js is newer than src/, Cargo.toml, Cargo.lock
+#   EDGEAUTH_RUSTFLAGS         extra RUSTFLAGS for the wasm build, e.g.
+#                              --cfg curve25519_dalek_bits="64"
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+case "${EDGEAUTH_SKIP_BUILD:-}" in
+  1|true|yes)
+    if [[ -f build/index.js ]]; then exit 0; fi ;;
+  fresh)
+    if [[ -f build/index.js ]] \
+       && [[ -z "$(find src Cargo.toml Cargo.lock -newer build/index.js -print -quit 2>/dev/null)" ]]; then
+      exit 0
+    fi ;;
+esac
+
+export PATH="$HOME/.cargo/bin:$PATH"
+root="$(pwd)"
+
+# worker-build reads {NAME}_BIN for each tool it would otherwise download.
+export WASM_BINDGEN_BIN="${WASM_BINDGEN_BIN:-$(command -v wasm-bindgen || true)}"
+export WASM_OPT_BIN="${WASM_OPT_BIN:-$root/node_modules/binaryen/bin/wasm-opt}"
+export ESBUILD_BIN="${ESBUILD_BIN:-$root/node_modules/.bin/esbuild}"
+
+fail() { echo "build: $*" >&2; exit 1; }
+[[ -n "$WASM_BINDGEN_BIN" && -x "$WASM_BINDGEN_BIN" ]] || fail "wasm-bindgen not found; run scripts/setup.sh"
+[[ -x "$WASM_OPT_BIN" ]] || fail "$WASM_OPT_BIN missing; run scripts/setup.sh (npm ci)"
+[[ -x "$ESBUILD_BIN" ]] || fail "$ESBUILD_BIN missing; run scripts/setup.sh (npm ci)"
+command -v worker-build >/dev/null || fail "worker-build not found; run scripts/setup.sh"
+
+# The CLI must match the wasm-bindgen crate exactly, or wasm-bindgen refuses the module.
+want="$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock 2>/dev/null || true)"
+have="$("$WASM_BINDGEN_BIN" --version | awk '{print $2}')"
+if [[ -n "$want" && "$want" != "$have" ]]; then
+  fail "wasm-bindgen CLI is $have but Cargo.lock has $want; run scripts/setup.sh"
+fi
+
+if [[ -n "${EDGEAUTH_RUSTFLAGS:-}" ]]; then
+  # worker-build appends its own flags to RUSTFLAGS; with --target set, cargo applies RUSTFLAGS
+  # to the wasm artifacts only (not to build scripts or proc-macros).
+  export RUSTFLAGS="${RUSTFLAGS:+$RUSTFLAGS }$EDGEAUTH_RUSTFLAGS"
+  echo "build: RUSTFLAGS=$RUSTFLAGS"
+fi
+
+exec worker-build --release

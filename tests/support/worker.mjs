@@ -1,0 +1,167 @@
+// Shared harness: runs the prebuilt Worker (build/) under `wrangler dev` with throwaway state.
+//
+//   const w = await startWorker({ vars: { ISSUER: 'https://issuer.example' } });
+//   const api = admin(w.url, w.adminToken);
+//   const { status, json } = await api('POST', '/admin/clients', { client_name: 'x' });
+//   await w.stop();
+//
+// Needs `bash scripts/build.sh` to have run (scripts/test.sh does it once).
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const WRANGLER = join(ROOT, 'node_modules', 'wrangler', 'bin', 'wrangler.js');
+
+/** 32 random bytes, base64url without padding. */
+export function randomSecret() {
+  return randomBytes(32).toString('base64url');
+}
+
+/** A TCP port free on 127.0.0.1 right now. */
+export function freePort() {
+  return new Promise((res, rej) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', rej);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => res(port));
+    });
+  });
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Start the Worker. Returns { url, adminToken, vars, stop, output }.
+ * `vars` are extra `--var NAME:VALUE` (they override the random defaults).
+ */
+export async function startWorker({ vars = {}, timeoutMs = 60_000 } = {}) {
+  if (!existsSync(join(ROOT, 'build', 'index.js'))) {
+    throw new Error('build/index.js missing: run `bash scripts/build.sh` first');
+  }
+  const port = await freePort();
+  let inspectorPort = await freePort();
+  while (inspectorPort === port) inspectorPort = await freePort();
+  const stateDir = await mkdtemp(join(tmpdir(), 'edgeauth-state-'));
+  const allVars = {
+    ADMIN_TOKEN: randomSecret(),
+    SECRET_PEPPER: randomSecret(),
+    SIGNING_KEY_SEED: randomSecret(),
+    ...vars,
+  };
+  const args = [
+    WRANGLER, 'dev',
+    '--ip', '127.0.0.1',
+    '--port', String(port),
+    '--inspector-port', String(inspectorPort),
+    '--persist-to', stateDir,
+    '--show-interactive-dev-session=false',
+    '--log-level', 'warn',
+  ];
+  for (const [k, v] of Object.entries(allVars)) args.push('--var', `${k}:${v}`);
+
+  const child = spawn(process.execPath, args, {
+    cwd: ROOT,
+    detached: true, // own process group: stop() kills wrangler, workerd and esbuild together
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      ...process.env,
+      EDGEAUTH_SKIP_BUILD: '1',
+      WRANGLER_SEND_METRICS: 'false',
+      CLOUDFLARE_CF_FETCH_ENABLED: 'false',
+      NO_COLOR: '1',
+      FORCE_COLOR: '0',
+    },
+  });
+  let output = '';
+  const keep = (chunk) => {
+    output += chunk.toString();
+    if (output.length > 200_000) output = output.slice(-100_000);
+  };
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  let exited = null;
+  const exitPromise = new Promise((res) => child.on('exit', (code, signal) => {
+    exited = { code, signal };
+    res(exited);
+  }));
+
+  const killGroup = (sig) => {
+    try { process.kill(-child.pid, sig); } catch { /* already gone */ }
+  };
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    if (!exited) {
+      killGroup('SIGTERM');
+      const done = await Promise.race([exitPromise, sleep(5000).then(() => null)]);
+      if (!done) {
+        killGroup('SIGKILL');
+        await exitPromise;
+      }
+    }
+    // workerd may outlive wrangler for a moment; make sure the group is gone.
+    killGroup('SIGKILL');
+    await rm(stateDir, { recursive: true, force: true }).catch(() => {});
+  };
+
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + timeoutMs;
+  let lastErr = '';
+  for (;;) {
+    if (exited) {
+      await stop();
+      throw new Error(`wrangler dev exited (${JSON.stringify(exited)}) before /healthz answered.\n--- output ---\n${output}`);
+    }
+    try {
+      const r = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(2000) });
+      const body = await r.text();
+      if (r.status === 200) break;
+      lastErr = `status ${r.status}: ${body.slice(0, 200)}`;
+    } catch (e) {
+      lastErr = String(e?.cause?.code ?? e?.message ?? e);
+    }
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`worker did not answer GET /healthz 200 within ${timeoutMs} ms (last: ${lastErr}).\n--- output ---\n${output}`);
+    }
+    await sleep(250);
+  }
+
+  return {
+    url,
+    adminToken: allVars.ADMIN_TOKEN,
+    vars: allVars,
+    stop,
+    get output() { return output; },
+  };
+}
+
+/**
+ * Admin API helper: `const api = admin(url, token); await api('GET', '/admin/clients')`
+ * → { status, headers, json } (json is null for empty or non-JSON bodies; text holds the raw body).
+ */
+export function admin(url, token) {
+  return async (method, path, body) => {
+    const headers = {};
+    if (token != null) headers.authorization = `Bearer ${token}`;
+    let payload;
+    if (body !== undefined) {
+      headers['content-type'] = 'application/json';
+      payload = typeof body === 'string' ? body : JSON.stringify(body);
+    }
+    const r = await fetch(url + path, { method, headers, body: payload });
+    const text = await r.text();
+    let json = null;
+    try { json = text ? JSON.parse(text) : null; } catch { json = null; }
+    return { status: r.status, headers: r.headers, json, text };
+  };
+}
