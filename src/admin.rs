@@ -6,7 +6,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::app::App;
-use crate::clients::{ClientId, ClientInput, ClientRecord, ClientView};
+use crate::clients::{AuthMethod, ClientId, ClientInput, ClientRecord, ClientView};
 use crate::encoding::Form;
 use crate::error::Error;
 use crate::http::{Method, Request, Response};
@@ -113,7 +113,8 @@ async fn load<S: ClientStore, C: Clock, R: Random>(
 #[derive(Serialize)]
 struct Created<'a> {
     client: ClientView<'a>,
-    secret: NewSecret,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    secret: Option<NewSecret>,
 }
 
 async fn create_client<S: ClientStore, C: Clock, R: Random>(
@@ -121,20 +122,29 @@ async fn create_client<S: ClientStore, C: Clock, R: Random>(
     req: &Request,
 ) -> Result<Response, Error> {
     let mut input: ClientInput = json_body(req)?;
+    let input_had_secret = input.secret.is_some();
     let secret_input = input.secret.take().unwrap_or_default();
     let now = app.clock.now();
     let client = input.create(ClientId::generate(app.rng)?, now)?;
-    let (stored, secret) = secret_input.issue(
-        client.client_id.as_str(),
-        &client.scope,
-        &app.config.pepper,
-        app.rng,
-        now,
-    )?;
-    let record = ClientRecord {
-        client,
-        secrets: vec![stored],
+    let method = client.token_endpoint_auth_method;
+    let (secrets, secret) = if method.uses_secrets() {
+        let (stored, new) = secret_input.issue(
+            client.client_id.as_str(),
+            &client.scope,
+            method == AuthMethod::ClientSecretJwt,
+            &app.config.pepper,
+            app.rng,
+            now,
+        )?;
+        (vec![stored], Some(new))
+    } else if input_had_secret {
+        return Err(Error::invalid_metadata(
+            "private_key_jwt clients have no secrets",
+        ));
+    } else {
+        (Vec::new(), None)
     };
+    let record = ClientRecord { client, secrets };
     app.save_client(&record).await?;
     Ok(Response::json(
         201,
@@ -195,6 +205,12 @@ async fn add_secret<S: ClientStore, C: Clock, R: Random>(
 ) -> Result<Response, Error> {
     let input: SecretInput = json_body(req)?;
     let mut record = load(app, id).await?;
+    let method = record.client.token_endpoint_auth_method;
+    if !method.uses_secrets() {
+        return Err(Error::Conflict(
+            "private_key_jwt clients authenticate with keys, not secrets".into(),
+        ));
+    }
     if record.secrets.len() >= MAX_SECRETS {
         return Err(Error::Conflict(
             format!("a client may hold at most {MAX_SECRETS} secrets; delete one first").into(),
@@ -204,6 +220,7 @@ async fn add_secret<S: ClientStore, C: Clock, R: Random>(
     let (stored, secret) = input.issue(
         record.client.client_id.as_str(),
         &record.client.scope,
+        method == AuthMethod::ClientSecretJwt,
         &app.config.pepper,
         app.rng,
         now,

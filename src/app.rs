@@ -6,7 +6,8 @@ use crate::cache::ClientCache;
 use crate::clients::{ClientId, ClientRecord};
 use crate::config::Config;
 use crate::error::Error;
-use crate::platform::{ClientStore, Clock, Random};
+use crate::platform::{ClientStore, Clock, Coordinator, KeyFetcher, Random, SignatureVerifier};
+use crate::remote_keys::RemoteKeys;
 
 /// Configuration, storage, time and randomness for one request.
 pub struct App<'a, S, C, R> {
@@ -20,6 +21,14 @@ pub struct App<'a, S, C, R> {
     pub rng: &'a R,
     /// The isolate's client cache.
     pub cache: &'a ClientCache,
+    /// Exact cross-location decisions (assertion replay).
+    pub coordinator: &'a dyn Coordinator,
+    /// Native RS256/PS256/ES256 verification.
+    pub verifier: &'a dyn SignatureVerifier,
+    /// Fetches clients' `jwks_uri`.
+    pub fetcher: &'a dyn KeyFetcher,
+    /// The isolate's cache of fetched client key sets.
+    pub remote_keys: &'a RemoteKeys,
 }
 
 impl<S: ClientStore, C: Clock, R: Random> App<'_, S, C, R> {

@@ -6,6 +6,7 @@ use std::rc::Rc;
 use zeroize::Zeroizing;
 
 use crate::app::App;
+use crate::assertions::{self, ASSERTION_TYPE};
 use crate::clients::{AuthMethod, ClientId, ClientRecord};
 use crate::encoding::{b64_decode, form_decode, Form};
 use crate::error::Error;
@@ -15,10 +16,23 @@ use crate::scope::Scope;
 use crate::secrets::{self, SecretCheck, MAX_SECRET_LEN};
 
 /// Credentials as presented, before any check against the registry.
-pub struct Presented {
-    client_id: String,
-    secret: Zeroizing<String>,
-    method: AuthMethod,
+pub enum Presented {
+    /// A client secret, by Basic or in the body.
+    Secret {
+        /// The client id given.
+        client_id: String,
+        /// The secret given.
+        secret: Zeroizing<String>,
+        /// How it was given.
+        method: AuthMethod,
+    },
+    /// A JWT assertion (RFC 7523).
+    Assertion {
+        /// The compact JWS.
+        assertion: String,
+        /// The body's `client_id`, if given.
+        client_id: Option<String>,
+    },
 }
 
 /// Proof that a client authenticated: made only by [`authenticate`].
@@ -37,10 +51,24 @@ pub fn extract(req: &Request, form: &Form) -> Result<Presented, Error> {
     let basic = req.header("authorization").map(parse_basic).transpose()?;
     let form_id = form.get("client_id");
     let form_secret = form.get("client_secret");
-    if form.get("client_assertion").is_some() || form.get("client_assertion_type").is_some() {
-        return Err(Error::InvalidClient {
-            reason: "client assertions are not supported by this server".into(),
-            basic: basic.is_some(),
+    let assertion_type = form.get("client_assertion_type");
+    if assertion_type.is_some() || form.get("client_assertion").is_some() {
+        if basic.is_some() || form_secret.is_some() {
+            return Err(Error::invalid_request(
+                "use one client authentication method: an assertion, Basic or client_secret, not several",
+            ));
+        }
+        if assertion_type != Some(ASSERTION_TYPE) {
+            return Err(Error::InvalidRequest(
+                format!("client_assertion_type must be {ASSERTION_TYPE}").into(),
+            ));
+        }
+        let assertion = form.get("client_assertion").ok_or_else(|| {
+            Error::invalid_request("client_assertion is required with client_assertion_type")
+        })?;
+        return Ok(Presented::Assertion {
+            assertion: assertion.to_string(),
+            client_id: form_id.map(String::from),
         });
     }
     match (basic, form_secret) {
@@ -53,7 +81,7 @@ pub fn extract(req: &Request, form: &Form) -> Result<Presented, Error> {
                     "client_id in the body does not match the Basic credentials",
                 ));
             }
-            Ok(Presented {
+            Ok(Presented::Secret {
                 client_id: id,
                 secret,
                 method: AuthMethod::ClientSecretBasic,
@@ -66,14 +94,14 @@ pub fn extract(req: &Request, form: &Form) -> Result<Presented, Error> {
             if secret.len() > MAX_SECRET_LEN {
                 return Err(Error::invalid_request("client_secret is too long"));
             }
-            Ok(Presented {
+            Ok(Presented::Secret {
                 client_id: id.to_string(),
                 secret: Zeroizing::new(secret.to_string()),
                 method: AuthMethod::ClientSecretPost,
             })
         }
         (None, None) => Err(Error::InvalidClient {
-            reason: "client authentication is required (HTTP Basic or client_secret_post)".into(),
+            reason: "client authentication is required (HTTP Basic, client_secret_post or a client assertion)".into(),
             basic: false,
         }),
     }
@@ -110,20 +138,40 @@ fn parse_basic(header: &str) -> Result<(String, Zeroizing<String>), Error> {
 pub async fn authenticate<S: ClientStore, C: Clock, R: Random>(
     app: &App<'_, S, C, R>,
     presented: Presented,
+    issuer: &str,
 ) -> Result<AuthenticatedClient, Error> {
-    let basic = presented.method == AuthMethod::ClientSecretBasic;
+    match presented {
+        Presented::Secret {
+            client_id,
+            secret,
+            method,
+        } => authenticate_secret(app, &client_id, &secret, method).await,
+        Presented::Assertion {
+            assertion,
+            client_id,
+        } => assertions::authenticate(app, &assertion, client_id.as_deref(), issuer).await,
+    }
+}
+
+async fn authenticate_secret<S: ClientStore, C: Clock, R: Random>(
+    app: &App<'_, S, C, R>,
+    client_id: &str,
+    presented: &str,
+    method: AuthMethod,
+) -> Result<AuthenticatedClient, Error> {
+    let basic = method == AuthMethod::ClientSecretBasic;
     let fail = |reason: &'static str| Error::InvalidClient {
         reason: reason.into(),
         basic,
     };
-    let id = ClientId::parse(&presented.client_id).ok_or_else(|| fail(FAILED))?;
+    let id = ClientId::parse(client_id).ok_or_else(|| fail(FAILED))?;
     let record = app.cached_client(&id).await?.ok_or_else(|| fail(FAILED))?;
     let now = app.clock.now();
     let secret_scope = match secrets::check(
         &record.secrets,
         &app.config.pepper,
         id.as_str(),
-        &presented.secret,
+        presented,
         now,
     ) {
         SecretCheck::Valid(meta) => meta.scope.clone(),
@@ -131,7 +179,7 @@ pub async fn authenticate<S: ClientStore, C: Clock, R: Random>(
         SecretCheck::Invalid => return Err(fail(FAILED)),
     };
     // Registration details are told only to a caller who proved the secret.
-    if record.client.token_endpoint_auth_method != presented.method {
+    if record.client.token_endpoint_auth_method != method {
         return Err(Error::InvalidClient {
             reason: format!(
                 "this client is registered for {}",
@@ -140,9 +188,6 @@ pub async fn authenticate<S: ClientStore, C: Clock, R: Random>(
             .into(),
             basic,
         });
-    }
-    if !record.client.enabled {
-        return Err(fail("the client is disabled"));
     }
     Ok(AuthenticatedClient {
         record,

@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
+use crate::jose::{jwk_from_pem, validate_jwks, PublicJwk};
 use crate::platform::Random;
 use crate::scope::Scope;
 use crate::secrets::{SecretMeta, StoredSecret};
@@ -82,18 +83,34 @@ pub enum AuthMethod {
     ClientSecretBasic,
     /// Secret in the form body.
     ClientSecretPost,
+    /// A JWT assertion signed with the client's private key (RFC 7523, OIDC Core 9).
+    PrivateKeyJwt,
+    /// A JWT assertion signed with HMAC-SHA256 keyed by the client secret.
+    ClientSecretJwt,
 }
 
 impl AuthMethod {
     /// Every method, in the order metadata lists them.
-    pub const ALL: [AuthMethod; 2] = [AuthMethod::ClientSecretBasic, AuthMethod::ClientSecretPost];
+    pub const ALL: [AuthMethod; 4] = [
+        AuthMethod::ClientSecretBasic,
+        AuthMethod::ClientSecretPost,
+        AuthMethod::PrivateKeyJwt,
+        AuthMethod::ClientSecretJwt,
+    ];
 
     /// The RFC 7591 name.
     pub fn name(self) -> &'static str {
         match self {
             AuthMethod::ClientSecretBasic => "client_secret_basic",
             AuthMethod::ClientSecretPost => "client_secret_post",
+            AuthMethod::PrivateKeyJwt => "private_key_jwt",
+            AuthMethod::ClientSecretJwt => "client_secret_jwt",
         }
+    }
+
+    /// Whether the client holds secrets (every method but `private_key_jwt`).
+    pub fn uses_secrets(self) -> bool {
+        self != AuthMethod::PrivateKeyJwt
     }
 
     fn parse(name: &str) -> Result<AuthMethod, Error> {
@@ -134,6 +151,12 @@ pub struct Client {
     /// Whether failed attempts lock the client.
     #[serde(default = "yes")]
     pub lockout_enabled: bool,
+    /// Inline public keys, for `private_key_jwt`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwks: Option<Jwks>,
+    /// Where the client publishes its public keys, for `private_key_jwt`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwks_uri: Option<String>,
     /// When the client was created (epoch seconds).
     pub client_id_issued_at: u64,
     /// When the client was last changed (epoch seconds).
@@ -142,6 +165,13 @@ pub struct Client {
 
 fn yes() -> bool {
     true
+}
+
+/// A JWK Set of validated public keys (RFC 7517 section 5).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Jwks {
+    /// The keys.
+    pub keys: Vec<PublicJwk>,
 }
 
 /// A client with its secrets, as stored.
@@ -192,6 +222,14 @@ pub struct ClientInput {
     pub access_token_lifetime: Option<i64>,
     /// Lockout switch.
     pub lockout_enabled: Option<bool>,
+    /// Inline JWK Set; `null` removes it.
+    #[serde(default, deserialize_with = "present")]
+    pub jwks: Option<Option<serde_json::Value>>,
+    /// JWKS URL; `null` removes it.
+    #[serde(default, deserialize_with = "present")]
+    pub jwks_uri: Option<Option<String>>,
+    /// A PEM public key, stored as a one-key JWK Set.
+    pub public_key_pem: Option<String>,
     /// The first secret, at creation only.
     pub secret: Option<crate::secrets::SecretInput>,
 }
@@ -213,6 +251,8 @@ impl ClientInput {
             resources: Vec::new(),
             access_token_lifetime: DEFAULT_LIFETIME,
             lockout_enabled: true,
+            jwks: None,
+            jwks_uri: None,
             client_id_issued_at: now,
             updated_at: now,
         };
@@ -256,8 +296,75 @@ impl ClientInput {
         if let Some(l) = self.lockout_enabled {
             client.lockout_enabled = l;
         }
+        if let Some(j) = self.jwks {
+            client.jwks = j
+                .map(|v| validate_jwks(&v).map(|keys| Jwks { keys }))
+                .transpose()
+                .map_err(Error::invalid_metadata)?;
+        }
+        if let Some(pem) = self.public_key_pem {
+            let key = jwk_from_pem(&pem).map_err(Error::invalid_metadata)?;
+            client.jwks = Some(Jwks { keys: vec![key] });
+        }
+        if let Some(u) = self.jwks_uri {
+            client.jwks_uri = u.map(validate_jwks_uri).transpose()?;
+        }
+        check_keys(client)?;
         client.updated_at = now;
         Ok(())
+    }
+}
+
+/// Distinguishes an explicit `null` (remove) from an absent field (leave alone).
+fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// Keys belong to `private_key_jwt` clients, which need exactly one source of them.
+fn check_keys(client: &Client) -> Result<(), Error> {
+    let has_keys = client.jwks.is_some() || client.jwks_uri.is_some();
+    match client.token_endpoint_auth_method {
+        AuthMethod::PrivateKeyJwt if client.jwks.is_some() && client.jwks_uri.is_some() => Err(
+            Error::invalid_metadata("give jwks (or public_key_pem) or jwks_uri, not both"),
+        ),
+        AuthMethod::PrivateKeyJwt if !has_keys => Err(Error::invalid_metadata(
+            "private_key_jwt needs jwks, jwks_uri or public_key_pem",
+        )),
+        AuthMethod::PrivateKeyJwt => Ok(()),
+        other if has_keys => Err(Error::InvalidMetadata(
+            format!(
+                "jwks and jwks_uri are only for private_key_jwt; remove them (null) to use {}",
+                other.name()
+            )
+            .into(),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// A JWKS URL must be https, except on loopback for local testing.
+fn validate_jwks_uri(uri: String) -> Result<String, Error> {
+    let lower = uri.to_ascii_lowercase();
+    let local = [
+        "http://localhost:",
+        "http://localhost/",
+        "http://127.0.0.1:",
+        "http://127.0.0.1/",
+    ];
+    let ok = uri.len() <= MAX_RESOURCE_LEN
+        && is_absolute_uri(&uri)
+        && !uri.contains('#')
+        && (lower.starts_with("https://") || local.iter().any(|p| lower.starts_with(p)));
+    if ok {
+        Ok(uri)
+    } else {
+        Err(Error::invalid_metadata(
+            "jwks_uri must be an https URL (http only for localhost or 127.0.0.1)",
+        ))
     }
 }
 
@@ -313,6 +420,78 @@ pub fn is_absolute_uri(text: &str) -> bool {
 mod tests {
     use super::*;
     use crate::memory::SeqRandom;
+
+    const ED_KEY: &str =
+        r#"{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}"#;
+
+    #[test]
+    fn private_key_jwt_needs_exactly_one_key_source() {
+        let e = input(r#"{"client_name":"a","token_endpoint_auth_method":"private_key_jwt"}"#)
+            .create(id(), 0)
+            .unwrap_err();
+        assert_eq!(
+            e.description(),
+            "private_key_jwt needs jwks, jwks_uri or public_key_pem"
+        );
+        let both = format!(
+            r#"{{"client_name":"a","token_endpoint_auth_method":"private_key_jwt","jwks":{{"keys":[{ED_KEY}]}},"jwks_uri":"https://c.test/jwks"}}"#
+        );
+        assert_eq!(
+            input(&both).create(id(), 0).unwrap_err().description(),
+            "give jwks (or public_key_pem) or jwks_uri, not both"
+        );
+        let ok = format!(
+            r#"{{"client_name":"a","token_endpoint_auth_method":"private_key_jwt","jwks":{{"keys":[{ED_KEY}]}}}}"#
+        );
+        let c = input(&ok).create(id(), 0).unwrap();
+        assert_eq!(
+            c.jwks.unwrap().keys[0].kid,
+            "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k"
+        );
+    }
+
+    #[test]
+    fn keys_are_refused_for_secret_methods_and_null_removes_them() {
+        let e = input(&format!(
+            r#"{{"client_name":"a","jwks":{{"keys":[{ED_KEY}]}}}}"#
+        ))
+        .create(id(), 0)
+        .unwrap_err();
+        assert_eq!(
+            e.description(),
+            "jwks and jwks_uri are only for private_key_jwt; remove them (null) to use client_secret_basic"
+        );
+        let mut c = input(
+            r#"{"client_name":"a","token_endpoint_auth_method":"private_key_jwt","jwks_uri":"http://127.0.0.1:9/jwks"}"#,
+        )
+        .create(id(), 0)
+        .unwrap();
+        input(r#"{"token_endpoint_auth_method":"client_secret_post","jwks_uri":null}"#)
+            .apply(&mut c, 1)
+            .unwrap();
+        assert_eq!(c.jwks_uri, None);
+    }
+
+    #[test]
+    fn jwks_uri_must_be_https_or_loopback() {
+        for bad in [
+            "http://evil.test/jwks",
+            "ftp://x/y",
+            "https://a/b#frag",
+            "http://localhost.evil.test/",
+        ] {
+            let e = input(&format!(
+                r#"{{"client_name":"a","token_endpoint_auth_method":"private_key_jwt","jwks_uri":"{bad}"}}"#
+            ))
+            .create(id(), 0)
+            .unwrap_err();
+            assert_eq!(
+                e.description(),
+                "jwks_uri must be an https URL (http only for localhost or 127.0.0.1)",
+                "{bad}"
+            );
+        }
+    }
 
     #[test]
     fn generated_ids_are_uuid_v4() {
@@ -406,7 +585,7 @@ mod tests {
             .unwrap_err();
         assert_eq!(
             e.description(),
-            "token_endpoint_auth_method must be one of: client_secret_basic, client_secret_post"
+            "token_endpoint_auth_method must be one of: client_secret_basic, client_secret_post, private_key_jwt, client_secret_jwt"
         );
     }
 }

@@ -5,6 +5,7 @@ use serde::Serialize;
 use crate::clients::AuthMethod;
 use crate::config::Config;
 use crate::http::Response;
+use crate::jose::Alg;
 use crate::keys::SigningKey;
 
 /// Where the token endpoint lives, relative to the issuer.
@@ -20,6 +21,7 @@ struct Metadata<'a> {
     grant_types_supported: [&'static str; 1],
     response_types_supported: [&'static str; 0],
     token_endpoint_auth_methods_supported: Vec<&'static str>,
+    token_endpoint_auth_signing_alg_values_supported: Vec<&'static str>,
     access_token_signing_alg_values_supported: [&'static str; 1],
 }
 
@@ -33,6 +35,11 @@ pub fn metadata(config: &Config, origin: &str) -> Response {
         grant_types_supported: ["client_credentials"],
         response_types_supported: [],
         token_endpoint_auth_methods_supported: AuthMethod::ALL.iter().map(|m| m.name()).collect(),
+        token_endpoint_auth_signing_alg_values_supported: Alg::PUBLIC
+            .iter()
+            .chain(&Alg::SECRET)
+            .map(|a| a.name())
+            .collect(),
         access_token_signing_alg_values_supported: [SigningKey::ALG],
     };
     Response::json(200, &body).with_header("cache-control", "public, max-age=300")

@@ -7,6 +7,7 @@
 
 mod admin;
 mod app;
+mod assertions;
 mod cache;
 mod client_auth;
 mod clients;
@@ -15,9 +16,11 @@ mod discovery;
 mod encoding;
 mod error;
 mod http;
+mod jose;
 mod keys;
 pub mod memory;
 pub mod platform;
+mod remote_keys;
 mod router;
 mod scope;
 mod secrets;
@@ -28,9 +31,12 @@ mod tokens;
 mod shell;
 
 pub use app::App;
+pub use assertions::{ASSERTION_TYPE, MAX_LIFETIME as MAX_ASSERTION_LIFETIME};
 pub use cache::{ClientCache, CLIENT_CACHE_TTL_MS};
 pub use clients::{Client, ClientId, ClientRecord};
 pub use config::{Config, SETTINGS};
 pub use error::Error;
 pub use http::{Method, Request, Response};
+pub use jose::{Alg, PublicJwk};
+pub use remote_keys::RemoteKeys;
 pub use router::handle;

@@ -1,13 +1,15 @@
 //! In-memory implementations of the platform traits, for host tests and benchmarks.
 
 use std::cell::{Cell, RefCell};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use sha2::{Digest, Sha256};
 
 use crate::clients::{ClientId, ClientRecord};
 use crate::error::Error;
-use crate::platform::{ClientPage, ClientStore, Clock, Random};
+use crate::platform::{
+    ClientPage, ClientStore, Clock, Coordinator, Fetched, KeyFetcher, LocalFuture, Random,
+};
 
 /// A clock that only moves when told.
 #[derive(Debug, Default)]
@@ -149,5 +151,75 @@ impl ClientStore for MemoryStore {
             page.clients.push(decode_record(k, v)?);
         }
         Ok(page)
+    }
+}
+
+/// Replay records in a map; `claim_jti` is atomic because nothing here is concurrent.
+#[derive(Debug, Default)]
+pub struct MemoryCoordinator {
+    used: RefCell<HashMap<(ClientId, String), u64>>,
+}
+
+impl MemoryCoordinator {
+    /// How many jti records are held, for bound checks in tests.
+    pub fn held(&self) -> usize {
+        self.used.borrow().len()
+    }
+}
+
+impl Coordinator for MemoryCoordinator {
+    fn claim_jti<'a>(
+        &'a self,
+        client: &'a ClientId,
+        jti: &'a str,
+        until: u64,
+    ) -> LocalFuture<'a, Result<bool, Error>> {
+        Box::pin(async move {
+            let mut used = self.used.borrow_mut();
+            let key = (client.clone(), jti.to_string());
+            let fresh = !used.contains_key(&key);
+            if fresh {
+                used.insert(key, until);
+            }
+            Ok(fresh)
+        })
+    }
+}
+
+/// JWKS documents by URL, set by tests; counts fetches.
+#[derive(Debug, Default)]
+pub struct MemoryFetcher {
+    documents: RefCell<HashMap<String, Result<Fetched, String>>>,
+    fetches: Cell<u64>,
+}
+
+impl MemoryFetcher {
+    /// Serves `body` at `url` with an optional `Cache-Control`.
+    pub fn serve(&self, url: &str, body: &str, cache_control: Option<&str>) {
+        let doc = Fetched {
+            body: body.as_bytes().to_vec(),
+            cache_control: cache_control.map(String::from),
+        };
+        self.documents.borrow_mut().insert(url.into(), Ok(doc));
+    }
+
+    /// Makes `url` fail with `reason`.
+    pub fn fail(&self, url: &str, reason: &str) {
+        self.documents
+            .borrow_mut()
+            .insert(url.into(), Err(reason.into()));
+    }
+
+    /// How many fetches were made.
+    pub fn fetches(&self) -> u64 {
+        self.fetches.get()
+    }
+}
+
+impl KeyFetcher for MemoryFetcher {
+    fn fetch<'a>(&'a self, url: &'a str) -> LocalFuture<'a, Result<Fetched, String>> {
+        self.fetches.set(self.fetches.get() + 1);
+        let doc = self.documents.borrow().get(url).cloned();
+        Box::pin(async move { doc.unwrap_or_else(|| Err("HTTP 404".into())) })
     }
 }

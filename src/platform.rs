@@ -1,8 +1,12 @@
 //! What the core needs from the world, as narrow traits: time, randomness, client storage.
 //! The shell implements them over Workers; [`crate::memory`] implements them for tests.
 
+use std::future::Future;
+use std::pin::Pin;
+
 use crate::clients::{ClientId, ClientRecord};
 use crate::error::Error;
+use crate::jose::{Alg, PublicJwk};
 
 /// Wall-clock time.
 pub trait Clock {
@@ -51,4 +55,47 @@ pub trait ClientStore {
     async fn delete(&self, id: &ClientId) -> Result<(), Error>;
     /// Lists clients in key order.
     async fn list(&self, cursor: Option<&str>, limit: usize) -> Result<ClientPage, Error>;
+}
+
+/// A boxed future, so the traits below stay object-safe and `App` needs no more type parameters.
+pub type LocalFuture<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
+
+/// Decisions that must be exact across locations: a Durable Object per client in production.
+pub trait Coordinator {
+    /// Marks assertion `jti` of `client` used until `until` (epoch seconds); answers `false`
+    /// if it was already used. Two concurrent calls with the same jti: exactly one `true`.
+    fn claim_jti<'a>(
+        &'a self,
+        client: &'a ClientId,
+        jti: &'a str,
+        until: u64,
+    ) -> LocalFuture<'a, Result<bool, Error>>;
+}
+
+/// Signature checks the platform does natively (WebCrypto on Workers): RS256, PS256, ES256.
+/// EdDSA and HS256 are checked by the core itself.
+pub trait SignatureVerifier {
+    /// Whether `signature` over `input` verifies with `key` under `alg`.
+    fn verify<'a>(
+        &'a self,
+        alg: Alg,
+        key: &'a PublicJwk,
+        input: &'a [u8],
+        signature: &'a [u8],
+    ) -> LocalFuture<'a, Result<bool, Error>>;
+}
+
+/// A fetched JWK Set document.
+#[derive(Debug, Clone)]
+pub struct Fetched {
+    /// The body, already capped in size and checked for a JSON content type.
+    pub body: Vec<u8>,
+    /// The `Cache-Control` header, if any.
+    pub cache_control: Option<String>,
+}
+
+/// Fetches a client's `jwks_uri`.
+pub trait KeyFetcher {
+    /// Fetches `url`; the error text is safe to show (no internals).
+    fn fetch<'a>(&'a self, url: &'a str) -> LocalFuture<'a, Result<Fetched, String>>;
 }

@@ -4,6 +4,12 @@
 //! Why HMAC and not a slow password hash: a secret carries 256 bits of entropy, so guessing is
 //! hopeless without the digest, and with the digest but without the pepper (a Worker secret)
 //! it cannot even be checked. One HMAC keeps the token endpoint far inside the CPU limit.
+//!
+//! `client_secret_jwt` needs the secret itself as an HMAC key, so a digest is not enough. Such
+//! secrets are derived instead: HMAC-SHA256(pepper, label, client_id, secret_id, salt) with a
+//! random salt stored beside the digest. The trade-off: whoever holds both the KV data and the
+//! pepper can recompute these secrets, where for digest-only secrets they could only test
+//! guesses. Neither alone reveals anything; rotating the pepper invalidates both kinds.
 
 use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
@@ -41,6 +47,17 @@ impl Pepper {
         mac.update(&[0]);
         mac.update(secret.as_bytes());
         mac.finalize().into_bytes().into()
+    }
+
+    /// The secret of a `client_secret_jwt` client, recomputed from its stored salt.
+    pub fn derive_secret(&self, client_id: &str, secret_id: &str, salt: &str) -> Zeroizing<String> {
+        let mut mac =
+            <Hmac<Sha256> as Mac>::new_from_slice(&self.0).unwrap_or_else(|_| unreachable_hmac());
+        for part in ["client_secret_jwt", client_id, secret_id, salt] {
+            mac.update(part.as_bytes());
+            mac.update(&[0]);
+        }
+        Zeroizing::new(b64url(mac.finalize().into_bytes()))
     }
 }
 
@@ -87,6 +104,9 @@ pub struct StoredSecret {
     pub meta: SecretMeta,
     /// base64url HMAC-SHA256 digest.
     pub digest: String,
+    /// Salt of a derived (`client_secret_jwt`) secret.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub salt: Option<String>,
 }
 
 /// A newly made secret: metadata plus the plaintext, shown this once.
@@ -112,11 +132,13 @@ pub struct SecretInput {
 }
 
 impl SecretInput {
-    /// Makes a secret for `client_id`, validating the input against the client's scope.
+    /// Makes a secret for `client_id`, validating the input against the client's scope;
+    /// `derived` makes it recomputable for `client_secret_jwt`.
     pub fn issue(
         self,
         client_id: &str,
         client_scope: &Scope,
+        derived: bool,
         pepper: &Pepper,
         rng: &impl Random,
         now: u64,
@@ -158,11 +180,20 @@ impl SecretInput {
         };
         let mut id = [0u8; 9];
         rng.fill(&mut id)?;
+        let secret_id = b64url(id);
         let mut raw = Zeroizing::new([0u8; 32]);
         rng.fill(raw.as_mut())?;
-        let plaintext = Zeroizing::new(b64url(raw.as_ref()));
+        let (plaintext, salt) = if derived {
+            let salt = b64url(raw.as_ref());
+            (
+                pepper.derive_secret(client_id, &secret_id, &salt),
+                Some(salt),
+            )
+        } else {
+            (Zeroizing::new(b64url(raw.as_ref())), None)
+        };
         let meta = SecretMeta {
-            secret_id: b64url(id),
+            secret_id,
             description,
             created_at: now,
             expires_at,
@@ -172,6 +203,7 @@ impl SecretInput {
         let stored = StoredSecret {
             meta: meta.clone(),
             digest: b64url(pepper.digest(client_id, &plaintext)),
+            salt,
         };
         Ok((
             stored,
@@ -239,6 +271,37 @@ pub fn check<'a>(
     }
 }
 
+/// Checks an HS256 signature against every live derived secret of a client (RFC 7518 3.2:
+/// the key is the secret's octets), in constant time per secret.
+pub fn check_hs256<'a>(
+    secrets: &'a [StoredSecret],
+    pepper: &Pepper,
+    client_id: &str,
+    signing_input: &[u8],
+    signature: &[u8],
+    now: u64,
+) -> SecretCheck<'a> {
+    let mut expired = false;
+    for s in secrets {
+        let Some(salt) = &s.salt else { continue };
+        let key = pepper.derive_secret(client_id, &s.meta.secret_id, salt);
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key.as_bytes())
+            .unwrap_or_else(|_| unreachable_hmac());
+        mac.update(signing_input);
+        if mac.verify_slice(signature).is_ok() {
+            if s.meta.is_live(now) {
+                return SecretCheck::Valid(&s.meta);
+            }
+            expired = true;
+        }
+    }
+    if expired {
+        SecretCheck::Expired
+    } else {
+        SecretCheck::Invalid
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -250,7 +313,42 @@ mod tests {
 
     fn issue(input: SecretInput, now: u64) -> Result<(StoredSecret, NewSecret), Error> {
         let scope = Scope::parse("read write").unwrap();
-        input.issue("cid", &scope, &pepper(), &SeqRandom::default(), now)
+        input.issue("cid", &scope, false, &pepper(), &SeqRandom::default(), now)
+    }
+
+    #[test]
+    fn derived_secrets_are_recomputable_only_with_the_pepper() {
+        let scope = Scope::default();
+        let (stored, new) = SecretInput::default()
+            .issue("cid", &scope, true, &pepper(), &SeqRandom::default(), 0)
+            .unwrap();
+        let salt = stored.salt.clone().unwrap();
+        assert_eq!(
+            *pepper().derive_secret("cid", &stored.meta.secret_id, &salt),
+            new.plaintext()
+        );
+        let other = Pepper::new(vec![8; 32]).unwrap();
+        assert_ne!(
+            *other.derive_secret("cid", &stored.meta.secret_id, &salt),
+            new.plaintext()
+        );
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(new.plaintext().as_bytes()).unwrap();
+        mac.update(b"a.b");
+        let sig = mac.finalize().into_bytes();
+        let all = [stored];
+        assert!(matches!(
+            check_hs256(&all, &pepper(), "cid", b"a.b", &sig, 1),
+            SecretCheck::Valid(_)
+        ));
+        assert_eq!(
+            check_hs256(&all, &pepper(), "cid", b"a.c", &sig, 1),
+            SecretCheck::Invalid
+        );
+        // A derived secret still works as a plain secret too (digest kept).
+        assert!(matches!(
+            check(&all, &pepper(), "cid", new.plaintext(), 1),
+            SecretCheck::Valid(_)
+        ));
     }
 
     #[test]

@@ -41,8 +41,14 @@ pub async fn handle<S: ClientStore, C: Clock, R: Random>(
 ) -> Result<Response, Error> {
     let form = parse(req)?;
     let presented = client_auth::extract(req, &form)?;
-    let client = client_auth::authenticate(app, presented).await?;
     let issuer = app.config.issuer(&req.origin);
+    let client = client_auth::authenticate(app, presented, issuer).await?;
+    if !client.record.client.enabled {
+        return Err(Error::InvalidClient {
+            reason: "the client is disabled".into(),
+            basic: req.header("authorization").is_some(),
+        });
+    }
     let grant = authorize(&client, form.get("scope"), &form, issuer)?;
     let now = app.clock.now();
     let lifetime = client.record.client.access_token_lifetime;

@@ -23,7 +23,9 @@ fn metadata_is_served_at_both_well_known_paths() {
             "jwks_uri": format!("{ORIGIN}/.well-known/jwks.json"),
             "grant_types_supported": ["client_credentials"],
             "response_types_supported": [],
-            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+            "token_endpoint_auth_methods_supported":
+                ["client_secret_basic", "client_secret_post", "private_key_jwt", "client_secret_jwt"],
+            "token_endpoint_auth_signing_alg_values_supported": ["EdDSA", "ES256", "RS256", "PS256", "HS256"],
             "access_token_signing_alg_values_supported": ["EdDSA"]
         })
     );

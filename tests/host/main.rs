@@ -1,8 +1,10 @@
 //! Host tests of every endpoint through the core router, on an in-memory store and a fixed clock.
 
 mod admin;
+mod assertions;
 mod discovery;
 mod token;
+mod verifier;
 
 use std::future::Future;
 use std::pin::pin;
@@ -11,8 +13,8 @@ use std::task::{Context, Poll, Waker};
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use ed25519_dalek::{Signature, VerifyingKey};
-use edgeauth::memory::{FixedClock, MemoryStore, SeqRandom};
-use edgeauth::{App, ClientCache, Config, Method, Request, Response};
+use edgeauth::memory::{FixedClock, MemoryCoordinator, MemoryFetcher, MemoryStore, SeqRandom};
+use edgeauth::{App, ClientCache, Config, Method, RemoteKeys, Request, Response};
 use serde_json::{json, Value};
 
 pub const ADMIN_TOKEN: &str = "admin-token-for-tests-0123456789";
@@ -34,6 +36,9 @@ pub struct Harness {
     pub clock: FixedClock,
     pub rng: SeqRandom,
     pub cache: ClientCache,
+    pub coordinator: MemoryCoordinator,
+    pub fetcher: MemoryFetcher,
+    pub remote_keys: RemoteKeys,
 }
 
 impl Default for Harness {
@@ -71,6 +76,9 @@ impl Harness {
             clock: FixedClock::at(T0),
             rng: SeqRandom::default(),
             cache: ClientCache::default(),
+            coordinator: MemoryCoordinator::default(),
+            fetcher: MemoryFetcher::default(),
+            remote_keys: RemoteKeys::default(),
         }
     }
 
@@ -81,6 +89,10 @@ impl Harness {
             clock: &self.clock,
             rng: &self.rng,
             cache: &self.cache,
+            coordinator: &self.coordinator,
+            verifier: &verifier::RustCryptoVerifier,
+            fetcher: &self.fetcher,
+            remote_keys: &self.remote_keys,
         };
         block_on(edgeauth::handle(&app, &req))
     }

@@ -127,7 +127,7 @@ fn missing_credentials_are_invalid_client() {
         &r,
         401,
         "invalid_client",
-        "client authentication is required (HTTP Basic or client_secret_post)",
+        "client authentication is required (HTTP Basic, client_secret_post or a client assertion)",
     );
 }
 
@@ -460,20 +460,6 @@ fn a_storage_outage_is_503_with_retry_after() {
         h.token_basic(&id, &secret, "grant_type=client_credentials")
             .status,
         200
-    );
-}
-
-#[test]
-fn client_assertions_are_refused_until_supported() {
-    let h = Harness::new();
-    let r = h.send(token_request(
-        "grant_type=client_credentials&client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer&client_assertion=a.b.c",
-    ));
-    assert_error(
-        &r,
-        401,
-        "invalid_client",
-        "client assertions are not supported by this server",
     );
 }
 

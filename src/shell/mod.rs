@@ -4,18 +4,20 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use worker::{event, Context, Env, Headers, KvStore};
+use worker::{event, Context, Env, Headers};
 
 use crate::cache::ClientCache;
-use crate::clients::{ClientId, ClientRecord};
 use crate::config::{Config, SETTINGS};
 use crate::error::Error;
 use crate::http::{Method, Request, Response};
-use crate::memory::{client_key, decode_record};
-use crate::platform::{ClientPage, ClientStore, Clock, SystemRandom};
+use crate::platform::{Clock, SystemRandom};
+use crate::remote_keys::RemoteKeys;
 use crate::{admin, router, App};
 
-const CLIENT_PREFIX: &str = "client:";
+mod fetcher;
+mod guard;
+mod kv;
+mod webcrypto;
 
 /// The raw settings last seen, and the configuration parsed from them.
 type Loaded = (Vec<Option<String>>, Rc<Config>);
@@ -24,23 +26,42 @@ thread_local! {
     // Both live as long as the isolate: parsing config derives a key pair, so do it once.
     static CONFIG: RefCell<Option<Loaded>> = const { RefCell::new(None) };
     static CACHE: Rc<ClientCache> = Rc::new(ClientCache::default());
+    static REMOTE_KEYS: Rc<RemoteKeys> = Rc::new(RemoteKeys::default());
 }
 
 #[event(fetch)]
 async fn fetch(req: worker::Request, env: Env, _ctx: Context) -> worker::Result<worker::Response> {
     let response = match translate(req).await {
         Err(e) => e.into_response(),
-        Ok(request) => match (config(&env), env.kv("CLIENTS")) {
-            (Err(detail), _) => Error::Internal(format!("configuration: {detail}")).into_response(),
-            (_, Err(e)) => Error::Internal(format!("KV binding CLIENTS: {e}")).into_response(),
-            (Ok(config), Ok(kv)) => {
+        Ok(request) => match (
+            config(&env),
+            env.kv("CLIENTS"),
+            env.durable_object("CLIENT_GUARD"),
+        ) {
+            (Err(detail), _, _) => {
+                Error::Internal(format!("configuration: {detail}")).into_response()
+            }
+            (_, Err(e), _) => Error::Internal(format!("KV binding CLIENTS: {e}")).into_response(),
+            (_, _, Err(e)) => {
+                Error::Internal(format!("DO binding CLIENT_GUARD: {e}")).into_response()
+            }
+            (Ok(config), Ok(kv), Ok(namespace)) => {
                 let cache = CACHE.with(Rc::clone);
+                let remote_keys = REMOTE_KEYS.with(Rc::clone);
+                let coordinator = guard::GuardCoordinator {
+                    namespace,
+                    now: JsClock.now(),
+                };
                 let app = App {
                     config: &config,
-                    store: &KvClients(kv),
+                    store: &kv::KvClients(kv),
                     clock: &JsClock,
                     rng: &SystemRandom,
                     cache: &cache,
+                    coordinator: &coordinator,
+                    verifier: &webcrypto::WebCrypto,
+                    fetcher: &fetcher::HttpFetcher,
+                    remote_keys: &remote_keys,
                 };
                 router::handle(&app, &request).await
             }
@@ -126,64 +147,5 @@ struct JsClock;
 impl Clock for JsClock {
     fn now_ms(&self) -> u64 {
         worker::Date::now().as_millis()
-    }
-}
-
-/// Clients in Workers KV, one key per client (`client:{client_id}`).
-struct KvClients(KvStore);
-
-fn unavailable(e: impl std::fmt::Display) -> Error {
-    Error::Unavailable(format!("KV: {e}"))
-}
-
-impl ClientStore for KvClients {
-    async fn get(&self, id: &ClientId) -> Result<Option<ClientRecord>, Error> {
-        let key = client_key(id);
-        let text = self.0.get(&key).text().await.map_err(unavailable)?;
-        text.map(|t| decode_record(&key, &t)).transpose()
-    }
-
-    async fn put(&self, client: &ClientRecord) -> Result<(), Error> {
-        let json = serde_json::to_string(client).map_err(|e| Error::Internal(e.to_string()))?;
-        let key = client_key(&client.client.client_id);
-        self.0
-            .put(&key, json)
-            .map_err(unavailable)?
-            .execute()
-            .await
-            .map_err(unavailable)
-    }
-
-    async fn delete(&self, id: &ClientId) -> Result<(), Error> {
-        self.0.delete(&client_key(id)).await.map_err(unavailable)
-    }
-
-    async fn list(&self, cursor: Option<&str>, limit: usize) -> Result<ClientPage, Error> {
-        let mut list = self
-            .0
-            .list()
-            .prefix(CLIENT_PREFIX.into())
-            .limit(limit as u64);
-        if let Some(c) = cursor {
-            list = list.cursor(c.into());
-        }
-        let listed = list.execute().await.map_err(unavailable)?;
-        let names: Vec<&str> = listed.keys.iter().map(|k| k.name.as_str()).collect();
-        let mut values = if names.is_empty() {
-            Default::default()
-        } else {
-            self.0.get_bulk(&names).text().await.map_err(unavailable)?
-        };
-        let mut clients = Vec::with_capacity(names.len());
-        for name in names {
-            // A key deleted between list and read is skipped, not an error.
-            if let Some(Some(json)) = values.remove(name) {
-                clients.push(decode_record(name, &json)?);
-            }
-        }
-        Ok(ClientPage {
-            clients,
-            next_cursor: (!listed.list_complete).then_some(listed.cursor).flatten(),
-        })
     }
 }

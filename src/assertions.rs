@@ -1,0 +1,262 @@
+//! Client authentication by JWT assertion (RFC 7523 section 2.2 and 3, OpenID Connect Core 9):
+//! `private_key_jwt` with the client's registered public keys, `client_secret_jwt` with its
+//! derived secrets.
+//!
+//! Order: size and shape, `crit`, the algorithm within the registered method's family, the key
+//! chosen by the registration (never by the header beyond `kid`), the signature, the claims,
+//! and last the single use of `jti`, so unsigned junk never writes replay state.
+
+use std::borrow::Cow;
+
+use ed25519_dalek::{Signature, VerifyingKey};
+use serde::Deserialize;
+
+use crate::app::App;
+use crate::client_auth::AuthenticatedClient;
+use crate::clients::{AuthMethod, ClientId};
+use crate::encoding::{b64url_decode, printable};
+use crate::error::Error;
+use crate::jose::{parse_compact, Alg, CompactJws, PublicJwk};
+use crate::platform::{ClientStore, Clock, Random};
+use crate::secrets::{self, SecretCheck};
+
+/// The only assertion type (RFC 7523 section 2.2).
+pub const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+/// Longest assertion accepted.
+pub const MAX_ASSERTION_LEN: usize = 8 * 1024;
+/// Longest an assertion may live, from now (or from `iat`) to `exp`.
+pub const MAX_LIFETIME: u64 = 300;
+/// Clock difference tolerated between client and server.
+pub const SKEW: u64 = 30;
+const MAX_JTI: usize = 256;
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum Audience {
+    One(String),
+    Many(Vec<String>),
+}
+
+#[derive(Debug, Deserialize)]
+struct Claims {
+    iss: Option<String>,
+    sub: Option<String>,
+    aud: Option<Audience>,
+    exp: Option<f64>,
+    nbf: Option<f64>,
+    iat: Option<f64>,
+    jti: Option<String>,
+}
+
+fn refused(reason: impl Into<Cow<'static, str>>) -> Error {
+    Error::InvalidClient {
+        reason: reason.into(),
+        basic: false,
+    }
+}
+
+/// Authenticates the client that signed `assertion`.
+pub async fn authenticate<S: ClientStore, C: Clock, R: Random>(
+    app: &App<'_, S, C, R>,
+    assertion: &str,
+    form_client_id: Option<&str>,
+    issuer: &str,
+) -> Result<AuthenticatedClient, Error> {
+    let jws = parse_compact(assertion, MAX_ASSERTION_LEN)
+        .map_err(|e| refused(format!("invalid client assertion: {e}")))?;
+    let claims: Claims = serde_json::from_slice(&jws.payload).map_err(|_| {
+        refused("invalid client assertion: the payload is not a JSON object of registered claims")
+    })?;
+    let (Some(iss), Some(sub)) = (&claims.iss, &claims.sub) else {
+        return Err(refused(
+            "the assertion must carry iss and sub, both the client_id",
+        ));
+    };
+    if iss != sub {
+        return Err(refused(
+            "the assertion's iss and sub must both be the client_id",
+        ));
+    }
+    if form_client_id.is_some_and(|f| f != iss) {
+        return Err(Error::invalid_request(
+            "client_id does not match the assertion's iss",
+        ));
+    }
+    let failed = || refused("client authentication failed");
+    let id = ClientId::parse(iss).ok_or_else(failed)?;
+    let record = app.cached_client(&id).await?.ok_or_else(failed)?;
+    let method = record.client.token_endpoint_auth_method;
+    let allowed: &[Alg] = match method {
+        AuthMethod::PrivateKeyJwt => &Alg::PUBLIC,
+        AuthMethod::ClientSecretJwt => &Alg::SECRET,
+        other => {
+            return Err(refused(format!(
+                "this client is registered for {}, not a JWT assertion",
+                other.name()
+            )))
+        }
+    };
+    let alg = Alg::within(&jws.header.alg, allowed).ok_or_else(|| {
+        refused(format!(
+            "assertion alg '{}' is not allowed for {} (allowed: {})",
+            printable(&jws.header.alg),
+            method.name(),
+            allowed
+                .iter()
+                .map(|a| a.name())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+    })?;
+    let now = app.clock.now();
+    let secret_scope = if alg == Alg::HS256 {
+        match secrets::check_hs256(
+            &record.secrets,
+            &app.config.pepper,
+            id.as_str(),
+            jws.signing_input.as_bytes(),
+            &jws.signature,
+            now,
+        ) {
+            SecretCheck::Valid(meta) => meta.scope.clone(),
+            SecretCheck::Expired => return Err(refused("the client secret has expired")),
+            SecretCheck::Invalid => return Err(refused("the assertion signature is invalid")),
+        }
+    } else {
+        verify_with_registered_key(app, &record.client, alg, &jws).await?;
+        None
+    };
+    let exp = check_claims(&claims, now, issuer)?;
+    let jti = claims.jti.as_deref().unwrap_or_default();
+    if !app.coordinator.claim_jti(&id, jti, exp + SKEW).await? {
+        return Err(refused(
+            "the assertion has already been used (jti replayed)",
+        ));
+    }
+    Ok(AuthenticatedClient {
+        record,
+        secret_scope,
+    })
+}
+
+/// Chooses the key by the client's registration: the `kid` if given, else every key that fits.
+async fn verify_with_registered_key<S: ClientStore, C: Clock, R: Random>(
+    app: &App<'_, S, C, R>,
+    client: &crate::clients::Client,
+    alg: Alg,
+    jws: &CompactJws<'_>,
+) -> Result<(), Error> {
+    let kid = jws.header.kid.as_deref();
+    let keys = match (&client.jwks, &client.jwks_uri) {
+        (Some(set), _) => std::rc::Rc::new(set.keys.clone()),
+        (None, Some(url)) => app
+            .remote_keys
+            .keys(app.fetcher, url, kid, app.clock.now_ms())
+            .await
+            .map_err(refused)?,
+        (None, None) => return Err(refused("the client has no registered keys")),
+    };
+    let candidates: Vec<&PublicJwk> = match kid {
+        Some(k) => {
+            let key = keys.iter().find(|x| x.kid == k).ok_or_else(|| {
+                refused(format!("unknown kid '{}' for this client", printable(k)))
+            })?;
+            if !key.fits(alg) {
+                return Err(refused(format!(
+                    "key '{}' cannot verify alg {}",
+                    printable(k),
+                    alg.name()
+                )));
+            }
+            vec![key]
+        }
+        None => keys.iter().filter(|x| x.fits(alg)).collect(),
+    };
+    if candidates.is_empty() {
+        return Err(refused(format!(
+            "no registered key fits alg {}",
+            alg.name()
+        )));
+    }
+    for key in candidates {
+        if verify_signature(app, alg, key, jws).await? {
+            return Ok(());
+        }
+    }
+    Err(refused("the assertion signature is invalid"))
+}
+
+async fn verify_signature<S, C, R>(
+    app: &App<'_, S, C, R>,
+    alg: Alg,
+    key: &PublicJwk,
+    jws: &CompactJws<'_>,
+) -> Result<bool, Error> {
+    let input = jws.signing_input.as_bytes();
+    if alg == Alg::EdDSA {
+        let x = key
+            .x
+            .as_deref()
+            .and_then(b64url_decode)
+            .and_then(|b| <[u8; 32]>::try_from(b).ok());
+        let (Some(x), Ok(sig)) = (x, Signature::from_slice(&jws.signature)) else {
+            return Ok(false);
+        };
+        let Ok(vk) = VerifyingKey::from_bytes(&x) else {
+            return Ok(false);
+        };
+        // Strict: rejects small-order keys and non-canonical signatures.
+        return Ok(vk.verify_strict(input, &sig).is_ok());
+    }
+    app.verifier.verify(alg, key, input, &jws.signature).await
+}
+
+/// Checks time, audience and jti; answers `exp` for the replay record.
+fn check_claims(claims: &Claims, now: u64, issuer: &str) -> Result<u64, Error> {
+    let time = |v: Option<f64>, name: &str| -> Result<Option<u64>, Error> {
+        match v {
+            None => Ok(None),
+            Some(t) if (0.0..1e12).contains(&t) => Ok(Some(t as u64)),
+            Some(_) => Err(refused(format!(
+                "the assertion's {name} is not a valid NumericDate"
+            ))),
+        }
+    };
+    let exp = time(claims.exp, "exp")?.ok_or_else(|| refused("the assertion has no exp"))?;
+    if exp + SKEW <= now {
+        return Err(refused(format!(
+            "the assertion expired at {exp} (server time {now})"
+        )));
+    }
+    let start = time(claims.iat, "iat")?
+        .unwrap_or(now)
+        .max(now.saturating_sub(SKEW));
+    if exp > start + MAX_LIFETIME + SKEW {
+        return Err(refused(format!(
+            "the assertion lives too long: exp may be at most {MAX_LIFETIME} s after iat or now"
+        )));
+    }
+    if time(claims.iat, "iat")?.is_some_and(|iat| iat > now + SKEW) {
+        return Err(refused("the assertion was issued in the future (iat)"));
+    }
+    if time(claims.nbf, "nbf")?.is_some_and(|nbf| nbf > now + SKEW) {
+        return Err(refused("the assertion is not valid yet (nbf)"));
+    }
+    let token_endpoint = format!("{issuer}{}", crate::discovery::TOKEN_PATH);
+    let ours = |a: &String| *a == token_endpoint || *a == issuer;
+    let aud_ok = match &claims.aud {
+        Some(Audience::One(a)) => ours(a),
+        Some(Audience::Many(list)) => list.iter().any(ours),
+        None => false,
+    };
+    if !aud_ok {
+        return Err(refused(format!(
+            "the assertion's aud must contain the token endpoint URL ({token_endpoint}) or the issuer"
+        )));
+    }
+    match claims.jti.as_deref() {
+        None | Some("") => Err(refused("the assertion has no jti")),
+        Some(j) if j.len() > MAX_JTI => Err(refused("the assertion's jti is too long")),
+        Some(_) => Ok(exp),
+    }
+}
