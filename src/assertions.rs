@@ -193,7 +193,7 @@ async fn verify_signature<S, C, R>(
     jws: &CompactJws<'_>,
 ) -> Result<bool, Error> {
     let input = jws.signing_input.as_bytes();
-    if alg == Alg::EdDSA {
+    if matches!(alg, Alg::EdDSA | Alg::Ed25519) {
         let x = key
             .x
             .as_deref()

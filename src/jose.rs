@@ -14,8 +14,10 @@ use crate::encoding::{b64url, b64url_decode, printable};
 /// Algorithms accepted for client assertions. There is no `none`, by construction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Alg {
-    /// Ed25519 (RFC 8037).
+    /// Ed25519 under its RFC 8037 name.
     EdDSA,
+    /// Ed25519 under its fully-specified RFC 9864 name, which newer libraries send.
+    Ed25519,
     /// RSASSA-PKCS1-v1_5 with SHA-256.
     RS256,
     /// RSASSA-PSS with SHA-256.
@@ -28,7 +30,7 @@ pub enum Alg {
 
 impl Alg {
     /// Public-key algorithms, for `private_key_jwt`.
-    pub const PUBLIC: [Alg; 4] = [Alg::EdDSA, Alg::ES256, Alg::RS256, Alg::PS256];
+    pub const PUBLIC: [Alg; 5] = [Alg::EdDSA, Alg::Ed25519, Alg::ES256, Alg::RS256, Alg::PS256];
     /// Secret-key algorithms, for `client_secret_jwt`.
     pub const SECRET: [Alg; 1] = [Alg::HS256];
 
@@ -36,6 +38,7 @@ impl Alg {
     pub fn name(self) -> &'static str {
         match self {
             Alg::EdDSA => "EdDSA",
+            Alg::Ed25519 => "Ed25519",
             Alg::RS256 => "RS256",
             Alg::PS256 => "PS256",
             Alg::ES256 => "ES256",
@@ -256,12 +259,18 @@ impl PublicJwk {
     /// Whether this key may verify `alg`: its family, and its own `alg` if it names one.
     pub fn fits(&self, alg: Alg) -> bool {
         let family = match alg {
-            Alg::EdDSA => self.kty == "OKP",
+            Alg::EdDSA | Alg::Ed25519 => self.kty == "OKP",
             Alg::RS256 | Alg::PS256 => self.kty == "RSA",
             Alg::ES256 => self.kty == "EC" && self.crv.as_deref() == Some("P-256"),
             Alg::HS256 => false,
         };
-        family && self.alg.as_deref().is_none_or(|a| a == alg.name())
+        // A key restricted to one Ed25519 name accepts the other: they are one algorithm.
+        let ed = |a: &str| matches!(a, "EdDSA" | "Ed25519");
+        family
+            && self
+                .alg
+                .as_deref()
+                .is_none_or(|a| a == alg.name() || (ed(a) && ed(alg.name())))
     }
 
     /// The RFC 7638 thumbprint: SHA-256 over the required members in lexicographic order.

@@ -31,7 +31,7 @@ fn params(alg: Alg) -> Option<(&'static str, &'static str)> {
             r#"{"name":"ECDSA","namedCurve":"P-256"}"#,
             r#"{"name":"ECDSA","hash":"SHA-256"}"#,
         ),
-        Alg::EdDSA | Alg::HS256 => return None,
+        Alg::EdDSA | Alg::Ed25519 | Alg::HS256 => return None,
     })
 }
 

@@ -172,7 +172,7 @@ fn algorithm_attacks_are_refused() {
     let h = Harness::new();
     let ed = TestKey::ed(1);
     let id = key_client(&h, json!([ed.jwk("k")]));
-    let allowed = "(allowed: EdDSA, ES256, RS256, PS256)";
+    let allowed = "(allowed: EdDSA, Ed25519, ES256, RS256, PS256)";
     // alg none, with and without a signature.
     let payload = URL_SAFE_NO_PAD.encode(claims(&h, &id, "n").to_string());
     let none = format!("{}.{payload}.", URL_SAFE_NO_PAD.encode(r#"{"alg":"none"}"#));

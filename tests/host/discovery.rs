@@ -25,7 +25,7 @@ fn metadata_is_served_at_both_well_known_paths() {
             "response_types_supported": [],
             "token_endpoint_auth_methods_supported":
                 ["client_secret_basic", "client_secret_post", "private_key_jwt", "client_secret_jwt"],
-            "token_endpoint_auth_signing_alg_values_supported": ["EdDSA", "ES256", "RS256", "PS256", "HS256"],
+            "token_endpoint_auth_signing_alg_values_supported": ["EdDSA", "Ed25519", "ES256", "RS256", "PS256", "HS256"],
             "access_token_signing_alg_values_supported": ["EdDSA"]
         })
     );
