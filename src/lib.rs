@@ -5,8 +5,11 @@
 #![cfg_attr(not(target_arch = "wasm32"), forbid(unsafe_code))]
 #![warn(missing_docs)]
 
+pub mod activity;
 mod admin;
+mod admin_governance;
 mod app;
+pub mod audit;
 mod cache;
 mod client_auth;
 mod clients;
@@ -18,6 +21,7 @@ mod http;
 mod keys;
 pub mod memory;
 pub mod platform;
+mod resources;
 mod router;
 mod scope;
 mod secrets;
@@ -27,10 +31,11 @@ mod tokens;
 #[cfg(target_arch = "wasm32")]
 mod shell;
 
-pub use app::App;
+pub use app::{App, Isolate};
 pub use cache::{ClientCache, CLIENT_CACHE_TTL_MS};
-pub use clients::{Client, ClientId, ClientRecord};
+pub use clients::{Client, ClientId, ClientRecord, ResourceGrant};
 pub use config::{Config, SETTINGS};
 pub use error::Error;
 pub use http::{Method, Request, Response};
+pub use resources::{Resource, ResourceId};
 pub use router::handle;

@@ -12,7 +12,7 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use ed25519_dalek::{Signature, VerifyingKey};
 use edgeauth::memory::{FixedClock, MemoryStore, SeqRandom};
-use edgeauth::{App, ClientCache, Config, Method, Request, Response};
+use edgeauth::{App, ClientCache, Config, Isolate, Method, Request, Response};
 use serde_json::{json, Value};
 
 pub const ADMIN_TOKEN: &str = "admin-token-for-tests-0123456789";
@@ -34,6 +34,7 @@ pub struct Harness {
     pub clock: FixedClock,
     pub rng: SeqRandom,
     pub cache: ClientCache,
+    pub isolate: Isolate,
 }
 
 impl Default for Harness {
@@ -71,9 +72,12 @@ impl Harness {
             clock: FixedClock::at(T0),
             rng: SeqRandom::default(),
             cache: ClientCache::default(),
+            isolate: Isolate::default(),
         }
     }
 
+    /// Answers a request, then performs the background writes the isolate owes, as the
+    /// shell does with `wait_until`.
     pub fn send(&self, req: Request) -> Response {
         let app = App {
             config: &self.config,
@@ -81,8 +85,12 @@ impl Harness {
             clock: &self.clock,
             rng: &self.rng,
             cache: &self.cache,
+            isolate: &self.isolate,
         };
-        block_on(edgeauth::handle(&app, &req))
+        let response = block_on(edgeauth::handle(&app, &req));
+        let writes = app.due_activity();
+        block_on(edgeauth::activity::write(&self.store, writes));
+        response
     }
 
     /// An admin call with a JSON body; answers status and parsed body (Null when empty).
