@@ -73,7 +73,7 @@ impl MemoryStore {
         self.failing.set(failing);
     }
 
-    /// How many `get` calls reached the store.
+    /// How many client and resource reads reached the store.
     pub fn reads(&self) -> u64 {
         self.reads.get()
     }
@@ -219,6 +219,7 @@ pub fn encode(value: &impl serde::Serialize) -> Result<String, Error> {
 impl ResourceStore for MemoryStore {
     async fn get_resource(&self, id: &ResourceId) -> Result<Option<Resource>, Error> {
         self.check()?;
+        self.reads.set(self.reads.get() + 1);
         let key = resource_key(id);
         self.get_raw(&key).map(|j| decode(&key, &j)).transpose()
     }

@@ -1,7 +1,10 @@
 //! Host tests of every endpoint through the core router, on an in-memory store and a fixed clock.
 
+mod activity;
 mod admin;
+mod audit;
 mod discovery;
+mod resources;
 mod token;
 
 use std::future::Future;
