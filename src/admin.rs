@@ -1,12 +1,18 @@
-//! The admin API: clients and their secrets, behind a bearer admin token.
+//! The admin API: clients and their secrets, behind a bearer admin token. Resources, the
+//! audit trail and usage are in [`crate::admin_governance`]. Every change is audited.
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+use crate::activity::merge_last_used;
+use crate::admin_governance as governance;
 use crate::app::App;
-use crate::clients::{AuthMethod, ClientId, ClientInput, ClientRecord, ClientView};
+use crate::audit::{self, Action};
+use crate::clients::{
+    AuthMethod, ClientId, ClientInput, ClientRecord, ClientView, GrantInput, ResourceGrant,
+};
 use crate::encoding::Form;
 use crate::error::Error;
 use crate::http::{Method, Request, Response};
@@ -17,6 +23,7 @@ use crate::secrets::{NewSecret, SecretInput, MAX_SECRETS};
 pub const MAX_ADMIN_BODY: usize = 64 * 1024;
 const DEFAULT_PAGE: usize = 50;
 const MAX_PAGE: usize = 100;
+const CHANGED: &str = "the client changed since you read it";
 
 /// Routes `/admin/...` requests; every one must carry the admin token.
 pub async fn route<S: ClientStore, C: Clock, R: Random>(
@@ -31,19 +38,25 @@ pub async fn route<S: ClientStore, C: Clock, R: Random>(
         (["admin", "clients"], Get | Head) => list_clients(app, req).await?,
         (["admin", "clients"], _) => return Err(Error::MethodNotAllowed(&[Get, Post])),
         (["admin", "clients", id], Get | Head) => {
-            let record = load(app, id).await?;
+            let record = load_for_view(app, id).await?;
             Response::json(200, &record.view())
         }
         (["admin", "clients", id], Patch) => update_client(app, id, req).await?,
         (["admin", "clients", id], Delete) => {
             let record = load(app, id).await?;
-            app.delete_client(&record.client.client_id).await?;
-            Response::empty(204)
+            let client_id = &record.client.client_id;
+            app.delete_client(client_id).await?;
+            // Best effort: a leftover last-use key is harmless, the client is gone.
+            let _ = app.store.forget_last_used(client_id, None).await;
+            let detail = format!("client '{}' deleted", record.client.client_name);
+            let result =
+                audit::record(app, Action::ClientDeleted, Some(client_id), None, detail).await;
+            audit::note_failure(Response::empty(204), result)
         }
         (["admin", "clients", _], _) => return Err(Error::MethodNotAllowed(&[Get, Patch, Delete])),
         (["admin", "clients", id, "secrets"], Post) => add_secret(app, id, req).await?,
         (["admin", "clients", id, "secrets"], Get | Head) => {
-            let record = load(app, id).await?;
+            let record = load_for_view(app, id).await?;
             let secrets: Vec<_> = record.secrets.iter().map(|s| &s.meta).collect();
             Response::json(200, &serde_json::json!({ "secrets": secrets }))
         }
@@ -58,12 +71,26 @@ pub async fn route<S: ClientStore, C: Clock, R: Random>(
                 return Err(Error::NotFound("no such secret".into()));
             }
             record.client.updated_at = app.clock.now();
-            app.save_client(&record).await?;
-            Response::empty(204)
+            app.save_client(&mut record).await?;
+            let client_id = &record.client.client_id;
+            let _ = app.store.forget_last_used(client_id, Some(secret_id)).await;
+            let detail = format!("secret {secret_id} removed");
+            let result =
+                audit::record(app, Action::SecretDeleted, Some(client_id), None, detail).await;
+            audit::note_failure(Response::empty(204), result)
         }
         (["admin", "clients", _, "secrets", _], _) => {
             return Err(Error::MethodNotAllowed(&[Delete]))
         }
+        (["admin", "clients", id, "audit"], Get | Head) => {
+            governance::client_audit(app, id, req).await?
+        }
+        (["admin", "clients", _, "audit"], _) => return Err(Error::MethodNotAllowed(&[Get])),
+        (["admin", "clients", id, "usage"], Get | Head) => governance::usage(app, id).await?,
+        (["admin", "clients", _, "usage"], _) => return Err(Error::MethodNotAllowed(&[Get])),
+        (["admin", "resources", ..], _) => governance::route_resources(app, &segments, req).await?,
+        (["admin", "audit"], Get | Head) => governance::audit(app, req).await?,
+        (["admin", "audit"], _) => return Err(Error::MethodNotAllowed(&[Get])),
         _ => return Err(Error::NotFound("no such admin route".into())),
     };
     Ok(response.with_header("cache-control", "no-store"))
@@ -86,7 +113,8 @@ fn authorize<S, C, R>(app: &App<'_, S, C, R>, req: &Request) -> Result<(), Error
     }
 }
 
-fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, Error> {
+/// Parses a JSON admin body.
+pub(crate) fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, Error> {
     if req.media_type().as_deref() != Some("application/json") {
         return Err(Error::invalid_request(
             "the content type must be application/json",
@@ -110,55 +138,42 @@ async fn load<S: ClientStore, C: Clock, R: Random>(
     app.store.get(&id).await?.ok_or_else(not_found)
 }
 
-#[derive(Serialize)]
-struct Created<'a> {
-    client: ClientView<'a>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    secret: Option<NewSecret>,
+/// A client with its secrets' last uses merged in, for showing.
+async fn load_for_view<S: ClientStore, C: Clock, R: Random>(
+    app: &App<'_, S, C, R>,
+    id: &str,
+) -> Result<ClientRecord, Error> {
+    let mut record = load(app, id).await?;
+    with_last_used(app, &mut record).await?;
+    Ok(record)
 }
 
-async fn create_client<S: ClientStore, C: Clock, R: Random>(
+async fn with_last_used<S: ClientStore, C: Clock, R: Random>(
     app: &App<'_, S, C, R>,
-    req: &Request,
-) -> Result<Response, Error> {
-    let mut input: ClientInput = json_body(req)?;
-    let input_had_secret = input.secret.is_some();
-    let secret_input = input.secret.take().unwrap_or_default();
-    let now = app.clock.now();
-    let client = input.create(ClientId::generate(app.rng)?, now)?;
-    let method = client.token_endpoint_auth_method;
-    let (secrets, secret) = if method.uses_secrets() {
-        let (stored, new) = secret_input.issue(
-            client.client_id.as_str(),
-            &client.scope,
-            method == AuthMethod::ClientSecretJwt,
-            &app.config.pepper,
-            app.rng,
-            now,
-        )?;
-        (vec![stored], Some(new))
-    } else if input_had_secret {
-        return Err(Error::invalid_metadata(
-            "private_key_jwt clients have no secrets",
-        ));
-    } else {
-        (Vec::new(), None)
-    };
-    let record = ClientRecord { client, secrets };
-    app.save_client(&record).await?;
-    Ok(Response::json(
-        201,
-        &Created {
-            client: record.view(),
-            secret,
-        },
-    ))
+    record: &mut ClientRecord,
+) -> Result<(), Error> {
+    let used = app.store.last_used(&record.client.client_id).await?;
+    merge_last_used(record, &used);
+    Ok(())
 }
 
-async fn list_clients<S: ClientStore, C: Clock, R: Random>(
+/// Checks grant input against the registered resources (422 for an unknown resource or a
+/// scope it does not have).
+async fn resolve_grants<S: ClientStore, C: Clock, R: Random>(
     app: &App<'_, S, C, R>,
-    req: &Request,
-) -> Result<Response, Error> {
+    inputs: Vec<GrantInput>,
+) -> Result<Vec<ResourceGrant>, Error> {
+    crate::resources::resolve_grants(inputs, |identifier| async move {
+        match app.store.resource_id_for(&identifier).await? {
+            None => Ok(None),
+            Some(id) => app.store.get_resource(&id).await,
+        }
+    })
+    .await
+}
+
+/// Parses `limit` and `cursor` of a listing.
+pub(crate) fn page_params(req: &Request) -> Result<(usize, Option<String>), Error> {
     let query = Form::parse(req.query.as_bytes(), &[])?;
     let limit = match query.get("limit") {
         None => DEFAULT_PAGE,
@@ -173,7 +188,77 @@ async fn list_clients<S: ClientStore, C: Clock, R: Random>(
     if cursor.is_some_and(|c| c.len() > 2048 || !c.bytes().all(|b| b.is_ascii_graphic())) {
         return Err(Error::invalid_request("invalid cursor"));
     }
-    let page = app.store.list(cursor, limit).await?;
+    Ok((limit, cursor.map(str::to_string)))
+}
+
+#[derive(Serialize)]
+struct Created<'a> {
+    client: ClientView<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    secret: Option<NewSecret>,
+}
+
+async fn create_client<S: ClientStore, C: Clock, R: Random>(
+    app: &App<'_, S, C, R>,
+    req: &Request,
+) -> Result<Response, Error> {
+    let mut input: ClientInput = json_body(req)?;
+    if input.version.is_some() {
+        return Err(Error::invalid_request("version is only for updates"));
+    }
+    let input_had_secret = input.secret.is_some();
+    let secret_input = input.secret.take().unwrap_or_default();
+    let fields = input.field_names().join(", ");
+    let grants = match input.grants.take() {
+        Some(g) => resolve_grants(app, g).await?,
+        None => Vec::new(),
+    };
+    let now = app.clock.now();
+    let mut client = input.create(ClientId::generate(app.rng)?, now)?;
+    client.grants = grants;
+    let method = client.token_endpoint_auth_method;
+    let (secrets, secret) = if method.uses_secrets() {
+        let (stored, new) = secret_input.issue(
+            client.client_id.as_str(),
+            &client.all_scopes(),
+            method == AuthMethod::ClientSecretJwt,
+            &app.config.pepper,
+            app.rng,
+            now,
+        )?;
+        (vec![stored], Some(new))
+    } else if input_had_secret {
+        return Err(Error::invalid_metadata(
+            "private_key_jwt clients have no secrets",
+        ));
+    } else {
+        (Vec::new(), None)
+    };
+    let mut record = ClientRecord { client, secrets };
+    app.save_client(&mut record).await?;
+    let client_id = &record.client.client_id;
+    let detail = match record.secrets.first() {
+        Some(s) => format!("created with {fields}; secret {} added", s.meta.secret_id),
+        None => format!("created with {fields}"),
+    };
+    let result = audit::record(app, Action::ClientCreated, Some(client_id), None, detail).await;
+    let response = Response::json(
+        201,
+        &Created {
+            client: record.view(),
+            secret,
+        },
+    );
+    Ok(audit::note_failure(response, result))
+}
+
+async fn list_clients<S: ClientStore, C: Clock, R: Random>(
+    app: &App<'_, S, C, R>,
+    req: &Request,
+) -> Result<Response, Error> {
+    let (limit, cursor) = page_params(req)?;
+    // Listings show stored last uses only; one client's read merges the background ones.
+    let page = app.store.list(cursor.as_deref(), limit).await?;
     let clients: Vec<ClientView<'_>> = page.clients.iter().map(ClientRecord::view).collect();
     Ok(Response::json(
         200,
@@ -186,16 +271,45 @@ async fn update_client<S: ClientStore, C: Clock, R: Random>(
     id: &str,
     req: &Request,
 ) -> Result<Response, Error> {
-    let input: ClientInput = json_body(req)?;
+    let mut input: ClientInput = json_body(req)?;
     if input.secret.is_some() {
         return Err(Error::invalid_request(
             "secrets are added with POST /admin/clients/{client_id}/secrets",
         ));
     }
     let mut record = load(app, id).await?;
+    if input
+        .version
+        .take()
+        .is_some_and(|v| v != record.client.version)
+    {
+        return Err(Error::Conflict(CHANGED.into()));
+    }
+    let fields = input.field_names().join(", ");
+    let grants = match input.grants.take() {
+        Some(g) => Some(resolve_grants(app, g).await?),
+        None => None,
+    };
     input.apply(&mut record.client, app.clock.now())?;
-    app.save_client(&record).await?;
-    Ok(Response::json(200, &record.view()))
+    if let Some(g) = grants {
+        record.client.grants = g;
+    }
+    app.save_client(&mut record).await?;
+    let client_id = record.client.client_id.clone();
+    let detail = format!(
+        "changed {}",
+        if fields.is_empty() {
+            "nothing"
+        } else {
+            &fields
+        }
+    );
+    let result = audit::record(app, Action::ClientUpdated, Some(&client_id), None, detail).await;
+    with_last_used(app, &mut record).await?;
+    Ok(audit::note_failure(
+        Response::json(200, &record.view()),
+        result,
+    ))
 }
 
 async fn add_secret<S: ClientStore, C: Clock, R: Random>(
@@ -219,14 +333,17 @@ async fn add_secret<S: ClientStore, C: Clock, R: Random>(
     let now = app.clock.now();
     let (stored, secret) = input.issue(
         record.client.client_id.as_str(),
-        &record.client.scope,
+        &record.client.all_scopes(),
         method == AuthMethod::ClientSecretJwt,
         &app.config.pepper,
         app.rng,
         now,
     )?;
+    let detail = format!("secret {} added", stored.meta.secret_id);
     record.secrets.push(stored);
     record.client.updated_at = now;
-    app.save_client(&record).await?;
-    Ok(Response::json(201, &secret))
+    app.save_client(&mut record).await?;
+    let client_id = &record.client.client_id;
+    let result = audit::record(app, Action::SecretCreated, Some(client_id), None, detail).await;
+    Ok(audit::note_failure(Response::json(201, &secret), result))
 }

@@ -2,12 +2,23 @@
 
 use std::rc::Rc;
 
+use crate::activity::{Activity, ActivityWrite};
 use crate::cache::ClientCache;
 use crate::clients::{ClientId, ClientRecord};
 use crate::config::Config;
 use crate::error::Error;
 use crate::platform::{ClientStore, Clock, Coordinator, KeyFetcher, Random, SignatureVerifier};
 use crate::remote_keys::RemoteKeys;
+use crate::resources::{Resource, ResourceCache, ResourceId};
+
+/// What an isolate keeps between requests besides the client cache.
+#[derive(Debug, Default)]
+pub struct Isolate {
+    /// Resources by id, for the token endpoint.
+    pub resources: ResourceCache,
+    /// Usage counts and last uses waiting to be written.
+    pub activity: Activity,
+}
 
 /// Configuration, storage, time and randomness for one request.
 pub struct App<'a, S, C, R> {
@@ -29,6 +40,8 @@ pub struct App<'a, S, C, R> {
     pub fetcher: &'a dyn KeyFetcher,
     /// The isolate's cache of fetched client key sets.
     pub remote_keys: &'a RemoteKeys,
+    /// The isolate's other state: resource cache and activity counters.
+    pub isolate: &'a Isolate,
 }
 
 impl<S: ClientStore, C: Clock, R: Random> App<'_, S, C, R> {
@@ -43,8 +56,42 @@ impl<S: ClientStore, C: Clock, R: Random> App<'_, S, C, R> {
         Ok(record)
     }
 
+    /// A resource through the isolate cache: the token endpoint's read for granted resources.
+    pub async fn cached_resource(&self, id: &ResourceId) -> Result<Option<Rc<Resource>>, Error> {
+        let now = self.clock.now_ms();
+        if let Some(hit) = self.isolate.resources.get(id, now) {
+            return Ok(hit);
+        }
+        let resource = self.store.get_resource(id).await?.map(Rc::new);
+        self.isolate
+            .resources
+            .put(id.clone(), resource.clone(), now);
+        Ok(resource)
+    }
+
+    /// Writes a resource and refreshes this isolate's cache.
+    pub async fn save_resource(&self, resource: &Resource) -> Result<(), Error> {
+        self.store.put_resource(resource).await?;
+        let id = resource.resource_id.clone();
+        self.isolate
+            .resources
+            .put(id, Some(Rc::new(resource.clone())), self.clock.now_ms());
+        Ok(())
+    }
+
+    /// The background writes this isolate owes now (see [`crate::activity`]); the shell
+    /// performs them after the response with `wait_until`.
+    pub fn due_activity(&self) -> Vec<ActivityWrite> {
+        self.isolate
+            .activity
+            .take_due(self.clock.now_ms(), self.rng)
+    }
+
     /// Writes a client and refreshes this isolate's cache, so the change bites here at once.
-    pub async fn save_client(&self, record: &ClientRecord) -> Result<(), Error> {
+    /// This is the one write path for client records: it bumps `version`, so a change based
+    /// on an older read can be refused (see "Consistency" in docs/CONTRACT.md).
+    pub async fn save_client(&self, record: &mut ClientRecord) -> Result<(), Error> {
+        record.client.version += 1;
         self.store.put(record).await?;
         let id = record.client.client_id.clone();
         self.cache

@@ -109,7 +109,7 @@ pub async fn authenticate<S: ClientStore, C: Clock, R: Random>(
         ))
     })?;
     let now = app.clock.now();
-    let secret_scope = if alg == Alg::HS256 {
+    let (secret_scope, secret_id) = if alg == Alg::HS256 {
         match secrets::check_hs256(
             &record.secrets,
             &app.config.pepper,
@@ -118,13 +118,13 @@ pub async fn authenticate<S: ClientStore, C: Clock, R: Random>(
             &jws.signature,
             now,
         ) {
-            SecretCheck::Valid(meta) => meta.scope.clone(),
+            SecretCheck::Valid(meta) => (meta.scope.clone(), Some(meta.secret_id.clone())),
             SecretCheck::Expired => return Err(refused("the client secret has expired")),
             SecretCheck::Invalid => return Err(refused("the assertion signature is invalid")),
         }
     } else {
         verify_with_registered_key(app, &record.client, alg, &jws).await?;
-        None
+        (None, None)
     };
     let exp = check_claims(&claims, now, issuer)?;
     let jti = claims.jti.as_deref().unwrap_or_default();
@@ -136,6 +136,7 @@ pub async fn authenticate<S: ClientStore, C: Clock, R: Random>(
     Ok(AuthenticatedClient {
         record,
         secret_scope,
+        secret_id,
     })
 }
 

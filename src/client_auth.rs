@@ -42,6 +42,8 @@ pub struct AuthenticatedClient {
     pub record: Rc<ClientRecord>,
     /// The scope limit of the secret used, if it has one.
     pub secret_scope: Option<Scope>,
+    /// The secret used, if the client authenticated with one (for its last-use time).
+    pub secret_id: Option<String>,
 }
 
 const FAILED: &str = "client authentication failed";
@@ -167,14 +169,14 @@ async fn authenticate_secret<S: ClientStore, C: Clock, R: Random>(
     let id = ClientId::parse(client_id).ok_or_else(|| fail(FAILED))?;
     let record = app.cached_client(&id).await?.ok_or_else(|| fail(FAILED))?;
     let now = app.clock.now();
-    let secret_scope = match secrets::check(
+    let (secret_scope, secret_id) = match secrets::check(
         &record.secrets,
         &app.config.pepper,
         id.as_str(),
         presented,
         now,
     ) {
-        SecretCheck::Valid(meta) => meta.scope.clone(),
+        SecretCheck::Valid(meta) => (meta.scope.clone(), Some(meta.secret_id.clone())),
         SecretCheck::Expired => return Err(fail("the client secret has expired")),
         SecretCheck::Invalid => return Err(fail(FAILED)),
     };
@@ -192,5 +194,6 @@ async fn authenticate_secret<S: ClientStore, C: Clock, R: Random>(
     Ok(AuthenticatedClient {
         record,
         secret_scope,
+        secret_id,
     })
 }

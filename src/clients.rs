@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::Error;
 use crate::jose::{jwk_from_pem, validate_jwks, PublicJwk};
 use crate::platform::Random;
+use crate::resources::ResourceId;
 use crate::scope::Scope;
 use crate::secrets::{SecretMeta, StoredSecret};
 
@@ -30,36 +31,45 @@ pub struct ClientId(String);
 impl ClientId {
     /// Parses an identifier; anything but a canonical UUID is refused.
     pub fn parse(text: &str) -> Option<ClientId> {
-        let b = text.as_bytes();
-        let ok = b.len() == 36
-            && b.iter().enumerate().all(|(i, c)| match i {
-                8 | 13 | 18 | 23 => *c == b'-',
-                _ => c.is_ascii_digit() || (b'a'..=b'f').contains(c),
-            });
-        ok.then(|| ClientId(text.to_string()))
+        is_uuid(text).then(|| ClientId(text.to_string()))
     }
 
     /// Makes a fresh random UUID v4 (RFC 9562 section 5.4).
     pub fn generate(rng: &impl Random) -> Result<ClientId, Error> {
-        let mut b = [0u8; 16];
-        rng.fill(&mut b)?;
-        b[6] = (b[6] & 0x0f) | 0x40;
-        b[8] = (b[8] & 0x3f) | 0x80;
-        let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
-        Ok(ClientId(format!(
-            "{}-{}-{}-{}-{}",
-            &h[0..8],
-            &h[8..12],
-            &h[12..16],
-            &h[16..20],
-            &h[20..32]
-        )))
+        uuid_v4(rng).map(ClientId)
     }
 
     /// The identifier text.
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// A fresh random UUID v4 (RFC 9562 section 5.4), lower-case and hyphenated.
+pub fn uuid_v4(rng: &impl Random) -> Result<String, Error> {
+    let mut b = [0u8; 16];
+    rng.fill(&mut b)?;
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    Ok(format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    ))
+}
+
+/// Whether `text` is a canonical lower-case hyphenated UUID.
+pub fn is_uuid(text: &str) -> bool {
+    let b = text.as_bytes();
+    b.len() == 36
+        && b.iter().enumerate().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => *c == b'-',
+            _ => c.is_ascii_digit() || (b'a'..=b'f').contains(c),
+        })
 }
 
 impl TryFrom<String> for ClientId {
@@ -161,6 +171,55 @@ pub struct Client {
     pub client_id_issued_at: u64,
     /// When the client was last changed (epoch seconds).
     pub updated_at: u64,
+    /// Registered resources (APIs) the client may get tokens for, each with a subset of that
+    /// resource's scopes; the first is the default audience. Records written before grants
+    /// existed have none.
+    #[serde(default)]
+    pub grants: Vec<ResourceGrant>,
+    /// Bumped by every write, so an admin can say which state a change was based on; records
+    /// written before versioning read as 0.
+    #[serde(default)]
+    pub version: u64,
+}
+
+impl Client {
+    /// Every scope this client may hold in some token: its flat scope and all granted scopes.
+    /// A secret's scope limit must stay within this.
+    pub fn all_scopes(&self) -> Scope {
+        let mut text = self.scope.to_string();
+        for g in &self.grants {
+            text.push(' ');
+            text.push_str(&g.scope.to_string());
+        }
+        // Each part already parsed, so the union does too; the token cap is the only risk.
+        Scope::parse(&text).unwrap_or_else(|_| self.scope.clone())
+    }
+}
+
+/// Access to one registered resource with some of its scopes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResourceGrant {
+    /// The resource's identifier: the token's `aud` and the `resource` parameter's value.
+    pub resource: String,
+    /// The resource's id, resolved when the grant was made (identifiers never change).
+    pub resource_id: ResourceId,
+    /// Granted scopes, a subset of the resource's scopes when granted.
+    pub scope: Scope,
+}
+
+/// Admin input for one grant: a resource identifier and the scopes granted on it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GrantInput {
+    /// The resource's identifier.
+    pub resource: String,
+    /// Space-separated scopes; absent means none.
+    #[serde(default)]
+    pub scope: String,
+    /// Ignored on input (the server resolves it), accepted so a read grant can be sent back.
+    #[serde(default, rename = "resource_id")]
+    #[allow(dead_code)]
+    ignored_resource_id: Option<serde::de::IgnoredAny>,
 }
 
 fn yes() -> bool {
@@ -232,6 +291,10 @@ pub struct ClientInput {
     pub public_key_pem: Option<String>,
     /// The first secret, at creation only.
     pub secret: Option<crate::secrets::SecretInput>,
+    /// New resource grants; resolved against the registry by the admin API, not by `apply`.
+    pub grants: Option<Vec<GrantInput>>,
+    /// On update: the version the change is based on; a different stored version is a conflict.
+    pub version: Option<u64>,
 }
 
 impl ClientInput {
@@ -255,9 +318,36 @@ impl ClientInput {
             jwks_uri: None,
             client_id_issued_at: now,
             updated_at: now,
+            grants: Vec::new(),
+            version: 0,
         };
         self.apply(&mut client, now)?;
         Ok(client)
+    }
+
+    /// Names of the fields this input sets, for the audit trail (never their values).
+    pub fn field_names(&self) -> Vec<&'static str> {
+        let present = [
+            ("client_name", self.client_name.is_some()),
+            ("description", self.description.is_some()),
+            ("enabled", self.enabled.is_some()),
+            (
+                "token_endpoint_auth_method",
+                self.token_endpoint_auth_method.is_some(),
+            ),
+            ("scope", self.scope.is_some()),
+            ("resources", self.resources.is_some()),
+            (
+                "access_token_lifetime",
+                self.access_token_lifetime.is_some(),
+            ),
+            ("lockout_enabled", self.lockout_enabled.is_some()),
+            ("grants", self.grants.is_some()),
+        ];
+        present
+            .into_iter()
+            .filter_map(|(name, set)| set.then_some(name))
+            .collect()
     }
 
     /// Applies the given fields to a client, validating each.

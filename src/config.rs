@@ -17,15 +17,25 @@ pub struct Config {
     pub pepper: Pepper,
     /// Token signing keys (`SIGNING_KEY_SEED`, optional `PREVIOUS_SIGNING_KEY_SEED`).
     pub keys: KeySet,
+    /// Who the admin token speaks for in the audit trail (`ADMIN_TOKEN_LABEL`, default
+    /// `admin`, at most 64 printable ASCII characters).
+    pub admin_label: String,
+    /// How long audit events are kept, in days (`AUDIT_RETENTION_DAYS`, 1 to 3650, default 90).
+    pub audit_retention_days: u32,
 }
 
+/// Default audit retention in days.
+pub const DEFAULT_AUDIT_RETENTION_DAYS: u32 = 90;
+
 /// Names of the settings, as Worker vars or secrets.
-pub const SETTINGS: [&str; 5] = [
+pub const SETTINGS: [&str; 7] = [
     "ISSUER",
     "ADMIN_TOKEN",
     "SECRET_PEPPER",
     "SIGNING_KEY_SEED",
     "PREVIOUS_SIGNING_KEY_SEED",
+    "ADMIN_TOKEN_LABEL",
+    "AUDIT_RETENTION_DAYS",
 ];
 
 impl Config {
@@ -57,11 +67,31 @@ impl Config {
         };
         let current = seed("SIGNING_KEY_SEED")?.ok_or("SIGNING_KEY_SEED must be set")?;
         let previous = seed("PREVIOUS_SIGNING_KEY_SEED")?;
+        let admin_label = match get("ADMIN_TOKEN_LABEL") {
+            None => "admin".to_string(),
+            Some(l) if l.len() <= 64 && l.bytes().all(|b| (0x20..0x7f).contains(&b)) => l,
+            Some(_) => {
+                return Err(
+                    "ADMIN_TOKEN_LABEL must be at most 64 printable ASCII characters".into(),
+                )
+            }
+        };
+        let audit_retention_days = match get("AUDIT_RETENTION_DAYS") {
+            None => DEFAULT_AUDIT_RETENTION_DAYS,
+            Some(d) => d
+                .trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|d| (1..=3650).contains(d))
+                .ok_or("AUDIT_RETENTION_DAYS must be a whole number of days from 1 to 3650")?,
+        };
         Ok(Config {
             issuer,
             admin_token: Zeroizing::new(admin_token),
             pepper,
             keys: KeySet::new(&current, previous.as_deref()),
+            admin_label,
+            audit_retention_days,
         })
     }
 
@@ -97,6 +127,8 @@ mod tests {
         .unwrap();
         assert_eq!(c.issuer("http://other"), "https://auth.example.com");
         assert!(c.keys.previous.is_none());
+        assert_eq!(c.admin_label, "admin");
+        assert_eq!(c.audit_retention_days, 90);
     }
 
     #[test]

@@ -5,9 +5,12 @@
 #![cfg_attr(not(target_arch = "wasm32"), forbid(unsafe_code))]
 #![warn(missing_docs)]
 
+pub mod activity;
 mod admin;
+mod admin_governance;
 mod app;
 mod assertions;
+pub mod audit;
 mod cache;
 mod client_auth;
 mod clients;
@@ -21,6 +24,7 @@ mod keys;
 pub mod memory;
 pub mod platform;
 mod remote_keys;
+mod resources;
 mod router;
 mod scope;
 mod secrets;
@@ -30,13 +34,14 @@ mod tokens;
 #[cfg(target_arch = "wasm32")]
 mod shell;
 
-pub use app::App;
+pub use app::{App, Isolate};
 pub use assertions::{ASSERTION_TYPE, MAX_LIFETIME as MAX_ASSERTION_LIFETIME};
 pub use cache::{ClientCache, CLIENT_CACHE_TTL_MS};
-pub use clients::{Client, ClientId, ClientRecord};
+pub use clients::{Client, ClientId, ClientRecord, ResourceGrant};
 pub use config::{Config, SETTINGS};
 pub use error::Error;
 pub use http::{Method, Request, Response};
 pub use jose::{Alg, PublicJwk};
 pub use remote_keys::RemoteKeys;
+pub use resources::{Resource, ResourceId};
 pub use router::handle;

@@ -5,11 +5,15 @@ use std::collections::{BTreeMap, HashMap};
 
 use sha2::{Digest, Sha256};
 
+use crate::activity::USAGE_TTL_SECS;
+use crate::audit::{client_event_key, event_key, prefix, AuditEvent};
 use crate::clients::{ClientId, ClientRecord};
 use crate::error::Error;
 use crate::platform::{
-    ClientPage, ClientStore, Clock, Coordinator, Fetched, KeyFetcher, LocalFuture, Random,
+    ActivityStore, AuditLog, AuditPage, ClientPage, ClientStore, Clock, Coordinator, Fetched,
+    KeyFetcher, LocalFuture, Random, ResourcePage, ResourceStore,
 };
+use crate::resources::{identifier_key, resource_key, Resource, ResourceId};
 
 /// A clock that only moves when told.
 #[derive(Debug, Default)]
@@ -60,6 +64,7 @@ pub struct MemoryStore {
     map: RefCell<BTreeMap<String, String>>,
     failing: Cell<bool>,
     reads: Cell<u64>,
+    ttls: RefCell<HashMap<String, u64>>,
 }
 
 impl MemoryStore {
@@ -68,7 +73,7 @@ impl MemoryStore {
         self.failing.set(failing);
     }
 
-    /// How many `get` calls reached the store.
+    /// How many client and resource reads reached the store.
     pub fn reads(&self) -> u64 {
         self.reads.get()
     }
@@ -81,6 +86,53 @@ impl MemoryStore {
     /// Reads a raw value.
     pub fn get_raw(&self, key: &str) -> Option<String> {
         self.map.borrow().get(key).cloned()
+    }
+
+    /// Every key starting with `prefix`, in order.
+    pub fn keys(&self, prefix: &str) -> Vec<String> {
+        self.map
+            .borrow()
+            .range(prefix.to_string()..)
+            .take_while(|(k, _)| k.starts_with(prefix))
+            .map(|(k, _)| k.clone())
+            .collect()
+    }
+
+    /// The expiration (seconds to live) a key was written with, as KV would hold it.
+    pub fn ttl(&self, key: &str) -> Option<u64> {
+        self.ttls.borrow().get(key).copied()
+    }
+
+    fn put_expiring(&self, key: String, value: String, ttl: u64) {
+        self.ttls.borrow_mut().insert(key.clone(), ttl);
+        self.map.borrow_mut().insert(key, value);
+    }
+
+    /// One page of values under `prefix`, after the key named by `cursor` (a key suffix).
+    fn page(
+        &self,
+        prefix: &str,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> (Vec<(String, String)>, Option<String>) {
+        let map = self.map.borrow();
+        let start = format!("{prefix}{}", cursor.unwrap_or(""));
+        let mut out: Vec<(String, String)> = Vec::new();
+        let mut next = None;
+        for (k, v) in map.range(start.clone()..) {
+            if !k.starts_with(prefix) {
+                break;
+            }
+            if cursor.is_some() && *k == start {
+                continue;
+            }
+            if out.len() == limit {
+                next = out.last().map(|(k, _)| k[prefix.len()..].to_string());
+                break;
+            }
+            out.push((k.clone(), v.clone()));
+        }
+        (out, next)
     }
 
     fn check(&self) -> Result<(), Error> {
@@ -186,6 +238,67 @@ impl Coordinator for MemoryCoordinator {
     }
 }
 
+/// Decodes a stored JSON value; a corrupt value is an internal error, not a panic.
+pub fn decode<T: serde::de::DeserializeOwned>(key: &str, json: &str) -> Result<T, Error> {
+    serde_json::from_str(json).map_err(|e| Error::Internal(format!("corrupt value {key}: {e}")))
+}
+
+/// Encodes a value for storage.
+pub fn encode(value: &impl serde::Serialize) -> Result<String, Error> {
+    serde_json::to_string(value).map_err(|e| Error::Internal(e.to_string()))
+}
+
+impl ResourceStore for MemoryStore {
+    async fn get_resource(&self, id: &ResourceId) -> Result<Option<Resource>, Error> {
+        self.check()?;
+        self.reads.set(self.reads.get() + 1);
+        let key = resource_key(id);
+        self.get_raw(&key).map(|j| decode(&key, &j)).transpose()
+    }
+
+    async fn resource_id_for(&self, identifier: &str) -> Result<Option<ResourceId>, Error> {
+        self.check()?;
+        Ok(self
+            .get_raw(&identifier_key(identifier))
+            .and_then(|id| ResourceId::parse(&id)))
+    }
+
+    async fn put_resource(&self, resource: &Resource) -> Result<(), Error> {
+        self.check()?;
+        self.put_raw(&resource_key(&resource.resource_id), &encode(resource)?);
+        self.put_raw(
+            &identifier_key(&resource.identifier),
+            resource.resource_id.as_str(),
+        );
+        Ok(())
+    }
+
+    async fn delete_resource(&self, resource: &Resource) -> Result<(), Error> {
+        self.check()?;
+        let mut map = self.map.borrow_mut();
+        map.remove(&resource_key(&resource.resource_id));
+        map.remove(&identifier_key(&resource.identifier));
+        Ok(())
+    }
+
+    async fn list_resources(
+        &self,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> Result<ResourcePage, Error> {
+        self.check()?;
+        let (values, next_cursor) = self.page("resource:", cursor, limit);
+        let resources = values
+            .iter()
+            .map(|(k, v)| decode(k, v))
+            .collect::<Result<_, _>>()?;
+        Ok(ResourcePage {
+            resources,
+            next_cursor,
+        })
+    }
+}
+
 /// JWKS documents by URL, set by tests; counts fetches.
 #[derive(Debug, Default)]
 pub struct MemoryFetcher {
@@ -221,5 +334,108 @@ impl KeyFetcher for MemoryFetcher {
         self.fetches.set(self.fetches.get() + 1);
         let doc = self.documents.borrow().get(url).cloned();
         Box::pin(async move { doc.unwrap_or_else(|| Err("HTTP 404".into())) })
+    }
+}
+
+impl AuditLog for MemoryStore {
+    async fn append(&self, event: &AuditEvent, ttl_secs: u64) -> Result<(), Error> {
+        self.check()?;
+        let json = encode(event)?;
+        if let Some(client) = &event.client_id {
+            self.put_expiring(client_event_key(client, event), json.clone(), ttl_secs);
+        }
+        self.put_expiring(event_key(event), json, ttl_secs);
+        Ok(())
+    }
+
+    async fn events(
+        &self,
+        client: Option<&ClientId>,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> Result<AuditPage, Error> {
+        self.check()?;
+        let (values, next_cursor) = self.page(&prefix(client), cursor, limit);
+        let events = values
+            .iter()
+            .map(|(k, v)| decode(k, v))
+            .collect::<Result<_, _>>()?;
+        Ok(AuditPage {
+            events,
+            next_cursor,
+        })
+    }
+}
+
+impl ActivityStore for MemoryStore {
+    async fn put_usage(
+        &self,
+        client: &ClientId,
+        date: &str,
+        isolate: &str,
+        tokens: u64,
+    ) -> Result<(), Error> {
+        self.check()?;
+        let key = format!("usage:{}:{date}:{isolate}", client.as_str());
+        self.put_expiring(key, tokens.to_string(), USAGE_TTL_SECS);
+        Ok(())
+    }
+
+    async fn usage(&self, client: &ClientId) -> Result<Vec<(String, u64)>, Error> {
+        self.check()?;
+        let prefix = format!("usage:{}:", client.as_str());
+        Ok(self
+            .keys(&prefix)
+            .into_iter()
+            .filter_map(|k| {
+                let date = k[prefix.len()..].split(':').next()?.to_string();
+                let n = self.get_raw(&k)?.parse().ok()?;
+                Some((date, n))
+            })
+            .collect())
+    }
+
+    async fn put_last_used(
+        &self,
+        client: &ClientId,
+        secret_id: &str,
+        at: u64,
+    ) -> Result<(), Error> {
+        self.check()?;
+        self.put_raw(
+            &format!("used:{}:{secret_id}", client.as_str()),
+            &at.to_string(),
+        );
+        Ok(())
+    }
+
+    async fn last_used(&self, client: &ClientId) -> Result<Vec<(String, u64)>, Error> {
+        self.check()?;
+        let prefix = format!("used:{}:", client.as_str());
+        Ok(self
+            .keys(&prefix)
+            .into_iter()
+            .filter_map(|k| {
+                Some((
+                    k[prefix.len()..].to_string(),
+                    self.get_raw(&k)?.parse().ok()?,
+                ))
+            })
+            .collect())
+    }
+
+    async fn forget_last_used(
+        &self,
+        client: &ClientId,
+        secret_id: Option<&str>,
+    ) -> Result<(), Error> {
+        self.check()?;
+        let prefix = format!("used:{}:{}", client.as_str(), secret_id.unwrap_or(""));
+        for k in self.keys(&prefix) {
+            if secret_id.is_none() || k.len() == prefix.len() {
+                self.map.borrow_mut().remove(&k);
+            }
+        }
+        Ok(())
     }
 }

@@ -1,11 +1,17 @@
 //! The token endpoint (RFC 6749 section 4.4, client credentials) as named steps:
-//! parse, authenticate, authorize, mint, respond.
+//! parse, authenticate, authorize, mint, count, respond.
+//!
+//! Audience and scope: a `resource` the client holds a grant for gets the granted scopes
+//! (still among the resource's current scopes) and a lifetime capped by the resource's; a
+//! `resource` in the client's flat `resources` list gets the flat `scope`, as before grants.
+//! Without `resource`, the default is the first grant, else the first flat resource, else the
+//! issuer. Either way the secret's scope limit applies and requested scopes must be allowed.
 
 use serde::Serialize;
 
 use crate::app::App;
 use crate::client_auth::{self, AuthenticatedClient};
-use crate::clients::is_absolute_uri;
+use crate::clients::{is_absolute_uri, ResourceGrant};
 use crate::encoding::{printable, Form};
 use crate::error::Error;
 use crate::http::{Request, Response};
@@ -23,6 +29,8 @@ pub struct Grant {
     pub scope: Scope,
     /// The audience.
     pub audience: String,
+    /// Token lifetime in seconds.
+    pub lifetime: u32,
 }
 
 #[derive(Serialize)]
@@ -49,9 +57,9 @@ pub async fn handle<S: ClientStore, C: Clock, R: Random>(
             basic: req.header("authorization").is_some(),
         });
     }
-    let grant = authorize(&client, form.get("scope"), &form, issuer)?;
+    let grant = authorize(app, &client, form.get("scope"), &form, issuer).await?;
     let now = app.clock.now();
-    let lifetime = client.record.client.access_token_lifetime;
+    let lifetime = grant.lifetime;
     let jti = tokens::new_jti(app.rng)?;
     let scope = grant.scope.to_string();
     let client_id = client.record.client.client_id.as_str();
@@ -68,6 +76,12 @@ pub async fn handle<S: ClientStore, C: Clock, R: Random>(
             scope: &scope,
         },
     )?;
+    // Counted in the isolate only; written later in the background (see crate::activity).
+    app.isolate.activity.record_token(
+        &client.record.client.client_id,
+        client.secret_id.as_deref(),
+        app.clock.now_ms(),
+    );
     let body = TokenResponse {
         access_token: &token,
         token_type: "Bearer",
@@ -105,17 +119,79 @@ fn parse(req: &Request) -> Result<Form, Error> {
     }
 }
 
-/// Decides scope and audience: the request, within what the client and its secret allow.
-pub fn authorize(
+/// Where a token will be for: a granted resource, or an audience from the flat list.
+enum Target<'a> {
+    Granted(&'a ResourceGrant),
+    Flat(String),
+}
+
+/// Decides scope, audience and lifetime: the request, within what the client, its grants and
+/// its secret allow.
+pub async fn authorize<S: ClientStore, C: Clock, R: Random>(
+    app: &App<'_, S, C, R>,
     client: &AuthenticatedClient,
     requested_scope: Option<&str>,
     form: &Form,
     issuer: &str,
 ) -> Result<Grant, Error> {
     let registered = &client.record.client;
+    let not_allowed = |r: &str| {
+        Error::InvalidTarget(
+            format!("resource '{}' is not allowed for this client", printable(r)).into(),
+        )
+    };
+    let mut resources = form.all("resource");
+    let target = match (resources.next(), resources.next()) {
+        (Some(_), Some(_)) => {
+            return Err(Error::InvalidTarget(
+                "request one resource per token".into(),
+            ))
+        }
+        (Some(r), None) if !is_absolute_uri(r) || r.contains('#') => {
+            return Err(Error::InvalidTarget(
+                "resource must be an absolute URI without a fragment".into(),
+            ))
+        }
+        (Some(r), None) => match registered.grants.iter().find(|g| g.resource == r) {
+            Some(g) => Target::Granted(g),
+            None if registered.resources.iter().any(|x| x == r) => Target::Flat(r.to_string()),
+            None => return Err(not_allowed(r)),
+        },
+        (None, _) => match (registered.grants.first(), registered.resources.first()) {
+            (Some(g), _) => Target::Granted(g),
+            (None, Some(r)) => Target::Flat(r.clone()),
+            (None, None) => Target::Flat(issuer.to_string()),
+        },
+    };
+    let (base, audience, lifetime) = match target {
+        Target::Flat(aud) => (
+            registered.scope.clone(),
+            aud,
+            registered.access_token_lifetime,
+        ),
+        Target::Granted(g) => {
+            // Grants point at live resources (deletion is refused while granted); a resource
+            // gone anyway (KV lag) grants nothing.
+            let resource = app
+                .cached_resource(&g.resource_id)
+                .await?
+                .ok_or_else(|| not_allowed(&g.resource))?;
+            let lifetime = resource
+                .access_token_lifetime
+                .map_or(registered.access_token_lifetime, |cap| {
+                    cap.min(registered.access_token_lifetime)
+                });
+            // A scope the resource has since dropped is no longer granted.
+            (
+                g.scope.intersect(&resource.scope_set()),
+                g.resource.clone(),
+                lifetime,
+            )
+        }
+    };
     let allowed = match &client.secret_scope {
-        Some(limit) => registered.scope.intersect(limit),
-        None => registered.scope.clone(),
+        Some(limit) => base.intersect(limit),
+        None => base,
     };
     let scope = match requested_scope {
         None => allowed,
@@ -129,28 +205,9 @@ pub fn authorize(
             requested
         }
     };
-    let mut resources = form.all("resource");
-    let audience = match (resources.next(), resources.next()) {
-        (Some(_), Some(_)) => {
-            return Err(Error::InvalidTarget(
-                "request one resource per token".into(),
-            ))
-        }
-        (Some(r), None) if !is_absolute_uri(r) || r.contains('#') => {
-            return Err(Error::InvalidTarget(
-                "resource must be an absolute URI without a fragment".into(),
-            ))
-        }
-        (Some(r), None) if !registered.resources.iter().any(|x| x == r) => {
-            return Err(Error::InvalidTarget(
-                format!("resource '{}' is not allowed for this client", printable(r)).into(),
-            ))
-        }
-        (Some(r), None) => r.to_string(),
-        (None, _) => registered
-            .resources
-            .first()
-            .map_or_else(|| issuer.to_string(), String::clone),
-    };
-    Ok(Grant { scope, audience })
+    Ok(Grant {
+        scope,
+        audience,
+        lifetime,
+    })
 }

@@ -6,6 +6,8 @@ use std::rc::Rc;
 
 use worker::{event, Context, Env, Headers};
 
+use crate::activity;
+use crate::app::Isolate;
 use crate::cache::ClientCache;
 use crate::config::{Config, SETTINGS};
 use crate::error::Error;
@@ -19,6 +21,8 @@ mod guard;
 mod kv;
 mod webcrypto;
 
+use kv::KvClients;
+
 /// The raw settings last seen, and the configuration parsed from them.
 type Loaded = (Vec<Option<String>>, Rc<Config>);
 
@@ -27,10 +31,11 @@ thread_local! {
     static CONFIG: RefCell<Option<Loaded>> = const { RefCell::new(None) };
     static CACHE: Rc<ClientCache> = Rc::new(ClientCache::default());
     static REMOTE_KEYS: Rc<RemoteKeys> = Rc::new(RemoteKeys::default());
+    static ISOLATE: Rc<Isolate> = Rc::new(Isolate::default());
 }
 
 #[event(fetch)]
-async fn fetch(req: worker::Request, env: Env, _ctx: Context) -> worker::Result<worker::Response> {
+async fn fetch(req: worker::Request, env: Env, ctx: Context) -> worker::Result<worker::Response> {
     let response = match translate(req).await {
         Err(e) => e.into_response(),
         Ok(request) => match (
@@ -52,18 +57,32 @@ async fn fetch(req: worker::Request, env: Env, _ctx: Context) -> worker::Result<
                     namespace,
                     now: JsClock.now(),
                 };
+                let isolate = ISOLATE.with(Rc::clone);
+                let store = KvClients(kv);
                 let app = App {
                     config: &config,
-                    store: &kv::KvClients(kv),
+                    store: &store,
                     clock: &JsClock,
                     rng: &SystemRandom,
                     cache: &cache,
+                    isolate: &isolate,
                     coordinator: &coordinator,
                     verifier: &webcrypto::WebCrypto,
                     fetcher: &fetcher::HttpFetcher,
                     remote_keys: &remote_keys,
                 };
-                router::handle(&app, &request).await
+                let response = router::handle(&app, &request).await;
+                // Usage counts and last uses go out after the response, off the hot path.
+                let writes = app.due_activity();
+                if !writes.is_empty() {
+                    let store = KvClients(store.0.clone());
+                    ctx.wait_until(async move {
+                        for e in activity::write(&store, writes).await {
+                            worker::console_error!("activity write failed: {e:?}");
+                        }
+                    });
+                }
+                response
             }
         },
     };

@@ -96,6 +96,8 @@ describe('clients', () => {
       lockout_enabled: c.lockout_enabled,
       client_id_issued_at: c.client_id_issued_at,
       updated_at: c.updated_at,
+      grants: [],
+      version: 1,
       secrets: [meta],
     });
   });
@@ -129,6 +131,8 @@ describe('clients', () => {
       lockout_enabled: false,
       client_id_issued_at: c.client_id_issued_at,
       updated_at: c.updated_at,
+      grants: [],
+      version: 1,
       secrets: [meta],
     });
     full = c;
@@ -165,6 +169,7 @@ describe('clients', () => {
       resources: ['https://api.example.com'],
       lockout_enabled: true,
       updated_at: r.json.updated_at,
+      version: full.version + 1,
     };
     assert.deepEqual(r.json, expected);
     const g = await api('GET', `/admin/clients/${full.client_id}`);
@@ -172,7 +177,7 @@ describe('clients', () => {
     // A PATCH touching one field leaves the others alone.
     const r2 = await api('PATCH', `/admin/clients/${full.client_id}`, { enabled: true });
     assert.equal(r2.status, 200, r2.text);
-    assert.deepEqual(r2.json, { ...expected, enabled: true, updated_at: r2.json.updated_at });
+    assert.deepEqual(r2.json, { ...expected, enabled: true, updated_at: r2.json.updated_at, version: expected.version + 1 });
     full = r2.json;
   });
 

@@ -1,8 +1,11 @@
 //! Host tests of every endpoint through the core router, on an in-memory store and a fixed clock.
 
+mod activity;
 mod admin;
 mod assertions;
+mod audit;
 mod discovery;
+mod resources;
 mod token;
 mod verifier;
 
@@ -14,7 +17,7 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use ed25519_dalek::{Signature, VerifyingKey};
 use edgeauth::memory::{FixedClock, MemoryCoordinator, MemoryFetcher, MemoryStore, SeqRandom};
-use edgeauth::{App, ClientCache, Config, Method, RemoteKeys, Request, Response};
+use edgeauth::{App, ClientCache, Config, Isolate, Method, RemoteKeys, Request, Response};
 use serde_json::{json, Value};
 
 pub const ADMIN_TOKEN: &str = "admin-token-for-tests-0123456789";
@@ -39,6 +42,7 @@ pub struct Harness {
     pub coordinator: MemoryCoordinator,
     pub fetcher: MemoryFetcher,
     pub remote_keys: RemoteKeys,
+    pub isolate: Isolate,
 }
 
 impl Default for Harness {
@@ -79,9 +83,12 @@ impl Harness {
             coordinator: MemoryCoordinator::default(),
             fetcher: MemoryFetcher::default(),
             remote_keys: RemoteKeys::default(),
+            isolate: Isolate::default(),
         }
     }
 
+    /// Answers a request, then performs the background writes the isolate owes, as the
+    /// shell does with `wait_until`.
     pub fn send(&self, req: Request) -> Response {
         let app = App {
             config: &self.config,
@@ -93,8 +100,12 @@ impl Harness {
             verifier: &verifier::RustCryptoVerifier,
             fetcher: &self.fetcher,
             remote_keys: &self.remote_keys,
+            isolate: &self.isolate,
         };
-        block_on(edgeauth::handle(&app, &req))
+        let response = block_on(edgeauth::handle(&app, &req));
+        let writes = app.due_activity();
+        block_on(edgeauth::activity::write(&self.store, writes));
+        response
     }
 
     /// An admin call with a JSON body; answers status and parsed body (Null when empty).
