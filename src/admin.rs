@@ -16,6 +16,7 @@ use crate::clients::{
 use crate::encoding::Form;
 use crate::error::Error;
 use crate::http::{Method, Request, Response};
+use crate::lockout::GuardOp;
 use crate::platform::{ClientStore, Clock, Random};
 use crate::secrets::{NewSecret, SecretInput, MAX_SECRETS};
 
@@ -39,13 +40,16 @@ pub async fn route<S: ClientStore, C: Clock, R: Random>(
         (["admin", "clients"], _) => return Err(Error::MethodNotAllowed(&[Get, Post])),
         (["admin", "clients", id], Get | Head) => {
             let record = load_for_view(app, id).await?;
-            Response::json(200, &record.view())
+            let guard = app.guard(&record.client.client_id, GuardOp::Read).await?;
+            Response::json(200, &record.guarded_view(&guard, app.clock.now()))
         }
         (["admin", "clients", id], Patch) => update_client(app, id, req).await?,
         (["admin", "clients", id], Delete) => {
             let record = load(app, id).await?;
             let client_id = &record.client.client_id;
             app.delete_client(client_id).await?;
+            // Other locations may still read the record from KV for a while: the guard refuses it.
+            app.guard(client_id, GuardOp::Delete).await?;
             // Best effort: a leftover last-use key is harmless, the client is gone.
             let _ = app.store.forget_last_used(client_id, None).await;
             let detail = format!("client '{}' deleted", record.client.client_name);
@@ -73,6 +77,10 @@ pub async fn route<S: ClientStore, C: Clock, R: Random>(
             record.client.updated_at = app.clock.now();
             app.save_client(&mut record).await?;
             let client_id = &record.client.client_id;
+            let revoke = GuardOp::Revoke {
+                secret_id: secret_id.to_string(),
+            };
+            app.guard(client_id, revoke).await?;
             let _ = app.store.forget_last_used(client_id, Some(secret_id)).await;
             let detail = format!("secret {secret_id} removed");
             let result =
@@ -82,6 +90,21 @@ pub async fn route<S: ClientStore, C: Clock, R: Random>(
         (["admin", "clients", _, "secrets", _], _) => {
             return Err(Error::MethodNotAllowed(&[Delete]))
         }
+        (["admin", "clients", id, "unlock"], Post) => {
+            let record = load_for_view(app, id).await?;
+            let client_id = &record.client.client_id;
+            let before = app.guard(client_id, GuardOp::Read).await?;
+            let guard = app.guard(client_id, GuardOp::Unlock).await?;
+            let detail = match before.locked(app.clock.now()) {
+                Some(_) => format!("unlocked after {} failed authentications", before.failures),
+                None => "unlock requested; the client was not locked".to_string(),
+            };
+            let result =
+                audit::record(app, Action::ClientUnlocked, Some(client_id), None, detail).await;
+            let view = record.guarded_view(&guard, app.clock.now());
+            audit::note_failure(Response::json(200, &view), result)
+        }
+        (["admin", "clients", _, "unlock"], _) => return Err(Error::MethodNotAllowed(&[Post])),
         (["admin", "clients", id, "audit"], Get | Head) => {
             governance::client_audit(app, id, req).await?
         }
@@ -259,7 +282,17 @@ async fn list_clients<S: ClientStore, C: Clock, R: Random>(
     let (limit, cursor) = page_params(req)?;
     // Listings show stored last uses only; one client's read merges the background ones.
     let page = app.store.list(cursor.as_deref(), limit).await?;
-    let clients: Vec<ClientView<'_>> = page.clients.iter().map(ClientRecord::view).collect();
+    // One guard read per client, in parallel: admin listings are rare and at most 100 long.
+    let reads = page.clients.iter().map(|c| {
+        app.coordinator
+            .guard(&c.client.client_id, GuardOp::Read, app.clock.now())
+    });
+    let guards = futures_util::future::join_all(reads).await;
+    let now = app.clock.now();
+    let mut clients: Vec<ClientView<'_>> = Vec::with_capacity(page.clients.len());
+    for (record, guard) in page.clients.iter().zip(guards) {
+        clients.push(record.guarded_view(&guard?, now));
+    }
     Ok(Response::json(
         200,
         &serde_json::json!({ "clients": clients, "next_cursor": page.next_cursor }),
@@ -290,12 +323,18 @@ async fn update_client<S: ClientStore, C: Clock, R: Random>(
         Some(g) => Some(resolve_grants(app, g).await?),
         None => None,
     };
+    let enabled = input.enabled;
     input.apply(&mut record.client, app.clock.now())?;
     if let Some(g) = grants {
         record.client.grants = g;
     }
     app.save_client(&mut record).await?;
     let client_id = record.client.client_id.clone();
+    // A disable must bite everywhere within the cache TTL, not after KV propagation.
+    let guard = match enabled {
+        Some(enabled) => app.guard(&client_id, GuardOp::Enable { enabled }).await?,
+        None => app.guard(&client_id, GuardOp::Read).await?,
+    };
     let detail = format!(
         "changed {}",
         if fields.is_empty() {
@@ -307,7 +346,7 @@ async fn update_client<S: ClientStore, C: Clock, R: Random>(
     let result = audit::record(app, Action::ClientUpdated, Some(&client_id), None, detail).await;
     with_last_used(app, &mut record).await?;
     Ok(audit::note_failure(
-        Response::json(200, &record.view()),
+        Response::json(200, &record.guarded_view(&guard, app.clock.now())),
         result,
     ))
 }

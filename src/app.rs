@@ -3,10 +3,11 @@
 use std::rc::Rc;
 
 use crate::activity::{Activity, ActivityWrite};
-use crate::cache::ClientCache;
+use crate::cache::{ClientCache, TtlCache};
 use crate::clients::{ClientId, ClientRecord};
 use crate::config::Config;
 use crate::error::Error;
+use crate::lockout::{GuardOp, GuardState};
 use crate::platform::{ClientStore, Clock, Coordinator, KeyFetcher, Random, SignatureVerifier};
 use crate::remote_keys::RemoteKeys;
 use crate::resources::{Resource, ResourceCache, ResourceId};
@@ -14,6 +15,8 @@ use crate::resources::{Resource, ResourceCache, ResourceId};
 /// What an isolate keeps between requests besides the client cache.
 #[derive(Debug, Default)]
 pub struct Isolate {
+    /// Guard states by client, for the token endpoint (see [`crate::lockout`]).
+    pub guards: TtlCache<ClientId, GuardState>,
     /// Resources by id, for the token endpoint.
     pub resources: ResourceCache,
     /// Usage counts and last uses waiting to be written.
@@ -85,6 +88,24 @@ impl<S: ClientStore, C: Clock, R: Random> App<'_, S, C, R> {
         self.isolate
             .activity
             .take_due(self.clock.now_ms(), self.rng)
+    }
+
+    /// The client's guard state through the isolate cache: the token endpoint's read.
+    pub async fn cached_guard(&self, id: &ClientId) -> Result<GuardState, Error> {
+        let now = self.clock.now_ms();
+        if let Some(hit) = self.isolate.guards.get(id, now) {
+            return Ok(hit);
+        }
+        self.guard(id, GuardOp::Read).await
+    }
+
+    /// Applies `op` at the client's guard and refreshes this isolate's copy.
+    pub async fn guard(&self, id: &ClientId, op: GuardOp) -> Result<GuardState, Error> {
+        let state = self.coordinator.guard(id, op, self.clock.now()).await?;
+        self.isolate
+            .guards
+            .put(id.clone(), state.clone(), self.clock.now_ms());
+        Ok(state)
     }
 
     /// Writes a client and refreshes this isolate's cache, so the change bites here at once.

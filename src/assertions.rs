@@ -12,12 +12,12 @@ use ed25519_dalek::{Signature, VerifyingKey};
 use serde::Deserialize;
 
 use crate::app::App;
-use crate::client_auth::AuthenticatedClient;
-use crate::clients::{AuthMethod, ClientId};
+use crate::clients::{AuthMethod, ClientRecord};
 use crate::encoding::{b64url_decode, printable};
 use crate::error::Error;
 use crate::jose::{parse_compact, Alg, CompactJws, PublicJwk};
 use crate::platform::{ClientStore, Clock, Random};
+use crate::scope::Scope;
 use crate::secrets::{self, SecretCheck};
 
 /// The only assertion type (RFC 7523 section 2.2).
@@ -55,13 +55,21 @@ fn refused(reason: impl Into<Cow<'static, str>>) -> Error {
     }
 }
 
-/// Authenticates the client that signed `assertion`.
-pub async fn authenticate<S: ClientStore, C: Clock, R: Random>(
-    app: &App<'_, S, C, R>,
-    assertion: &str,
-    form_client_id: Option<&str>,
-    issuer: &str,
-) -> Result<AuthenticatedClient, Error> {
+/// An assertion parsed but not yet verified.
+pub struct Parsed<'a> {
+    jws: CompactJws<'a>,
+    claims: Claims,
+}
+
+impl Parsed<'_> {
+    /// The client the assertion claims to be (`iss`, which equals `sub`).
+    pub fn client_id(&self) -> &str {
+        self.claims.iss.as_deref().unwrap_or_default()
+    }
+}
+
+/// Parses an assertion and checks what needs no registry: shape, `iss` = `sub`, `client_id`.
+pub fn parse<'a>(assertion: &'a str, form_client_id: Option<&str>) -> Result<Parsed<'a>, Error> {
     let jws = parse_compact(assertion, MAX_ASSERTION_LEN)
         .map_err(|e| refused(format!("invalid client assertion: {e}")))?;
     let claims: Claims = serde_json::from_slice(&jws.payload).map_err(|_| {
@@ -82,9 +90,19 @@ pub async fn authenticate<S: ClientStore, C: Clock, R: Random>(
             "client_id does not match the assertion's iss",
         ));
     }
-    let failed = || refused("client authentication failed");
-    let id = ClientId::parse(iss).ok_or_else(failed)?;
-    let record = app.cached_client(&id).await?.ok_or_else(failed)?;
+    Ok(Parsed { jws, claims })
+}
+
+/// Verifies a parsed assertion for `record`; answers the scope limit and id of the secret used
+/// (for `client_secret_jwt`).
+pub async fn verify<S: ClientStore, C: Clock, R: Random>(
+    app: &App<'_, S, C, R>,
+    record: &ClientRecord,
+    parsed: &Parsed<'_>,
+    issuer: &str,
+) -> Result<(Option<Scope>, Option<String>), Error> {
+    let Parsed { jws, claims } = parsed;
+    let id = &record.client.client_id;
     let method = record.client.token_endpoint_auth_method;
     let allowed: &[Alg] = match method {
         AuthMethod::PrivateKeyJwt => &Alg::PUBLIC,
@@ -109,7 +127,7 @@ pub async fn authenticate<S: ClientStore, C: Clock, R: Random>(
         ))
     })?;
     let now = app.clock.now();
-    let (secret_scope, secret_id) = if alg == Alg::HS256 {
+    let proof = if alg == Alg::HS256 {
         match secrets::check_hs256(
             &record.secrets,
             &app.config.pepper,
@@ -123,21 +141,17 @@ pub async fn authenticate<S: ClientStore, C: Clock, R: Random>(
             SecretCheck::Invalid => return Err(refused("the assertion signature is invalid")),
         }
     } else {
-        verify_with_registered_key(app, &record.client, alg, &jws).await?;
+        verify_with_registered_key(app, &record.client, alg, jws).await?;
         (None, None)
     };
-    let exp = check_claims(&claims, now, issuer)?;
+    let exp = check_claims(claims, now, issuer)?;
     let jti = claims.jti.as_deref().unwrap_or_default();
-    if !app.coordinator.claim_jti(&id, jti, exp + SKEW).await? {
+    if !app.coordinator.claim_jti(id, jti, exp + SKEW).await? {
         return Err(refused(
             "the assertion has already been used (jti replayed)",
         ));
     }
-    Ok(AuthenticatedClient {
-        record,
-        secret_scope,
-        secret_id,
-    })
+    Ok(proof)
 }
 
 /// Chooses the key by the client's registration: the `kid` if given, else every key that fits.

@@ -36,6 +36,8 @@ pub enum Action {
     ResourceDeleted,
     /// A client was locked after failed attempts.
     ClientLocked,
+    /// An admin lifted a lock.
+    ClientUnlocked,
 }
 
 impl Action {
@@ -51,6 +53,7 @@ impl Action {
             Action::ResourceUpdated => "resource.updated",
             Action::ResourceDeleted => "resource.deleted",
             Action::ClientLocked => "client.locked",
+            Action::ClientUnlocked => "client.unlocked",
         }
     }
 }

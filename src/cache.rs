@@ -1,48 +1,59 @@
-//! A short-lived, bounded cache of client records in the isolate, so the token endpoint's warm
-//! path reads KV at most once per client every [`CLIENT_CACHE_TTL_MS`].
+//! Short-lived, bounded caches in the isolate, so the token endpoint's warm path reads KV (and
+//! asks the client's guard) at most once per client every [`CLIENT_CACHE_TTL_MS`].
 //!
-//! This bounds how long a disable, delete or secret removal takes to bite in another isolate:
-//! the TTL here plus KV's own propagation between locations (up to about 60 s). In the isolate
-//! that served the admin change, it bites at once: admin writes refresh the entry.
+//! How long a change takes to bite in another isolate: a lock, disable, delete or secret
+//! removal goes through the client's guard too ([`crate::lockout`]), so it bites everywhere
+//! within this TTL. Other changes (scopes, lifetimes, new secrets) take this TTL plus KV's own
+//! propagation between locations (up to about 60 s). In the isolate that served the admin
+//! change, everything bites at once: admin writes refresh the entries.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::hash::Hash;
 use std::rc::Rc;
 
 use crate::clients::{ClientId, ClientRecord};
 
-/// How long a cached record (or a cached "no such client") is trusted.
+/// How long a cached entry (including a cached "no such thing") is trusted.
 pub const CLIENT_CACHE_TTL_MS: u64 = 5_000;
-/// Most entries kept; unknown ids sprayed by an attacker cannot grow it past this.
+/// Most entries kept per cache; unknown ids sprayed by an attacker cannot grow it past this.
 pub const CLIENT_CACHE_MAX: usize = 1_024;
 
-/// When a lookup was made, and what it found.
-type Entry = (u64, Option<Rc<ClientRecord>>);
-
-/// Records by client id, each with the time it was read.
-#[derive(Debug, Default)]
-pub struct ClientCache {
-    entries: RefCell<HashMap<ClientId, Entry>>,
+/// Values by key, each with the time it was read, trusted for [`CLIENT_CACHE_TTL_MS`].
+#[derive(Debug)]
+pub struct TtlCache<K, V> {
+    entries: RefCell<HashMap<K, (u64, V)>>,
 }
 
-impl ClientCache {
-    /// The cached lookup result, if fresh: `Some(None)` means "known not to exist".
-    pub fn get(&self, id: &ClientId, now_ms: u64) -> Option<Option<Rc<ClientRecord>>> {
+impl<K, V> Default for TtlCache<K, V> {
+    fn default() -> Self {
+        TtlCache {
+            entries: RefCell::new(HashMap::new()),
+        }
+    }
+}
+
+/// Client records by id; `None` caches "no such client".
+pub type ClientCache = TtlCache<ClientId, Option<Rc<ClientRecord>>>;
+
+impl<K: Eq + Hash + Clone, V: Clone> TtlCache<K, V> {
+    /// The cached value, if fresh.
+    pub fn get(&self, key: &K, now_ms: u64) -> Option<V> {
         let entries = self.entries.borrow();
-        let (at, rec) = entries.get(id)?;
-        (now_ms.saturating_sub(*at) < CLIENT_CACHE_TTL_MS).then(|| rec.clone())
+        let (at, value) = entries.get(key)?;
+        (now_ms.saturating_sub(*at) < CLIENT_CACHE_TTL_MS).then(|| value.clone())
     }
 
-    /// Stores a lookup result.
-    pub fn put(&self, id: ClientId, record: Option<Rc<ClientRecord>>, now_ms: u64) {
+    /// Stores a value read at `now_ms`.
+    pub fn put(&self, key: K, value: V, now_ms: u64) {
         let mut entries = self.entries.borrow_mut();
-        if entries.len() >= CLIENT_CACHE_MAX && !entries.contains_key(&id) {
+        if entries.len() >= CLIENT_CACHE_MAX && !entries.contains_key(&key) {
             entries.retain(|_, (at, _)| now_ms.saturating_sub(*at) < CLIENT_CACHE_TTL_MS);
             if entries.len() >= CLIENT_CACHE_MAX {
                 entries.clear();
             }
         }
-        entries.insert(id, (now_ms, record));
+        entries.insert(key, (now_ms, value));
     }
 
     /// Number of entries, for tests.

@@ -5,12 +5,16 @@ use std::rc::Rc;
 
 use zeroize::Zeroizing;
 
+use std::borrow::Cow;
+
 use crate::app::App;
 use crate::assertions::{self, ASSERTION_TYPE};
+use crate::audit;
 use crate::clients::{AuthMethod, ClientId, ClientRecord};
 use crate::encoding::{b64_decode, form_decode, Form};
 use crate::error::Error;
 use crate::http::Request;
+use crate::lockout::{rfc3339, GuardOp, GuardState};
 use crate::platform::{ClientStore, Clock, Random};
 use crate::scope::Scope;
 use crate::secrets::{self, SecretCheck, MAX_SECRET_LEN};
@@ -136,64 +140,159 @@ fn parse_basic(header: &str) -> Result<(String, Zeroizing<String>), Error> {
     Ok((id, secret))
 }
 
-/// Checks presented credentials against the registry.
+/// Checks presented credentials against the registry and the client's guard: every failed
+/// check counts towards the lockout, a locked or disabled client is refused even with good
+/// credentials, and a success after failures starts the count over.
 pub async fn authenticate<S: ClientStore, C: Clock, R: Random>(
     app: &App<'_, S, C, R>,
     presented: Presented,
     issuer: &str,
 ) -> Result<AuthenticatedClient, Error> {
-    match presented {
+    let basic = matches!(
+        presented,
         Presented::Secret {
-            client_id,
-            secret,
-            method,
-        } => authenticate_secret(app, &client_id, &secret, method).await,
+            method: AuthMethod::ClientSecretBasic,
+            ..
+        }
+    );
+    let refuse = |reason: Cow<'static, str>| Error::InvalidClient { reason, basic };
+    let parsed = match &presented {
         Presented::Assertion {
             assertion,
             client_id,
-        } => assertions::authenticate(app, &assertion, client_id.as_deref(), issuer).await,
-    }
-}
-
-async fn authenticate_secret<S: ClientStore, C: Clock, R: Random>(
-    app: &App<'_, S, C, R>,
-    client_id: &str,
-    presented: &str,
-    method: AuthMethod,
-) -> Result<AuthenticatedClient, Error> {
-    let basic = method == AuthMethod::ClientSecretBasic;
-    let fail = |reason: &'static str| Error::InvalidClient {
-        reason: reason.into(),
-        basic,
+        } => Some(assertions::parse(assertion, client_id.as_deref())?),
+        Presented::Secret { .. } => None,
     };
-    let id = ClientId::parse(client_id).ok_or_else(|| fail(FAILED))?;
-    let record = app.cached_client(&id).await?.ok_or_else(|| fail(FAILED))?;
+    let claimed = match (&presented, &parsed) {
+        (Presented::Secret { client_id, .. }, _) => client_id.as_str(),
+        (_, Some(p)) => p.client_id(),
+        (_, None) => "",
+    };
+    // Unknown ids stop here, before the guard is asked: they create no state anywhere.
+    let id = ClientId::parse(claimed).ok_or_else(|| refuse(FAILED.into()))?;
+    let record = app
+        .cached_client(&id)
+        .await?
+        .ok_or_else(|| refuse(FAILED.into()))?;
+    let guard = app.cached_guard(&id).await?;
+    let checked = match (&presented, &parsed) {
+        (Presented::Secret { secret, method, .. }, _) => {
+            check_secret(app, &record, secret, *method)
+        }
+        (_, Some(p)) => assertions::verify(app, &record, p, issuer).await,
+        (_, None) => Err(refuse(FAILED.into())),
+    };
+    let (secret_scope, secret_id) = match checked {
+        // A secret removed moments ago elsewhere may still be in a stale KV copy here.
+        Ok((_, Some(sid))) if guard.is_revoked(&sid) => {
+            return Err(failed(app, &record, &guard, refuse(FAILED.into()), basic).await?)
+        }
+        Ok(proof) => proof,
+        Err(e @ Error::InvalidClient { .. }) => {
+            return Err(failed(app, &record, &guard, e, basic).await?)
+        }
+        Err(e) => return Err(e),
+    };
     let now = app.clock.now();
-    let (secret_scope, secret_id) = match secrets::check(
-        &record.secrets,
-        &app.config.pepper,
-        id.as_str(),
-        presented,
-        now,
-    ) {
-        SecretCheck::Valid(meta) => (meta.scope.clone(), Some(meta.secret_id.clone())),
-        SecretCheck::Expired => return Err(fail("the client secret has expired")),
-        SecretCheck::Invalid => return Err(fail(FAILED)),
-    };
-    // Registration details are told only to a caller who proved the secret.
-    if record.client.token_endpoint_auth_method != method {
-        return Err(Error::InvalidClient {
-            reason: format!(
-                "this client is registered for {}",
-                record.client.token_endpoint_auth_method.name()
-            )
-            .into(),
-            basic,
-        });
+    if record.client.lockout_enabled {
+        if let Some(until) = guard.locked(now) {
+            return Err(locked(until, basic));
+        }
+    }
+    if guard.failures > 0 {
+        app.guard(&id, GuardOp::Success).await?;
+    }
+    if !record.client.enabled || guard.is_disabled(now) {
+        return Err(refuse("the client is disabled".into()));
     }
     Ok(AuthenticatedClient {
         record,
         secret_scope,
         secret_id,
     })
+}
+
+fn locked(until: u64, basic: bool) -> Error {
+    Error::InvalidClient {
+        reason: format!(
+            "the client is locked after too many failed authentications until {}; an admin can unlock it",
+            rfc3339(until)
+        )
+        .into(),
+        basic,
+    }
+}
+
+/// Counts a failed authentication at the guard; answers the error to send, which says
+/// "locked" once the count locks the client. The lock is audited once, when it starts.
+async fn failed<S: ClientStore, C: Clock, R: Random>(
+    app: &App<'_, S, C, R>,
+    record: &ClientRecord,
+    before: &GuardState,
+    error: Error,
+    basic: bool,
+) -> Result<Error, Error> {
+    let client = &record.client;
+    let after = app
+        .guard(
+            &client.client_id,
+            GuardOp::Failure {
+                lock: client.lockout_enabled,
+            },
+        )
+        .await?;
+    let now = app.clock.now();
+    match after.locked(now) {
+        Some(until) if client.lockout_enabled => {
+            if before.locked(now).is_none() {
+                let detail = format!(
+                    "locked after {} failed authentications until {}",
+                    after.failures,
+                    rfc3339(until)
+                );
+                // The lock holds whether or not the audit write succeeds.
+                let _ = audit::record_client_locked(app, &client.client_id, detail).await;
+            }
+            Ok(locked(until, basic))
+        }
+        _ => Ok(error),
+    }
+}
+
+/// Checks a presented secret; answers the secret's scope limit and id.
+fn check_secret<S, C: Clock, R>(
+    app: &App<'_, S, C, R>,
+    record: &ClientRecord,
+    presented: &str,
+    method: AuthMethod,
+) -> Result<(Option<Scope>, Option<String>), Error> {
+    let basic = method == AuthMethod::ClientSecretBasic;
+    let fail = |reason: &'static str| Error::InvalidClient {
+        reason: reason.into(),
+        basic,
+    };
+    let client = &record.client;
+    let proof = match secrets::check(
+        &record.secrets,
+        &app.config.pepper,
+        client.client_id.as_str(),
+        presented,
+        app.clock.now(),
+    ) {
+        SecretCheck::Valid(meta) => (meta.scope.clone(), Some(meta.secret_id.clone())),
+        SecretCheck::Expired => return Err(fail("the client secret has expired")),
+        SecretCheck::Invalid => return Err(fail(FAILED)),
+    };
+    // Registration details are told only to a caller who proved the secret.
+    if client.token_endpoint_auth_method != method {
+        return Err(Error::InvalidClient {
+            reason: format!(
+                "this client is registered for {}",
+                client.token_endpoint_auth_method.name()
+            )
+            .into(),
+            basic,
+        });
+    }
+    Ok(proof)
 }

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
 use crate::jose::{jwk_from_pem, validate_jwks, PublicJwk};
+use crate::lockout::GuardState;
 use crate::platform::Random;
 use crate::resources::ResourceId;
 use crate::scope::Scope;
@@ -249,14 +250,25 @@ pub struct ClientView<'a> {
     #[serde(flatten)]
     client: &'a Client,
     secrets: Vec<&'a SecretMeta>,
+    /// End of the current lock, if locked.
+    locked_until: Option<u64>,
+    /// Failed authentications since the last success or unlock.
+    failed_attempts: u32,
 }
 
 impl ClientRecord {
-    /// The admin API's view of this client.
+    /// The admin API's view of a client that has no guard state yet.
     pub fn view(&self) -> ClientView<'_> {
+        self.guarded_view(&GuardState::default(), 0)
+    }
+
+    /// The admin API's view, with the lock state from the client's guard at `now`.
+    pub fn guarded_view(&self, guard: &GuardState, now: u64) -> ClientView<'_> {
         ClientView {
             client: &self.client,
             secrets: self.secrets.iter().map(|s| &s.meta).collect(),
+            locked_until: guard.locked(now),
+            failed_attempts: guard.failures,
         }
     }
 }

@@ -21,6 +21,7 @@ mod error;
 mod http;
 mod jose;
 mod keys;
+pub mod lockout;
 pub mod memory;
 pub mod platform;
 mod remote_keys;

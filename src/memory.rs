@@ -9,6 +9,7 @@ use crate::activity::USAGE_TTL_SECS;
 use crate::audit::{client_event_key, event_key, prefix, AuditEvent};
 use crate::clients::{ClientId, ClientRecord};
 use crate::error::Error;
+use crate::lockout::{GuardOp, GuardState};
 use crate::platform::{
     ActivityStore, AuditLog, AuditPage, ClientPage, ClientStore, Clock, Coordinator, Fetched,
     KeyFetcher, LocalFuture, Random, ResourcePage, ResourceStore,
@@ -210,12 +211,24 @@ impl ClientStore for MemoryStore {
 #[derive(Debug, Default)]
 pub struct MemoryCoordinator {
     used: RefCell<HashMap<(ClientId, String), u64>>,
+    guards: RefCell<HashMap<ClientId, GuardState>>,
+    calls: Cell<u64>,
 }
 
 impl MemoryCoordinator {
     /// How many jti records are held, for bound checks in tests.
     pub fn held(&self) -> usize {
         self.used.borrow().len()
+    }
+
+    /// How many clients have guard state, for bound checks in tests.
+    pub fn guarded(&self) -> usize {
+        self.guards.borrow().len()
+    }
+
+    /// How many guard calls were made, to check the warm path makes none.
+    pub fn guard_calls(&self) -> u64 {
+        self.calls.get()
     }
 }
 
@@ -234,6 +247,26 @@ impl Coordinator for MemoryCoordinator {
                 used.insert(key, until);
             }
             Ok(fresh)
+        })
+    }
+
+    fn guard<'a>(
+        &'a self,
+        client: &'a ClientId,
+        op: GuardOp,
+        now: u64,
+    ) -> LocalFuture<'a, Result<GuardState, Error>> {
+        self.calls.set(self.calls.get() + 1);
+        Box::pin(async move {
+            let mut guards = self.guards.borrow_mut();
+            let mut state = guards.get(client).cloned().unwrap_or_default();
+            state.apply(&op, now);
+            if state.is_empty() {
+                guards.remove(client);
+            } else {
+                guards.insert(client.clone(), state.clone());
+            }
+            Ok(state)
         })
     }
 }

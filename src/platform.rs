@@ -9,6 +9,7 @@ use crate::audit::AuditEvent;
 use crate::clients::{ClientId, ClientRecord};
 use crate::error::Error;
 use crate::jose::{Alg, PublicJwk};
+use crate::lockout::{GuardOp, GuardState};
 use crate::resources::{Resource, ResourceId};
 
 /// Wall-clock time.
@@ -77,6 +78,14 @@ pub trait Coordinator {
         jti: &'a str,
         until: u64,
     ) -> LocalFuture<'a, Result<bool, Error>>;
+
+    /// Applies `op` to the client's guard state at `now` and answers the new state.
+    fn guard<'a>(
+        &'a self,
+        client: &'a ClientId,
+        op: GuardOp,
+        now: u64,
+    ) -> LocalFuture<'a, Result<GuardState, Error>>;
 }
 
 /// Signature checks the platform does natively (WebCrypto on Workers): RS256, PS256, ES256.

@@ -6,14 +6,12 @@
 //! identifier. The token endpoint never uses that index: a grant carries the resource id, and
 //! resources are cached in the isolate like clients ([`ResourceCache`]).
 
-use std::cell::RefCell;
-use std::collections::HashMap;
 use std::rc::Rc;
 
 use serde::{Deserialize, Deserializer, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::cache::CLIENT_CACHE_TTL_MS;
+use crate::cache::TtlCache;
 use crate::clients::{is_absolute_uri, is_uuid, uuid_v4, GrantInput, ResourceGrant};
 use crate::error::Error;
 use crate::platform::Random;
@@ -26,8 +24,6 @@ const MAX_SCOPE_DESCRIPTION: usize = 200;
 pub const MAX_RESOURCE_SCOPES: usize = 64;
 /// Most grants a client may hold.
 pub const MAX_GRANTS: usize = 20;
-/// Most resource entries kept in the isolate cache.
-const RESOURCE_CACHE_MAX: usize = 256;
 
 /// A resource identifier: a lower-case hyphenated UUID v4, made by the server.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -310,34 +306,10 @@ where
     Ok(grants)
 }
 
-/// When a lookup was made, and what it found.
-type Entry = (u64, Option<Rc<Resource>>);
-
 /// Resources by id, cached in the isolate for the same short time as clients, so a token for
 /// a granted resource costs no KV read on the warm path. A resource change bites in another
 /// isolate within that time plus KV propagation.
-#[derive(Debug, Default)]
-pub struct ResourceCache {
-    entries: RefCell<HashMap<ResourceId, Entry>>,
-}
-
-impl ResourceCache {
-    /// The cached lookup result, if fresh: `Some(None)` means "known not to exist".
-    pub fn get(&self, id: &ResourceId, now_ms: u64) -> Option<Option<Rc<Resource>>> {
-        let entries = self.entries.borrow();
-        let (at, r) = entries.get(id)?;
-        (now_ms.saturating_sub(*at) < CLIENT_CACHE_TTL_MS).then(|| r.clone())
-    }
-
-    /// Stores a lookup result.
-    pub fn put(&self, id: ResourceId, resource: Option<Rc<Resource>>, now_ms: u64) {
-        let mut entries = self.entries.borrow_mut();
-        if entries.len() >= RESOURCE_CACHE_MAX && !entries.contains_key(&id) {
-            entries.clear();
-        }
-        entries.insert(id, (now_ms, resource));
-    }
-}
+pub type ResourceCache = TtlCache<ResourceId, Option<Rc<Resource>>>;
 
 #[cfg(test)]
 mod tests {

@@ -51,12 +51,6 @@ pub async fn handle<S: ClientStore, C: Clock, R: Random>(
     let presented = client_auth::extract(req, &form)?;
     let issuer = app.config.issuer(&req.origin);
     let client = client_auth::authenticate(app, presented, issuer).await?;
-    if !client.record.client.enabled {
-        return Err(Error::InvalidClient {
-            reason: "the client is disabled".into(),
-            basic: req.header("authorization").is_some(),
-        });
-    }
     let grant = authorize(app, &client, form.get("scope"), &form, issuer).await?;
     let now = app.clock.now();
     let lifetime = grant.lifetime;

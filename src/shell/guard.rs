@@ -1,23 +1,39 @@
 //! The `ClientGuard` Durable Object, one per client id: exact, cross-location decisions
-//! (assertion replay), in SQLite storage, with an alarm that removes expired rows.
+//! (assertion replay, and the lockout state machine of [`crate::lockout`]) in SQLite storage,
+//! with an alarm that removes what expired and drops the storage once nothing is left.
+//!
+//! Between reading and writing, each request runs synchronous SQL only, so no other request
+//! can interleave: counting is exact however many arrive at once.
 
 use serde::{Deserialize, Serialize};
 use worker::{durable_object, DurableObject, Env, Method, ObjectNamespace, RequestInit, State};
 
 use crate::clients::ClientId;
 use crate::error::Error;
+use crate::lockout::{GuardOp, GuardState};
 use crate::platform::{Coordinator, LocalFuture};
 
 /// What the Worker asks of a guard.
 #[derive(Serialize, Deserialize)]
-#[serde(tag = "op", rename_all = "snake_case")]
+#[serde(tag = "kind", rename_all = "snake_case")]
 enum GuardRequest {
     ClaimJti { jti: String, until: i64, now: i64 },
+    Guard { change: GuardOp, now: i64 },
 }
 
 #[derive(Serialize, Deserialize)]
 struct Claimed {
     fresh: bool,
+}
+
+#[derive(Deserialize)]
+struct StateRow {
+    state: String,
+}
+
+#[derive(Deserialize)]
+struct Next {
+    until: Option<i64>,
 }
 
 /// Per-client coordination state.
@@ -29,10 +45,18 @@ pub struct ClientGuard {
 impl DurableObject for ClientGuard {
     fn new(state: State, _env: Env) -> Self {
         // Idempotent; runs once per object instantiation.
-        let created = state.storage().sql().exec(
-            "CREATE TABLE IF NOT EXISTS jti (jti TEXT PRIMARY KEY, until INTEGER NOT NULL)",
-            None,
-        );
+        let sql = state.storage().sql();
+        let created = sql
+            .exec(
+                "CREATE TABLE IF NOT EXISTS jti (jti TEXT PRIMARY KEY, until INTEGER NOT NULL)",
+                None,
+            )
+            .and_then(|_| {
+                sql.exec(
+                    "CREATE TABLE IF NOT EXISTS guard (id INTEGER PRIMARY KEY CHECK (id = 0), state TEXT NOT NULL)",
+                    None,
+                )
+            });
         if let Err(e) = created {
             worker::console_error!("guard: creating tables failed: {e}");
         }
@@ -40,42 +64,90 @@ impl DurableObject for ClientGuard {
     }
 
     async fn fetch(&self, mut req: worker::Request) -> worker::Result<worker::Response> {
-        let GuardRequest::ClaimJti { jti, until, now } = req.json().await?;
-        let sql = self.state.storage().sql();
-        sql.exec("DELETE FROM jti WHERE until < ?", vec![now.into()])?;
-        // One statement decides: the row is returned only if this call inserted it.
-        let inserted: Vec<serde_json::Value> = sql
-            .exec(
-                "INSERT INTO jti (jti, until) VALUES (?, ?) ON CONFLICT(jti) DO NOTHING RETURNING jti",
-                vec![jti.into(), until.into()],
-            )?
-            .to_array()?;
-        let storage = self.state.storage();
-        if storage.get_alarm().await?.is_none() {
-            storage.set_alarm((until + 1) * 1000).await?;
+        match req.json().await? {
+            GuardRequest::ClaimJti { jti, until, now } => {
+                let fresh = self.claim(&jti, until, now)?;
+                self.alarm_by(until).await?;
+                worker::Response::from_json(&Claimed { fresh })
+            }
+            GuardRequest::Guard { change, now } => {
+                let state = self.change(&change, now)?;
+                if let Some(next) = state.next_expiry() {
+                    self.alarm_by(next as i64).await?;
+                }
+                worker::Response::from_json(&state)
+            }
         }
-        worker::Response::from_json(&Claimed {
-            fresh: !inserted.is_empty(),
-        })
     }
 
     async fn alarm(&self) -> worker::Result<worker::Response> {
         let now = worker::Date::now().as_millis() as i64 / 1000;
         let sql = self.state.storage().sql();
         sql.exec("DELETE FROM jti WHERE until < ?", vec![now.into()])?;
-        #[derive(Deserialize)]
-        struct Next {
-            until: Option<i64>,
-        }
+        let state = self.change(&GuardOp::Read, now)?;
         let next: Vec<Next> = sql
             .exec("SELECT MIN(until) AS until FROM jti", None)?
             .to_array()?;
-        match next.first().and_then(|n| n.until) {
+        let jti_next = next.first().and_then(|n| n.until);
+        let guard_next = state.next_expiry().map(|t| t as i64);
+        match jti_next.into_iter().chain(guard_next).min() {
             // Nothing left: drop the object's storage entirely, so idle clients cost nothing.
-            None => self.state.storage().delete_all().await?,
+            None if state.is_empty() => self.state.storage().delete_all().await?,
+            None => {}
             Some(u) => self.state.storage().set_alarm((u + 1) * 1000).await?,
         }
         worker::Response::ok("ok")
+    }
+}
+
+impl ClientGuard {
+    /// Records a jti; one statement decides, so exactly one of two equal claims wins.
+    fn claim(&self, jti: &str, until: i64, now: i64) -> worker::Result<bool> {
+        let sql = self.state.storage().sql();
+        sql.exec("DELETE FROM jti WHERE until < ?", vec![now.into()])?;
+        let inserted: Vec<serde_json::Value> = sql
+            .exec(
+                "INSERT INTO jti (jti, until) VALUES (?, ?) ON CONFLICT(jti) DO NOTHING RETURNING jti",
+                vec![jti.into(), until.into()],
+            )?
+            .to_array()?;
+        Ok(!inserted.is_empty())
+    }
+
+    /// Reads, changes and writes the guard state with no await in between.
+    fn change(&self, change: &GuardOp, now: i64) -> worker::Result<GuardState> {
+        let sql = self.state.storage().sql();
+        let rows: Vec<StateRow> = sql
+            .exec("SELECT state FROM guard WHERE id = 0", None)?
+            .to_array()?;
+        let mut state: GuardState = rows
+            .first()
+            .and_then(|r| serde_json::from_str(&r.state).ok())
+            .unwrap_or_default();
+        let before = state.clone();
+        state.apply(change, now.max(0) as u64);
+        if state != before {
+            if state.is_empty() {
+                sql.exec("DELETE FROM guard WHERE id = 0", None)?;
+            } else {
+                let json = serde_json::to_string(&state)?;
+                sql.exec(
+                    "INSERT INTO guard (id, state) VALUES (0, ?) ON CONFLICT(id) DO UPDATE SET state = excluded.state",
+                    vec![json.into()],
+                )?;
+            }
+        }
+        Ok(state)
+    }
+
+    /// Makes sure the cleanup alarm fires no later than just after `until` (epoch seconds).
+    async fn alarm_by(&self, until: i64) -> worker::Result<()> {
+        let storage = self.state.storage();
+        let wanted = (until + 1) * 1000;
+        match storage.get_alarm().await? {
+            Some(at) if at <= wanted => Ok(()),
+            _ => storage.set_alarm(wanted).await,
+        }
     }
 }
 
@@ -91,6 +163,27 @@ fn unavailable(e: impl std::fmt::Display) -> Error {
     Error::Unavailable(format!("ClientGuard: {e}"))
 }
 
+impl GuardCoordinator {
+    /// One request to the client's guard.
+    async fn ask<T: serde::de::DeserializeOwned>(
+        &self,
+        client: &ClientId,
+        request: &GuardRequest,
+    ) -> Result<T, Error> {
+        let body = serde_json::to_string(request).map_err(unavailable)?;
+        let stub = self
+            .namespace
+            .id_from_name(client.as_str())
+            .and_then(|id| id.get_stub())
+            .map_err(unavailable)?;
+        let mut init = RequestInit::new();
+        init.with_method(Method::Post).with_body(Some(body.into()));
+        let req = worker::Request::new_with_init("https://guard/", &init).map_err(unavailable)?;
+        let mut resp = stub.fetch_with_request(req).await.map_err(unavailable)?;
+        resp.json().await.map_err(unavailable)
+    }
+}
+
 impl Coordinator for GuardCoordinator {
     fn claim_jti<'a>(
         &'a self,
@@ -99,24 +192,28 @@ impl Coordinator for GuardCoordinator {
         until: u64,
     ) -> LocalFuture<'a, Result<bool, Error>> {
         Box::pin(async move {
-            let body = serde_json::to_string(&GuardRequest::ClaimJti {
+            let request = GuardRequest::ClaimJti {
                 jti: jti.to_string(),
                 until: until as i64,
                 now: self.now as i64,
-            })
-            .map_err(unavailable)?;
-            let stub = self
-                .namespace
-                .id_from_name(client.as_str())
-                .and_then(|id| id.get_stub())
-                .map_err(unavailable)?;
-            let mut init = RequestInit::new();
-            init.with_method(Method::Post).with_body(Some(body.into()));
-            let req = worker::Request::new_with_init("https://guard/claim-jti", &init)
-                .map_err(unavailable)?;
-            let mut resp = stub.fetch_with_request(req).await.map_err(unavailable)?;
-            let claimed: Claimed = resp.json().await.map_err(unavailable)?;
+            };
+            let claimed: Claimed = self.ask(client, &request).await?;
             Ok(claimed.fresh)
+        })
+    }
+
+    fn guard<'a>(
+        &'a self,
+        client: &'a ClientId,
+        op: GuardOp,
+        now: u64,
+    ) -> LocalFuture<'a, Result<GuardState, Error>> {
+        Box::pin(async move {
+            let request = GuardRequest::Guard {
+                change: op,
+                now: now as i64,
+            };
+            self.ask(client, &request).await
         })
     }
 }

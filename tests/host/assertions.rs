@@ -14,9 +14,10 @@ fn key_client(h: &Harness, keys: Value) -> String {
     let (status, v) = h.admin(
         Method::Post,
         "/admin/clients",
+        // These tests are about the checks; lockout has its own tests.
         Some(
             json!({"client_name": "signer", "token_endpoint_auth_method": "private_key_jwt",
-                    "scope": "read write", "jwks": {"keys": keys}}),
+                    "scope": "read write", "jwks": {"keys": keys}, "lockout_enabled": false}),
         ),
     );
     assert_eq!(status, 201, "{v}");

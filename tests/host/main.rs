@@ -5,6 +5,7 @@ mod admin;
 mod assertions;
 mod audit;
 mod discovery;
+mod lockout;
 mod resources;
 mod token;
 mod verifier;
