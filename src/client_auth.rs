@@ -14,7 +14,7 @@ use crate::clients::{AuthMethod, ClientId, ClientRecord};
 use crate::encoding::{b64_decode, form_decode, Form};
 use crate::error::Error;
 use crate::http::Request;
-use crate::lockout::{rfc3339, GuardOp, GuardState};
+use crate::lockout::{rfc3339, GuardOp};
 use crate::platform::{ClientStore, Clock, Random};
 use crate::scope::Scope;
 use crate::secrets::{self, SecretCheck, MAX_SECRET_LEN};
@@ -185,12 +185,10 @@ pub async fn authenticate<S: ClientStore, C: Clock, R: Random>(
     let (secret_scope, secret_id) = match checked {
         // A secret removed moments ago elsewhere may still be in a stale KV copy here.
         Ok((_, Some(sid))) if guard.is_revoked(&sid) => {
-            return Err(failed(app, &record, &guard, refuse(FAILED.into()), basic).await?)
+            return Err(failed(app, &record, refuse(FAILED.into()), basic).await?)
         }
         Ok(proof) => proof,
-        Err(e @ Error::InvalidClient { .. }) => {
-            return Err(failed(app, &record, &guard, e, basic).await?)
-        }
+        Err(e @ Error::InvalidClient { .. }) => return Err(failed(app, &record, e, basic).await?),
         Err(e) => return Err(e),
     };
     let now = app.clock.now();
@@ -228,7 +226,6 @@ fn locked(until: u64, basic: bool) -> Error {
 async fn failed<S: ClientStore, C: Clock, R: Random>(
     app: &App<'_, S, C, R>,
     record: &ClientRecord,
-    before: &GuardState,
     error: Error,
     basic: bool,
 ) -> Result<Error, Error> {
@@ -244,7 +241,7 @@ async fn failed<S: ClientStore, C: Clock, R: Random>(
     let now = app.clock.now();
     match after.locked(now) {
         Some(until) if client.lockout_enabled => {
-            if before.locked(now).is_none() {
+            if after.just_locked(now) {
                 let detail = format!(
                     "locked after {} failed authentications until {}",
                     after.failures,

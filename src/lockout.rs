@@ -29,6 +29,10 @@ pub struct GuardState {
     /// Locked until this time (epoch seconds).
     #[serde(default)]
     pub locked_until: Option<u64>,
+    /// The failure count at which the current lock began: the one failure that sees
+    /// `failures == locked_after` started it, however many run at once.
+    #[serde(default)]
+    pub locked_after: u32,
     /// Disabled by an admin.
     #[serde(default)]
     pub disabled: bool,
@@ -79,12 +83,14 @@ impl GuardState {
                 self.failures = self.failures.saturating_add(1);
                 if *lock && self.locked_until.is_none() && self.failures >= MAX_FAILURES {
                     self.locked_until = Some(now + LOCK_SECS);
+                    self.locked_after = self.failures;
                 }
             }
             GuardOp::Success => self.failures = 0,
             GuardOp::Unlock => {
                 self.failures = 0;
                 self.locked_until = None;
+                self.locked_after = 0;
             }
             GuardOp::Enable { enabled } => self.disabled = !enabled,
             GuardOp::Delete => self.deleted_until = Some(now + REMEMBER_SECS),
@@ -101,6 +107,7 @@ impl GuardState {
     pub fn prune(&mut self, now: u64) {
         if self.locked_until.is_some_and(|u| u <= now) {
             self.locked_until = None;
+            self.locked_after = 0;
             self.failures = 0;
         }
         if self.deleted_until.is_some_and(|u| u <= now) {
@@ -112,6 +119,11 @@ impl GuardState {
     /// The lock's end, if locked at `now`.
     pub fn locked(&self, now: u64) -> Option<u64> {
         self.locked_until.filter(|u| *u > now)
+    }
+
+    /// Whether the failure that produced this state is the one that started the lock.
+    pub fn just_locked(&self, now: u64) -> bool {
+        self.locked(now).is_some() && self.failures == self.locked_after
     }
 
     /// Whether an admin disabled or deleted the client.
@@ -165,8 +177,10 @@ mod tests {
         assert_eq!(s.locked(100), None);
         s.apply(&GuardOp::Failure { lock: true }, 100);
         assert_eq!(s.locked(100), Some(100 + LOCK_SECS));
+        assert!(s.just_locked(100));
         // Later failures count but do not extend the lock.
         s.apply(&GuardOp::Failure { lock: true }, 200);
+        assert!(!s.just_locked(200));
         assert_eq!((s.failures, s.locked(200)), (6, Some(100 + LOCK_SECS)));
         // The lock ends on time and the count starts over.
         s.apply(&GuardOp::Read, 100 + LOCK_SECS);

@@ -98,6 +98,8 @@ describe('clients', () => {
       updated_at: c.updated_at,
       grants: [],
       version: 1,
+      locked_until: null,
+      failed_attempts: 0,
       secrets: [meta],
     });
   });
@@ -133,6 +135,8 @@ describe('clients', () => {
       updated_at: c.updated_at,
       grants: [],
       version: 1,
+      locked_until: null,
+      failed_attempts: 0,
       secrets: [meta],
     });
     full = c;
