@@ -50,4 +50,8 @@ if [[ -n "${EDGEAUTH_RUSTFLAGS:-}" ]]; then
   echo "build: RUSTFLAGS=$RUSTFLAGS"
 fi
 
-exec worker-build --release
+worker-build --release
+
+# worker-build passes --debuginfo to wasm-opt, which keeps the function-name section (about 150
+# KB); names only help stack traces, so drop them in a strip-only pass.
+"$WASM_OPT_BIN" build/index_bg.wasm -o build/index_bg.wasm --all-features --strip-debug --strip-producers

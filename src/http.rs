@@ -71,7 +71,8 @@ pub struct Request {
 }
 
 impl Request {
-    /// A request with no headers and no body, for tests and the shell.
+    /// A request with no headers and no body, from a serialized absolute URL (as the runtime
+    /// gives it, fragment excluded); used by the shell and tests.
     pub fn new(method: Method, url: &str) -> Request {
         let (origin, rest) = match url.find("://") {
             Some(i) => match url[i + 3..].find('/') {

@@ -14,11 +14,11 @@ const MAX_BODY: usize = 64 * 1024;
 pub struct HttpFetcher;
 
 async fn fetch(url: &str) -> Result<Fetched, String> {
-    let url = url
-        .parse()
-        .map_err(|_| "the URL is not valid".to_string())?;
     let controller = AbortController::default();
-    let request = Fetch::Url(url);
+    // From a string, not `Fetch::Url`: that would link the `url` crate just for this.
+    let request = worker::Request::new(url, worker::Method::Get)
+        .map(Fetch::Request)
+        .map_err(|_| "the URL is not valid".to_string())?;
     let signal = controller.signal();
     let sending = std::pin::pin!(request.send_with_signal(&signal));
     let timeout = std::pin::pin!(Delay::from(TIMEOUT));
