@@ -184,26 +184,15 @@ impl ClientStore for MemoryStore {
 
     async fn list(&self, cursor: Option<&str>, limit: usize) -> Result<ClientPage, Error> {
         self.check()?;
-        let map = self.map.borrow();
-        let start = cursor.unwrap_or("");
-        let mut page = ClientPage::default();
-        for (k, v) in map.range(format!("client:{start}")..) {
-            if !k.starts_with("client:") {
-                break;
-            }
-            if cursor.is_some() && k == &format!("client:{start}") {
-                continue;
-            }
-            if page.clients.len() == limit {
-                page.next_cursor = page
-                    .clients
-                    .last()
-                    .map(|c| c.client.client_id.as_str().to_string());
-                break;
-            }
-            page.clients.push(decode_record(k, v)?);
-        }
-        Ok(page)
+        let (values, next_cursor) = self.page("client:", cursor, limit);
+        let clients = values
+            .iter()
+            .map(|(k, v)| decode_record(k, v))
+            .collect::<Result<_, _>>()?;
+        Ok(ClientPage {
+            clients,
+            next_cursor,
+        })
     }
 }
 

@@ -252,27 +252,13 @@ pub fn check<'a>(
         return SecretCheck::Invalid;
     }
     let digest = pepper.digest(client_id, presented);
-    let mut expired = false;
-    for s in secrets {
-        let Some(stored) = b64url_decode(&s.digest) else {
-            continue;
-        };
-        if bool::from(stored.as_slice().ct_eq(&digest)) {
-            if s.meta.is_live(now) {
-                return SecretCheck::Valid(&s.meta);
-            }
-            expired = true;
-        }
-    }
-    if expired {
-        SecretCheck::Expired
-    } else {
-        SecretCheck::Invalid
-    }
+    first_match(secrets, now, |s| {
+        b64url_decode(&s.digest).is_some_and(|stored| bool::from(stored.as_slice().ct_eq(&digest)))
+    })
 }
 
-/// Checks an HS256 signature against every live derived secret of a client (RFC 7518 3.2:
-/// the key is the secret's octets), in constant time per secret.
+/// Checks an HS256 signature against every derived secret of a client (RFC 7518 3.2: the key
+/// is the secret's octets), in constant time per secret.
 pub fn check_hs256<'a>(
     secrets: &'a [StoredSecret],
     pepper: &Pepper,
@@ -281,19 +267,28 @@ pub fn check_hs256<'a>(
     signature: &[u8],
     now: u64,
 ) -> SecretCheck<'a> {
-    let mut expired = false;
-    for s in secrets {
-        let Some(salt) = &s.salt else { continue };
+    first_match(secrets, now, |s| {
+        let Some(salt) = &s.salt else { return false };
         let key = pepper.derive_secret(client_id, &s.meta.secret_id, salt);
         let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key.as_bytes())
             .unwrap_or_else(|_| unreachable_hmac());
         mac.update(signing_input);
-        if mac.verify_slice(signature).is_ok() {
-            if s.meta.is_live(now) {
-                return SecretCheck::Valid(&s.meta);
-            }
-            expired = true;
+        mac.verify_slice(signature).is_ok()
+    })
+}
+
+/// The first live secret that `matches`; an expired match alone is told apart from no match.
+fn first_match<'a>(
+    secrets: &'a [StoredSecret],
+    now: u64,
+    matches: impl Fn(&StoredSecret) -> bool,
+) -> SecretCheck<'a> {
+    let mut expired = false;
+    for s in secrets.iter().filter(|s| matches(s)) {
+        if s.meta.is_live(now) {
+            return SecretCheck::Valid(&s.meta);
         }
+        expired = true;
     }
     if expired {
         SecretCheck::Expired

@@ -277,31 +277,10 @@ impl ClientStore for KvClients {
     }
 
     async fn list(&self, cursor: Option<&str>, limit: usize) -> Result<ClientPage, Error> {
-        let mut list = self
-            .0
-            .list()
-            .prefix(CLIENT_PREFIX.into())
-            .limit(limit as u64);
-        if let Some(c) = cursor {
-            list = list.cursor(c.into());
-        }
-        let listed = list.execute().await.map_err(unavailable)?;
-        let names: Vec<&str> = listed.keys.iter().map(|k| k.name.as_str()).collect();
-        let mut values = if names.is_empty() {
-            Default::default()
-        } else {
-            self.0.get_bulk(&names).text().await.map_err(unavailable)?
-        };
-        let mut clients = Vec::with_capacity(names.len());
-        for name in names {
-            // A key deleted between list and read is skipped, not an error.
-            if let Some(Some(json)) = values.remove(name) {
-                clients.push(decode_record(name, &json)?);
-            }
-        }
+        let (clients, next_cursor) = self.page(CLIENT_PREFIX, cursor, limit).await?;
         Ok(ClientPage {
             clients,
-            next_cursor: (!listed.list_complete).then_some(listed.cursor).flatten(),
+            next_cursor,
         })
     }
 }
