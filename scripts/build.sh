@@ -54,4 +54,4 @@ worker-build --release
 
 # worker-build passes --debuginfo to wasm-opt, which keeps the function-name section (about 150
 # KB); names only help stack traces, so drop them in a strip-only pass.
-"$WASM_OPT_BIN" build/index_bg.wasm -o build/index_bg.wasm --all-features --strip-debug --strip-producers
+"$WASM_OPT_BIN" build/index_bg.wasm -o build/index_bg.wasm --strip-debug --strip-producers

@@ -17,7 +17,7 @@ use crate::platform::{Coordinator, LocalFuture};
 #[derive(Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 enum GuardRequest {
-    ClaimJti { jti: String, until: i64, now: i64 },
+    ClaimJti { jti: String, until: i64 },
     Guard { change: GuardOp, now: i64 },
 }
 
@@ -40,6 +40,8 @@ struct Next {
 #[durable_object]
 pub struct ClientGuard {
     state: State,
+    /// The alarm time this instance last set or saw, so the hot path skips the storage call.
+    alarm_at: std::cell::Cell<Option<i64>>,
 }
 
 impl DurableObject for ClientGuard {
@@ -51,6 +53,7 @@ impl DurableObject for ClientGuard {
                 "CREATE TABLE IF NOT EXISTS jti (jti TEXT PRIMARY KEY, until INTEGER NOT NULL)",
                 None,
             )
+            .and_then(|_| sql.exec("CREATE INDEX IF NOT EXISTS jti_until ON jti (until)", None))
             .and_then(|_| {
                 sql.exec(
                     "CREATE TABLE IF NOT EXISTS guard (id INTEGER PRIMARY KEY CHECK (id = 0), state TEXT NOT NULL)",
@@ -60,13 +63,16 @@ impl DurableObject for ClientGuard {
         if let Err(e) = created {
             worker::console_error!("guard: creating tables failed: {e}");
         }
-        ClientGuard { state }
+        ClientGuard {
+            state,
+            alarm_at: std::cell::Cell::new(None),
+        }
     }
 
     async fn fetch(&self, mut req: worker::Request) -> worker::Result<worker::Response> {
         match req.json().await? {
-            GuardRequest::ClaimJti { jti, until, now } => {
-                let fresh = self.claim(&jti, until, now)?;
+            GuardRequest::ClaimJti { jti, until } => {
+                let fresh = self.claim(&jti, until)?;
                 self.alarm_by(until).await?;
                 worker::Response::from_json(&Claimed { fresh })
             }
@@ -81,6 +87,7 @@ impl DurableObject for ClientGuard {
     }
 
     async fn alarm(&self) -> worker::Result<worker::Response> {
+        self.alarm_at.set(None);
         let now = worker::Date::now().as_millis() as i64 / 1000;
         let sql = self.state.storage().sql();
         sql.exec("DELETE FROM jti WHERE until < ?", vec![now.into()])?;
@@ -94,17 +101,17 @@ impl DurableObject for ClientGuard {
             // Nothing left: drop the object's storage entirely, so idle clients cost nothing.
             None if state.is_empty() => self.state.storage().delete_all().await?,
             None => {}
-            Some(u) => self.state.storage().set_alarm((u + 1) * 1000).await?,
+            Some(u) => self.alarm_by(u).await?,
         }
         worker::Response::ok("ok")
     }
 }
 
 impl ClientGuard {
-    /// Records a jti; one statement decides, so exactly one of two equal claims wins.
-    fn claim(&self, jti: &str, until: i64, now: i64) -> worker::Result<bool> {
+    /// Records a jti; one statement decides, so exactly one of two equal claims wins. Expired
+    /// rows are left to the alarm: an expired assertion never gets this far.
+    fn claim(&self, jti: &str, until: i64) -> worker::Result<bool> {
         let sql = self.state.storage().sql();
-        sql.exec("DELETE FROM jti WHERE until < ?", vec![now.into()])?;
         let inserted: Vec<serde_json::Value> = sql
             .exec(
                 "INSERT INTO jti (jti, until) VALUES (?, ?) ON CONFLICT(jti) DO NOTHING RETURNING jti",
@@ -142,12 +149,19 @@ impl ClientGuard {
 
     /// Makes sure the cleanup alarm fires no later than just after `until` (epoch seconds).
     async fn alarm_by(&self, until: i64) -> worker::Result<()> {
-        let storage = self.state.storage();
         let wanted = (until + 1) * 1000;
-        match storage.get_alarm().await? {
-            Some(at) if at <= wanted => Ok(()),
-            _ => storage.set_alarm(wanted).await,
+        if self.alarm_at.get().is_some_and(|at| at <= wanted) {
+            return Ok(());
         }
+        let storage = self.state.storage();
+        match storage.get_alarm().await? {
+            Some(at) if at <= wanted => self.alarm_at.set(Some(at)),
+            _ => {
+                storage.set_alarm(wanted).await?;
+                self.alarm_at.set(Some(wanted));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -155,8 +169,6 @@ impl ClientGuard {
 pub struct GuardCoordinator {
     /// The Durable Object namespace binding.
     pub namespace: ObjectNamespace,
-    /// The Worker's current time, sent along so the guard purges by the same clock.
-    pub now: u64,
 }
 
 fn unavailable(e: impl std::fmt::Display) -> Error {
@@ -195,7 +207,6 @@ impl Coordinator for GuardCoordinator {
             let request = GuardRequest::ClaimJti {
                 jti: jti.to_string(),
                 until: until as i64,
-                now: self.now as i64,
             };
             let claimed: Claimed = self.ask(client, &request).await?;
             Ok(claimed.fresh)

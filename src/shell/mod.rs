@@ -53,10 +53,7 @@ async fn fetch(req: worker::Request, env: Env, ctx: Context) -> worker::Result<w
             (Ok(config), Ok(kv), Ok(namespace)) => {
                 let cache = CACHE.with(Rc::clone);
                 let remote_keys = REMOTE_KEYS.with(Rc::clone);
-                let coordinator = guard::GuardCoordinator {
-                    namespace,
-                    now: JsClock.now(),
-                };
+                let coordinator = guard::GuardCoordinator { namespace };
                 let isolate = ISOLATE.with(Rc::clone);
                 let store = KvClients(kv);
                 let app = App {
