@@ -89,6 +89,16 @@ export const api = {
   addSecret: (id, body) => call('POST', `/admin/clients/${enc(id)}/secrets`, body),
   deleteSecret: (id, secretId) => call('DELETE', `/admin/clients/${enc(id)}/secrets/${enc(secretId)}`),
   unlock: (id) => call('POST', `/admin/clients/${enc(id)}/unlock`, {}),
+  clientUsage: (id) => call('GET', `/admin/clients/${enc(id)}/usage`),
+  clientAudit: (id, cursor, limit = 20) =>
+    call('GET', `/admin/clients/${enc(id)}/audit?limit=${limit}${cursor ? `&cursor=${enc(cursor)}` : ''}`),
+  audit: (cursor, limit = 50) => call('GET', `/admin/audit?limit=${limit}${cursor ? `&cursor=${enc(cursor)}` : ''}`),
+  listResources: (cursor, limit = 100) =>
+    call('GET', `/admin/resources?limit=${limit}${cursor ? `&cursor=${enc(cursor)}` : ''}`),
+  getResource: (id) => call('GET', `/admin/resources/${enc(id)}`),
+  createResource: (body) => call('POST', '/admin/resources', body),
+  updateResource: (id, patch) => call('PATCH', `/admin/resources/${enc(id)}`, patch),
+  deleteResource: (id) => call('DELETE', `/admin/resources/${enc(id)}`),
 };
 
 let metadata = null;
