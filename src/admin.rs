@@ -18,7 +18,7 @@ use crate::error::Error;
 use crate::http::{Method, Request, Response};
 use crate::lockout::GuardOp;
 use crate::platform::{ClientStore, Clock, Random};
-use crate::secrets::{NewSecret, SecretInput, MAX_SECRETS};
+use crate::secrets::{NewSecret, SecretInput};
 
 /// Largest admin request body accepted.
 pub const MAX_ADMIN_BODY: usize = 64 * 1024;
@@ -245,7 +245,7 @@ async fn create_client<S: ClientStore, C: Clock, R: Random>(
             client.client_id.as_str(),
             &client.all_scopes(),
             method == AuthMethod::ClientSecretJwt,
-            &app.config.pepper,
+            (&app.config.pepper, &app.config.secret_policy),
             app.rng,
             now,
         )?;
@@ -364,9 +364,10 @@ async fn add_secret<S: ClientStore, C: Clock, R: Random>(
             "private_key_jwt clients authenticate with keys, not secrets".into(),
         ));
     }
-    if record.secrets.len() >= MAX_SECRETS {
+    let max = app.config.secret_policy.max_per_client;
+    if record.secrets.len() >= max {
         return Err(Error::Conflict(
-            format!("a client may hold at most {MAX_SECRETS} secrets; delete one first").into(),
+            format!("a client may hold at most {max} secrets; delete one first").into(),
         ));
     }
     let now = app.clock.now();
@@ -374,7 +375,7 @@ async fn add_secret<S: ClientStore, C: Clock, R: Random>(
         record.client.client_id.as_str(),
         &record.client.all_scopes(),
         method == AuthMethod::ClientSecretJwt,
-        &app.config.pepper,
+        (&app.config.pepper, &app.config.secret_policy),
         app.rng,
         now,
     )?;

@@ -4,7 +4,7 @@ use zeroize::Zeroizing;
 
 use crate::encoding::b64url_decode;
 use crate::keys::KeySet;
-use crate::secrets::Pepper;
+use crate::secrets::{Pepper, SecretPolicy, MAX_SECRETS};
 
 /// Everything the core needs to know about this deployment.
 #[derive(Debug)]
@@ -22,13 +22,15 @@ pub struct Config {
     pub admin_label: String,
     /// How long audit events are kept, in days (`AUDIT_RETENTION_DAYS`, 1 to 3650, default 90).
     pub audit_retention_days: u32,
+    /// Rules for secrets (`SECRETS_PER_CLIENT`, `SECRET_MAX_LIFETIME_DAYS`, `SECRET_ALLOW_NEVER`).
+    pub secret_policy: SecretPolicy,
 }
 
 /// Default audit retention in days.
 pub const DEFAULT_AUDIT_RETENTION_DAYS: u32 = 90;
 
 /// Names of the settings, as Worker vars or secrets.
-pub const SETTINGS: [&str; 7] = [
+pub const SETTINGS: [&str; 10] = [
     "ISSUER",
     "ADMIN_TOKEN",
     "SECRET_PEPPER",
@@ -36,6 +38,9 @@ pub const SETTINGS: [&str; 7] = [
     "PREVIOUS_SIGNING_KEY_SEED",
     "ADMIN_TOKEN_LABEL",
     "AUDIT_RETENTION_DAYS",
+    "SECRETS_PER_CLIENT",
+    "SECRET_MAX_LIFETIME_DAYS",
+    "SECRET_ALLOW_NEVER",
 ];
 
 impl Config {
@@ -85,6 +90,34 @@ impl Config {
                 .filter(|d| (1..=3650).contains(d))
                 .ok_or("AUDIT_RETENTION_DAYS must be a whole number of days from 1 to 3650")?,
         };
+        let number =
+            |name: &str, range: std::ops::RangeInclusive<u64>| -> Result<Option<u64>, String> {
+                get(name)
+                    .map(|v| {
+                        v.trim()
+                            .parse::<u64>()
+                            .ok()
+                            .filter(|n| range.contains(n))
+                            .ok_or_else(|| {
+                                format!(
+                                    "{name} must be a whole number from {} to {}",
+                                    range.start(),
+                                    range.end()
+                                )
+                            })
+                    })
+                    .transpose()
+            };
+        let secret_policy = SecretPolicy {
+            max_per_client: number("SECRETS_PER_CLIENT", 1..=100)?
+                .map_or(MAX_SECRETS, |n| n as usize),
+            max_lifetime: number("SECRET_MAX_LIFETIME_DAYS", 1..=36_500)?.map(|d| d * 86_400),
+            allow_never: match get("SECRET_ALLOW_NEVER").as_deref().map(str::trim) {
+                None | Some("true") => true,
+                Some("false") => false,
+                Some(_) => return Err("SECRET_ALLOW_NEVER must be true or false".into()),
+            },
+        };
         Ok(Config {
             issuer,
             admin_token: Zeroizing::new(admin_token),
@@ -92,6 +125,7 @@ impl Config {
             keys: KeySet::new(&current, previous.as_deref()),
             admin_label,
             audit_retention_days,
+            secret_policy,
         })
     }
 
@@ -143,6 +177,14 @@ mod tests {
             e,
             "SIGNING_KEY_SEED must be base64url (no padding) of 32 bytes"
         );
+        let e = Config::from_lookup(lookup(&[
+            ("ADMIN_TOKEN", "0123456789abcdef"),
+            ("SECRET_PEPPER", &"p".repeat(32)),
+            ("SIGNING_KEY_SEED", SEED),
+            ("SECRETS_PER_CLIENT", "0"),
+        ]))
+        .unwrap_err();
+        assert_eq!(e, "SECRETS_PER_CLIENT must be a whole number from 1 to 100");
         let e = Config::from_lookup(lookup(&[("ADMIN_TOKEN", "short")])).unwrap_err();
         assert_eq!(e, "ADMIN_TOKEN must be set, at least 16 characters");
     }

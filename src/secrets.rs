@@ -24,8 +24,30 @@ use crate::scope::Scope;
 
 /// Default secret lifetime: one year.
 pub const DEFAULT_SECRET_LIFETIME: u64 = 365 * 86_400;
-/// Most secrets a client may hold at once.
+/// Most secrets a client may hold at once, unless configured otherwise.
 pub const MAX_SECRETS: usize = 20;
+
+/// The server's rules for secrets (settings `SECRETS_PER_CLIENT`, `SECRET_MAX_LIFETIME_DAYS`,
+/// `SECRET_ALLOW_NEVER`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SecretPolicy {
+    /// Most secrets one client may hold (default 20).
+    pub max_per_client: usize,
+    /// Longest lifetime a new secret may have, in seconds (default: no cap).
+    pub max_lifetime: Option<u64>,
+    /// Whether a secret may never expire (default yes; never with a cap).
+    pub allow_never: bool,
+}
+
+impl Default for SecretPolicy {
+    fn default() -> Self {
+        SecretPolicy {
+            max_per_client: MAX_SECRETS,
+            max_lifetime: None,
+            allow_never: true,
+        }
+    }
+}
 const MAX_DESCRIPTION: usize = 200;
 /// Longest plausible presented secret; longer input is refused before hashing.
 pub const MAX_SECRET_LEN: usize = 256;
@@ -139,7 +161,7 @@ impl SecretInput {
         client_id: &str,
         client_scope: &Scope,
         derived: bool,
-        pepper: &Pepper,
+        (pepper, policy): (&Pepper, &SecretPolicy),
         rng: &impl Random,
         now: u64,
     ) -> Result<(StoredSecret, NewSecret), Error> {
@@ -164,8 +186,28 @@ impl SecretInput {
             (Some(at), None) => Some(at),
             (None, Some(0)) => return Err(Error::invalid_metadata("expires_in must be positive")),
             (None, Some(secs)) => Some(now.saturating_add(secs)),
-            (None, None) => Some(now + DEFAULT_SECRET_LIFETIME),
+            (None, None) => Some(
+                now + policy
+                    .max_lifetime
+                    .map_or(DEFAULT_SECRET_LIFETIME, |m| m.min(DEFAULT_SECRET_LIFETIME)),
+            ),
         };
+        if expires_at.is_none() && (!policy.allow_never || policy.max_lifetime.is_some()) {
+            return Err(Error::invalid_metadata(
+                "this server does not allow secrets that never expire",
+            ));
+        }
+        if let (Some(at), Some(max)) = (expires_at, policy.max_lifetime) {
+            if at - now > max {
+                return Err(Error::InvalidMetadata(
+                    format!(
+                        "a secret may live at most {} days on this server",
+                        max / 86_400
+                    )
+                    .into(),
+                ));
+            }
+        }
         let scope = match self.scope {
             None => None,
             Some(s) => {
@@ -308,14 +350,83 @@ mod tests {
 
     fn issue(input: SecretInput, now: u64) -> Result<(StoredSecret, NewSecret), Error> {
         let scope = Scope::parse("read write").unwrap();
-        input.issue("cid", &scope, false, &pepper(), &SeqRandom::default(), now)
+        let policy = SecretPolicy::default();
+        input.issue(
+            "cid",
+            &scope,
+            false,
+            (&pepper(), &policy),
+            &SeqRandom::default(),
+            now,
+        )
+    }
+
+    #[test]
+    fn server_policy_can_cap_lifetimes_and_forbid_never() {
+        let capped = SecretPolicy {
+            max_lifetime: Some(30 * 86_400),
+            ..Default::default()
+        };
+        let scope = Scope::default();
+        let go = |input: SecretInput, policy: &SecretPolicy| {
+            input.issue(
+                "cid",
+                &scope,
+                false,
+                (&pepper(), policy),
+                &SeqRandom::default(),
+                0,
+            )
+        };
+        let (s, _) = go(SecretInput::default(), &capped).unwrap();
+        assert_eq!(
+            s.meta.expires_at,
+            Some(30 * 86_400),
+            "the default shrinks to the cap"
+        );
+        let long = SecretInput {
+            expires_in: Some(31 * 86_400),
+            ..Default::default()
+        };
+        assert_eq!(
+            go(long, &capped).unwrap_err().description(),
+            "a secret may live at most 30 days on this server"
+        );
+        let never = || SecretInput {
+            expires_at: Some(0),
+            ..Default::default()
+        };
+        assert_eq!(
+            go(never(), &capped).unwrap_err().description(),
+            "this server does not allow secrets that never expire"
+        );
+        let no_never = SecretPolicy {
+            allow_never: false,
+            ..Default::default()
+        };
+        assert!(go(never(), &no_never).is_err());
+        assert_eq!(
+            go(never(), &SecretPolicy::default())
+                .unwrap()
+                .0
+                .meta
+                .expires_at,
+            None
+        );
     }
 
     #[test]
     fn derived_secrets_are_recomputable_only_with_the_pepper() {
         let scope = Scope::default();
         let (stored, new) = SecretInput::default()
-            .issue("cid", &scope, true, &pepper(), &SeqRandom::default(), 0)
+            .issue(
+                "cid",
+                &scope,
+                true,
+                (&pepper(), &SecretPolicy::default()),
+                &SeqRandom::default(),
+                0,
+            )
             .unwrap();
         let salt = stored.salt.clone().unwrap();
         assert_eq!(

@@ -338,3 +338,55 @@ fn storage_outages_and_corrupt_records_answer_without_internals() {
         )
     );
 }
+
+#[test]
+fn the_secret_policy_is_a_server_setting() {
+    let h = Harness::with(&[
+        ("SECRETS_PER_CLIENT", "2"),
+        ("SECRET_MAX_LIFETIME_DAYS", "30"),
+    ]);
+    let (status, v) = h.admin(
+        Method::Post,
+        "/admin/clients",
+        Some(json!({"client_name": "a"})),
+    );
+    assert_eq!(status, 201);
+    assert_eq!(
+        v["secret"]["expires_at"],
+        T0 + 30 * 86_400,
+        "the default shrinks to the cap"
+    );
+    let id = v["client"]["client_id"].as_str().unwrap();
+    let path = format!("/admin/clients/{id}/secrets");
+    let refused = |body: Value, description: &str| {
+        let (status, v) = h.admin(Method::Post, &path, Some(body));
+        assert_eq!(
+            (status, v),
+            (
+                422,
+                json!({"error": "invalid_client_metadata", "error_description": description})
+            )
+        );
+    };
+    refused(
+        json!({"expires_at": 0}),
+        "this server does not allow secrets that never expire",
+    );
+    refused(
+        json!({"expires_in": 31 * 86_400}),
+        "a secret may live at most 30 days on this server",
+    );
+    assert_eq!(
+        h.admin(Method::Post, &path, Some(json!({"expires_in": 86_400})))
+            .0,
+        201
+    );
+    let (status, v) = h.admin(Method::Post, &path, Some(json!({})));
+    assert_eq!(
+        (status, v),
+        (
+            409,
+            json!({"error": "conflict", "error_description": "a client may hold at most 2 secrets; delete one first"})
+        )
+    );
+}
