@@ -23,17 +23,27 @@ export function randomSecret() {
   return randomBytes(32).toString('base64url');
 }
 
-/** A TCP port free on 127.0.0.1 right now. */
-export function freePort() {
-  return new Promise((res, rej) => {
+/** Whether `port` can be bound on 127.0.0.1 right now. */
+function canBind(port) {
+  return new Promise((res) => {
     const srv = createServer();
     srv.unref();
-    srv.on('error', rej);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => res(port));
-    });
+    srv.once('error', () => res(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => res(true)));
   });
+}
+
+/**
+ * A TCP port free on 127.0.0.1 right now, chosen below Linux's ephemeral range (32768+): a
+ * port the OS hands out for `listen(0)` could be given to wrangler's or workerd's own internal
+ * servers between this check and wrangler binding it ("Address already in use").
+ */
+export async function freePort() {
+  for (let i = 0; i < 200; i++) {
+    const port = 20000 + Math.floor(Math.random() * 12000);
+    if (await canBind(port)) return port;
+  }
+  throw new Error('no free port found in 20000..32000');
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -42,7 +52,18 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
  * Start the Worker. Returns { url, adminToken, vars, stop, output }.
  * `vars` are extra `--var NAME:VALUE` (they override the random defaults).
  */
-export async function startWorker({ vars = {}, timeoutMs = 60_000 } = {}) {
+export async function startWorker(options = {}) {
+  // A port can still be taken between the check and wrangler's bind: try again on that alone.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(options);
+    } catch (e) {
+      if (attempt >= 3 || !/Address already in use/.test(String(e?.message))) throw e;
+    }
+  }
+}
+
+async function startOnce({ vars = {}, timeoutMs = 60_000 } = {}) {
   if (!existsSync(join(ROOT, 'build', 'index.js'))) {
     throw new Error('build/index.js missing: run `bash scripts/build.sh` first');
   }
