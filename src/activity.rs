@@ -29,6 +29,26 @@ pub const USAGE_DAYS: u64 = 30;
 /// Shortest time between two last-use writes for one secret from one isolate (about an hour).
 pub const LAST_USED_INTERVAL_SECS: u64 = 3_600;
 
+/// Prefix of a client's usage keys: `usage:{client_id}:{yyyy-mm-dd}:{isolate_id}`.
+pub fn usage_prefix(client: &ClientId) -> String {
+    format!("usage:{}:", client.as_str())
+}
+
+/// One isolate's usage key for a client and day.
+pub fn usage_key(client: &ClientId, date: &str, isolate: &str) -> String {
+    format!("{}{date}:{isolate}", usage_prefix(client))
+}
+
+/// Prefix of a client's last-use keys: `used:{client_id}:{secret_id}`.
+pub fn used_prefix(client: &ClientId) -> String {
+    format!("used:{}:", client.as_str())
+}
+
+/// The last-use key of one secret.
+pub fn used_key(client: &ClientId, secret_id: &str) -> String {
+    format!("{}{secret_id}", used_prefix(client))
+}
+
 /// The UTC calendar date of a day number (days since 1970-01-01), as `yyyy-mm-dd`.
 pub fn date_of_day(day: u64) -> String {
     // Howard Hinnant's civil_from_days, for days on or after the epoch.

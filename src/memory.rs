@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use sha2::{Digest, Sha256};
 
-use crate::activity::USAGE_TTL_SECS;
+use crate::activity::{usage_key, usage_prefix, used_key, used_prefix, USAGE_TTL_SECS};
 use crate::audit::{client_event_key, event_key, prefix, AuditEvent};
 use crate::clients::{ClientId, ClientRecord};
 use crate::error::Error;
@@ -398,14 +398,14 @@ impl ActivityStore for MemoryStore {
         tokens: u64,
     ) -> Result<(), Error> {
         self.check()?;
-        let key = format!("usage:{}:{date}:{isolate}", client.as_str());
+        let key = usage_key(client, date, isolate);
         self.put_expiring(key, tokens.to_string(), USAGE_TTL_SECS);
         Ok(())
     }
 
     async fn usage(&self, client: &ClientId) -> Result<Vec<(String, u64)>, Error> {
         self.check()?;
-        let prefix = format!("usage:{}:", client.as_str());
+        let prefix = usage_prefix(client);
         Ok(self
             .keys(&prefix)
             .into_iter()
@@ -424,16 +424,13 @@ impl ActivityStore for MemoryStore {
         at: u64,
     ) -> Result<(), Error> {
         self.check()?;
-        self.put_raw(
-            &format!("used:{}:{secret_id}", client.as_str()),
-            &at.to_string(),
-        );
+        self.put_raw(&used_key(client, secret_id), &at.to_string());
         Ok(())
     }
 
     async fn last_used(&self, client: &ClientId) -> Result<Vec<(String, u64)>, Error> {
         self.check()?;
-        let prefix = format!("used:{}:", client.as_str());
+        let prefix = used_prefix(client);
         Ok(self
             .keys(&prefix)
             .into_iter()
@@ -452,7 +449,7 @@ impl ActivityStore for MemoryStore {
         secret_id: Option<&str>,
     ) -> Result<(), Error> {
         self.check()?;
-        let prefix = format!("used:{}:{}", client.as_str(), secret_id.unwrap_or(""));
+        let prefix = used_key(client, secret_id.unwrap_or(""));
         for k in self.keys(&prefix) {
             if secret_id.is_none() || k.len() == prefix.len() {
                 self.map.borrow_mut().remove(&k);

@@ -4,7 +4,7 @@
 use serde::de::DeserializeOwned;
 use worker::KvStore;
 
-use crate::activity::USAGE_TTL_SECS;
+use crate::activity::{usage_key, usage_prefix, used_key, used_prefix, USAGE_TTL_SECS};
 use crate::audit::{client_event_key, event_key, prefix, AuditEvent};
 use crate::clients::{ClientId, ClientRecord};
 use crate::error::Error;
@@ -193,13 +193,13 @@ impl ActivityStore for KvClients {
         isolate: &str,
         tokens: u64,
     ) -> Result<(), Error> {
-        let key = format!("usage:{}:{date}:{isolate}", client.as_str());
+        let key = usage_key(client, date, isolate);
         self.put_counted(&key, "n", tokens, Some(USAGE_TTL_SECS))
             .await
     }
 
     async fn usage(&self, client: &ClientId) -> Result<Vec<(String, u64)>, Error> {
-        let prefix = format!("usage:{}:", client.as_str());
+        let prefix = usage_prefix(client);
         let keys = self.all_keys(&prefix).await?;
         Ok(keys
             .iter()
@@ -216,12 +216,12 @@ impl ActivityStore for KvClients {
         secret_id: &str,
         at: u64,
     ) -> Result<(), Error> {
-        let key = format!("used:{}:{secret_id}", client.as_str());
+        let key = used_key(client, secret_id);
         self.put_counted(&key, "at", at, None).await
     }
 
     async fn last_used(&self, client: &ClientId) -> Result<Vec<(String, u64)>, Error> {
-        let prefix = format!("used:{}:", client.as_str());
+        let prefix = used_prefix(client);
         let keys = self.all_keys(&prefix).await?;
         Ok(keys
             .iter()
@@ -237,7 +237,7 @@ impl ActivityStore for KvClients {
         client: &ClientId,
         secret_id: Option<&str>,
     ) -> Result<(), Error> {
-        let prefix = format!("used:{}:", client.as_str());
+        let prefix = used_prefix(client);
         let names: Vec<String> = match secret_id {
             Some(s) => vec![format!("{prefix}{s}")],
             None => self
