@@ -112,6 +112,8 @@ pub async fn route<S: ClientStore, C: Clock, R: Random>(
         (["admin", "clients", id, "usage"], Get | Head) => governance::usage(app, id).await?,
         (["admin", "clients", _, "usage"], _) => return Err(Error::MethodNotAllowed(&[Get])),
         (["admin", "resources", ..], _) => governance::route_resources(app, &segments, req).await?,
+        (["admin", "limits"], Get | Head) => limits(app),
+        (["admin", "limits"], _) => return Err(Error::MethodNotAllowed(&[Get])),
         (["admin", "audit"], Get | Head) => governance::audit(app, req).await?,
         (["admin", "audit"], _) => return Err(Error::MethodNotAllowed(&[Get])),
         _ => return Err(Error::NotFound("no such admin route".into())),
@@ -386,4 +388,47 @@ async fn add_secret<S: ClientStore, C: Clock, R: Random>(
     let client_id = &record.client.client_id;
     let result = audit::record(app, Action::SecretCreated, Some(client_id), None, detail).await;
     Ok(audit::note_failure(Response::json(201, &secret), result))
+}
+
+/// `GET /admin/limits`: the input rules the admin page checks before sending, taken from the
+/// server's own constants and settings so the page never copies them.
+fn limits<S, C, R>(app: &App<'_, S, C, R>) -> Response {
+    use crate::{clients, jose, resources, scope, secrets};
+    let policy = &app.config.secret_policy;
+    Response::json(
+        200,
+        &serde_json::json!({
+            "client": {
+                "name_max": clients::MAX_NAME,
+                "description_max": clients::MAX_DESCRIPTION,
+                "resources_max": clients::MAX_RESOURCES,
+                "resource_max": clients::MAX_RESOURCE_LEN,
+                "grants_max": resources::MAX_GRANTS,
+                "keys_max": jose::MAX_KEYS,
+            },
+            "access_token_lifetime": {
+                "min": clients::MIN_LIFETIME,
+                "max": clients::MAX_LIFETIME,
+                "default": clients::DEFAULT_LIFETIME,
+            },
+            "scope": {
+                "tokens_max": scope::MAX_TOKENS,
+                "token_max": scope::MAX_TOKEN_LEN,
+                "token_pattern": scope::TOKEN_PATTERN,
+            },
+            "secret": {
+                "per_client": policy.max_per_client,
+                "description_max": secrets::MAX_DESCRIPTION,
+                "default_lifetime_days": policy.max_lifetime.map_or(secrets::DEFAULT_SECRET_LIFETIME, |m| m.min(secrets::DEFAULT_SECRET_LIFETIME)) / 86_400,
+                "max_lifetime_days": policy.max_lifetime.map(|m| m / 86_400),
+                "allow_never": policy.allow_never && policy.max_lifetime.is_none(),
+            },
+            "resource": {
+                "identifier_max": resources::MAX_IDENTIFIER,
+                "name_max": resources::MAX_NAME,
+                "scopes_max": resources::MAX_RESOURCE_SCOPES,
+                "scope_description_max": resources::MAX_SCOPE_DESCRIPTION,
+            },
+        }),
+    )
 }

@@ -19,10 +19,14 @@ pub const MIN_LIFETIME: u32 = 60;
 pub const MAX_LIFETIME: u32 = 86_400;
 /// Default access-token lifetime (1 h).
 pub const DEFAULT_LIFETIME: u32 = 3_600;
-const MAX_NAME: usize = 200;
-const MAX_DESCRIPTION: usize = 1_000;
-const MAX_RESOURCES: usize = 20;
-const MAX_RESOURCE_LEN: usize = 512;
+/// Longest client name.
+pub const MAX_NAME: usize = 200;
+/// Longest client description.
+pub const MAX_DESCRIPTION: usize = 1_000;
+/// Most flat resources (audiences) a client may list.
+pub const MAX_RESOURCES: usize = 20;
+/// Longest flat resource URI.
+pub const MAX_RESOURCE_LEN: usize = 512;
 
 /// A client identifier: a lower-case hyphenated UUID v4.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

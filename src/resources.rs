@@ -17,9 +17,12 @@ use crate::error::Error;
 use crate::platform::Random;
 use crate::scope::Scope;
 
-const MAX_IDENTIFIER: usize = 512;
-const MAX_NAME: usize = 200;
-const MAX_SCOPE_DESCRIPTION: usize = 200;
+/// Longest resource identifier.
+pub const MAX_IDENTIFIER: usize = 512;
+/// Longest resource name.
+pub const MAX_NAME: usize = 200;
+/// Longest description of a resource scope.
+pub const MAX_SCOPE_DESCRIPTION: usize = 200;
 /// Most scopes a resource may define.
 pub const MAX_RESOURCE_SCOPES: usize = 64;
 /// Most grants a client may hold.

@@ -2,8 +2,12 @@
 
 use serde::{Deserialize, Serialize};
 
-const MAX_TOKENS: usize = 64;
-const MAX_TOKEN_LEN: usize = 128;
+/// Most tokens in one scope.
+pub const MAX_TOKENS: usize = 64;
+/// Longest scope token.
+pub const MAX_TOKEN_LEN: usize = 128;
+/// The RFC 6749 3.3 `scope-token` rule as a JavaScript pattern, for the admin page.
+pub const TOKEN_PATTERN: &str = r"^[\x21\x23-\x5B\x5D-\x7E]+$";
 
 /// A duplicate-free list of scope tokens, in the order first given.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

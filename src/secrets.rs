@@ -48,7 +48,8 @@ impl Default for SecretPolicy {
         }
     }
 }
-const MAX_DESCRIPTION: usize = 200;
+/// Longest secret description.
+pub const MAX_DESCRIPTION: usize = 200;
 /// Longest plausible presented secret; longer input is refused before hashing.
 pub const MAX_SECRET_LEN: usize = 256;
 

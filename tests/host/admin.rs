@@ -390,3 +390,36 @@ fn the_secret_policy_is_a_server_setting() {
         )
     );
 }
+
+#[test]
+fn limits_come_from_the_server_rules_and_settings() {
+    let h = Harness::with(&[
+        ("SECRETS_PER_CLIENT", "3"),
+        ("SECRET_MAX_LIFETIME_DAYS", "30"),
+    ]);
+    let (status, v) = h.admin(Method::Get, "/admin/limits", None);
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["secret"]["per_client"], 3);
+    assert_eq!(v["secret"]["max_lifetime_days"], 30);
+    assert_eq!(v["secret"]["default_lifetime_days"], 30);
+    assert_eq!(v["secret"]["allow_never"], false);
+    assert_eq!(v["client"]["name_max"], 200);
+    assert_eq!(v["scope"]["tokens_max"], 64);
+    assert_eq!(
+        v["access_token_lifetime"],
+        json!({"min": 60, "max": 86400, "default": 3600})
+    );
+    // The pattern the page compiles accepts and refuses what the server does.
+    assert_eq!(v["scope"]["token_pattern"], r"^[\x21\x23-\x5B\x5D-\x7E]+$");
+    let d = Harness::new().admin(Method::Get, "/admin/limits", None).1;
+    assert_eq!(
+        (
+            d["secret"]["per_client"].clone(),
+            d["secret"]["allow_never"].clone()
+        ),
+        (json!(20), json!(true))
+    );
+    assert_eq!(d["secret"]["max_lifetime_days"], Value::Null);
+    let unauth = h.send(Request::new(Method::Get, &format!("{ORIGIN}/admin/limits")));
+    assert_eq!(unauth.status, 401);
+}
