@@ -2,9 +2,9 @@
 
 use zeroize::Zeroizing;
 
-use crate::encoding::b64url_decode;
-use crate::keys::KeySet;
-use crate::secrets::{Pepper, SecretPolicy, MAX_SECRETS};
+use crate::jose::keys::KeySet;
+use crate::registry::secrets::{Pepper, SecretPolicy, MAX_SECRETS};
+use crate::support::b64::b64url_decode;
 
 /// Everything the core needs to know about this deployment.
 #[derive(Debug)]

@@ -1,8 +1,8 @@
-//! The one error type, and its mapping to protocol responses (RFC 6749 5.2, RFC 7591 3.2.2).
+//! The one error type. Each variant knows its protocol code, HTTP status and public
+//! description (RFC 6749 5.2, RFC 7591 3.2.2); `http::respond` turns it into a response, in
+//! one place, with the headers the request calls for.
 
 use std::borrow::Cow;
-
-use crate::http::{Method, Response};
 
 /// Everything that can go wrong while answering a request.
 #[derive(Debug, Clone, PartialEq)]
@@ -10,12 +10,7 @@ pub enum Error {
     /// The request is malformed (RFC 6749 `invalid_request`).
     InvalidRequest(Cow<'static, str>),
     /// Client authentication failed (RFC 6749 `invalid_client`, 401).
-    InvalidClient {
-        /// Public description.
-        reason: Cow<'static, str>,
-        /// Whether the client tried HTTP Basic, so the answer carries `WWW-Authenticate`.
-        basic: bool,
-    },
+    InvalidClient(Cow<'static, str>),
     /// The client may not use this grant (RFC 6749 `unauthorized_client`).
     UnauthorizedClient(Cow<'static, str>),
     /// The grant type is not supported (RFC 6749 `unsupported_grant_type`).
@@ -28,8 +23,8 @@ pub enum Error {
     AdminUnauthorized,
     /// No such route or object.
     NotFound(Cow<'static, str>),
-    /// The route exists but not for this method.
-    MethodNotAllowed(&'static [Method]),
+    /// The route exists but not for this method; holds the `Allow` header value.
+    MethodNotAllowed(&'static str),
     /// Admin input is well-formed but not acceptable (RFC 7591 `invalid_client_metadata`).
     InvalidMetadata(Cow<'static, str>),
     /// The change conflicts with the stored state (for example a limit is reached).
@@ -46,6 +41,11 @@ impl Error {
         Error::InvalidRequest(reason.into())
     }
 
+    /// Shorthand for [`Error::InvalidClient`].
+    pub fn invalid_client(reason: impl Into<Cow<'static, str>>) -> Error {
+        Error::InvalidClient(reason.into())
+    }
+
     /// Shorthand for [`Error::InvalidMetadata`].
     pub fn invalid_metadata(reason: impl Into<Cow<'static, str>>) -> Error {
         Error::InvalidMetadata(reason.into())
@@ -54,7 +54,7 @@ impl Error {
     /// The HTTP status.
     pub fn status(&self) -> u16 {
         match self {
-            Error::InvalidClient { .. } | Error::AdminUnauthorized => 401,
+            Error::InvalidClient(_) | Error::AdminUnauthorized => 401,
             Error::NotFound(_) => 404,
             Error::MethodNotAllowed(_) => 405,
             Error::Conflict(_) => 409,
@@ -69,7 +69,7 @@ impl Error {
     pub fn code(&self) -> &'static str {
         match self {
             Error::InvalidRequest(_) => "invalid_request",
-            Error::InvalidClient { .. } => "invalid_client",
+            Error::InvalidClient(_) => "invalid_client",
             Error::UnauthorizedClient(_) => "unauthorized_client",
             Error::UnsupportedGrantType(_) => "unsupported_grant_type",
             Error::InvalidScope(_) => "invalid_scope",
@@ -88,7 +88,7 @@ impl Error {
     pub fn description(&self) -> Cow<'static, str> {
         match self {
             Error::InvalidRequest(d)
-            | Error::InvalidClient { reason: d, .. }
+            | Error::InvalidClient(d)
             | Error::UnauthorizedClient(d)
             | Error::UnsupportedGrantType(d)
             | Error::InvalidScope(d)
@@ -101,64 +101,5 @@ impl Error {
             Error::Unavailable(_) => "storage is temporarily unavailable, retry shortly".into(),
             Error::Internal(_) => "internal server error".into(),
         }
-    }
-
-    /// The one place errors become responses.
-    pub fn into_response(self) -> Response {
-        let body = serde_json::json!({
-            "error": self.code(),
-            "error_description": self.description(),
-        });
-        let mut response =
-            Response::json(self.status(), &body).with_header("cache-control", "no-store");
-        match &self {
-            Error::InvalidClient { basic: true, .. } => {
-                response = response.with_header("www-authenticate", "Basic realm=\"edgeauth\"");
-            }
-            Error::AdminUnauthorized => {
-                response =
-                    response.with_header("www-authenticate", "Bearer realm=\"edgeauth-admin\"");
-            }
-            Error::MethodNotAllowed(allowed) => {
-                let allow: Vec<&str> = allowed.iter().map(|m| m.as_str()).collect();
-                response = response.with_header("allow", allow.join(", "));
-            }
-            Error::Unavailable(detail) => {
-                response = response.with_header("retry-after", "2");
-                response.log = Some(format!("storage unavailable: {detail}"));
-            }
-            Error::Internal(detail) => response.log = Some(format!("internal error: {detail}")),
-            _ => {}
-        }
-        response
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn invalid_client_after_basic_carries_www_authenticate() {
-        let r = Error::InvalidClient {
-            reason: "nope".into(),
-            basic: true,
-        }
-        .into_response();
-        assert_eq!(r.status, 401);
-        assert_eq!(
-            r.header("www-authenticate"),
-            Some("Basic realm=\"edgeauth\"")
-        );
-    }
-
-    #[test]
-    fn internals_never_reach_the_body() {
-        let r = Error::Unavailable("kv said: secret-ish detail".into()).into_response();
-        let body = String::from_utf8(r.body.clone()).unwrap();
-        assert!(!body.contains("secret-ish"));
-        assert_eq!(r.status, 503);
-        assert_eq!(r.header("retry-after"), Some("2"));
-        assert!(r.log.unwrap().contains("secret-ish"));
     }
 }

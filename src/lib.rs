@@ -1,48 +1,33 @@
 //! edgeauth: an OAuth 2.0 client-credentials authorization server for Cloudflare Workers.
 //!
-//! The core (everything but `shell`) knows nothing of Workers: time, randomness and storage
-//! come in through the traits in [`platform`], so every endpoint runs on the host in tests.
+//! The layers, each importing only from those above it in this list (README "Code layout"):
+//! `error` and `support` (leaves), `http`, `jose`, `registry` (the domain), `ports` and
+//! `config`, `context` (the request context and isolate state), `oauth` and `admin` (the
+//! endpoints), `router`, and last the wasm `shell`. `testing` holds the in-memory ports for
+//! host tests and is not compiled into the release build.
 #![cfg_attr(not(target_arch = "wasm32"), forbid(unsafe_code))]
 #![warn(missing_docs)]
 
-pub mod activity;
-mod admin;
-mod admin_governance;
-mod app;
-mod assertions;
-pub mod audit;
-mod cache;
-mod client_auth;
-mod clients;
-mod config;
-mod discovery;
-mod encoding;
-mod error;
-mod http;
-mod jose;
-mod keys;
-pub mod lockout;
-pub mod memory;
-pub mod platform;
-mod remote_keys;
-mod resources;
-mod router;
-mod scope;
-mod secrets;
-mod token_endpoint;
-mod tokens;
+pub mod admin;
+pub mod config;
+pub mod context;
+pub mod error;
+pub mod http;
+pub mod jose;
+pub mod oauth;
+pub mod ports;
+pub mod registry;
+pub mod router;
+pub mod support;
 
 #[cfg(target_arch = "wasm32")]
 mod shell;
 
-pub use app::{App, Isolate};
-pub use assertions::{ASSERTION_TYPE, MAX_LIFETIME as MAX_ASSERTION_LIFETIME};
-pub use cache::{ClientCache, CLIENT_CACHE_TTL_MS};
-pub use clients::{Client, ClientId, ClientRecord, ResourceGrant};
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
+
 pub use config::{Config, SETTINGS};
+pub use context::{Ctx, IsolateState, Ports};
 pub use error::Error;
 pub use http::{Method, Request, Response};
-pub use jose::{Alg, PublicJwk};
-pub use remote_keys::RemoteKeys;
-pub use resources::{Resource, ResourceId};
 pub use router::handle;

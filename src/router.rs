@@ -1,51 +1,36 @@
-//! All routes in one place.
+//! All routes in one place, and the one place errors become responses.
 
-use crate::app::App;
+use crate::context::Ctx;
 use crate::error::Error;
-use crate::http::{Method, Request, Response};
-use crate::platform::{ClientStore, Clock, Random};
-use crate::{admin, discovery, token_endpoint};
+use crate::http::{respond, Method, Request, Response};
+use crate::oauth::discovery::{self, JWKS_PATH, TOKEN_PATH};
+use crate::{admin, oauth};
 
 /// Answers one request. Never panics on input; every failure is a protocol error response.
-pub async fn handle<S: ClientStore, C: Clock, R: Random>(
-    app: &App<'_, S, C, R>,
-    req: &Request,
-) -> Response {
-    let response = route(app, req).await.unwrap_or_else(Error::into_response);
+pub async fn handle(ctx: &Ctx<'_>, req: &Request) -> Response {
+    let response = match route(ctx, req).await {
+        Ok(r) => r,
+        Err(e) => respond::error(e, Some(req)),
+    };
     response.with_header("x-content-type-options", "nosniff")
 }
 
-async fn route<S: ClientStore, C: Clock, R: Random>(
-    app: &App<'_, S, C, R>,
-    req: &Request,
-) -> Result<Response, Error> {
+async fn route(ctx: &Ctx<'_>, req: &Request) -> Result<Response, Error> {
     use Method::*;
-    const READ: &[Method] = &[Get, Head];
-    let allow = |allowed: &'static [Method]| {
-        if allowed.contains(&req.method) {
-            Ok(())
-        } else {
-            Err(Error::MethodNotAllowed(allowed))
-        }
-    };
+    let read = matches!(req.method, Get | Head);
     match req.path.as_str() {
-        "/healthz" => {
-            allow(READ)?;
-            Ok(Response::json(200, &serde_json::json!({ "status": "ok" })))
+        "/healthz" if read => Ok(Response::json(200, &serde_json::json!({ "status": "ok" }))),
+        "/.well-known/oauth-authorization-server" | "/.well-known/openid-configuration" if read => {
+            Ok(discovery::metadata(ctx.config, &req.origin))
         }
-        "/.well-known/oauth-authorization-server" | "/.well-known/openid-configuration" => {
-            allow(READ)?;
-            Ok(discovery::metadata(app.config, &req.origin))
-        }
-        discovery::JWKS_PATH => {
-            allow(READ)?;
-            Ok(discovery::jwks(app.config))
-        }
-        discovery::TOKEN_PATH => {
-            allow(&[Post])?;
-            token_endpoint::handle(app, req).await
-        }
-        p if p.starts_with("/admin/") => admin::route(app, req).await,
+        JWKS_PATH if read => Ok(discovery::jwks(ctx.config)),
+        "/healthz"
+        | "/.well-known/oauth-authorization-server"
+        | "/.well-known/openid-configuration"
+        | JWKS_PATH => Err(Error::MethodNotAllowed("GET, HEAD")),
+        TOKEN_PATH if req.method == Post => oauth::token::handle(ctx, req).await,
+        TOKEN_PATH => Err(Error::MethodNotAllowed("POST")),
+        p if p.starts_with("/admin/") => admin::route(ctx, req).await,
         _ => Err(Error::NotFound("no such endpoint".into())),
     }
 }

@@ -5,7 +5,8 @@ use std::time::Duration;
 use futures_util::future::{select, Either};
 use worker::{AbortController, Delay, Fetch};
 
-use crate::platform::{Fetched, KeyFetcher, LocalFuture};
+use crate::ports::{Fetched, KeyFetcher};
+use crate::support::LocalFuture;
 
 const TIMEOUT: Duration = Duration::from_secs(5);
 const MAX_BODY: usize = 64 * 1024;

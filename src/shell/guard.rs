@@ -1,5 +1,5 @@
 //! The `ClientGuard` Durable Object, one per client id: exact, cross-location decisions
-//! (assertion replay, and the lockout state machine of [`crate::lockout`]) in SQLite storage,
+//! (assertion replay, and the guard state machine of [`crate::registry::guard`]) in SQLite,
 //! with an alarm that removes what expired and drops the storage once nothing is left.
 //!
 //! Between reading and writing, each request runs synchronous SQL only, so no other request
@@ -8,10 +8,10 @@
 use serde::{Deserialize, Serialize};
 use worker::{durable_object, DurableObject, Env, Method, ObjectNamespace, RequestInit, State};
 
-use crate::clients::ClientId;
 use crate::error::Error;
-use crate::lockout::{GuardOp, GuardState};
-use crate::platform::{Coordinator, LocalFuture};
+use crate::ports::{Guards, PortResult};
+use crate::registry::clients::ClientId;
+use crate::registry::guard::{GuardOp, GuardState};
 
 /// What the Worker asks of a guard.
 #[derive(Serialize, Deserialize)]
@@ -165,8 +165,8 @@ impl ClientGuard {
     }
 }
 
-/// [`Coordinator`] over the `CLIENT_GUARD` namespace.
-pub struct GuardCoordinator {
+/// [`Guards`] over the `CLIENT_GUARD` namespace.
+pub struct DurableGuards {
     /// The Durable Object namespace binding.
     pub namespace: ObjectNamespace,
 }
@@ -175,7 +175,7 @@ fn unavailable(e: impl std::fmt::Display) -> Error {
     Error::Unavailable(format!("ClientGuard: {e}"))
 }
 
-impl GuardCoordinator {
+impl DurableGuards {
     /// One request to the client's guard.
     async fn ask<T: serde::de::DeserializeOwned>(
         &self,
@@ -196,13 +196,13 @@ impl GuardCoordinator {
     }
 }
 
-impl Coordinator for GuardCoordinator {
+impl Guards for DurableGuards {
     fn claim_jti<'a>(
         &'a self,
         client: &'a ClientId,
         jti: &'a str,
         until: u64,
-    ) -> LocalFuture<'a, Result<bool, Error>> {
+    ) -> PortResult<'a, bool> {
         Box::pin(async move {
             let request = GuardRequest::ClaimJti {
                 jti: jti.to_string(),
@@ -213,12 +213,12 @@ impl Coordinator for GuardCoordinator {
         })
     }
 
-    fn guard<'a>(
+    fn apply<'a>(
         &'a self,
         client: &'a ClientId,
         op: GuardOp,
         now: u64,
-    ) -> LocalFuture<'a, Result<GuardState, Error>> {
+    ) -> PortResult<'a, GuardState> {
         Box::pin(async move {
             let request = GuardRequest::Guard {
                 change: op,

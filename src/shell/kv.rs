@@ -1,24 +1,18 @@
-//! The registry in Workers KV: clients (`client:{client_id}`), resources, the audit trail and
-//! activity counters; key layouts are documented in the core modules that define them.
+//! The registry's ports over one Workers KV namespace; the key layout is
+//! [`crate::registry::keyspace`].
 
 use serde::de::DeserializeOwned;
 use worker::KvStore;
 
-use crate::activity::{usage_key, usage_prefix, used_key, used_prefix, USAGE_TTL_SECS};
-use crate::audit::{client_event_key, event_key, prefix, AuditEvent};
-use crate::clients::{ClientId, ClientRecord};
 use crate::error::Error;
-use crate::memory::{client_key, decode, decode_record, encode};
-use crate::platform::{
-    ActivityStore, AuditLog, AuditPage, ClientPage, ClientStore, ResourcePage, ResourceStore,
-};
-use crate::resources::{identifier_key, resource_key, Resource, ResourceId};
-
-const CLIENT_PREFIX: &str = "client:";
-const RESOURCE_PREFIX: &str = "resource:";
+use crate::ports::{ActivityStore, AuditLog, Clients, Page, PortResult, Resources};
+use crate::registry::audit::AuditEvent;
+use crate::registry::clients::{ClientId, ClientRecord};
+use crate::registry::keyspace::{self, decode, encode};
+use crate::registry::resources::{Resource, ResourceId};
 
 /// The registry over one KV namespace.
-pub struct KvClients(pub KvStore);
+pub struct KvRegistry(pub KvStore);
 
 fn unavailable(e: impl std::fmt::Display) -> Error {
     Error::Unavailable(format!("KV: {e}"))
@@ -29,7 +23,7 @@ fn metadata_u64(key: &worker::kv::Key, field: &str) -> Option<u64> {
     key.metadata.as_ref()?.get(field)?.as_u64()
 }
 
-impl KvClients {
+impl KvRegistry {
     async fn put_text(&self, key: &str, value: String, ttl: Option<u64>) -> Result<(), Error> {
         let mut put = self.0.put(key, value).map_err(unavailable)?;
         if let Some(ttl) = ttl {
@@ -64,7 +58,7 @@ impl KvClients {
         prefix: &str,
         cursor: Option<&str>,
         limit: usize,
-    ) -> Result<(Vec<T>, Option<String>), Error> {
+    ) -> Result<Page<T>, Error> {
         let mut list = self.0.list().prefix(prefix.into()).limit(limit as u64);
         if let Some(c) = cursor {
             list = list.cursor(c.into());
@@ -83,10 +77,28 @@ impl KvClients {
                 out.push(decode(name, &json)?);
             }
         }
-        Ok((
-            out,
-            (!listed.list_complete).then_some(listed.cursor).flatten(),
-        ))
+        Ok(Page {
+            items: out,
+            next_cursor: (!listed.list_complete).then_some(listed.cursor).flatten(),
+        })
+    }
+
+    /// The JSON value under `key`, decoded.
+    async fn read<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, Error> {
+        let text = self.0.get(key).text().await.map_err(unavailable)?;
+        text.map(|t| decode(key, &t)).transpose()
+    }
+
+    /// Every key under `prefix` with its numeric metadata `field`, as (key suffix, number).
+    async fn numbers(&self, prefix: &str, field: &str) -> Result<Vec<(String, u64)>, Error> {
+        let keys = self.all_keys(prefix).await?;
+        Ok(keys
+            .iter()
+            .filter_map(|k| {
+                let rest = k.name.get(prefix.len()..)?;
+                Some((rest.to_string(), metadata_u64(k, field)?))
+            })
+            .collect())
     }
 
     /// Every key under `prefix`, across list pages.
@@ -108,179 +120,158 @@ impl KvClients {
     }
 }
 
-impl ResourceStore for KvClients {
-    async fn get_resource(&self, id: &ResourceId) -> Result<Option<Resource>, Error> {
-        let key = resource_key(id);
-        let text = self.0.get(&key).text().await.map_err(unavailable)?;
-        text.map(|t| decode(&key, &t)).transpose()
+impl Clients for KvRegistry {
+    fn get<'a>(&'a self, id: &'a ClientId) -> PortResult<'a, Option<ClientRecord>> {
+        Box::pin(async move { self.read(&keyspace::client_key(id)).await })
     }
 
-    async fn resource_id_for(&self, identifier: &str) -> Result<Option<ResourceId>, Error> {
-        let key = identifier_key(identifier);
-        let text = self.0.get(&key).text().await.map_err(unavailable)?;
-        Ok(text.and_then(|t| ResourceId::parse(&t)))
+    fn put<'a>(&'a self, record: &'a ClientRecord) -> PortResult<'a, ()> {
+        Box::pin(async move {
+            let key = keyspace::client_key(&record.client.client_id);
+            self.put_text(&key, encode(record)?, None).await
+        })
     }
 
-    async fn put_resource(&self, resource: &Resource) -> Result<(), Error> {
-        let id = &resource.resource_id;
-        self.put_text(&resource_key(id), encode(resource)?, None)
-            .await?;
-        self.put_text(
-            &identifier_key(&resource.identifier),
-            id.as_str().into(),
-            None,
-        )
-        .await
+    fn delete<'a>(&'a self, id: &'a ClientId) -> PortResult<'a, ()> {
+        Box::pin(async move {
+            let key = keyspace::client_key(id);
+            self.0.delete(&key).await.map_err(unavailable)
+        })
     }
 
-    async fn delete_resource(&self, resource: &Resource) -> Result<(), Error> {
-        self.0
-            .delete(&resource_key(&resource.resource_id))
-            .await
-            .map_err(unavailable)?;
-        self.0
-            .delete(&identifier_key(&resource.identifier))
-            .await
-            .map_err(unavailable)
-    }
-
-    async fn list_resources(
-        &self,
-        cursor: Option<&str>,
+    fn list<'a>(
+        &'a self,
+        cursor: Option<&'a str>,
         limit: usize,
-    ) -> Result<ResourcePage, Error> {
-        let (resources, next_cursor) = self.page(RESOURCE_PREFIX, cursor, limit).await?;
-        Ok(ResourcePage {
-            resources,
-            next_cursor,
+    ) -> PortResult<'a, Page<ClientRecord>> {
+        Box::pin(self.page(keyspace::CLIENT_PREFIX, cursor, limit))
+    }
+}
+
+impl Resources for KvRegistry {
+    fn get<'a>(&'a self, id: &'a ResourceId) -> PortResult<'a, Option<Resource>> {
+        Box::pin(async move { self.read(&keyspace::resource_key(id)).await })
+    }
+
+    fn id_for<'a>(&'a self, identifier: &'a str) -> PortResult<'a, Option<ResourceId>> {
+        Box::pin(async move {
+            let key = keyspace::identifier_key(identifier);
+            let text = self.0.get(&key).text().await.map_err(unavailable)?;
+            Ok(text.and_then(|t| ResourceId::parse(&t)))
+        })
+    }
+
+    fn put<'a>(&'a self, resource: &'a Resource) -> PortResult<'a, ()> {
+        Box::pin(async move {
+            let id = &resource.resource_id;
+            let key = keyspace::resource_key(id);
+            self.put_text(&key, encode(resource)?, None).await?;
+            let index = keyspace::identifier_key(&resource.identifier);
+            self.put_text(&index, id.as_str().into(), None).await
+        })
+    }
+
+    fn delete<'a>(&'a self, resource: &'a Resource) -> PortResult<'a, ()> {
+        Box::pin(async move {
+            for key in [
+                keyspace::resource_key(&resource.resource_id),
+                keyspace::identifier_key(&resource.identifier),
+            ] {
+                self.0.delete(&key).await.map_err(unavailable)?;
+            }
+            Ok(())
+        })
+    }
+
+    fn list<'a>(&'a self, cursor: Option<&'a str>, limit: usize) -> PortResult<'a, Page<Resource>> {
+        Box::pin(self.page(keyspace::RESOURCE_PREFIX, cursor, limit))
+    }
+}
+
+impl AuditLog for KvRegistry {
+    fn append<'a>(&'a self, event: &'a AuditEvent, ttl_secs: u64) -> PortResult<'a, ()> {
+        Box::pin(async move {
+            let json = encode(event)?;
+            for key in keyspace::event_keys(event) {
+                self.put_text(&key, json.clone(), Some(ttl_secs)).await?;
+            }
+            Ok(())
+        })
+    }
+
+    fn events<'a>(
+        &'a self,
+        client: Option<&'a ClientId>,
+        cursor: Option<&'a str>,
+        limit: usize,
+    ) -> PortResult<'a, Page<AuditEvent>> {
+        Box::pin(async move {
+            let prefix = keyspace::audit_prefix(client);
+            self.page(&prefix, cursor, limit).await
         })
     }
 }
 
-impl AuditLog for KvClients {
-    async fn append(&self, event: &AuditEvent, ttl_secs: u64) -> Result<(), Error> {
-        let json = encode(event)?;
-        if let Some(client) = &event.client_id {
-            self.put_text(
-                &client_event_key(client, event),
-                json.clone(),
-                Some(ttl_secs),
-            )
-            .await?;
-        }
-        self.put_text(&event_key(event), json, Some(ttl_secs)).await
-    }
-
-    async fn events(
-        &self,
-        client: Option<&ClientId>,
-        cursor: Option<&str>,
-        limit: usize,
-    ) -> Result<AuditPage, Error> {
-        let (events, next_cursor) = self.page(&prefix(client), cursor, limit).await?;
-        Ok(AuditPage {
-            events,
-            next_cursor,
-        })
-    }
-}
-
-impl ActivityStore for KvClients {
-    async fn put_usage(
-        &self,
-        client: &ClientId,
-        date: &str,
-        isolate: &str,
+impl ActivityStore for KvRegistry {
+    fn put_usage<'a>(
+        &'a self,
+        client: &'a ClientId,
+        date: &'a str,
+        isolate: &'a str,
         tokens: u64,
-    ) -> Result<(), Error> {
-        let key = usage_key(client, date, isolate);
-        self.put_counted(&key, "n", tokens, Some(USAGE_TTL_SECS))
-            .await
+    ) -> PortResult<'a, ()> {
+        Box::pin(async move {
+            let key = keyspace::usage_key(client, date, isolate);
+            let ttl = Some(keyspace::USAGE_TTL_SECS);
+            self.put_counted(&key, "n", tokens, ttl).await
+        })
     }
 
-    async fn usage(&self, client: &ClientId) -> Result<Vec<(String, u64)>, Error> {
-        let prefix = usage_prefix(client);
-        let keys = self.all_keys(&prefix).await?;
-        Ok(keys
-            .iter()
-            .filter_map(|k| {
-                let date = k.name.get(prefix.len()..)?.split(':').next()?;
-                Some((date.to_string(), metadata_u64(k, "n")?))
-            })
-            .collect())
-    }
-
-    async fn put_last_used(
-        &self,
-        client: &ClientId,
-        secret_id: &str,
-        at: u64,
-    ) -> Result<(), Error> {
-        let key = used_key(client, secret_id);
-        self.put_counted(&key, "at", at, None).await
-    }
-
-    async fn last_used(&self, client: &ClientId) -> Result<Vec<(String, u64)>, Error> {
-        let prefix = used_prefix(client);
-        let keys = self.all_keys(&prefix).await?;
-        Ok(keys
-            .iter()
-            .filter_map(|k| {
-                let secret = k.name.get(prefix.len()..)?;
-                Some((secret.to_string(), metadata_u64(k, "at")?))
-            })
-            .collect())
-    }
-
-    async fn forget_last_used(
-        &self,
-        client: &ClientId,
-        secret_id: Option<&str>,
-    ) -> Result<(), Error> {
-        let prefix = used_prefix(client);
-        let names: Vec<String> = match secret_id {
-            Some(s) => vec![format!("{prefix}{s}")],
-            None => self
-                .all_keys(&prefix)
-                .await?
+    fn usage<'a>(&'a self, client: &'a ClientId) -> PortResult<'a, Vec<(String, u64)>> {
+        Box::pin(async move {
+            let entries = self.numbers(&keyspace::usage_prefix(client), "n").await?;
+            Ok(entries
                 .into_iter()
-                .map(|k| k.name)
-                .collect(),
-        };
-        for name in names {
-            self.0.delete(&name).await.map_err(unavailable)?;
-        }
-        Ok(())
-    }
-}
-
-impl ClientStore for KvClients {
-    async fn get(&self, id: &ClientId) -> Result<Option<ClientRecord>, Error> {
-        let key = client_key(id);
-        let text = self.0.get(&key).text().await.map_err(unavailable)?;
-        text.map(|t| decode_record(&key, &t)).transpose()
+                .filter_map(|(rest, n)| Some((keyspace::usage_date(&rest)?.to_string(), n)))
+                .collect())
+        })
     }
 
-    async fn put(&self, client: &ClientRecord) -> Result<(), Error> {
-        let json = serde_json::to_string(client).map_err(|e| Error::Internal(e.to_string()))?;
-        let key = client_key(&client.client.client_id);
-        self.0
-            .put(&key, json)
-            .map_err(unavailable)?
-            .execute()
-            .await
-            .map_err(unavailable)
+    fn put_last_used<'a>(
+        &'a self,
+        client: &'a ClientId,
+        secret_id: &'a str,
+        at: u64,
+    ) -> PortResult<'a, ()> {
+        Box::pin(async move {
+            let key = keyspace::used_key(client, secret_id);
+            self.put_counted(&key, "at", at, None).await
+        })
     }
 
-    async fn delete(&self, id: &ClientId) -> Result<(), Error> {
-        self.0.delete(&client_key(id)).await.map_err(unavailable)
+    fn last_used<'a>(&'a self, client: &'a ClientId) -> PortResult<'a, Vec<(String, u64)>> {
+        Box::pin(async move { self.numbers(&keyspace::used_prefix(client), "at").await })
     }
 
-    async fn list(&self, cursor: Option<&str>, limit: usize) -> Result<ClientPage, Error> {
-        let (clients, next_cursor) = self.page(CLIENT_PREFIX, cursor, limit).await?;
-        Ok(ClientPage {
-            clients,
-            next_cursor,
+    fn forget_last_used<'a>(
+        &'a self,
+        client: &'a ClientId,
+        secret_id: Option<&'a str>,
+    ) -> PortResult<'a, ()> {
+        Box::pin(async move {
+            let names: Vec<String> = match secret_id {
+                Some(s) => vec![keyspace::used_key(client, s)],
+                None => self
+                    .all_keys(&keyspace::used_prefix(client))
+                    .await?
+                    .into_iter()
+                    .map(|k| k.name)
+                    .collect(),
+            };
+            for name in names {
+                self.0.delete(&name).await.map_err(unavailable)?;
+            }
+            Ok(())
         })
     }
 }

@@ -1,27 +1,23 @@
 //! The Workers shell: translates between `worker` types and the core's, and implements the
-//! platform traits over KV and the JS clock. No protocol logic lives here.
+//! ports over KV, the Durable Object, WebCrypto and `fetch`. No protocol logic lives here.
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
 use worker::{event, Context, Env, Headers};
 
-use crate::activity;
-use crate::app::Isolate;
-use crate::cache::ClientCache;
 use crate::config::{Config, SETTINGS};
+use crate::context::{activity, Ctx, IsolateState, Ports};
 use crate::error::Error;
-use crate::http::{Method, Request, Response};
-use crate::platform::{Clock, SystemRandom};
-use crate::remote_keys::RemoteKeys;
-use crate::{admin, router, App};
+use crate::http::{respond, Method, Request, Response};
+use crate::support::random::SystemRandom;
+use crate::support::time::Clock;
+use crate::{admin, router};
 
 mod fetcher;
 mod guard;
 mod kv;
 mod webcrypto;
-
-use kv::KvClients;
 
 /// The raw settings last seen, and the configuration parsed from them.
 type Loaded = (Vec<Option<String>>, Rc<Config>);
@@ -29,64 +25,59 @@ type Loaded = (Vec<Option<String>>, Rc<Config>);
 thread_local! {
     // Both live as long as the isolate: parsing config derives a key pair, so do it once.
     static CONFIG: RefCell<Option<Loaded>> = const { RefCell::new(None) };
-    static CACHE: Rc<ClientCache> = Rc::new(ClientCache::default());
-    static REMOTE_KEYS: Rc<RemoteKeys> = Rc::new(RemoteKeys::default());
-    static ISOLATE: Rc<Isolate> = Rc::new(Isolate::default());
+    static ISOLATE: Rc<IsolateState> = Rc::new(IsolateState::default());
 }
 
 #[event(fetch)]
 async fn fetch(req: worker::Request, env: Env, ctx: Context) -> worker::Result<worker::Response> {
     let response = match translate(req).await {
-        Err(e) => e.into_response(),
-        Ok(request) => match (
-            config(&env),
-            env.kv("CLIENTS"),
-            env.durable_object("CLIENT_GUARD"),
-        ) {
-            (Err(detail), _, _) => {
-                Error::Internal(format!("configuration: {detail}")).into_response()
-            }
-            (_, Err(e), _) => Error::Internal(format!("KV binding CLIENTS: {e}")).into_response(),
-            (_, _, Err(e)) => {
-                Error::Internal(format!("DO binding CLIENT_GUARD: {e}")).into_response()
-            }
-            (Ok(config), Ok(kv), Ok(namespace)) => {
-                let cache = CACHE.with(Rc::clone);
-                let remote_keys = REMOTE_KEYS.with(Rc::clone);
-                let coordinator = guard::GuardCoordinator { namespace };
-                let isolate = ISOLATE.with(Rc::clone);
-                let store = KvClients(kv);
-                let app = App {
-                    config: &config,
-                    store: &store,
-                    clock: &JsClock,
-                    rng: &SystemRandom,
-                    cache: &cache,
-                    isolate: &isolate,
-                    coordinator: &coordinator,
-                    verifier: &webcrypto::WebCrypto,
-                    fetcher: &fetcher::HttpFetcher,
-                    remote_keys: &remote_keys,
-                };
-                let response = router::handle(&app, &request).await;
-                // Usage counts and last uses go out after the response, off the hot path.
-                let writes = app.due_activity();
-                if !writes.is_empty() {
-                    let store = KvClients(store.0.clone());
-                    ctx.wait_until(async move {
-                        for e in activity::write(&store, writes).await {
-                            worker::console_error!("activity write failed: {e:?}");
-                        }
-                    });
-                }
-                response
-            }
-        },
+        Err(e) => respond::error(e, None),
+        Ok(request) => serve(&request, &env, &ctx)
+            .await
+            .unwrap_or_else(|e| respond::error(e, Some(&request))),
     };
     if let Some(line) = &response.log {
         worker::console_error!("{line}");
     }
     into_worker(response)
+}
+
+/// Binds the ports for this request, answers it, and leaves the background writes it owes to
+/// `wait_until`.
+async fn serve(request: &Request, env: &Env, wctx: &Context) -> Result<Response, Error> {
+    let config = config(env).map_err(|d| Error::Internal(format!("configuration: {d}")))?;
+    let kv = env
+        .kv("CLIENTS")
+        .map_err(|e| Error::Internal(format!("KV binding CLIENTS: {e}")))?;
+    let namespace = env
+        .durable_object("CLIENT_GUARD")
+        .map_err(|e| Error::Internal(format!("DO binding CLIENT_GUARD: {e}")))?;
+    let store = kv::KvRegistry(kv);
+    let guards = guard::DurableGuards { namespace };
+    let ports = Ports {
+        clients: &store,
+        resources: &store,
+        audit: &store,
+        activity: &store,
+        guards: &guards,
+        fetcher: &fetcher::HttpFetcher,
+        verifier: &webcrypto::WebCrypto,
+        rng: &SystemRandom,
+    };
+    let isolate = ISOLATE.with(Rc::clone);
+    let ctx = Ctx::new(&config, ports, &isolate, &JsClock);
+    let response = router::handle(&ctx, request).await;
+    // Usage counts and last uses go out after the response, off the hot path.
+    let writes = ctx.due_activity();
+    if !writes.is_empty() {
+        let store = kv::KvRegistry(store.0.clone());
+        wctx.wait_until(async move {
+            for e in activity::write(&store, writes).await {
+                worker::console_error!("activity write failed: {e:?}");
+            }
+        });
+    }
+    Ok(response)
 }
 
 fn config(env: &Env) -> Result<Rc<Config>, String> {

@@ -6,10 +6,11 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
 use crate::error::Error;
+use crate::jose::verify::PlatformVerifier;
 use crate::jose::{Alg, PublicJwk};
-use crate::platform::{LocalFuture, SignatureVerifier};
+use crate::support::LocalFuture;
 
-/// [`SignatureVerifier`] over `crypto.subtle`.
+/// [`PlatformVerifier`] over `crypto.subtle`.
 pub struct WebCrypto;
 
 fn object(json: &str) -> Result<Object, JsValue> {
@@ -69,7 +70,7 @@ async fn verify(
     Ok(JsFuture::from(promise).await?.as_bool().unwrap_or(false))
 }
 
-impl SignatureVerifier for WebCrypto {
+impl PlatformVerifier for WebCrypto {
     fn verify<'a>(
         &'a self,
         alg: Alg,

@@ -1,8 +1,9 @@
 //! Lockout after failed authentications, and admin changes that bite through the client's
 //! guard even where KV still serves an old copy of the record.
 
-use edgeauth::lockout::rfc3339;
-use edgeauth::{Method, CLIENT_CACHE_TTL_MS};
+use edgeauth::support::cache::CACHE_TTL_MS;
+use edgeauth::support::time::rfc3339;
+use edgeauth::Method;
 use serde_json::{json, Value};
 
 use crate::*;
@@ -155,7 +156,7 @@ fn bad_assertions_count_towards_the_lock_too() {
     for _ in 0..5 {
         h.send(token_request(&format!(
             "grant_type=client_credentials&client_assertion_type={}&client_assertion={forged}",
-            urlencode(edgeauth::ASSERTION_TYPE)
+            urlencode(edgeauth::oauth::assertions::ASSERTION_TYPE)
         )));
     }
     assert_eq!(get(&h, &id)["locked_until"], T0 + 3600);
@@ -164,13 +165,13 @@ fn bad_assertions_count_towards_the_lock_too() {
 #[test]
 fn unknown_client_ids_create_no_state() {
     let h = Harness::new();
-    let rng = edgeauth::memory::SeqRandom::default();
+    let rng = edgeauth::testing::SeqRandom::default();
     for _ in 0..200 {
-        let id = edgeauth::ClientId::generate(&rng).unwrap();
+        let id = edgeauth::registry::clients::ClientId::generate(&rng).unwrap();
         h.token_basic(id.as_str(), "x", GRANT);
     }
-    assert_eq!(h.coordinator.guarded(), 0);
-    assert_eq!(h.coordinator.guard_calls(), 0);
+    assert_eq!(h.guards.guarded(), 0);
+    assert_eq!(h.guards.guard_calls(), 0);
 }
 
 #[test]
@@ -178,15 +179,15 @@ fn the_warm_success_path_never_calls_the_guard() {
     let h = Harness::new();
     let (id, secret) = client(&h, json!({"client_name": "c"}));
     assert_eq!(h.token_basic(&id, &secret, GRANT).status, 200);
-    let calls = h.coordinator.guard_calls();
+    let calls = h.guards.guard_calls();
     for _ in 0..10 {
         assert_eq!(h.token_basic(&id, &secret, GRANT).status, 200);
     }
-    assert_eq!(h.coordinator.guard_calls(), calls);
-    h.clock.advance_ms(CLIENT_CACHE_TTL_MS);
+    assert_eq!(h.guards.guard_calls(), calls);
+    h.clock.advance_ms(CACHE_TTL_MS);
     h.token_basic(&id, &secret, GRANT);
     assert_eq!(
-        h.coordinator.guard_calls(),
+        h.guards.guard_calls(),
         calls + 1,
         "one refresh per cache period"
     );
@@ -206,7 +207,7 @@ fn disable_delete_and_secret_removal_bite_despite_a_stale_kv_copy() {
         Some(json!({"enabled": false})),
     );
     h.store.put_raw(&key, &stale);
-    h.clock.advance_ms(CLIENT_CACHE_TTL_MS);
+    h.clock.advance_ms(CACHE_TTL_MS);
     assert_error(
         &h.token_basic(&id, &secret, GRANT),
         401,
@@ -236,7 +237,7 @@ fn disable_delete_and_secret_removal_bite_despite_a_stale_kv_copy() {
         None,
     );
     h.store.put_raw(&key, &stale);
-    h.clock.advance_ms(CLIENT_CACHE_TTL_MS);
+    h.clock.advance_ms(CACHE_TTL_MS);
     assert_error(
         &h.token_basic(&id, &secret, GRANT),
         401,
@@ -249,7 +250,7 @@ fn disable_delete_and_secret_removal_bite_despite_a_stale_kv_copy() {
     let stale = h.store.get_raw(&key).unwrap();
     h.admin(Method::Delete, &format!("/admin/clients/{id}"), None);
     h.store.put_raw(&key, &stale);
-    h.clock.advance_ms(CLIENT_CACHE_TTL_MS);
+    h.clock.advance_ms(CACHE_TTL_MS);
     assert_error(
         &h.token_basic(&id, second, GRANT),
         401,

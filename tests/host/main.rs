@@ -5,6 +5,7 @@ mod admin;
 mod assertions;
 mod audit;
 mod discovery;
+mod layers;
 mod lockout;
 mod resources;
 mod token;
@@ -17,8 +18,9 @@ use std::task::{Context, Poll, Waker};
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use ed25519_dalek::{Signature, VerifyingKey};
-use edgeauth::memory::{FixedClock, MemoryCoordinator, MemoryFetcher, MemoryStore, SeqRandom};
-use edgeauth::{App, ClientCache, Config, Isolate, Method, RemoteKeys, Request, Response};
+use edgeauth::context::activity::write as write_activity;
+use edgeauth::testing::{FixedClock, MemoryFetcher, MemoryGuards, MemoryStore, SeqRandom};
+use edgeauth::{Config, Ctx, IsolateState, Method, Ports, Request, Response};
 use serde_json::{json, Value};
 
 pub const ADMIN_TOKEN: &str = "admin-token-for-tests-0123456789";
@@ -39,11 +41,9 @@ pub struct Harness {
     pub store: MemoryStore,
     pub clock: FixedClock,
     pub rng: SeqRandom,
-    pub cache: ClientCache,
-    pub coordinator: MemoryCoordinator,
+    pub guards: MemoryGuards,
     pub fetcher: MemoryFetcher,
-    pub remote_keys: RemoteKeys,
-    pub isolate: Isolate,
+    pub isolate: IsolateState,
 }
 
 impl Default for Harness {
@@ -80,32 +80,29 @@ impl Harness {
             store: MemoryStore::default(),
             clock: FixedClock::at(T0),
             rng: SeqRandom::default(),
-            cache: ClientCache::default(),
-            coordinator: MemoryCoordinator::default(),
+            guards: MemoryGuards::default(),
             fetcher: MemoryFetcher::default(),
-            remote_keys: RemoteKeys::default(),
-            isolate: Isolate::default(),
+            isolate: IsolateState::default(),
         }
     }
 
     /// Answers a request, then performs the background writes the isolate owes, as the
     /// shell does with `wait_until`.
     pub fn send(&self, req: Request) -> Response {
-        let app = App {
-            config: &self.config,
-            store: &self.store,
-            clock: &self.clock,
-            rng: &self.rng,
-            cache: &self.cache,
-            coordinator: &self.coordinator,
-            verifier: &verifier::RustCryptoVerifier,
+        let ports = Ports {
+            clients: &self.store,
+            resources: &self.store,
+            audit: &self.store,
+            activity: &self.store,
+            guards: &self.guards,
             fetcher: &self.fetcher,
-            remote_keys: &self.remote_keys,
-            isolate: &self.isolate,
+            verifier: &verifier::RustCryptoVerifier,
+            rng: &self.rng,
         };
-        let response = block_on(edgeauth::handle(&app, &req));
-        let writes = app.due_activity();
-        block_on(edgeauth::activity::write(&self.store, writes));
+        let ctx = Ctx::new(&self.config, ports, &self.isolate, &self.clock);
+        let response = block_on(edgeauth::handle(&ctx, &req));
+        let writes = ctx.due_activity();
+        block_on(write_activity(&self.store, writes));
         response
     }
 

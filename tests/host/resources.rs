@@ -1,6 +1,7 @@
 //! Resources (APIs) with permission groups, client grants, and tokens for granted resources.
 
-use edgeauth::{Method, CLIENT_CACHE_TTL_MS};
+use edgeauth::support::cache::CACHE_TTL_MS;
+use edgeauth::Method;
 use serde_json::{json, Value};
 
 use crate::*;
@@ -397,7 +398,7 @@ fn records_written_before_grants_and_versions_still_get_tokens() {
         "expires_at":null,"scope":null,"last_used_at":null}},"digest":"{digest}"}}]}}"#
     );
     h.store.put_raw(&format!("client:{id}"), &old);
-    h.clock.advance_ms(CLIENT_CACHE_TTL_MS);
+    h.clock.advance_ms(CACHE_TTL_MS);
     let (status, body, claims) = token(&h, &id, &secret, "");
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["scope"], "read write");
@@ -423,14 +424,14 @@ fn the_warm_path_reads_no_resource_from_storage() {
     let (id, secret) = h.create(json!({
         "client_name": "c", "grants": [{"resource": BILLING, "scope": "read"}]
     }));
-    h.clock.advance_ms(CLIENT_CACHE_TTL_MS);
+    h.clock.advance_ms(CACHE_TTL_MS);
     token(&h, &id, &secret, "");
     let reads = h.store.reads();
     for _ in 0..5 {
         assert_eq!(token(&h, &id, &secret, "").0, 200);
     }
     assert_eq!(h.store.reads(), reads);
-    h.clock.advance_ms(CLIENT_CACHE_TTL_MS);
+    h.clock.advance_ms(CACHE_TTL_MS);
     token(&h, &id, &secret, "");
     assert_eq!(
         h.store.reads(),

@@ -1,6 +1,7 @@
 //! The token endpoint: client credentials grant, client authentication, scope and resource.
 
-use edgeauth::{Method, Request, CLIENT_CACHE_TTL_MS};
+use edgeauth::support::cache::CACHE_TTL_MS;
+use edgeauth::{Method, Request};
 use serde_json::json;
 
 use crate::*;
@@ -334,7 +335,7 @@ fn the_warm_path_reads_storage_once_per_cache_period() {
         );
     }
     assert_eq!(h.store.reads(), reads, "creation primed the cache");
-    h.clock.advance_ms(CLIENT_CACHE_TTL_MS);
+    h.clock.advance_ms(CACHE_TTL_MS);
     h.token_basic(&id, &secret, "grant_type=client_credentials");
     h.token_basic(&id, &secret, "grant_type=client_credentials");
     assert_eq!(h.store.reads(), reads + 1);
@@ -445,7 +446,7 @@ fn the_token_endpoint_only_takes_post() {
 fn a_storage_outage_is_503_with_retry_after() {
     let h = Harness::new();
     let (id, secret) = basic_client(&h);
-    h.clock.advance_ms(CLIENT_CACHE_TTL_MS);
+    h.clock.advance_ms(CACHE_TTL_MS);
     h.store.set_failing(true);
     let r = h.token_basic(&id, &secret, "grant_type=client_credentials");
     assert_error(

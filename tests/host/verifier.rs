@@ -5,8 +5,10 @@ use std::sync::OnceLock;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use edgeauth::platform::{LocalFuture, SignatureVerifier};
-use edgeauth::{Alg, Error, PublicJwk};
+use edgeauth::jose::verify::PlatformVerifier;
+use edgeauth::jose::{Alg, PublicJwk};
+use edgeauth::support::LocalFuture;
+use edgeauth::Error;
 use hmac::{Hmac, Mac};
 use p256::ecdsa::signature::{Signer, Verifier};
 use rand_core::OsRng;
@@ -66,7 +68,7 @@ fn verify(alg: Alg, key: &PublicJwk, input: &[u8], sig: &[u8]) -> bool {
     }
 }
 
-impl SignatureVerifier for RustCryptoVerifier {
+impl PlatformVerifier for RustCryptoVerifier {
     fn verify<'a>(
         &'a self,
         alg: Alg,

@@ -1,0 +1,183 @@
+//! `/admin/clients[/{client_id}[/unlock]]`: register, list, show, change, delete and unlock
+//! clients.
+
+use serde::Serialize;
+
+use crate::admin::views::{self, ClientView};
+use crate::admin::{audited, changed, json_body, load_client, page_params};
+use crate::context::Ctx;
+use crate::error::Error;
+use crate::http::{Request, Response};
+use crate::registry::audit::{Action, Subject};
+use crate::registry::client_input::ClientInput;
+use crate::registry::clients::{ClientId, ClientRecord};
+use crate::registry::guard::GuardOp;
+use crate::registry::resources::{self, GrantInput, ResourceGrant};
+use crate::registry::secrets::NewSecret;
+
+const CHANGED: &str = "the client changed since you read it";
+
+#[derive(Serialize)]
+struct Created<'a> {
+    client: ClientView<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    secret: Option<NewSecret>,
+}
+
+/// `POST /admin/clients`.
+pub async fn create(ctx: &Ctx<'_>, req: &Request) -> Result<Response, Error> {
+    let mut input: ClientInput = json_body(req)?;
+    if input.version.is_some() {
+        return Err(Error::invalid_request("version is only for updates"));
+    }
+    let input_had_secret = input.secret.is_some();
+    let secret_input = input.secret.take().unwrap_or_default();
+    let fields = input.field_names().join(", ");
+    let grants = match input.grants.take() {
+        Some(g) => resolve_grants(ctx, g).await?,
+        None => Vec::new(),
+    };
+    let mut client = input.create(ClientId::generate(ctx.ports.rng)?, ctx.now())?;
+    client.grants = grants;
+    let (secrets, secret) = if client.token_endpoint_auth_method.uses_secrets() {
+        let (stored, new) = crate::admin::secrets::issue(ctx, &client, secret_input)?;
+        (vec![stored], Some(new))
+    } else if input_had_secret {
+        return Err(Error::invalid_metadata(
+            "private_key_jwt clients have no secrets",
+        ));
+    } else {
+        (Vec::new(), None)
+    };
+    let mut record = ClientRecord { client, secrets };
+    ctx.save_client(&mut record).await?;
+    let detail = match record.secrets.first() {
+        Some(s) => format!("created with {fields}; secret {} added", s.meta.secret_id),
+        None => format!("created with {fields}"),
+    };
+    let client = views::unguarded(&record);
+    let response = Response::json(201, &Created { client, secret });
+    let subject = Subject::client(&record.client.client_id);
+    Ok(audited(ctx, Action::ClientCreated, subject, detail, response).await)
+}
+
+/// `GET /admin/clients`: one page, each client with its guard's lock state. Listings show
+/// stored last uses only; one client's read merges the background ones.
+pub async fn list(ctx: &Ctx<'_>, req: &Request) -> Result<Response, Error> {
+    let (limit, cursor) = page_params(req)?;
+    let page = ctx.ports.clients.list(cursor.as_deref(), limit).await?;
+    // One guard read per client, in parallel: admin listings are rare and at most 100 long.
+    let reads = page
+        .items
+        .iter()
+        .map(|c| ctx.guard(&c.client.client_id, GuardOp::Read));
+    let guards = futures_util::future::join_all(reads).await;
+    let mut clients: Vec<ClientView<'_>> = Vec::with_capacity(page.items.len());
+    for (record, guard) in page.items.iter().zip(guards) {
+        clients.push(views::client(record, &guard?, ctx.now()));
+    }
+    Ok(Response::json(
+        200,
+        &serde_json::json!({ "clients": clients, "next_cursor": page.next_cursor }),
+    ))
+}
+
+/// `GET /admin/clients/{id}`.
+pub async fn show(ctx: &Ctx<'_>, id: &str) -> Result<Response, Error> {
+    let record = views::with_last_used(ctx, load_client(ctx, id).await?).await?;
+    let guard = ctx.guard(&record.client.client_id, GuardOp::Read).await?;
+    Ok(Response::json(
+        200,
+        &views::client(&record, &guard, ctx.now()),
+    ))
+}
+
+/// `PATCH /admin/clients/{id}`: the given fields only, optionally based on a `version`.
+pub async fn update(ctx: &Ctx<'_>, id: &str, req: &Request) -> Result<Response, Error> {
+    let mut input: ClientInput = json_body(req)?;
+    if input.secret.is_some() {
+        return Err(Error::invalid_request(
+            "secrets are added with POST /admin/clients/{client_id}/secrets",
+        ));
+    }
+    let mut record = load_client(ctx, id).await?;
+    if input
+        .version
+        .take()
+        .is_some_and(|v| v != record.client.version)
+    {
+        return Err(Error::Conflict(CHANGED.into()));
+    }
+    let fields = input.field_names();
+    let grants = match input.grants.take() {
+        Some(g) => Some(resolve_grants(ctx, g).await?),
+        None => None,
+    };
+    let enabled = input.enabled;
+    input.apply(&mut record.client, ctx.now())?;
+    if let Some(g) = grants {
+        record.client.grants = g;
+    }
+    ctx.save_client(&mut record).await?;
+    let client_id = record.client.client_id.clone();
+    // A disable must bite everywhere within the cache TTL, not after KV propagation.
+    let op = enabled.map_or(GuardOp::Read, |enabled| GuardOp::Enable { enabled });
+    let guard = ctx.guard(&client_id, op).await?;
+    let subject = Subject::client(&client_id);
+    let detail = changed(&fields);
+    let record = views::with_last_used(ctx, record).await?;
+    let response = Response::json(200, &views::client(&record, &guard, ctx.now()));
+    Ok(audited(ctx, Action::ClientUpdated, subject, detail, response).await)
+}
+
+/// `DELETE /admin/clients/{id}`.
+pub async fn delete(ctx: &Ctx<'_>, id: &str) -> Result<Response, Error> {
+    let record = load_client(ctx, id).await?;
+    let client_id = &record.client.client_id;
+    ctx.delete_client(client_id).await?;
+    // Other locations may still read the record from KV for a while: the guard refuses it.
+    ctx.guard(client_id, GuardOp::Delete).await?;
+    // Best effort: a leftover last-use key is harmless, the client is gone.
+    let _ = ctx.ports.activity.forget_last_used(client_id, None).await;
+    let detail = format!("client '{}' deleted", record.client.client_name);
+    let subject = Subject::client(client_id);
+    Ok(audited(
+        ctx,
+        Action::ClientDeleted,
+        subject,
+        detail,
+        Response::empty(204),
+    )
+    .await)
+}
+
+/// `POST /admin/clients/{id}/unlock`.
+pub async fn unlock(ctx: &Ctx<'_>, id: &str) -> Result<Response, Error> {
+    let record = views::with_last_used(ctx, load_client(ctx, id).await?).await?;
+    let client_id = &record.client.client_id;
+    let before = ctx.guard(client_id, GuardOp::Read).await?;
+    let guard = ctx.guard(client_id, GuardOp::Unlock).await?;
+    let detail = match before.locked(ctx.now()) {
+        Some(_) => format!("unlocked after {} failed authentications", before.failures),
+        None => "unlock requested; the client was not locked".to_string(),
+    };
+    let response = Response::json(200, &views::client(&record, &guard, ctx.now()));
+    let subject = Subject::client(client_id);
+    Ok(audited(ctx, Action::ClientUnlocked, subject, detail, response).await)
+}
+
+/// Checks grant input against the registered resources (422 for an unknown resource or a
+/// scope it does not have).
+async fn resolve_grants(
+    ctx: &Ctx<'_>,
+    inputs: Vec<GrantInput>,
+) -> Result<Vec<ResourceGrant>, Error> {
+    let store = ctx.ports.resources;
+    resources::resolve_grants(inputs, |identifier| async move {
+        match store.id_for(&identifier).await? {
+            None => Ok(None),
+            Some(id) => store.get(&id).await,
+        }
+    })
+    .await
+}

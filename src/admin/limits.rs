@@ -1,0 +1,50 @@
+//! `GET /admin/limits`: the input rules the admin page checks before sending, taken from the
+//! server's own constants and settings so the page never copies them.
+
+use serde_json::json;
+
+use crate::context::Ctx;
+use crate::http::Response;
+use crate::jose::jwk::MAX_KEYS;
+use crate::registry::{clients, resources, scope, secrets};
+
+/// The limits document.
+pub fn show(ctx: &Ctx<'_>) -> Response {
+    let policy = &ctx.config.secret_policy;
+    Response::json(
+        200,
+        &json!({
+            "client": {
+                "name_max": clients::MAX_NAME,
+                "description_max": clients::MAX_DESCRIPTION,
+                "resources_max": clients::MAX_RESOURCES,
+                "resource_max": clients::MAX_RESOURCE_LEN,
+                "grants_max": resources::MAX_GRANTS,
+                "keys_max": MAX_KEYS,
+            },
+            "access_token_lifetime": {
+                "min": clients::MIN_LIFETIME,
+                "max": clients::MAX_LIFETIME,
+                "default": clients::DEFAULT_LIFETIME,
+            },
+            "scope": {
+                "tokens_max": scope::MAX_TOKENS,
+                "token_max": scope::MAX_TOKEN_LEN,
+                "token_pattern": scope::TOKEN_PATTERN,
+            },
+            "secret": {
+                "per_client": policy.max_per_client,
+                "description_max": secrets::MAX_DESCRIPTION,
+                "default_lifetime_days": policy.default_lifetime() / 86_400,
+                "max_lifetime_days": policy.max_lifetime.map(|m| m / 86_400),
+                "allow_never": policy.allows_never(),
+            },
+            "resource": {
+                "identifier_max": resources::MAX_IDENTIFIER,
+                "name_max": resources::MAX_NAME,
+                "scopes_max": resources::MAX_RESOURCE_SCOPES,
+                "scope_description_max": resources::MAX_SCOPE_DESCRIPTION,
+            },
+        }),
+    )
+}

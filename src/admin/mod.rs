@@ -1,0 +1,140 @@
+//! The admin API, behind the admin bearer token: clients and their secrets, resources, the
+//! audit trail and usage, and the input limits the admin page checks. Every change is audited.
+
+mod audit;
+mod clients;
+mod limits;
+mod resources;
+mod secrets;
+mod views;
+
+use serde::de::DeserializeOwned;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use crate::context::{Actor, Ctx};
+use crate::error::Error;
+use crate::http::{Method, Request, Response};
+use crate::registry::audit::{Action, Subject};
+use crate::registry::clients::{ClientId, ClientRecord};
+
+/// Largest admin request body accepted.
+pub const MAX_ADMIN_BODY: usize = 64 * 1024;
+const DEFAULT_PAGE: usize = 50;
+const MAX_PAGE: usize = 100;
+
+/// Routes `/admin/...` requests; every one must carry the admin token.
+pub async fn route(ctx: &Ctx<'_>, req: &Request) -> Result<Response, Error> {
+    authorize(ctx, req)?;
+    let segments: Vec<&str> = req.path.trim_start_matches('/').split('/').collect();
+    use Method::*;
+    let response = match (&segments[1..], req.method) {
+        (["clients"], Post) => clients::create(ctx, req).await?,
+        (["clients"], Get | Head) => clients::list(ctx, req).await?,
+        (["clients"], _) => return Err(Error::MethodNotAllowed("GET, POST")),
+        (["clients", id], Get | Head) => clients::show(ctx, id).await?,
+        (["clients", id], Patch) => clients::update(ctx, id, req).await?,
+        (["clients", id], Delete) => clients::delete(ctx, id).await?,
+        (["clients", _], _) => return Err(Error::MethodNotAllowed("GET, PATCH, DELETE")),
+        (["clients", id, "secrets"], Post) => secrets::add(ctx, id, req).await?,
+        (["clients", id, "secrets"], Get | Head) => secrets::list(ctx, id).await?,
+        (["clients", _, "secrets"], _) => return Err(Error::MethodNotAllowed("GET, POST")),
+        (["clients", id, "secrets", secret_id], Delete) => {
+            secrets::delete(ctx, id, secret_id).await?
+        }
+        (["clients", _, "secrets", _], _) => return Err(Error::MethodNotAllowed("DELETE")),
+        (["clients", id, "unlock"], Post) => clients::unlock(ctx, id).await?,
+        (["clients", _, "unlock"], _) => return Err(Error::MethodNotAllowed("POST")),
+        (["clients", id, "audit"], Get | Head) => audit::client_events(ctx, id, req).await?,
+        (["clients", id, "usage"], Get | Head) => audit::usage(ctx, id).await?,
+        (["clients", _, "audit" | "usage"], _) => return Err(Error::MethodNotAllowed("GET")),
+        (["resources"], Post) => resources::create(ctx, req).await?,
+        (["resources"], Get | Head) => resources::list(ctx, req).await?,
+        (["resources"], _) => return Err(Error::MethodNotAllowed("GET, POST")),
+        (["resources", id], Get | Head) => resources::show(ctx, id).await?,
+        (["resources", id], Patch) => resources::update(ctx, id, req).await?,
+        (["resources", id], Delete) => resources::delete(ctx, id).await?,
+        (["resources", _], _) => return Err(Error::MethodNotAllowed("GET, PATCH, DELETE")),
+        (["limits"], Get | Head) => limits::show(ctx),
+        (["audit"], Get | Head) => audit::events(ctx, req).await?,
+        (["limits" | "audit"], _) => return Err(Error::MethodNotAllowed("GET")),
+        _ => return Err(Error::NotFound("no such admin route".into())),
+    };
+    Ok(response.with_header("cache-control", "no-store"))
+}
+
+/// Constant-time check of the bearer token; hashing first hides the configured length too.
+fn authorize(ctx: &Ctx<'_>, req: &Request) -> Result<(), Error> {
+    let presented = req
+        .authorization("bearer")
+        .ok_or(Error::AdminUnauthorized)?;
+    let a = Sha256::digest(presented.as_bytes());
+    let b = Sha256::digest(ctx.config.admin_token.as_bytes());
+    if bool::from(a.ct_eq(&b)) {
+        Ok(())
+    } else {
+        Err(Error::AdminUnauthorized)
+    }
+}
+
+/// Parses a JSON admin body.
+fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, Error> {
+    req.json(MAX_ADMIN_BODY)
+}
+
+/// A path id parsed by `parse`, or 404 naming `what`.
+fn path_id<T>(text: &str, parse: fn(&str) -> Option<T>, what: &str) -> Result<T, Error> {
+    parse(text).ok_or_else(|| not_found(what))
+}
+
+fn not_found(what: &str) -> Error {
+    Error::NotFound(format!("no such {what}").into())
+}
+
+/// The stored client named in the path, or 404.
+async fn load_client(ctx: &Ctx<'_>, id: &str) -> Result<ClientRecord, Error> {
+    let id = path_id(id, ClientId::parse, "client")?;
+    ctx.client(&id).await?.ok_or_else(|| not_found("client"))
+}
+
+/// Parses `limit` and `cursor` of a listing.
+fn page_params(req: &Request) -> Result<(usize, Option<String>), Error> {
+    let query = req.query_form()?;
+    let limit = match query.get("limit") {
+        None => DEFAULT_PAGE,
+        Some(l) => l
+            .parse::<usize>()
+            .ok()
+            .filter(|l| (1..=MAX_PAGE).contains(l))
+            .ok_or_else(|| Error::invalid_request(format!("limit must be 1 to {MAX_PAGE}")))?,
+    };
+    // Cursors are the store's own opaque strings; only their shape is checked here.
+    let cursor = query.get("cursor");
+    if cursor.is_some_and(|c| c.len() > 2048 || !c.bytes().all(|b| b.is_ascii_graphic())) {
+        return Err(Error::invalid_request("invalid cursor"));
+    }
+    Ok((limit, cursor.map(str::to_string)))
+}
+
+/// Records an admin change and answers `response`. The change has already been made, so an
+/// audit failure leaves the answer a success and goes to the Worker log instead.
+async fn audited(
+    ctx: &Ctx<'_>,
+    action: Action,
+    subject: Subject<'_>,
+    detail: String,
+    mut response: Response,
+) -> Response {
+    if let Err(e) = ctx.audit(Actor::Admin, action, subject, detail).await {
+        response.log = Some(format!("audit event not recorded: {e:?}"));
+    }
+    response
+}
+
+/// "changed a, b" (or "changed nothing") for the audit trail: field names, never values.
+fn changed(fields: &[&str]) -> String {
+    match fields {
+        [] => "changed nothing".to_string(),
+        _ => format!("changed {}", fields.join(", ")),
+    }
+}

@@ -1,0 +1,110 @@
+//! `/admin/resources[/{resource_id}]`: resources (APIs) and their permission groups.
+
+use serde_json::json;
+
+use crate::admin::{audited, changed, json_body, not_found, page_params, path_id};
+use crate::context::Ctx;
+use crate::error::Error;
+use crate::http::{Request, Response};
+use crate::registry::audit::{Action, Subject};
+use crate::registry::resources::{Resource, ResourceId, ResourceInput};
+
+/// Clients read per page while counting a resource's grants.
+const SCAN_PAGE: usize = 100;
+
+async fn load(ctx: &Ctx<'_>, id: &str) -> Result<Resource, Error> {
+    let id = path_id(id, ResourceId::parse, "resource")?;
+    let stored = ctx.ports.resources.get(&id).await?;
+    stored.ok_or_else(|| not_found("resource"))
+}
+
+/// `POST /admin/resources`.
+pub async fn create(ctx: &Ctx<'_>, req: &Request) -> Result<Response, Error> {
+    let input: ResourceInput = json_body(req)?;
+    let fields = input.field_names().join(", ");
+    let resource = input.create(ResourceId::generate(ctx.ports.rng)?, ctx.now())?;
+    // Best effort: KV has no compare-and-set, so two creations racing in different
+    // locations could both pass; the admin sees both in the listing.
+    let existing = ctx.ports.resources.id_for(&resource.identifier).await?;
+    if existing.is_some() {
+        return Err(Error::Conflict(
+            "a resource with this identifier already exists".into(),
+        ));
+    }
+    ctx.save_resource(&resource).await?;
+    let detail = format!("resource {} created with {fields}", resource.identifier);
+    let subject = Subject::resource(&resource.resource_id);
+    let response = Response::json(201, &resource);
+    Ok(audited(ctx, Action::ResourceCreated, subject, detail, response).await)
+}
+
+/// `GET /admin/resources`.
+pub async fn list(ctx: &Ctx<'_>, req: &Request) -> Result<Response, Error> {
+    let (limit, cursor) = page_params(req)?;
+    let page = ctx.ports.resources.list(cursor.as_deref(), limit).await?;
+    Ok(Response::json(
+        200,
+        &json!({ "resources": page.items, "next_cursor": page.next_cursor }),
+    ))
+}
+
+/// `GET /admin/resources/{id}`.
+pub async fn show(ctx: &Ctx<'_>, id: &str) -> Result<Response, Error> {
+    Ok(Response::json(200, &load(ctx, id).await?))
+}
+
+/// `PATCH /admin/resources/{id}`.
+pub async fn update(ctx: &Ctx<'_>, id: &str, req: &Request) -> Result<Response, Error> {
+    let input: ResourceInput = json_body(req)?;
+    let mut resource = load(ctx, id).await?;
+    let detail = changed(&input.field_names());
+    input.apply(&mut resource, ctx.now())?;
+    ctx.save_resource(&resource).await?;
+    let subject = Subject::resource(&resource.resource_id);
+    let response = Response::json(200, &resource);
+    Ok(audited(ctx, Action::ResourceUpdated, subject, detail, response).await)
+}
+
+/// `DELETE /admin/resources/{id}`. Deleting a granted resource is refused (409, naming how
+/// many clients hold grants), so a grant never silently loses its target.
+pub async fn delete(ctx: &Ctx<'_>, id: &str) -> Result<Response, Error> {
+    let resource = load(ctx, id).await?;
+    let users = clients_granted(ctx, &resource.resource_id).await?;
+    if users > 0 {
+        let plural = if users == 1 { "" } else { "s" };
+        return Err(Error::Conflict(
+            format!("the resource is granted to {users} client{plural}; remove those grants first")
+                .into(),
+        ));
+    }
+    ctx.delete_resource(&resource).await?;
+    let detail = format!("resource {} deleted", resource.identifier);
+    let subject = Subject::resource(&resource.resource_id);
+    Ok(audited(
+        ctx,
+        Action::ResourceDeleted,
+        subject,
+        detail,
+        Response::empty(204),
+    )
+    .await)
+}
+
+/// How many clients hold a grant on the resource: a scan of the registry, fine for the
+/// thousands of clients an admin manages, and only on deletion.
+async fn clients_granted(ctx: &Ctx<'_>, id: &ResourceId) -> Result<usize, Error> {
+    let mut count = 0;
+    let mut cursor: Option<String> = None;
+    loop {
+        let page = ctx.ports.clients.list(cursor.as_deref(), SCAN_PAGE).await?;
+        count += page
+            .items
+            .iter()
+            .filter(|c| c.client.grants.iter().any(|g| g.resource_id == *id))
+            .count();
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => return Ok(count),
+        }
+    }
+}

@@ -1,0 +1,194 @@
+//! The request context: configuration, the instant the request is served at (read once), the
+//! ports, and the isolate's state. Cached reads and write-through live here, in one place, so
+//! every endpoint sees the same caching and a change bites at once in the isolate that made it.
+
+pub mod activity;
+pub mod isolate;
+pub mod remote_keys;
+
+use std::rc::Rc;
+
+use crate::config::Config;
+use crate::error::Error;
+use crate::jose::verify::PlatformVerifier;
+use crate::ports::{ActivityStore, AuditLog, Clients, Guards, KeyFetcher, Resources};
+use crate::registry::audit::{Action, AuditEvent, Subject};
+use crate::registry::clients::{ClientId, ClientRecord};
+use crate::registry::guard::{GuardOp, GuardState};
+use crate::registry::resources::{Resource, ResourceId};
+use crate::support::random::Random;
+use crate::support::time::Clock;
+use activity::ActivityWrite;
+pub use isolate::IsolateState;
+
+/// The platform behind the core, one narrow trait per need.
+#[derive(Clone, Copy)]
+pub struct Ports<'a> {
+    /// The client registry.
+    pub clients: &'a dyn Clients,
+    /// Registered resources.
+    pub resources: &'a dyn Resources,
+    /// The audit trail.
+    pub audit: &'a dyn AuditLog,
+    /// Usage counts and last uses.
+    pub activity: &'a dyn ActivityStore,
+    /// The per-client guards.
+    pub guards: &'a dyn Guards,
+    /// Fetches clients' `jwks_uri`.
+    pub fetcher: &'a dyn KeyFetcher,
+    /// RS256, PS256 and ES256 verification.
+    pub verifier: &'a dyn PlatformVerifier,
+    /// Randomness.
+    pub rng: &'a dyn Random,
+}
+
+/// Who an audit event is recorded for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Actor {
+    /// The admin credential (its configured label).
+    Admin,
+    /// The server itself, for automatic actions such as a lock.
+    System,
+}
+
+/// Everything an endpoint may use while answering one request.
+pub struct Ctx<'a> {
+    /// Parsed settings.
+    pub config: &'a Config,
+    /// The platform.
+    pub ports: Ports<'a>,
+    /// What the isolate keeps between requests.
+    pub isolate: &'a IsolateState,
+    now_ms: u64,
+}
+
+impl<'a> Ctx<'a> {
+    /// A context for one request; the clock is read here, once, so the whole request sees
+    /// one instant.
+    pub fn new(
+        config: &'a Config,
+        ports: Ports<'a>,
+        isolate: &'a IsolateState,
+        clock: &dyn Clock,
+    ) -> Ctx<'a> {
+        Ctx {
+            config,
+            ports,
+            isolate,
+            now_ms: clock.now_ms(),
+        }
+    }
+
+    /// The request's instant, in seconds since the epoch.
+    pub fn now(&self) -> u64 {
+        self.now_ms / 1000
+    }
+
+    /// The request's instant, in milliseconds since the epoch.
+    pub fn now_ms(&self) -> u64 {
+        self.now_ms
+    }
+
+    /// A client through the isolate cache: the token endpoint's read.
+    pub async fn cached_client(&self, id: &ClientId) -> Result<Option<Rc<ClientRecord>>, Error> {
+        let cache = &self.isolate.clients;
+        if let Some(hit) = cache.get(id, self.now_ms) {
+            return Ok(hit);
+        }
+        let record = self.ports.clients.get(id).await?.map(Rc::new);
+        cache.put(id.clone(), record.clone(), self.now_ms);
+        Ok(record)
+    }
+
+    /// A client read fresh from the registry, as admin changes must start from.
+    pub async fn client(&self, id: &ClientId) -> Result<Option<ClientRecord>, Error> {
+        self.ports.clients.get(id).await
+    }
+
+    /// Writes a client and refreshes this isolate's cache, so the change bites here at once.
+    /// This is the one write path for client records: it bumps `version`, so a change based
+    /// on an older read can be refused (see "Consistency" in docs/CONTRACT.md).
+    pub async fn save_client(&self, record: &mut ClientRecord) -> Result<(), Error> {
+        record.client.version += 1;
+        self.ports.clients.put(record).await?;
+        let id = record.client.client_id.clone();
+        let cached = Some(Rc::new(record.clone()));
+        self.isolate.clients.put(id, cached, self.now_ms);
+        Ok(())
+    }
+
+    /// Deletes a client and forgets it in this isolate's cache.
+    pub async fn delete_client(&self, id: &ClientId) -> Result<(), Error> {
+        self.ports.clients.delete(id).await?;
+        self.isolate.clients.put(id.clone(), None, self.now_ms);
+        Ok(())
+    }
+
+    /// A resource through the isolate cache: the token endpoint's read for granted resources.
+    pub async fn cached_resource(&self, id: &ResourceId) -> Result<Option<Rc<Resource>>, Error> {
+        let cache = &self.isolate.resources;
+        if let Some(hit) = cache.get(id, self.now_ms) {
+            return Ok(hit);
+        }
+        let resource = self.ports.resources.get(id).await?.map(Rc::new);
+        cache.put(id.clone(), resource.clone(), self.now_ms);
+        Ok(resource)
+    }
+
+    /// Writes a resource and refreshes this isolate's cache.
+    pub async fn save_resource(&self, resource: &Resource) -> Result<(), Error> {
+        self.ports.resources.put(resource).await?;
+        let id = resource.resource_id.clone();
+        let cached = Some(Rc::new(resource.clone()));
+        self.isolate.resources.put(id, cached, self.now_ms);
+        Ok(())
+    }
+
+    /// Deletes a resource and forgets it in this isolate's cache.
+    pub async fn delete_resource(&self, resource: &Resource) -> Result<(), Error> {
+        self.ports.resources.delete(resource).await?;
+        let id = resource.resource_id.clone();
+        self.isolate.resources.put(id, None, self.now_ms);
+        Ok(())
+    }
+
+    /// The client's guard state through the isolate cache: the token endpoint's read.
+    pub async fn cached_guard(&self, id: &ClientId) -> Result<GuardState, Error> {
+        match self.isolate.guards.get(id, self.now_ms) {
+            Some(hit) => Ok(hit),
+            None => self.guard(id, GuardOp::Read).await,
+        }
+    }
+
+    /// Applies `op` at the client's guard and refreshes this isolate's copy.
+    pub async fn guard(&self, id: &ClientId, op: GuardOp) -> Result<GuardState, Error> {
+        let state = self.ports.guards.apply(id, op, self.now()).await?;
+        let cache = &self.isolate.guards;
+        cache.put(id.clone(), state.clone(), self.now_ms);
+        Ok(state)
+    }
+
+    /// Records an audit event, kept for the configured retention.
+    pub async fn audit(
+        &self,
+        actor: Actor,
+        action: Action,
+        subject: Subject<'_>,
+        detail: String,
+    ) -> Result<(), Error> {
+        let actor = match actor {
+            Actor::Admin => self.config.admin_label.as_str(),
+            Actor::System => "system",
+        };
+        let rng = self.ports.rng;
+        let event = AuditEvent::new(actor, action, subject, detail, self.now_ms, rng)?;
+        let ttl = u64::from(self.config.audit_retention_days) * 86_400;
+        self.ports.audit.append(&event, ttl).await
+    }
+
+    /// The background writes this isolate owes now (see [`activity`]); the shell performs
+    /// them after the response with `wait_until`.
+    pub fn due_activity(&self) -> Vec<ActivityWrite> {
+        self.isolate.activity.take_due(self.now_ms, self.ports.rng)
+    }
+}

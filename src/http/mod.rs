@@ -1,0 +1,225 @@
+//! The core's own request and response types: the shell translates to and from these.
+
+pub mod form;
+pub mod respond;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::error::Error;
+pub use form::Form;
+
+/// HTTP methods the router distinguishes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// GET
+    Get,
+    /// HEAD
+    Head,
+    /// POST
+    Post,
+    /// PUT
+    Put,
+    /// PATCH
+    Patch,
+    /// DELETE
+    Delete,
+    /// OPTIONS
+    Options,
+    /// Anything else.
+    Other,
+}
+
+impl Method {
+    /// Parses a method name as it appears on the wire.
+    pub fn parse(name: &str) -> Method {
+        match name {
+            "GET" => Method::Get,
+            "HEAD" => Method::Head,
+            "POST" => Method::Post,
+            "PUT" => Method::Put,
+            "PATCH" => Method::Patch,
+            "DELETE" => Method::Delete,
+            "OPTIONS" => Method::Options,
+            _ => Method::Other,
+        }
+    }
+
+    /// The method's wire name, for `Allow` headers.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Head => "HEAD",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Patch => "PATCH",
+            Method::Delete => "DELETE",
+            Method::Options => "OPTIONS",
+            Method::Other => "OTHER",
+        }
+    }
+}
+
+/// An incoming request, already read in full.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// The method.
+    pub method: Method,
+    /// `scheme://host[:port]` the request was addressed to.
+    pub origin: String,
+    /// The path, percent-encoded as received.
+    pub path: String,
+    /// The query string without `?`, empty when absent.
+    pub query: String,
+    /// Header names in lower case.
+    pub headers: Vec<(String, String)>,
+    /// The body bytes.
+    pub body: Vec<u8>,
+}
+
+impl Request {
+    /// A request with no headers and no body, from a serialized absolute URL (as the runtime
+    /// gives it, fragment excluded); used by the shell and tests.
+    pub fn new(method: Method, url: &str) -> Request {
+        let (origin, rest) = match url.find("://") {
+            Some(i) => match url[i + 3..].find('/') {
+                Some(j) => (&url[..i + 3 + j], &url[i + 3 + j..]),
+                None => (url, "/"),
+            },
+            None => ("http://localhost", url),
+        };
+        let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+        Request {
+            method,
+            origin: origin.to_string(),
+            path: path.to_string(),
+            query: query.to_string(),
+            headers: Vec::new(),
+            body: Vec::new(),
+        }
+    }
+
+    /// Adds a header (name is lower-cased).
+    pub fn with_header(mut self, name: &str, value: &str) -> Request {
+        self.headers
+            .push((name.to_ascii_lowercase(), value.to_string()));
+        self
+    }
+
+    /// Sets the body.
+    pub fn with_body(mut self, body: impl Into<Vec<u8>>) -> Request {
+        self.body = body.into();
+        self
+    }
+
+    /// The first value of a header, by lower-case name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The body, if it has media type `media` and at most `max` bytes: the one check every
+    /// endpoint with a body makes first.
+    pub fn body_of(&self, media: &str, max: usize) -> Result<&[u8], Error> {
+        if self.media_type().as_deref() != Some(media) {
+            return Err(Error::InvalidRequest(
+                format!("the content type must be {media}").into(),
+            ));
+        }
+        if self.body.len() > max {
+            return Err(Error::InvalidRequest(
+                format!("the request body is larger than {max} bytes").into(),
+            ));
+        }
+        Ok(&self.body)
+    }
+
+    /// The body as a form (RFC 6749 appendix B); `repeatable` names may appear more than once.
+    pub fn form(&self, max: usize, repeatable: &[&str]) -> Result<Form, Error> {
+        Form::parse(
+            self.body_of("application/x-www-form-urlencoded", max)?,
+            repeatable,
+        )
+    }
+
+    /// The body as JSON of type `T`.
+    pub fn json<T: DeserializeOwned>(&self, max: usize) -> Result<T, Error> {
+        serde_json::from_slice(self.body_of("application/json", max)?)
+            .map_err(|e| Error::InvalidRequest(format!("invalid JSON body: {e}").into()))
+    }
+
+    /// The query string as a form.
+    pub fn query_form(&self) -> Result<Form, Error> {
+        Form::parse(self.query.as_bytes(), &[])
+    }
+
+    /// The credentials of an `Authorization` header with `scheme` (case-insensitive), if any.
+    pub fn authorization(&self, scheme: &str) -> Option<&str> {
+        let (given, rest) = self.header("authorization")?.trim().split_once(' ')?;
+        given.eq_ignore_ascii_case(scheme).then_some(rest.trim())
+    }
+
+    /// The media type of the body, lower-cased, without parameters.
+    pub fn media_type(&self) -> Option<String> {
+        self.header("content-type").map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
+    }
+}
+
+/// An outgoing response.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Response {
+    /// Status code.
+    pub status: u16,
+    /// Headers to set.
+    pub headers: Vec<(&'static str, String)>,
+    /// Body bytes; empty means no body.
+    pub body: Vec<u8>,
+    /// Detail for the operator's log, never sent to the client.
+    pub log: Option<String>,
+}
+
+impl Response {
+    /// A JSON response.
+    pub fn json(status: u16, value: &impl Serialize) -> Response {
+        // Serializing our own plain structs cannot fail; fall back to an empty object regardless.
+        let body = serde_json::to_vec(value).unwrap_or_else(|_| b"{}".to_vec());
+        Response {
+            status,
+            headers: vec![("content-type", "application/json".to_string())],
+            body,
+            log: None,
+        }
+    }
+
+    /// A response without a body.
+    pub fn empty(status: u16) -> Response {
+        Response {
+            status,
+            headers: Vec::new(),
+            body: Vec::new(),
+            log: None,
+        }
+    }
+
+    /// Adds a header.
+    pub fn with_header(mut self, name: &'static str, value: impl Into<String>) -> Response {
+        self.headers.push((name, value.into()));
+        self
+    }
+
+    /// The first value of a header.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}

@@ -1,0 +1,19 @@
+//! JOSE: the algorithm allow-list, compact JWS, public JWKs and their thumbprint, PEM import,
+//! signature verification and the server's own signing keys.
+//!
+//! Nothing here picks a verifier from a header: the caller decides which algorithms a client
+//! may use, and a key only verifies the algorithm of its own family.
+
+pub mod alg;
+pub mod jwk;
+pub mod jws;
+pub mod keys;
+pub mod pem;
+pub mod verify;
+
+pub use alg::Alg;
+pub use jwk::PublicJwk;
+pub use jws::CompactJws;
+
+/// Why a token or key was refused; the text is safe to show the client's developer.
+pub type JoseError = String;

@@ -1,0 +1,254 @@
+//! Client authentication by JWT assertion (RFC 7523 section 2.2 and 3, OpenID Connect Core 9):
+//! `private_key_jwt` with the client's registered public keys, `client_secret_jwt` with its
+//! derived secrets.
+//!
+//! Order: size and shape, `crit`, the algorithm within the registered method's family, the key
+//! chosen by the registration (never by the header beyond `kid`), the signature, the claims,
+//! and last the single use of `jti`, so unsigned junk never writes replay state.
+
+use std::borrow::Cow;
+use std::rc::Rc;
+
+use serde::Deserialize;
+
+use crate::context::Ctx;
+use crate::error::Error;
+use crate::jose::jws::parse_compact;
+use crate::jose::{verify, Alg, CompactJws, PublicJwk};
+use crate::oauth::discovery::TOKEN_PATH;
+use crate::registry::clients::{AuthMethod, Client, ClientRecord};
+use crate::registry::secrets::{self, SecretCheck, SecretUse};
+use crate::support::text::printable;
+
+/// The only assertion type (RFC 7523 section 2.2).
+pub const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+/// Longest assertion accepted.
+pub const MAX_ASSERTION_LEN: usize = 8 * 1024;
+/// Longest an assertion may live, from now (or from `iat`) to `exp`.
+pub const MAX_LIFETIME: u64 = 300;
+/// Clock difference tolerated between client and server.
+pub const SKEW: u64 = 30;
+const MAX_JTI: usize = 256;
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum Audience {
+    One(String),
+    Many(Vec<String>),
+}
+
+#[derive(Debug, Deserialize)]
+struct Claims {
+    iss: Option<String>,
+    sub: Option<String>,
+    aud: Option<Audience>,
+    exp: Option<f64>,
+    nbf: Option<f64>,
+    iat: Option<f64>,
+    jti: Option<String>,
+}
+
+fn refused(reason: impl Into<Cow<'static, str>>) -> Error {
+    Error::InvalidClient(reason.into())
+}
+
+/// An assertion parsed once, by the credential extractor, but not yet verified: nothing in it
+/// is trusted until [`verify`] has checked it against the client's registration.
+pub struct UnverifiedAssertion<'a> {
+    jws: CompactJws<'a>,
+    claims: Claims,
+}
+
+impl UnverifiedAssertion<'_> {
+    /// The client the assertion claims to be (`iss`, which equals `sub`).
+    pub fn client_id(&self) -> &str {
+        self.claims.iss.as_deref().unwrap_or_default()
+    }
+}
+
+/// Parses an assertion and checks what needs no registry: shape, `iss` = `sub`, `client_id`.
+pub fn parse<'a>(
+    assertion: &'a str,
+    form_client_id: Option<&str>,
+) -> Result<UnverifiedAssertion<'a>, Error> {
+    let jws = parse_compact(assertion, MAX_ASSERTION_LEN)
+        .map_err(|e| refused(format!("invalid client assertion: {e}")))?;
+    let claims: Claims = serde_json::from_slice(&jws.payload).map_err(|_| {
+        refused("invalid client assertion: the payload is not a JSON object of registered claims")
+    })?;
+    let (Some(iss), Some(sub)) = (&claims.iss, &claims.sub) else {
+        return Err(refused(
+            "the assertion must carry iss and sub, both the client_id",
+        ));
+    };
+    if iss != sub {
+        return Err(refused(
+            "the assertion's iss and sub must both be the client_id",
+        ));
+    }
+    if form_client_id.is_some_and(|f| f != iss) {
+        return Err(Error::invalid_request(
+            "client_id does not match the assertion's iss",
+        ));
+    }
+    Ok(UnverifiedAssertion { jws, claims })
+}
+
+/// Verifies an assertion for `record`; answers the secret used, for `client_secret_jwt`.
+pub async fn verify(
+    ctx: &Ctx<'_>,
+    record: &ClientRecord,
+    assertion: &UnverifiedAssertion<'_>,
+    issuer: &str,
+) -> Result<Option<SecretUse>, Error> {
+    let UnverifiedAssertion { jws, claims } = assertion;
+    let id = &record.client.client_id;
+    let method = record.client.token_endpoint_auth_method;
+    let allowed: &[Alg] = match method {
+        AuthMethod::PrivateKeyJwt => &Alg::PUBLIC,
+        AuthMethod::ClientSecretJwt => &Alg::SECRET,
+        other => {
+            return Err(refused(format!(
+                "this client is registered for {}, not a JWT assertion",
+                other.name()
+            )))
+        }
+    };
+    let alg = Alg::within(&jws.header.alg, allowed).ok_or_else(|| {
+        refused(format!(
+            "assertion alg '{}' is not allowed for {} (allowed: {})",
+            printable(&jws.header.alg),
+            method.name(),
+            allowed
+                .iter()
+                .map(|a| a.name())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+    })?;
+    let now = ctx.now();
+    let secret = if alg == Alg::HS256 {
+        match secrets::check_hs256(
+            &record.secrets,
+            &ctx.config.pepper,
+            id.as_str(),
+            jws.signing_input.as_bytes(),
+            &jws.signature,
+            now,
+        ) {
+            SecretCheck::Valid(used) => Some(used),
+            SecretCheck::Expired => return Err(refused("the client secret has expired")),
+            SecretCheck::Invalid => return Err(refused("the assertion signature is invalid")),
+        }
+    } else {
+        verify_with_registered_key(ctx, &record.client, alg, jws).await?;
+        None
+    };
+    let exp = check_claims(claims, now, issuer)?;
+    let jti = claims.jti.as_deref().unwrap_or_default();
+    if !ctx.ports.guards.claim_jti(id, jti, exp + SKEW).await? {
+        return Err(refused(
+            "the assertion has already been used (jti replayed)",
+        ));
+    }
+    Ok(secret)
+}
+
+/// Chooses the key by the client's registration: the `kid` if given, else every key that fits.
+async fn verify_with_registered_key(
+    ctx: &Ctx<'_>,
+    client: &Client,
+    alg: Alg,
+    jws: &CompactJws<'_>,
+) -> Result<(), Error> {
+    let kid = jws.header.kid.as_deref();
+    let keys = match (&client.jwks, &client.jwks_uri) {
+        (Some(set), _) => Rc::new(set.keys.clone()),
+        (None, Some(url)) => ctx
+            .isolate
+            .remote_keys
+            .keys(ctx.ports.fetcher, url, kid, ctx.now_ms())
+            .await
+            .map_err(refused)?,
+        (None, None) => return Err(refused("the client has no registered keys")),
+    };
+    let candidates: Vec<&PublicJwk> = match kid {
+        Some(k) => {
+            let key = keys.iter().find(|x| x.kid == k).ok_or_else(|| {
+                refused(format!("unknown kid '{}' for this client", printable(k)))
+            })?;
+            if !key.fits(alg) {
+                return Err(refused(format!(
+                    "key '{}' cannot verify alg {}",
+                    printable(k),
+                    alg.name()
+                )));
+            }
+            vec![key]
+        }
+        None => keys.iter().filter(|x| x.fits(alg)).collect(),
+    };
+    if candidates.is_empty() {
+        return Err(refused(format!(
+            "no registered key fits alg {}",
+            alg.name()
+        )));
+    }
+    let (input, signature) = (jws.signing_input.as_bytes(), &jws.signature);
+    for key in candidates {
+        if verify::verify(alg, key, input, signature, ctx.ports.verifier).await? {
+            return Ok(());
+        }
+    }
+    Err(refused("the assertion signature is invalid"))
+}
+
+/// Checks time, audience and jti; answers `exp` for the replay record.
+fn check_claims(claims: &Claims, now: u64, issuer: &str) -> Result<u64, Error> {
+    let time = |v: Option<f64>, name: &str| -> Result<Option<u64>, Error> {
+        match v {
+            None => Ok(None),
+            Some(t) if (0.0..1e12).contains(&t) => Ok(Some(t as u64)),
+            Some(_) => Err(refused(format!(
+                "the assertion's {name} is not a valid NumericDate"
+            ))),
+        }
+    };
+    let exp = time(claims.exp, "exp")?.ok_or_else(|| refused("the assertion has no exp"))?;
+    if exp + SKEW <= now {
+        return Err(refused(format!(
+            "the assertion expired at {exp} (server time {now})"
+        )));
+    }
+    let start = time(claims.iat, "iat")?
+        .unwrap_or(now)
+        .max(now.saturating_sub(SKEW));
+    if exp > start + MAX_LIFETIME + SKEW {
+        return Err(refused(format!(
+            "the assertion lives too long: exp may be at most {MAX_LIFETIME} s after iat or now"
+        )));
+    }
+    if time(claims.iat, "iat")?.is_some_and(|iat| iat > now + SKEW) {
+        return Err(refused("the assertion was issued in the future (iat)"));
+    }
+    if time(claims.nbf, "nbf")?.is_some_and(|nbf| nbf > now + SKEW) {
+        return Err(refused("the assertion is not valid yet (nbf)"));
+    }
+    let token_endpoint = format!("{issuer}{TOKEN_PATH}");
+    let ours = |a: &String| *a == token_endpoint || *a == issuer;
+    let aud_ok = match &claims.aud {
+        Some(Audience::One(a)) => ours(a),
+        Some(Audience::Many(list)) => list.iter().any(ours),
+        None => false,
+    };
+    if !aud_ok {
+        return Err(refused(format!(
+            "the assertion's aud must contain the token endpoint URL ({token_endpoint}) or the issuer"
+        )));
+    }
+    match claims.jti.as_deref() {
+        None | Some("") => Err(refused("the assertion has no jti")),
+        Some(j) if j.len() > MAX_JTI => Err(refused("the assertion's jti is too long")),
+        Some(_) => Ok(exp),
+    }
+}

@@ -1,0 +1,51 @@
+//! Authorization server metadata (RFC 8414) and the JWKS.
+
+use serde::Serialize;
+
+use crate::config::Config;
+use crate::http::Response;
+use crate::jose::keys::SigningKey;
+use crate::jose::Alg;
+use crate::registry::clients::AuthMethod;
+
+/// Where the token endpoint lives, relative to the issuer.
+pub const TOKEN_PATH: &str = "/oauth/token";
+/// Where the JWKS lives, relative to the issuer.
+pub const JWKS_PATH: &str = "/.well-known/jwks.json";
+
+#[derive(Serialize)]
+struct Metadata<'a> {
+    issuer: &'a str,
+    token_endpoint: String,
+    jwks_uri: String,
+    grant_types_supported: [&'static str; 1],
+    response_types_supported: [&'static str; 0],
+    token_endpoint_auth_methods_supported: Vec<&'static str>,
+    token_endpoint_auth_signing_alg_values_supported: Vec<&'static str>,
+    access_token_signing_alg_values_supported: [&'static str; 1],
+}
+
+/// The metadata document for a request arriving at `origin`.
+pub fn metadata(config: &Config, origin: &str) -> Response {
+    let issuer = config.issuer(origin);
+    let body = Metadata {
+        issuer,
+        token_endpoint: format!("{issuer}{TOKEN_PATH}"),
+        jwks_uri: format!("{issuer}{JWKS_PATH}"),
+        grant_types_supported: ["client_credentials"],
+        response_types_supported: [],
+        token_endpoint_auth_methods_supported: AuthMethod::ALL.iter().map(|m| m.name()).collect(),
+        token_endpoint_auth_signing_alg_values_supported: Alg::PUBLIC
+            .iter()
+            .chain(&Alg::SECRET)
+            .map(|a| a.name())
+            .collect(),
+        access_token_signing_alg_values_supported: [SigningKey::ALG],
+    };
+    Response::json(200, &body).with_header("cache-control", "public, max-age=300")
+}
+
+/// The JWKS; caches may keep it five minutes, well inside the rotation overlap.
+pub fn jwks(config: &Config) -> Response {
+    Response::json(200, &config.keys.jwks()).with_header("cache-control", "public, max-age=300")
+}

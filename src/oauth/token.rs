@@ -1,0 +1,177 @@
+//! The token endpoint (RFC 6749 section 4.4, client credentials) as named steps:
+//! parse, authenticate, authorize, mint, count, respond.
+//!
+//! Audience and scope: a `resource` the client holds a grant for gets the granted scopes
+//! (still among the resource's current scopes) and a lifetime capped by the resource's; a
+//! `resource` in the client's flat `resources` list gets the flat `scope`, as before grants.
+//! Without `resource`, the default is the first grant, else the first flat resource, else the
+//! issuer. Either way the secret's scope limit applies and requested scopes must be allowed.
+
+use serde::Serialize;
+
+use crate::context::Ctx;
+use crate::error::Error;
+use crate::http::{Form, Request, Response};
+use crate::oauth::client_auth::{self, AuthenticatedClient};
+use crate::oauth::issue;
+use crate::registry::resources::ResourceGrant;
+use crate::registry::scope::Scope;
+use crate::support::text::printable;
+use crate::support::uri::is_absolute_uri;
+
+/// Largest token request body accepted.
+pub const MAX_TOKEN_BODY: usize = 16 * 1024;
+
+/// What the client is granted.
+#[derive(Debug, PartialEq)]
+pub struct Grant {
+    /// Scopes in the token.
+    pub scope: Scope,
+    /// The audience.
+    pub audience: String,
+    /// Token lifetime in seconds.
+    pub lifetime: u32,
+}
+
+#[derive(Serialize)]
+struct TokenResponse<'a> {
+    access_token: &'a str,
+    token_type: &'static str,
+    expires_in: u32,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    scope: &'a str,
+}
+
+/// Handles `POST /oauth/token`.
+pub async fn handle(ctx: &Ctx<'_>, req: &Request) -> Result<Response, Error> {
+    let form = parse(req)?;
+    let credentials = client_auth::extract(req, &form)?;
+    let issuer = ctx.config.issuer(&req.origin);
+    let client = client_auth::authenticate(ctx, credentials, issuer).await?;
+    let grant = authorize(ctx, &client, &form, issuer).await?;
+    let token = issue::access_token(ctx, &client, &grant, issuer)?;
+    // Counted in the isolate only; written later in the background (see context::activity).
+    let client_id = &client.record().client.client_id;
+    let secret_id = client.secret().map(|s| s.id.as_str());
+    ctx.isolate
+        .activity
+        .record_token(client_id, secret_id, ctx.now_ms());
+    let scope = grant.scope.to_string();
+    let body = TokenResponse {
+        access_token: &token,
+        token_type: "Bearer",
+        expires_in: grant.lifetime,
+        scope: &scope,
+    };
+    Ok(Response::json(200, &body)
+        .with_header("cache-control", "no-store")
+        .with_header("pragma", "no-cache"))
+}
+
+/// Checks the body's form and the grant type, before any storage is touched.
+fn parse(req: &Request) -> Result<Form, Error> {
+    let form = req.form(MAX_TOKEN_BODY, &["resource"])?;
+    match form.get("grant_type") {
+        None => Err(Error::invalid_request("grant_type is required")),
+        Some("client_credentials") => Ok(form),
+        Some(other) => Err(Error::UnsupportedGrantType(
+            format!(
+                "grant_type '{}' is not supported; use client_credentials",
+                printable(other)
+            )
+            .into(),
+        )),
+    }
+}
+
+/// Where a token will be for: a granted resource, or an audience from the flat list.
+enum Target<'a> {
+    Granted(&'a ResourceGrant),
+    Flat(String),
+}
+
+/// Decides scope, audience and lifetime: the request, within what the client, its grants and
+/// its secret allow.
+pub async fn authorize(
+    ctx: &Ctx<'_>,
+    client: &AuthenticatedClient,
+    form: &Form,
+    issuer: &str,
+) -> Result<Grant, Error> {
+    let registered = &client.record().client;
+    let not_allowed = |r: &str| {
+        Error::InvalidTarget(
+            format!("resource '{}' is not allowed for this client", printable(r)).into(),
+        )
+    };
+    let mut resources = form.all("resource");
+    let target = match (resources.next(), resources.next()) {
+        (Some(_), Some(_)) => {
+            return Err(Error::InvalidTarget(
+                "request one resource per token".into(),
+            ))
+        }
+        (Some(r), None) if !is_absolute_uri(r) || r.contains('#') => {
+            return Err(Error::InvalidTarget(
+                "resource must be an absolute URI without a fragment".into(),
+            ))
+        }
+        (Some(r), None) => match registered.grants.iter().find(|g| g.resource == r) {
+            Some(g) => Target::Granted(g),
+            None if registered.resources.iter().any(|x| x == r) => Target::Flat(r.to_string()),
+            None => return Err(not_allowed(r)),
+        },
+        (None, _) => match (registered.grants.first(), registered.resources.first()) {
+            (Some(g), _) => Target::Granted(g),
+            (None, Some(r)) => Target::Flat(r.clone()),
+            (None, None) => Target::Flat(issuer.to_string()),
+        },
+    };
+    let (base, audience, lifetime) = match target {
+        Target::Flat(aud) => (
+            registered.scope.clone(),
+            aud,
+            registered.access_token_lifetime,
+        ),
+        Target::Granted(g) => {
+            // Grants point at live resources (deletion is refused while granted); a resource
+            // gone anyway (KV lag) grants nothing.
+            let resource = ctx
+                .cached_resource(&g.resource_id)
+                .await?
+                .ok_or_else(|| not_allowed(&g.resource))?;
+            let lifetime = resource
+                .access_token_lifetime
+                .map_or(registered.access_token_lifetime, |cap| {
+                    cap.min(registered.access_token_lifetime)
+                });
+            // A scope the resource has since dropped is no longer granted.
+            (
+                g.scope.intersect(&resource.scope_set()),
+                g.resource.clone(),
+                lifetime,
+            )
+        }
+    };
+    let allowed = match client.secret().and_then(|s| s.scope.as_ref()) {
+        Some(limit) => base.intersect(limit),
+        None => base,
+    };
+    let scope = match form.get("scope") {
+        None => allowed,
+        Some(text) => {
+            let requested = Scope::parse(text).map_err(|e| Error::InvalidScope(e.into()))?;
+            if let Some(extra) = requested.first_outside(&allowed) {
+                return Err(Error::InvalidScope(
+                    format!("scope '{extra}' is not allowed for this client").into(),
+                ));
+            }
+            requested
+        }
+    };
+    Ok(Grant {
+        scope,
+        audience,
+        lifetime,
+    })
+}

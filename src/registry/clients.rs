@@ -1,0 +1,187 @@
+//! Clients (applications): identifiers, the registration and the stored record.
+//!
+//! Stored under one key per client with its secrets ([`crate::registry::keyspace`]), so the
+//! token endpoint needs one read.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::Error;
+use crate::jose::PublicJwk;
+use crate::registry::resources::ResourceGrant;
+use crate::registry::scope::Scope;
+use crate::registry::secrets::StoredSecret;
+
+/// Token lifetime bounds and default, in seconds.
+pub const MIN_LIFETIME: u32 = 60;
+/// Longest access-token lifetime a client may have (24 h).
+pub const MAX_LIFETIME: u32 = 86_400;
+/// Default access-token lifetime (1 h).
+pub const DEFAULT_LIFETIME: u32 = 3_600;
+/// Longest client name.
+pub const MAX_NAME: usize = 200;
+/// Longest client description.
+pub const MAX_DESCRIPTION: usize = 1_000;
+/// Most flat resources (audiences) a client may list.
+pub const MAX_RESOURCES: usize = 20;
+/// Longest flat resource URI.
+pub const MAX_RESOURCE_LEN: usize = 512;
+
+crate::registry::uuid_id!(
+    ClientId,
+    "client_id",
+    "A client identifier: a lower-case hyphenated UUID v4, made by the server."
+);
+
+/// How a client authenticates at the token endpoint (RFC 7591 `token_endpoint_auth_method`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthMethod {
+    /// Secret in HTTP Basic (RFC 6749 2.3.1), the default.
+    ClientSecretBasic,
+    /// Secret in the form body.
+    ClientSecretPost,
+    /// A JWT assertion signed with the client's private key (RFC 7523, OIDC Core 9).
+    PrivateKeyJwt,
+    /// A JWT assertion signed with HMAC-SHA256 keyed by the client secret.
+    ClientSecretJwt,
+}
+
+impl AuthMethod {
+    /// Every method, in the order metadata lists them.
+    pub const ALL: [AuthMethod; 4] = [
+        AuthMethod::ClientSecretBasic,
+        AuthMethod::ClientSecretPost,
+        AuthMethod::PrivateKeyJwt,
+        AuthMethod::ClientSecretJwt,
+    ];
+
+    /// The RFC 7591 name.
+    pub fn name(self) -> &'static str {
+        match self {
+            AuthMethod::ClientSecretBasic => "client_secret_basic",
+            AuthMethod::ClientSecretPost => "client_secret_post",
+            AuthMethod::PrivateKeyJwt => "private_key_jwt",
+            AuthMethod::ClientSecretJwt => "client_secret_jwt",
+        }
+    }
+
+    /// Whether the client holds secrets (every method but `private_key_jwt`).
+    pub fn uses_secrets(self) -> bool {
+        self != AuthMethod::PrivateKeyJwt
+    }
+
+    pub(crate) fn parse(name: &str) -> Result<AuthMethod, Error> {
+        AuthMethod::ALL
+            .into_iter()
+            .find(|m| m.name() == name)
+            .ok_or_else(|| {
+                Error::invalid_metadata(format!(
+                    "token_endpoint_auth_method must be one of: {}",
+                    AuthMethod::ALL.map(|m| m.name()).join(", ")
+                ))
+            })
+    }
+}
+
+/// A client's registration, without secret material.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Client {
+    /// Server-made UUID.
+    pub client_id: ClientId,
+    /// Display name.
+    pub client_name: String,
+    /// Free text for admins.
+    #[serde(default)]
+    pub description: String,
+    /// Whether the client may get tokens.
+    pub enabled: bool,
+    /// The one authentication method this client may use.
+    pub token_endpoint_auth_method: AuthMethod,
+    /// Scopes the client may request.
+    #[serde(default)]
+    pub scope: Scope,
+    /// Audiences the client may request; the first is the default.
+    #[serde(default)]
+    pub resources: Vec<String>,
+    /// Access-token lifetime in seconds.
+    pub access_token_lifetime: u32,
+    /// Whether failed attempts lock the client.
+    #[serde(default = "yes")]
+    pub lockout_enabled: bool,
+    /// Inline public keys, for `private_key_jwt`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwks: Option<Jwks>,
+    /// Where the client publishes its public keys, for `private_key_jwt`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwks_uri: Option<String>,
+    /// When the client was created (epoch seconds).
+    pub client_id_issued_at: u64,
+    /// When the client was last changed (epoch seconds).
+    pub updated_at: u64,
+    /// Registered resources (APIs) the client may get tokens for, each with a subset of that
+    /// resource's scopes; the first is the default audience. Records written before grants
+    /// existed have none.
+    #[serde(default)]
+    pub grants: Vec<ResourceGrant>,
+    /// Bumped by every write, so an admin can say which state a change was based on; records
+    /// written before versioning read as 0.
+    #[serde(default)]
+    pub version: u64,
+}
+
+impl Client {
+    /// Every scope this client may hold in some token: its flat scope and all granted scopes.
+    /// A secret's scope limit must stay within this.
+    pub fn all_scopes(&self) -> Scope {
+        let mut text = self.scope.to_string();
+        for g in &self.grants {
+            text.push(' ');
+            text.push_str(&g.scope.to_string());
+        }
+        // Each part already parsed, so the union does too; the token cap is the only risk.
+        Scope::parse(&text).unwrap_or_else(|_| self.scope.clone())
+    }
+}
+
+/// A JWK Set of validated public keys (RFC 7517 section 5).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Jwks {
+    /// The keys.
+    pub keys: Vec<PublicJwk>,
+}
+
+/// A client with its secrets, as stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClientRecord {
+    /// The registration.
+    pub client: Client,
+    /// The secrets' metadata and digests.
+    #[serde(default)]
+    pub secrets: Vec<StoredSecret>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::SeqRandom;
+
+    #[test]
+    fn generated_ids_are_uuid_v4() {
+        let id = ClientId::generate(&SeqRandom::default()).unwrap();
+        assert!(ClientId::parse(id.as_str()).is_some());
+        assert_eq!(&id.as_str()[14..15], "4");
+        assert!("89ab".contains(&id.as_str()[19..20]));
+    }
+
+    #[test]
+    fn only_canonical_uuids_parse() {
+        assert!(ClientId::parse("0f8fad5b-d9cb-469f-a165-70867728950e").is_some());
+        assert!(ClientId::parse("0F8FAD5B-D9CB-469F-A165-70867728950E").is_none());
+        assert!(ClientId::parse("0f8fad5bd9cb469fa16570867728950e").is_none());
+        assert!(ClientId::parse("").is_none());
+    }
+}

@@ -1,0 +1,220 @@
+//! The client's guard: lockout and the other per-client facts that must hold everywhere at
+//! once. One guard per client (the `ClientGuard` Durable Object in production, reached through
+//! `ports::Guards`; an in-memory one in tests) applies [`GuardOp`]s to its [`GuardState`] one at
+//! a time, so counting is exact under concurrent attempts from any location. It also claims
+//! assertion `jti`s.
+//!
+//! Isolates cache the state for [`crate::support::cache::CACHE_TTL_MS`] beside the client
+//! record, so a warm successful token request never calls the guard, and a lock, disable,
+//! delete or secret removal bites everywhere within that TTL instead of waiting for KV.
+//!
+//! Only clients that exist get state: unknown ids are refused before the guard is asked, so
+//! sprayed random ids create nothing.
+
+use serde::{Deserialize, Serialize};
+
+/// Failed authentications in a row that lock a client.
+pub const MAX_FAILURES: u32 = 5;
+/// How long a lock lasts.
+pub const LOCK_SECS: u64 = 3_600;
+/// How long a deletion or secret removal is remembered: far beyond KV's propagation delay.
+pub const REMEMBER_SECS: u64 = 86_400;
+const MAX_REVOKED: usize = 64;
+
+/// What a client's guard knows.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GuardState {
+    /// Failed authentications since the last success or unlock.
+    #[serde(default)]
+    pub failures: u32,
+    /// Locked until this time (epoch seconds).
+    #[serde(default)]
+    pub locked_until: Option<u64>,
+    /// The failure count at which the current lock began: the one failure that sees
+    /// `failures == locked_after` started it, however many run at once.
+    #[serde(default)]
+    pub locked_after: u32,
+    /// Disabled by an admin.
+    #[serde(default)]
+    pub disabled: bool,
+    /// Deleted by an admin; remembered until this time.
+    #[serde(default)]
+    pub deleted_until: Option<u64>,
+    /// Removed secrets, each remembered until its time.
+    #[serde(default)]
+    pub revoked: Vec<(String, u64)>,
+}
+
+/// A change to a guard's state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum GuardOp {
+    /// Read only.
+    Read,
+    /// A failed authentication; `lock` is the client's `lockout_enabled`.
+    Failure {
+        /// Whether this failure may lock the client.
+        lock: bool,
+    },
+    /// A successful authentication after failures: the count starts over.
+    Success,
+    /// An admin lifts the lock.
+    Unlock,
+    /// An admin enables or disables the client.
+    Enable {
+        /// The new state.
+        enabled: bool,
+    },
+    /// An admin deleted the client.
+    Delete,
+    /// An admin removed a secret.
+    Revoke {
+        /// The removed secret.
+        secret_id: String,
+    },
+}
+
+impl GuardState {
+    /// Applies one change at `now`.
+    pub fn apply(&mut self, op: &GuardOp, now: u64) {
+        self.prune(now);
+        match op {
+            GuardOp::Read => {}
+            GuardOp::Failure { lock } => {
+                self.failures = self.failures.saturating_add(1);
+                if *lock && self.locked_until.is_none() && self.failures >= MAX_FAILURES {
+                    self.locked_until = Some(now + LOCK_SECS);
+                    self.locked_after = self.failures;
+                }
+            }
+            GuardOp::Success => self.failures = 0,
+            GuardOp::Unlock => {
+                self.failures = 0;
+                self.locked_until = None;
+                self.locked_after = 0;
+            }
+            GuardOp::Enable { enabled } => self.disabled = !enabled,
+            GuardOp::Delete => self.deleted_until = Some(now + REMEMBER_SECS),
+            GuardOp::Revoke { secret_id } => {
+                if self.revoked.len() >= MAX_REVOKED {
+                    self.revoked.remove(0);
+                }
+                self.revoked.push((secret_id.clone(), now + REMEMBER_SECS));
+            }
+        }
+    }
+
+    /// Forgets what has expired; an expired lock also clears the count.
+    pub fn prune(&mut self, now: u64) {
+        if self.locked_until.is_some_and(|u| u <= now) {
+            self.locked_until = None;
+            self.locked_after = 0;
+            self.failures = 0;
+        }
+        if self.deleted_until.is_some_and(|u| u <= now) {
+            self.deleted_until = None;
+        }
+        self.revoked.retain(|(_, until)| *until > now);
+    }
+
+    /// The lock's end, if locked at `now`.
+    pub fn locked(&self, now: u64) -> Option<u64> {
+        self.locked_until.filter(|u| *u > now)
+    }
+
+    /// Whether the failure that produced this state is the one that started the lock.
+    pub fn just_locked(&self, now: u64) -> bool {
+        self.locked(now).is_some() && self.failures == self.locked_after
+    }
+
+    /// Whether an admin disabled or deleted the client.
+    pub fn is_disabled(&self, now: u64) -> bool {
+        self.disabled || self.deleted_until.is_some_and(|u| u > now)
+    }
+
+    /// Whether a secret was removed recently.
+    pub fn is_revoked(&self, secret_id: &str) -> bool {
+        self.revoked.iter().any(|(id, _)| id == secret_id)
+    }
+
+    /// The next time something here expires, for the guard's cleanup alarm.
+    pub fn next_expiry(&self) -> Option<u64> {
+        let revoked = self.revoked.iter().map(|(_, u)| *u);
+        self.locked_until
+            .into_iter()
+            .chain(self.deleted_until)
+            .chain(revoked)
+            .min()
+    }
+
+    /// Whether there is nothing worth storing.
+    pub fn is_empty(&self) -> bool {
+        *self == GuardState::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn five_failures_in_a_row_lock_for_an_hour() {
+        let mut s = GuardState::default();
+        for _ in 0..4 {
+            s.apply(&GuardOp::Failure { lock: true }, 100);
+        }
+        assert_eq!(s.locked(100), None);
+        s.apply(&GuardOp::Failure { lock: true }, 100);
+        assert_eq!(s.locked(100), Some(100 + LOCK_SECS));
+        assert!(s.just_locked(100));
+        // Later failures count but do not extend the lock.
+        s.apply(&GuardOp::Failure { lock: true }, 200);
+        assert!(!s.just_locked(200));
+        assert_eq!((s.failures, s.locked(200)), (6, Some(100 + LOCK_SECS)));
+        // The lock ends on time and the count starts over.
+        s.apply(&GuardOp::Read, 100 + LOCK_SECS);
+        assert_eq!((s.failures, s.locked(100 + LOCK_SECS)), (0, None));
+    }
+
+    #[test]
+    fn a_success_resets_the_count_and_unlock_lifts_the_lock() {
+        let mut s = GuardState::default();
+        for _ in 0..4 {
+            s.apply(&GuardOp::Failure { lock: true }, 1);
+        }
+        s.apply(&GuardOp::Success, 1);
+        s.apply(&GuardOp::Failure { lock: true }, 1);
+        assert_eq!((s.failures, s.locked(1)), (1, None));
+        for _ in 0..4 {
+            s.apply(&GuardOp::Failure { lock: true }, 1);
+        }
+        assert!(s.locked(1).is_some());
+        s.apply(&GuardOp::Unlock, 2);
+        assert!(s.is_empty());
+    }
+
+    #[test]
+    fn without_lockout_failures_are_counted_but_never_lock() {
+        let mut s = GuardState::default();
+        for _ in 0..50 {
+            s.apply(&GuardOp::Failure { lock: false }, 1);
+        }
+        assert_eq!((s.failures, s.locked(1)), (50, None));
+    }
+
+    #[test]
+    fn deletions_and_revocations_are_remembered_for_a_day() {
+        let mut s = GuardState::default();
+        s.apply(
+            &GuardOp::Revoke {
+                secret_id: "a".into(),
+            },
+            10,
+        );
+        s.apply(&GuardOp::Delete, 10);
+        assert!(s.is_revoked("a") && s.is_disabled(10));
+        assert_eq!(s.next_expiry(), Some(10 + REMEMBER_SECS));
+        s.apply(&GuardOp::Read, 10 + REMEMBER_SECS);
+        assert!(s.is_empty());
+    }
+}
