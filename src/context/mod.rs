@@ -6,16 +6,18 @@ pub mod activity;
 pub mod isolate;
 pub mod remote_keys;
 
+use std::hash::Hash;
 use std::rc::Rc;
 
 use crate::config::Config;
 use crate::error::Error;
 use crate::jose::verify::PlatformVerifier;
-use crate::ports::{ActivityStore, AuditLog, Clients, Guards, KeyFetcher, Resources};
+use crate::ports::{ActivityStore, AuditLog, Clients, Guards, KeyFetcher, PortResult, Resources};
 use crate::registry::audit::{Action, AuditEvent, Subject};
 use crate::registry::clients::{ClientId, ClientRecord};
 use crate::registry::guard::{GuardOp, GuardState};
 use crate::registry::resources::{Resource, ResourceId};
+use crate::support::cache::TtlCache;
 use crate::support::random::Random;
 use crate::support::time::Clock;
 use activity::ActivityWrite;
@@ -91,13 +93,8 @@ impl<'a> Ctx<'a> {
 
     /// A client through the isolate cache: the token endpoint's read.
     pub async fn cached_client(&self, id: &ClientId) -> Result<Option<Rc<ClientRecord>>, Error> {
-        let cache = &self.isolate.clients;
-        if let Some(hit) = cache.get(id, self.now_ms) {
-            return Ok(hit);
-        }
-        let record = self.ports.clients.get(id).await?.map(Rc::new);
-        cache.put(id.clone(), record.clone(), self.now_ms);
-        Ok(record)
+        let read = || self.ports.clients.get(id);
+        read_through(&self.isolate.clients, id, self.now_ms, read).await
     }
 
     /// A client read fresh from the registry, as admin changes must start from.
@@ -126,13 +123,8 @@ impl<'a> Ctx<'a> {
 
     /// A resource through the isolate cache: the token endpoint's read for granted resources.
     pub async fn cached_resource(&self, id: &ResourceId) -> Result<Option<Rc<Resource>>, Error> {
-        let cache = &self.isolate.resources;
-        if let Some(hit) = cache.get(id, self.now_ms) {
-            return Ok(hit);
-        }
-        let resource = self.ports.resources.get(id).await?.map(Rc::new);
-        cache.put(id.clone(), resource.clone(), self.now_ms);
-        Ok(resource)
+        let read = || self.ports.resources.get(id);
+        read_through(&self.isolate.resources, id, self.now_ms, read).await
     }
 
     /// Writes a resource and refreshes this isolate's cache.
@@ -191,4 +183,19 @@ impl<'a> Ctx<'a> {
     pub fn due_activity(&self) -> Vec<ActivityWrite> {
         self.isolate.activity.take_due(self.now_ms, self.ports.rng)
     }
+}
+
+/// The cached value of `key`, or `read` it and cache the answer (a "no such thing" too).
+async fn read_through<'p, K: Eq + Hash + Clone, V>(
+    cache: &TtlCache<K, Option<Rc<V>>>,
+    key: &K,
+    now_ms: u64,
+    read: impl FnOnce() -> PortResult<'p, Option<V>>,
+) -> Result<Option<Rc<V>>, Error> {
+    if let Some(hit) = cache.get(key, now_ms) {
+        return Ok(hit);
+    }
+    let value = read().await?.map(Rc::new);
+    cache.put(key.clone(), value.clone(), now_ms);
+    Ok(value)
 }
