@@ -38,7 +38,7 @@ pub async fn create(ctx: &Ctx<'_>, req: &Request) -> Result<Response, Error> {
         None => Vec::new(),
     };
     let mut client = input.create(ClientId::generate(ctx.ports.rng)?, ctx.now())?;
-    client.grants = grants;
+    client.grants.set_registered(grants);
     let (secrets, secret) = if client.token_endpoint_auth_method.uses_secrets() {
         let (stored, new) = crate::admin::secrets::issue(ctx, &client, secret_input)?;
         (vec![stored], Some(new))
@@ -116,7 +116,7 @@ pub async fn update(ctx: &Ctx<'_>, id: &str, req: &Request) -> Result<Response, 
     let enabled = input.enabled;
     input.apply(&mut record.client, ctx.now())?;
     if let Some(g) = grants {
-        record.client.grants = g;
+        record.client.grants.set_registered(g);
     }
     ctx.save_client(&mut record).await?;
     let client_id = record.client.client_id.clone();

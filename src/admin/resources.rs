@@ -100,7 +100,7 @@ async fn clients_granted(ctx: &Ctx<'_>, id: &ResourceId) -> Result<usize, Error>
         count += page
             .items
             .iter()
-            .filter(|c| c.client.grants.iter().any(|g| g.resource_id == *id))
+            .filter(|c| c.client.grants.grants_resource(id))
             .count();
         match page.next_cursor {
             Some(next) => cursor = Some(next),

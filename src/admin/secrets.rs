@@ -17,7 +17,7 @@ pub fn issue(
 ) -> Result<(StoredSecret, NewSecret), Error> {
     input.issue(
         client.client_id.as_str(),
-        &client.all_scopes(),
+        &client.grants.all_scopes(),
         client.token_endpoint_auth_method == AuthMethod::ClientSecretJwt,
         (&ctx.config.pepper, &ctx.config.secret_policy),
         ctx.ports.rng,

@@ -6,7 +6,7 @@ use serde::Serialize;
 use crate::context::Ctx;
 use crate::error::Error;
 use crate::oauth::client_auth::AuthenticatedClient;
-use crate::oauth::token::Grant;
+use crate::oauth::token::Authorized;
 use crate::support::random::random_id;
 
 /// The claims of an access token (RFC 9068 section 2.2).
@@ -27,11 +27,11 @@ struct AccessTokenClaims<'a> {
     scope: &'a str,
 }
 
-/// Mints the access token for `grant`, issued by `issuer` now.
+/// Mints the access token `authorized`, issued by `issuer` now.
 pub fn access_token(
     ctx: &Ctx<'_>,
     client: &AuthenticatedClient,
-    grant: &Grant,
+    authorized: &Authorized,
     issuer: &str,
 ) -> Result<String, Error> {
     let jti = random_id::<16>(ctx.ports.rng)?;
@@ -40,11 +40,11 @@ pub fn access_token(
         iss: issuer,
         sub: client_id,
         client_id,
-        aud: &grant.audience,
+        aud: &authorized.audience,
         iat: ctx.now(),
-        exp: ctx.now() + u64::from(grant.lifetime),
+        exp: ctx.now() + u64::from(authorized.lifetime),
         jti: &jti,
-        scope: &grant.scope.to_string(),
+        scope: &authorized.scope.to_string(),
     };
     let payload = serde_json::to_vec(&claims).map_err(|e| Error::Internal(e.to_string()))?;
     Ok(ctx.config.keys.current.sign_jwt(&payload))

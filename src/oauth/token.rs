@@ -1,11 +1,10 @@
 //! The token endpoint (RFC 6749 section 4.4, client credentials) as named steps:
 //! parse, authenticate, authorize, mint, count, respond.
 //!
-//! Audience and scope: a `resource` the client holds a grant for gets the granted scopes
-//! (still among the resource's current scopes) and a lifetime capped by the resource's; a
-//! `resource` in the client's flat `resources` list gets the flat `scope`, as before grants.
-//! Without `resource`, the default is the first grant, else the first flat resource, else the
-//! issuer. Either way the secret's scope limit applies and requested scopes must be allowed.
+//! Audience and scope come from the client's grants (`registry::audiences`): the requested
+//! `resource`'s grant, or the default one. A registered resource's grant still holds only the
+//! resource's current scopes, and its lifetime cap applies. The secret's scope limit applies
+//! too, and requested scopes must be among what is left.
 
 use serde::Serialize;
 
@@ -14,7 +13,7 @@ use crate::error::Error;
 use crate::http::{Form, Request, Response};
 use crate::oauth::client_auth::{self, AuthenticatedClient};
 use crate::oauth::issue;
-use crate::registry::resources::ResourceGrant;
+use crate::registry::audiences::Audience;
 use crate::registry::scope::Scope;
 use crate::support::text::printable;
 use crate::support::uri::is_absolute_uri;
@@ -22,9 +21,9 @@ use crate::support::uri::is_absolute_uri;
 /// Largest token request body accepted.
 pub const MAX_TOKEN_BODY: usize = 16 * 1024;
 
-/// What the client is granted.
+/// What one token is for: decided by [`authorize`].
 #[derive(Debug, PartialEq)]
-pub struct Grant {
+pub struct Authorized {
     /// Scopes in the token.
     pub scope: Scope,
     /// The audience.
@@ -48,19 +47,19 @@ pub async fn handle(ctx: &Ctx<'_>, req: &Request) -> Result<Response, Error> {
     let credentials = client_auth::extract(req, &form)?;
     let issuer = ctx.config.issuer(&req.origin);
     let client = client_auth::authenticate(ctx, credentials, issuer).await?;
-    let grant = authorize(ctx, &client, &form, issuer).await?;
-    let token = issue::access_token(ctx, &client, &grant, issuer)?;
+    let authorized = authorize(ctx, &client, &form, issuer).await?;
+    let token = issue::access_token(ctx, &client, &authorized, issuer)?;
     // Counted in the isolate only; written later in the background (see context::activity).
     let client_id = &client.record().client.client_id;
     let secret_id = client.secret().map(|s| s.id.as_str());
     ctx.isolate
         .activity
         .record_token(client_id, secret_id, ctx.now_ms());
-    let scope = grant.scope.to_string();
+    let scope = authorized.scope.to_string();
     let body = TokenResponse {
         access_token: &token,
         token_type: "Bearer",
-        expires_in: grant.lifetime,
+        expires_in: authorized.lifetime,
         scope: &scope,
     };
     Ok(Response::json(200, &body)
@@ -84,12 +83,6 @@ fn parse(req: &Request) -> Result<Form, Error> {
     }
 }
 
-/// Where a token will be for: a granted resource, or an audience from the flat list.
-enum Target<'a> {
-    Granted(&'a ResourceGrant),
-    Flat(String),
-}
-
 /// Decides scope, audience and lifetime: the request, within what the client, its grants and
 /// its secret allow.
 pub async fn authorize(
@@ -97,7 +90,7 @@ pub async fn authorize(
     client: &AuthenticatedClient,
     form: &Form,
     issuer: &str,
-) -> Result<Grant, Error> {
+) -> Result<Authorized, Error> {
     let registered = &client.record().client;
     let not_allowed = |r: &str| {
         Error::InvalidTarget(
@@ -105,7 +98,7 @@ pub async fn authorize(
         )
     };
     let mut resources = form.all("resource");
-    let target = match (resources.next(), resources.next()) {
+    let grant = match (resources.next(), resources.next()) {
         (Some(_), Some(_)) => {
             return Err(Error::InvalidTarget(
                 "request one resource per token".into(),
@@ -116,39 +109,33 @@ pub async fn authorize(
                 "resource must be an absolute URI without a fragment".into(),
             ))
         }
-        (Some(r), None) => match registered.grants.iter().find(|g| g.resource == r) {
-            Some(g) => Target::Granted(g),
-            None if registered.resources.iter().any(|x| x == r) => Target::Flat(r.to_string()),
-            None => return Err(not_allowed(r)),
-        },
-        (None, _) => match (registered.grants.first(), registered.resources.first()) {
-            (Some(g), _) => Target::Granted(g),
-            (None, Some(r)) => Target::Flat(r.clone()),
-            (None, None) => Target::Flat(issuer.to_string()),
-        },
+        (Some(r), None) => registered
+            .grants
+            .for_resource(r)
+            .ok_or_else(|| not_allowed(r))?,
+        (None, _) => registered.grants.default_grant(),
     };
-    let (base, audience, lifetime) = match target {
-        Target::Flat(aud) => (
-            registered.scope.clone(),
-            aud,
-            registered.access_token_lifetime,
-        ),
-        Target::Granted(g) => {
+    let lifetime = registered.access_token_lifetime;
+    let (base, audience, lifetime) = match &grant.audience {
+        Audience::Issuer => (grant.scope.clone(), issuer.to_string(), lifetime),
+        Audience::Uri(uri) => (grant.scope.clone(), uri.clone(), lifetime),
+        Audience::Resource {
+            identifier,
+            resource_id,
+        } => {
             // Grants point at live resources (deletion is refused while granted); a resource
             // gone anyway (KV lag) grants nothing.
             let resource = ctx
-                .cached_resource(&g.resource_id)
+                .cached_resource(resource_id)
                 .await?
-                .ok_or_else(|| not_allowed(&g.resource))?;
+                .ok_or_else(|| not_allowed(identifier))?;
             let lifetime = resource
                 .access_token_lifetime
-                .map_or(registered.access_token_lifetime, |cap| {
-                    cap.min(registered.access_token_lifetime)
-                });
+                .map_or(lifetime, |cap| cap.min(lifetime));
             // A scope the resource has since dropped is no longer granted.
             (
-                g.scope.intersect(&resource.scope_set()),
-                g.resource.clone(),
+                grant.scope.intersect(&resource.scope_set()),
+                identifier.clone(),
                 lifetime,
             )
         }
@@ -169,7 +156,7 @@ pub async fn authorize(
             requested
         }
     };
-    Ok(Grant {
+    Ok(Authorized {
         scope,
         audience,
         lifetime,

@@ -5,6 +5,7 @@ use serde::Deserialize;
 use crate::error::Error;
 use crate::jose::jwk::validate_jwks;
 use crate::jose::pem::jwk_from_pem;
+use crate::registry::audiences::Grants;
 use crate::registry::clients::*;
 use crate::registry::present;
 use crate::registry::resources::GrantInput;
@@ -60,15 +61,13 @@ impl ClientInput {
             description: String::new(),
             enabled: true,
             token_endpoint_auth_method: AuthMethod::ClientSecretBasic,
-            scope: Scope::default(),
-            resources: Vec::new(),
             access_token_lifetime: DEFAULT_LIFETIME,
             lockout_enabled: true,
             jwks: None,
             jwks_uri: None,
             client_id_issued_at: now,
             updated_at: now,
-            grants: Vec::new(),
+            grants: Grants::default(),
             version: 0,
         };
         self.apply(&mut client, now)?;
@@ -118,10 +117,11 @@ impl ClientInput {
             client.token_endpoint_auth_method = AuthMethod::parse(&m)?;
         }
         if let Some(s) = self.scope {
-            client.scope = Scope::parse(&s).map_err(Error::invalid_metadata)?;
+            let scope = Scope::parse(&s).map_err(Error::invalid_metadata)?;
+            client.grants.set_plain_scope(scope);
         }
         if let Some(r) = self.resources {
-            client.resources = validate_resources(r)?;
+            client.grants.set_plain_uris(validate_resources(r)?);
         }
         if let Some(l) = self.access_token_lifetime {
             client.access_token_lifetime = token_lifetime(l)?;
@@ -371,7 +371,10 @@ mod tests {
         let c = input(r#"{"client_name":"a","resources":["https://api.example.com","urn:x:y"]}"#)
             .create(id(), 0)
             .unwrap();
-        assert_eq!(c.resources, ["https://api.example.com", "urn:x:y"]);
+        assert_eq!(
+            c.grants.plain_uris(),
+            ["https://api.example.com", "urn:x:y"]
+        );
     }
 
     #[test]

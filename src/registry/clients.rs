@@ -7,8 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
 use crate::jose::PublicJwk;
-use crate::registry::resources::ResourceGrant;
-use crate::registry::scope::Scope;
+use crate::registry::audiences::Grants;
 use crate::registry::secrets::StoredSecret;
 
 /// Token lifetime bounds and default, in seconds.
@@ -97,12 +96,6 @@ pub struct Client {
     pub enabled: bool,
     /// The one authentication method this client may use.
     pub token_endpoint_auth_method: AuthMethod,
-    /// Scopes the client may request.
-    #[serde(default)]
-    pub scope: Scope,
-    /// Audiences the client may request; the first is the default.
-    #[serde(default)]
-    pub resources: Vec<String>,
     /// Access-token lifetime in seconds.
     pub access_token_lifetime: u32,
     /// Whether failed attempts lock the client.
@@ -118,29 +111,14 @@ pub struct Client {
     pub client_id_issued_at: u64,
     /// When the client was last changed (epoch seconds).
     pub updated_at: u64,
-    /// Registered resources (APIs) the client may get tokens for, each with a subset of that
-    /// resource's scopes; the first is the default audience. Records written before grants
-    /// existed have none.
-    #[serde(default)]
-    pub grants: Vec<ResourceGrant>,
+    /// Where its tokens may be for and with which scopes (stored as the flat `scope` and
+    /// `resources` and the registered `grants`; see [`Grants`]).
+    #[serde(flatten)]
+    pub grants: Grants,
     /// Bumped by every write, so an admin can say which state a change was based on; records
     /// written before versioning read as 0.
     #[serde(default)]
     pub version: u64,
-}
-
-impl Client {
-    /// Every scope this client may hold in some token: its flat scope and all granted scopes.
-    /// A secret's scope limit must stay within this.
-    pub fn all_scopes(&self) -> Scope {
-        let mut text = self.scope.to_string();
-        for g in &self.grants {
-            text.push(' ');
-            text.push_str(&g.scope.to_string());
-        }
-        // Each part already parsed, so the union does too; the token cap is the only risk.
-        Scope::parse(&text).unwrap_or_else(|_| self.scope.clone())
-    }
 }
 
 /// A JWK Set of validated public keys (RFC 7517 section 5).
