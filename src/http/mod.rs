@@ -7,6 +7,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::error::Error;
+use crate::support::json;
 pub use form::Form;
 
 /// HTTP methods the router distinguishes.
@@ -146,7 +147,7 @@ impl Request {
 
     /// The body as JSON of type `T`.
     pub fn json<T: DeserializeOwned>(&self, max: usize) -> Result<T, Error> {
-        serde_json::from_slice(self.body_of("application/json", max)?)
+        json::object(self.body_of("application/json", max)?)
             .map_err(|e| Error::InvalidRequest(format!("invalid JSON body: {e}").into()))
     }
 

@@ -113,7 +113,10 @@ impl PublicJwk {
             }
             "RSA" => {
                 let (n, e) = (bytes("n")?, bytes("e")?);
-                let bits = n.len() * 8 - n.first().map_or(8, |b| b.leading_zeros() as usize);
+                // No arithmetic on the attacker's length: an empty modulus has no first byte.
+                let bits = n
+                    .first()
+                    .map_or(0, |b| n.len() * 8 - b.leading_zeros() as usize);
                 if n.first() == Some(&0) || !(2048..=8192).contains(&bits) {
                     return Err("RSA keys must have a modulus of 2048 to 8192 bits".into());
                 }
@@ -289,6 +292,8 @@ mod tests {
             (json!({"kty": "EC", "crv": "P-384", "x": "AA", "y": "AA"}), "EC keys must be on curve P-256, not P-384"),
             (json!({"kty": "oct", "k": "AA"}), "the key contains private or symmetric key material ('k'); register the public key only"),
             (json!({"kty": "RSA", "n": b64url([0xffu8; 128]), "e": "AQAB"}), "RSA keys must have a modulus of 2048 to 8192 bits"),
+            (json!({"kty": "RSA", "n": "", "e": "AQAB"}), "RSA keys must have a modulus of 2048 to 8192 bits"),
+            (json!({"kty": "RSA", "n": b64url([0xffu8; 256]), "e": ""}), "the RSA exponent is not valid"),
             (json!({"kty": "OKP", "crv": "Ed25519", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo", "alg": "RS256"}),
              "key alg 'RS256' does not fit a OKP key or is not allowed"),
             (json!({"kty": "OKP", "crv": "Ed25519", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo", "use": "enc"}), "key use 'enc' is not 'sig'"),

@@ -5,6 +5,7 @@ use serde_json::Value;
 
 use crate::jose::JoseError;
 use crate::support::b64::{b64url, b64url_decode};
+use crate::support::json::{self, present};
 
 /// The protected header members we act on. Unknown members are ignored unless `crit`.
 #[derive(Debug, Deserialize)]
@@ -13,8 +14,10 @@ pub struct Header {
     pub alg: String,
     /// Key id, if sent.
     pub kid: Option<String>,
-    /// Critical extensions: we understand none, so any is refused (RFC 7515 4.1.11).
-    pub crit: Option<Value>,
+    /// Critical extensions: we understand none, so any is refused (RFC 7515 4.1.11), even
+    /// `null`.
+    #[serde(default, deserialize_with = "present")]
+    pub crit: Option<Option<Value>>,
 }
 
 /// A parsed compact JWS whose signature is not yet verified.
@@ -52,7 +55,7 @@ pub fn parse_compact(token: &str, max_len: usize) -> Result<CompactJws<'_>, Jose
     if header_bytes.len() > MAX_HEADER {
         return Err("the assertion header is too large".into());
     }
-    let header: Header = serde_json::from_slice(&header_bytes)
+    let header: Header = json::object(&header_bytes)
         .map_err(|_| "the assertion header is not a JSON object with an alg".to_string())?;
     if header.crit.is_some() {
         return Err("the assertion has critical header parameters, which are not supported".into());
@@ -115,5 +118,15 @@ mod tests {
         );
         let none = format!("{}.{p}.AAAA", seg(r#"{"typ":"JWT"}"#));
         assert!(parse_compact(&none, 999).is_err());
+        let null = format!("{}.{p}.AAAA", seg(r#"{"alg":"EdDSA","crit":null}"#));
+        assert_eq!(
+            parse_compact(&null, 999).unwrap_err(),
+            "the assertion has critical header parameters, which are not supported"
+        );
+        let array = format!("{}.{p}.AAAA", seg(r#"["EdDSA","k1"]"#));
+        assert_eq!(
+            parse_compact(&array, 999).unwrap_err(),
+            "the assertion header is not a JSON object with an alg"
+        );
     }
 }

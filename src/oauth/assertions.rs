@@ -18,6 +18,7 @@ use crate::jose::{verify, Alg, CompactJws, PublicJwk};
 use crate::oauth::discovery::TOKEN_PATH;
 use crate::registry::clients::{AuthMethod, Client, ClientRecord};
 use crate::registry::secrets::{self, SecretCheck, SecretUse};
+use crate::support::json;
 use crate::support::text::printable;
 
 /// The only assertion type (RFC 7523 section 2.2).
@@ -73,7 +74,7 @@ pub fn parse<'a>(
 ) -> Result<UnverifiedAssertion<'a>, Error> {
     let jws = parse_compact(assertion, MAX_ASSERTION_LEN)
         .map_err(|e| refused(format!("invalid client assertion: {e}")))?;
-    let claims: Claims = serde_json::from_slice(&jws.payload).map_err(|_| {
+    let claims: Claims = json::object(&jws.payload).map_err(|_| {
         refused("invalid client assertion: the payload is not a JSON object of registered claims")
     })?;
     let (Some(iss), Some(sub)) = (&claims.iss, &claims.sub) else {

@@ -7,9 +7,9 @@ use crate::jose::jwk::validate_jwks;
 use crate::jose::pem::jwk_from_pem;
 use crate::registry::audiences::Grants;
 use crate::registry::clients::*;
-use crate::registry::present;
 use crate::registry::resources::GrantInput;
 use crate::registry::scope::Scope;
+use crate::support::json::present;
 use crate::support::uri::is_resource_uri;
 
 /// Admin input for creating or changing a client; absent fields are left alone.

@@ -12,18 +12,6 @@ pub mod resources;
 pub mod scope;
 pub mod secrets;
 
-use serde::{Deserialize, Deserializer};
-
-/// Distinguishes an explicit `null` (`Some(None)`: remove) from an absent field (`None`: leave
-/// alone) in admin input.
-pub(crate) fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    Option::<T>::deserialize(d).map(Some)
-}
-
 /// A server-made UUID v4 identifier newtype that parses only the canonical form.
 macro_rules! uuid_id {
     ($name:ident, $field:literal, $doc:literal) => {

@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
 use crate::registry::client_input::token_lifetime;
-use crate::registry::present;
 use crate::registry::scope::Scope;
+use crate::support::json::present;
 use crate::support::text::printable;
 use crate::support::uri::is_resource_uri;
 

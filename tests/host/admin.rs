@@ -286,6 +286,13 @@ fn malformed_admin_bodies_are_400() {
         .as_str()
         .unwrap()
         .starts_with("invalid JSON body: "));
+    // An array would fill the input's fields by position: only objects are admin bodies.
+    assert_error(
+        &send("application/json", r#"["by position"]"#.into()),
+        400,
+        "invalid_request",
+        "invalid JSON body: expected a JSON object",
+    );
     let r = send(
         "application/json",
         format!(r#"{{"client_name":"{}"}}"#, "a".repeat(70_000)),

@@ -382,6 +382,12 @@ fn malformed_assertions_are_invalid_client() {
         ("a.b".to_string(), "invalid client assertion: the assertion is not a compact JWS (three dot-separated parts)"),
         (padded, "invalid client assertion: the assertion header is not valid unpadded base64url"),
         (format!("{good}.x"), "invalid client assertion: the assertion is not a compact JWS (three dot-separated parts)"),
+        // Claims by position (iss, sub, ...) are not a claim set: only a JSON object is.
+        (jws(&key, json!({"alg": "EdDSA", "kid": "k"}),
+             json!([id, id, format!("{ORIGIN}/oauth/token"), T0 + 60, null, T0, "by-position"])),
+         "invalid client assertion: the payload is not a JSON object of registered claims"),
+        (jws(&key, json!({"alg": "EdDSA", "kid": "k", "crit": null}), claims(&h, &id, "n")),
+         "invalid client assertion: the assertion has critical header parameters, which are not supported"),
     ];
     for (a, description) in cases {
         refused(&with_assertion(&h, &urlencode(&a), ""), description);

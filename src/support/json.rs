@@ -1,0 +1,52 @@
+//! JSON from outside: only objects, and `null` told apart from absent.
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer};
+
+/// Parses `bytes` as a JSON object of type `T`. Derived structs would also accept an array
+/// (filling fields by position), which no JOSE object or admin body is.
+pub fn object<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
+    let start = bytes.iter().find(|b| !b.is_ascii_whitespace());
+    if start != Some(&b'{') {
+        return Err("expected a JSON object".into());
+    }
+    serde_json::from_slice(bytes).map_err(|e| e.to_string())
+}
+
+/// Tells an explicit `null` (`Some(None)`) from an absent field (`None`, with
+/// `#[serde(default)]`).
+pub fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize, PartialEq)]
+    struct Pair {
+        a: Option<String>,
+        b: Option<String>,
+    }
+
+    #[test]
+    fn arrays_never_fill_struct_fields() {
+        assert_eq!(
+            object::<Pair>(br#"["x","y"]"#).unwrap_err(),
+            "expected a JSON object"
+        );
+        assert_eq!(
+            object::<Pair>(b" {\"a\":\"x\"}").unwrap(),
+            Pair {
+                a: Some("x".into()),
+                b: None
+            }
+        );
+        assert!(object::<Pair>(b"").is_err());
+    }
+}
