@@ -46,6 +46,8 @@ async function route(signin = {}) {
 }
 
 function start() {
+  $('main').append(...[signinView, clientListView, clientCreateView, clientDetailView, resourceListView, resourceEditView, auditView]
+    .map((view) => view.template()));
   startSession({
     busy: (on) => {
       $('busy').classList.toggle('on', on);

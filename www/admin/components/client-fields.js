@@ -2,9 +2,66 @@
 // resources and access token lifetime, checked against the server's limits. Ids are
 // `${prefix}name`, `${prefix}description`, `${prefix}scope`, `${prefix}resources`,
 // `${prefix}lifetime`, each with `…-error` where it can be refused.
-import { $, showError } from '../lib/dom.js';
+import { $, h, showError } from '../lib/dom.js';
 import { limit, scopeProblems, lifetimeProblem } from '../lib/limits.js';
 import { linesOf, scopeOf } from '../lib/format.js';
+import { describedBy, field, optional } from './markup.js';
+
+const limitText = (path) => h('span', { 'data-limit-text': path });
+
+// The name and description fields; `optionalDescription` marks the description "(optional)".
+export function nameFields(prefix, optionalDescription) {
+  const id = `${prefix}name`;
+  return [
+    field({
+      id,
+      label: 'Name',
+      error: true,
+      control: h('input', {
+        id, type: 'text', required: true, 'data-limit-maxlength': 'client.name_max', autocomplete: 'off', ...describedBy(`${id}-error`),
+      }),
+    }),
+    field({
+      id: `${prefix}description`,
+      label: optionalDescription ? ['Description ', optional('(optional)')] : 'Description',
+      control: h('textarea', { id: `${prefix}description`, rows: '2', 'data-limit-maxlength': 'client.description_max' }),
+    }),
+  ];
+}
+
+// An access token lifetime in seconds, within the server's bounds (`tail`: "; default …").
+export function lifetimeField(id, label, tail, required) {
+  const min = 'access_token_lifetime.min';
+  const max = 'access_token_lifetime.max';
+  return field({
+    id,
+    label: [`${label} `, optional(['(seconds, ', limitText(min), ' to ', limitText(max), ...tail, ')'])],
+    error: true,
+    control: h('input', {
+      id, type: 'number', 'data-limit-min': min, 'data-limit-max': max, step: '1', inputmode: 'numeric', required, ...describedBy(`${id}-error`),
+    }),
+  });
+}
+
+// Allowed scopes, allowed resources and the lifetime (create: optional, with the default).
+export function tokenFields(prefix, creating) {
+  const text = (suffix, control) => ({ ...control, id: `${prefix}${suffix}`, spellcheck: 'false', ...describedBy(`${prefix}${suffix}-error`) });
+  return [
+    field({
+      id: `${prefix}scope`,
+      label: ['Allowed scopes ', optional('(space-separated)')],
+      error: true,
+      control: h('input', text('scope', { type: 'text', autocomplete: 'off' })),
+    }),
+    field({
+      id: `${prefix}resources`,
+      label: ['Allowed resources ', optional('(one URI per line; the first is the default audience)')],
+      error: true,
+      control: h('textarea', text('resources', { rows: '3', class: 'mono' })),
+    }),
+    lifetimeField(`${prefix}lifetime`, 'Access token lifetime', creating ? ['; default ', limitText('access_token_lifetime.default')] : [], !creating),
+  ];
+}
 
 // A lifetime in seconds; undefined when empty and optional; null (error shown) when refused.
 export function readLifetime(inputId, errId, required) {
@@ -51,5 +108,11 @@ export function readClientFields(prefix, { lifetimeRequired }) {
   return out;
 }
 
-// After a refused form: focus the first field marked invalid.
-export const focusInvalid = (form) => form.querySelector('[aria-invalid=true]')?.focus();
+// After a refused form: focus the first field marked invalid (opening a folded section).
+export function focusInvalid(form) {
+  const field = form.querySelector('[aria-invalid=true]');
+  if (!field) return;
+  const folded = field.closest('details');
+  if (folded) folded.open = true;
+  field.focus();
+}

@@ -4,12 +4,33 @@
 // Ids: `${prefix}expiry`, `${prefix}date`, `${prefix}date-field`, `${prefix}date-error`.
 import { $, h, show, showError, now, DAY } from '../lib/dom.js';
 import { limit } from '../lib/limits.js';
+import { describedBy, field, optional } from './markup.js';
 
 const NAMED = { 365: ['1y', 'In 1 year'], 730: ['2y', 'In 2 years'] };
 const valueOf = (days) => (NAMED[days] ? NAMED[days][0] : `${days}d`);
 const labelOf = (days) => (NAMED[days] ? NAMED[days][1] : `In ${days} day${days === 1 ? '' : 's'}`);
 const daysOf = (value) => Number(Object.keys(NAMED).find((d) => NAMED[d][0] === value) ?? /^(\d+)d$/.exec(value)?.[1]);
 const isoDay = (epoch) => new Date(epoch * 1000).toISOString().slice(0, 10);
+
+// The description, expiry and date fields of a new secret.
+export function expiryFields(prefix, descriptionLabel) {
+  return [
+    field({
+      id: `${prefix}description`,
+      label: [`${descriptionLabel} `, optional('(optional)')],
+      control: h('input', { id: `${prefix}description`, type: 'text', 'data-limit-maxlength': 'secret.description_max', autocomplete: 'off' }),
+    }),
+    field({ id: `${prefix}expiry`, label: 'Expires', control: h('select', { id: `${prefix}expiry` }) }),
+    field({
+      id: `${prefix}date`,
+      label: 'Expiry date (end of day, UTC)',
+      control: h('input', { id: `${prefix}date`, type: 'date', ...describedBy(`${prefix}date-error`) }),
+      error: true,
+      wrapId: `${prefix}date-field`,
+      hidden: true,
+    }),
+  ];
+}
 
 export function expiryField(prefix) {
   const select = () => $(`${prefix}expiry`);

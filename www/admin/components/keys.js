@@ -1,7 +1,34 @@
 // Reading a client's public keys from the forms: a JWKS URL, a pasted JWK Set, a PEM file.
 // Each reader shows its error next to the field and returns null when the input is refused.
-import { $, showError } from '../lib/dom.js';
+import { $, h, showError } from '../lib/dom.js';
 import { limit } from '../lib/limits.js';
+import { describedBy, errorText } from './markup.js';
+
+const PEM_TYPES = '.pem,.pub,.crt,.cer,.txt,application/x-pem-file,text/plain';
+
+// The three key fields, {uri, pem, jwks}; the create form shows one at a time (`creating`).
+export function keyFields(prefix, creating) {
+  const one = (name, label, control, ...after) => {
+    const id = `${prefix}${name}`;
+    return h('div', { class: 'field', id: `${id}-field`, hidden: creating },
+      h('label', { for: id }, label),
+      h(control.tag, { id, ...control.attrs, ...describedBy(...(creating && name === 'pem' ? [`${id}-hint`] : []), `${id}-error`) }),
+      ...after,
+      errorText(`${id}-error`));
+  };
+  return {
+    uri: one('jwks-uri', 'JWKS URL', {
+      tag: 'input',
+      attrs: { type: 'url', placeholder: creating ? 'https://app.example.com/.well-known/jwks.json' : undefined, autocomplete: 'off', spellcheck: 'false' },
+    }),
+    pem: one('pem', creating ? 'PEM public key file' : 'Replace with a PEM public key file', { tag: 'input', attrs: { type: 'file', accept: PEM_TYPES } },
+      creating ? h('p', { id: `${prefix}pem-hint`, class: 'hint' }, 'The public key only (', h('code', {}, '-----BEGIN PUBLIC KEY-----'), '). Never upload a private key.') : null),
+    jwks: one('jwks', 'JWK Set (JSON)', {
+      tag: 'textarea',
+      attrs: { rows: '6', class: 'mono', spellcheck: 'false', placeholder: creating ? '{"keys": [{"kty": "OKP", "crv": "Ed25519", "x": "…", "kid": "…"}]}' : undefined },
+    }),
+  };
+}
 
 const PEM_MAX = 16 * 1024; // a sanity bound for a public key file, not a server rule
 

@@ -26,10 +26,12 @@ function wipe() {
 
 export const closeSecretDialog = () => $('secret-dialog').close();
 
-// Bound once by the page shell: copy buttons, and the wipe on close.
+// Bound once by the page shell: copy buttons, and the wipe: as the close button is pressed
+// (before the dialog goes) and on any other close (Escape).
 export function bindSecretDialog() {
   const dlg = $('secret-dialog');
   bindCopy(dlg, $('sd-copy-status'));
+  dlg.querySelector('form[method=dialog]').addEventListener('submit', wipe);
   dlg.addEventListener('close', () => {
     wipe();
     // If the control that opened the dialog is gone (e.g. the create form), focus the view's heading.

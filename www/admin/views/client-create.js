@@ -1,12 +1,13 @@
 // Create a client: a secret-based one (its first secret is shown once) or a key-based one.
 import { api, describe } from '../lib/api.js';
-import { $, show, showError, clearErrors, busy } from '../lib/dom.js';
+import { $, h, show, showError, clearErrors, busy } from '../lib/dom.js';
 import { attempt } from '../lib/session.js';
 import { store } from '../lib/store.js';
 import { SECRET_METHODS, hrefOf } from '../lib/format.js';
-import { expiryField } from '../components/expiry.js';
-import { readClientFields, focusInvalid } from '../components/client-fields.js';
-import { readJwksUri, parseJwks, readPem } from '../components/keys.js';
+import { expiryField, expiryFields } from '../components/expiry.js';
+import { nameFields, readClientFields, focusInvalid, tokenFields } from '../components/client-fields.js';
+import { keyFields, readJwksUri, parseJwks, readPem } from '../components/keys.js';
+import { actions, crumb, formError, linkButton, optional, viewSection } from '../components/markup.js';
 import { showSecret } from '../components/secret-dialog.js';
 
 const expiry = expiryField('c-secret-');
@@ -69,9 +70,39 @@ async function create() {
   res = null;
 }
 
+const METHODS = [
+  ['basic', 'client_secret_basic', 'Client secret, HTTP Basic', 'client_secret_basic'],
+  ['post', 'client_secret_post', 'Client secret, in the request body', 'client_secret_post'],
+  ['jwks-uri', 'jwks_uri', 'Signed JWT, keys from a JWKS URL', 'private_key_jwt'],
+  ['pem', 'pem', 'Signed JWT, uploaded PEM public key', 'private_key_jwt'],
+  ['jwks', 'jwks', 'Signed JWT, pasted JWK Set', 'private_key_jwt'],
+];
+
+function template() {
+  const keys = keyFields('c-', true);
+  return viewSection('view-create', 'create-title',
+    crumb('#/clients', 'All clients'),
+    h('h1', { id: 'create-title', tabindex: '-1' }, 'New client'),
+    h('form', { id: 'create-form', novalidate: true },
+      ...nameFields('c-', true),
+      h('fieldset', { class: 'field choices' },
+        h('legend', {}, 'Client authentication'),
+        ...METHODS.map(([key, value, label, method], i) => h('div', { class: 'choice' },
+          h('input', { type: 'radio', id: `c-method-${key}`, name: 'method', value, checked: i === 0 }),
+          h('label', { for: `c-method-${key}` }, `${label} `, h('span', { class: 'hint' }, method))))),
+      h('fieldset', { id: 'c-secret-fields', class: 'group' }, h('legend', {}, 'First secret'), ...expiryFields('c-secret-', 'Secret description')),
+      keys.uri,
+      keys.pem,
+      keys.jwks,
+      h('details', { class: 'group' }, h('summary', {}, 'Token settings ', optional('(optional)')), ...tokenFields('c-', true)),
+      formError('create-error'),
+      actions(h('button', { type: 'submit', class: 'primary' }, 'Create client'), linkButton('#/clients', 'Cancel', 'button quiet'))));
+}
+
 export const clientCreateView = {
   id: 'view-create',
   nav: 'new',
+  template,
 
   mount(_params, signal) {
     expiry.setup();

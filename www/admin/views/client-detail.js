@@ -11,11 +11,14 @@ import { SECRET_METHODS, isSecretBased, lockedUntil, methodLabel, statusOf, coun
 import { readClientFields, focusInvalid } from '../components/client-fields.js';
 import { readJwksUri, parseJwks, readPem } from '../components/keys.js';
 import { confirmDialog } from '../components/confirm.js';
+import { openRecord } from '../components/record.js';
 import { bindActivity, clearActivity, loadActivity, reloadAudit, resetActivity } from './client-activity.js';
 import { bindGrants, grantsFromClient, loadGrantResources, renderGrants, resetGrants } from './client-grants.js';
 import { bindSecrets, renderSecrets, resetSecrets } from './client-secrets.js';
+import { clientTemplate } from './client-markup.js';
 
 const opening = latest(); // ignore answers for a client the user has already navigated away from
+const CLIENT = { key: 'client_id', fetch: api.getClient, bodyId: 'detail-body', errorId: 'detail-load-error', noun: 'client' };
 
 function renderHeader(c) {
   setText('d-title', c.client_name || '(unnamed)');
@@ -255,19 +258,9 @@ async function open(id) {
   clearErrors($('view-detail'));
   hideConflicts();
   for (const sid of ['edit-status', 'grants-status', 'd-flash']) setText(sid, '');
-  let client = store.prefetchedClient && store.prefetchedClient.client_id === id ? store.prefetchedClient : null;
+  const client = await openRecord(CLIENT, id, { prefetched: store.prefetchedClient, shown: store.client, current });
   store.prefetchedClient = null;
-  if (!client) {
-    if (!store.client || store.client.client_id !== id) show('detail-body', false);
-    const res = await attempt(api.getClient(id), (e) => {
-      if (!current()) return;
-      show('detail-body', false);
-      showError('detail-load-error', e.status === 404 ? 'No client with this ID: it may have been deleted.' : `Could not load the client: ${describe(e)}`);
-    });
-    if (!res.ok) return;
-    client = res.value;
-  }
-  if (!current()) return;
+  if (!client || !current()) return;
   if (!store.client || store.client.client_id !== id) clearActivity();
   renderDetail(client);
   show('detail-body', true);
@@ -281,6 +274,7 @@ export const clientDetailView = {
   id: 'view-detail',
   nav: 'clients',
   focus: null, // the heading gets focus once the client is in
+  template: clientTemplate,
 
   mount({ id }, signal) {
     bind(signal);

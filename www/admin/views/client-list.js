@@ -1,9 +1,10 @@
 // The client list: search over the loaded pages, "Load more" for the next page.
-import { $, h, setText, clearErrors, formatDate, now } from '../lib/dom.js';
+import { $, h, setText, formatDate, now } from '../lib/dom.js';
 import { store } from '../lib/store.js';
 import { isSecretBased, methodLabel, count, hrefOf } from '../lib/format.js';
 import { cell, statusBadge, expiryTag } from '../components/cells.js';
-import { pagedTable } from '../components/paged-table.js';
+import { listingView } from '../components/listing.js';
+import { describedBy, linkButton } from '../components/markup.js';
 
 const query = () => $('list-search').value.trim().toLowerCase();
 
@@ -48,37 +49,35 @@ function summarize() {
   setText('list-summary', summary);
 }
 
-const table = () => pagedTable({
+export const clientListView = listingView({
+  id: 'view-list',
+  nav: 'clients',
+  prefix: 'list',
+  title: 'Clients',
+  action: linkButton('#/clients/new', 'New client'),
+  flash: true,
+  search: h('div', { class: 'field search' },
+    h('label', { for: 'list-search' }, 'Search by name or client ID'),
+    h('input', { id: 'list-search', type: 'search', autocomplete: 'off', spellcheck: 'false', ...describedBy('list-summary') })),
+  summary: true,
+  table: {
+    id: 'client-table',
+    caption: 'Registered clients',
+    columns: ['Name', 'Client ID', 'Status', 'Auth method', 'Secrets', 'Nearest secret expiry'],
+    rows: 'client-rows',
+  },
+  empty: ['No clients yet. ', h('a', { href: '#/clients/new' }, 'Create the first one'), '.'],
   list: store.clients,
-  rows: 'client-rows',
   row: clientRow,
-  table: 'client-table',
-  empty: 'list-empty',
-  more: 'list-more',
-  error: 'list-error',
   what: 'clients',
   filter: (items) => items.filter((c) => matches(c, query())),
   emptyWhen: () => store.clients.loaded && store.clients.items.length === 0 && !query(),
   after: summarize,
-});
-
-export const clientListView = {
-  id: 'view-list',
-  nav: 'clients',
-
   // Always fetch the first page afresh; rows already known stay on screen meanwhile.
-  async mount(_params, signal) {
-    const t = table();
-    clearErrors($('view-list'));
-    $('list-search').addEventListener('input', t.render, { signal });
-    t.bind(signal);
-    t.render();
+  async mount(table, signal) {
+    $('list-search').addEventListener('input', table.render, { signal });
     if (store.clientsFresh) store.clientsFresh = false; // just fetched by the sign-in
-    else await t.load(null);
+    else await table.load(null);
   },
-
-  unmount() { setText('list-flash', ''); },
-
-  reset() { $('client-rows').replaceChildren(); },
-};
-
+  unmount: () => setText('list-flash', ''),
+});

@@ -5,7 +5,7 @@ import { $, h, show, showError, clearErrors, busy, formatTime } from '../lib/dom
 import { store } from '../lib/store.js';
 import { attempt } from '../lib/session.js';
 import { limit } from '../lib/limits.js';
-import { isSecretBased } from '../lib/format.js';
+import { isSecretBased, count } from '../lib/format.js';
 import { cell, expiryTag } from '../components/cells.js';
 import { confirmDialog } from '../components/confirm.js';
 import { expiryField } from '../components/expiry.js';
@@ -65,7 +65,7 @@ async function addSecret(form) {
   clearErrors($('d-secrets'));
   const max = limit('secret.per_client');
   if ((store.client.secrets || []).length >= max) {
-    showError('add-secret-error', `A client can hold at most ${max} secrets: delete one first.`);
+    showError('add-secret-error', `A client can hold at most ${count(max, 'secret')}: delete one first.`);
     return;
   }
   const expires = expiry.read();

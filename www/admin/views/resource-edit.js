@@ -10,10 +10,67 @@ import { pagedList } from '../lib/paged.js';
 import { limit } from '../lib/limits.js';
 import { plural, hrefOf } from '../lib/format.js';
 import { confirmDialog } from '../components/confirm.js';
-import { readLifetime, focusInvalid } from '../components/client-fields.js';
+import { openRecord } from '../components/record.js';
+import { lifetimeField, readLifetime, focusInvalid } from '../components/client-fields.js';
+import {
+  actions, button, crumb, dangerZone, describedBy, errorText, facts, field, formError, linkButton, okText, optional, viewSection,
+} from '../components/markup.js';
 import { setScopeRows, addScopeRow, readScopes } from '../components/scope-rows.js';
 
 const opening = latest();
+const RESOURCE = { key: 'resource_id', fetch: api.getResource, bodyId: 'r-body', errorId: 'r-load-error', noun: 'resource' };
+
+const template = () => viewSection('view-resource', 'r-title',
+  crumb('#/resources', 'All resources'),
+  formError('r-load-error'),
+  h('div', { id: 'r-body' },
+    h('h1', { id: 'r-title', tabindex: '-1' }, 'New resource'),
+    facts('r-facts', [
+      ['Identifier', h('dd', {}, h('code', { id: 'r-identifier-text' }), ' ',
+        h('span', { class: 'hint' }, 'cannot be changed: register a new resource to use another'))],
+      ['Resource ID', h('dd', {}, h('code', { id: 'r-id' }))],
+      ['Created', h('dd', { id: 'r-created' })],
+      ['Updated', h('dd', { id: 'r-updated' })],
+    ]),
+    h('form', { id: 'resource-form', class: 'panel', novalidate: true },
+      field({
+        id: 'r-identifier',
+        wrapId: 'r-identifier-field',
+        label: ['Identifier ', optional(['(absolute URI or URN; the token\'s ', h('code', {}, 'aud'), '; cannot be changed later)'])],
+        error: true,
+        control: h('input', {
+          id: 'r-identifier', type: 'text', required: true, 'data-limit-maxlength': 'resource.identifier_max', autocomplete: 'off',
+          spellcheck: 'false', placeholder: 'https://api.example.com', ...describedBy('r-identifier-error'),
+        }),
+      }),
+      field({
+        id: 'r-name',
+        label: 'Name',
+        error: true,
+        control: h('input', {
+          id: 'r-name', type: 'text', required: true, 'data-limit-maxlength': 'resource.name_max', autocomplete: 'off', ...describedBy('r-name-error'),
+        }),
+      }),
+      h('fieldset', { class: 'group' },
+        h('legend', {}, 'Scopes ', optional(['(permission groups, up to ', h('span', { 'data-limit-text': 'resource.scopes_max' }), ')'])),
+        h('p', { class: 'hint' }, 'One scope token per row (no spaces, e.g. ', h('code', {}, 'invoices:read'), '), with an optional description.'),
+        h('ol', { id: 'r-scopes', class: 'scope-rows' }),
+        h('p', { id: 'r-scopes-none', class: 'muted', hidden: true }, 'No scopes: tokens for this resource carry no scope.'),
+        errorText('r-scopes-error'),
+        actions(button('Add scope', { id: 'r-add-scope' }))),
+      lifetimeField('r-lifetime', 'Maximum access token lifetime', ['; empty for no cap'], false),
+      formError('resource-error'),
+      actions(h('button', { type: 'submit', class: 'primary', id: 'r-submit' }, 'Create resource'),
+        linkButton('#/resources', 'Cancel', 'button quiet'), okText('resource-status', 'span'))),
+    dangerZone({
+      id: 'r-delete-zone',
+      titleId: 'r-delete-title',
+      title: 'Delete resource',
+      text: 'A resource can be deleted only when no client holds a grant on it. Tokens already issued for it stay valid until they expire.',
+      buttonId: 'r-delete',
+      buttonText: 'Delete resource…',
+      hidden: true,
+    }, h('div', { id: 'r-holders', hidden: true }, h('p', {}, 'Remove the grant on these clients\' pages first:'), h('ul', { id: 'r-holder-list' })))));
 
 function renderResource(r) {
   store.resource = r;
@@ -188,19 +245,9 @@ async function open(id) {
     $('r-title').focus();
     return;
   }
-  let r = store.prefetchedResource && store.prefetchedResource.resource_id === id ? store.prefetchedResource : null;
+  const r = await openRecord(RESOURCE, id, { prefetched: store.prefetchedResource, shown: store.resource, current });
   store.prefetchedResource = null;
-  if (!r) {
-    if (!store.resource || store.resource.resource_id !== id) show('r-body', false);
-    const res = await attempt(api.getResource(id), (e) => {
-      if (!current()) return;
-      show('r-body', false);
-      showError('r-load-error', e.status === 404 ? 'No resource with this ID: it may have been deleted.' : `Could not load the resource: ${describe(e)}`);
-    });
-    if (!res.ok) return;
-    r = res.value;
-  }
-  if (!current()) return;
+  if (!r || !current()) return;
   renderResource(r);
   setText('resource-status', store.resourceFlash || '');
   store.resourceFlash = null;
@@ -212,6 +259,7 @@ export const resourceEditView = {
   id: 'view-resource',
   nav: 'resources',
   focus: null, // the heading gets focus once the resource is in
+  template,
 
   mount({ id }, signal) {
     const form = $('resource-form');

@@ -1,9 +1,10 @@
 // The Resources screen: registered resources page by page.
-import { $, h, setText, clearErrors } from '../lib/dom.js';
+import { h, setText } from '../lib/dom.js';
 import { store } from '../lib/store.js';
 import { durationText, count, hrefOf } from '../lib/format.js';
 import { cell } from '../components/cells.js';
-import { pagedTable } from '../components/paged-table.js';
+import { listingView } from '../components/listing.js';
+import { linkButton } from '../components/markup.js';
 
 const SHOWN_SCOPES = 12; // how many scope tags a row shows before "and N more"
 
@@ -29,29 +30,21 @@ function summarize() {
   setText('res-summary', summary);
 }
 
-export const resourceListView = {
+export const resourceListView = listingView({
   id: 'view-resources',
   nav: 'resources',
-
-  async mount(_params, signal) {
-    const t = pagedTable({
-      list: store.resourcePages,
-      rows: 'res-rows',
-      row: resourceRow,
-      table: 'res-table',
-      empty: 'res-empty',
-      more: 'res-more',
-      error: 'res-error',
-      what: 'resources',
-      after: summarize,
-    });
-    clearErrors($('view-resources'));
-    t.bind(signal);
-    t.render();
-    await t.load(null);
-  },
-
-  unmount() { setText('res-flash', ''); },
-
-  reset() { $('res-rows').replaceChildren(); },
-};
+  prefix: 'res',
+  title: 'Resources',
+  action: linkButton('#/resources/new', 'New resource'),
+  lead: ['A resource is an API that tokens are issued for: its identifier becomes the token\'s ', h('code', {}, 'aud'),
+    ', and its scopes are the permission groups a client can be granted (on the client\'s page).'],
+  flash: true,
+  summary: true,
+  table: { id: 'res-table', caption: 'Registered resources', columns: ['Name', 'Identifier', 'Scopes', 'Max token lifetime'], rows: 'res-rows' },
+  empty: ['No resources yet. ', h('a', { href: '#/resources/new' }, 'Register the first one'), '.'],
+  list: store.resourcePages,
+  row: resourceRow,
+  what: 'resources',
+  after: summarize,
+  unmount: () => setText('res-flash', ''),
+});

@@ -1,14 +1,30 @@
 // Sign-in: the admin token is checked against the server before it is kept (sessionStorage).
 // The first page of clients and the server's limits come with it.
 import { raw, describe, errorOf } from '../lib/api.js';
-import { $, setText, showError, clearErrors, busy } from '../lib/dom.js';
+import { $, h, setText, showError, clearErrors, busy } from '../lib/dom.js';
 import { setToken } from '../lib/session.js';
 import { loadLimits, applyLimits } from '../lib/limits.js';
 import { store } from '../lib/store.js';
+import { actions, describedBy, field, okText, viewSection } from '../components/markup.js';
 
 export const signinView = {
   id: 'view-signin',
   focus: '#signin-token',
+
+  template: () => viewSection('view-signin', 'signin-title',
+    h('h1', { id: 'signin-title', tabindex: '-1' }, 'Sign in'),
+    h('p', {}, 'Enter the admin token (the Worker\'s ', h('code', {}, 'ADMIN_TOKEN'), '). It is kept in this browser tab only (sessionStorage) and is forgotten when you sign out or close the tab.'),
+    okText('signin-status'),
+    h('form', { id: 'signin-form', novalidate: true },
+      field({
+        id: 'signin-token',
+        label: 'Admin token',
+        error: 'signin-error',
+        control: h('input', {
+          id: 'signin-token', name: 'token', type: 'password', autocomplete: 'off', spellcheck: 'false', required: true, ...describedBy('signin-error'),
+        }),
+      }),
+      actions(h('button', { type: 'submit', class: 'primary' }, 'Sign in')))),
 
   // params: {message, isError} after a sign-out; onSignedIn() shows the page asked for.
   mount({ message = '', isError = false, onSignedIn }, signal) {
