@@ -17,6 +17,9 @@ import { resourceListView } from './views/resource-list.js';
 import { resourceEditView } from './views/resource-edit.js';
 import { auditView } from './views/audit.js';
 
+// In page order.
+const VIEWS = [signinView, clientListView, clientCreateView, clientDetailView, resourceListView, resourceEditView, auditView];
+
 const router = createRouter({
   routes: [
     [/^\/clients\/new$/, clientCreateView],
@@ -27,7 +30,7 @@ const router = createRouter({
     [/^\/audit$/, auditView],
   ],
   fallback: clientListView,
-  views: [signinView, clientListView, clientCreateView, clientDetailView, resourceListView, resourceEditView, auditView],
+  views: VIEWS,
 });
 
 async function route(signin = {}) {
@@ -46,8 +49,7 @@ async function route(signin = {}) {
 }
 
 function start() {
-  $('main').append(...[signinView, clientListView, clientCreateView, clientDetailView, resourceListView, resourceEditView, auditView]
-    .map((view) => view.template()));
+  $('main').append(...VIEWS.map((view) => view.template()));
   startSession({
     busy: (on) => {
       $('busy').classList.toggle('on', on);

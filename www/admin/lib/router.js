@@ -1,7 +1,9 @@
-// A small hash router. A view is { id, nav?, focus?, mount(params, signal), unmount?(), reset?() }:
-// `id` is its <section>, `nav` the main-menu entry it highlights, `focus` what gets focus when
-// it is shown ('h1' by default, null for views that focus once their data is in). mount()
-// binds its listeners with `signal`, which is aborted when another view is shown.
+// A small hash router. A view is { id, nav?, focus?, template(), mount(params, signal),
+// unmount?(), reset?() }: `id` is its <section> (built once by template()), `nav` the
+// main-menu entry it highlights (a view without one, the sign-in, hides the menu and "Sign
+// out"), `focus` what gets focus when it is shown ('h1' by default, null for views that focus
+// once their data is in). mount() binds its listeners with `signal`, which is aborted when
+// another view is shown; reset() forgets what the view shows (sign-out).
 import { $, show } from './dom.js';
 
 export function createRouter({ routes, fallback, views }) {
