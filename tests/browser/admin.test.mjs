@@ -4,54 +4,27 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir } from 'node:fs/promises';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
-import { startWorker, admin } from '../support/worker.mjs';
+import { askConfirm, openAdminPage, poll, requestToken as tokenFor, visit } from '../support/browser.mjs';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const SHOTS = path.join(HERE, 'screenshots');
 const XSS_NAME = '<img src=x onerror=alert(1)>';
 
+let b; // the harness: { worker, adminApi, page, nativeDialogs, pageErrors, shot, close }
 let worker; // { url, adminToken, stop }
 let adminApi; // (method, path, body) => {status, headers, json}
-let browser;
 let page;
-const nativeDialogs = []; // alert/confirm/prompt: the page must never open one
-const pageErrors = []; // uncaught exceptions and console errors (CSP violations included)
+let nativeDialogs; // alert/confirm/prompt: the page must never open one
+let pageErrors; // uncaught exceptions and console errors (CSP violations included)
 const created = {}; // state shared by the steps below, which run in order
 
-async function shot(name, fullPage = true) {
-  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage });
-}
+const shot = (name, fullPage) => b.shot(name, fullPage);
 
 // RFC 6749 2.3.1: client id and secret are form-urlencoded before Basic encoding.
 const formEncode = (s) => new URLSearchParams([['', s]]).toString().slice(1);
 
-async function requestToken(clientId, secret) {
-  const basic = Buffer.from(`${formEncode(clientId)}:${formEncode(secret)}`).toString('base64');
-  const res = await fetch(`${worker.url}/oauth/token`, {
-    method: 'POST',
-    headers: { Authorization: `Basic ${basic}`, 'Content-Type': 'application/x-www-form-urlencoded' },
-    body: 'grant_type=client_credentials',
-  });
-  const text = await res.text();
-  let json = null;
-  try { json = JSON.parse(text); } catch { /* leave null */ }
-  return { status: res.status, json, headers: res.headers };
-}
+const requestToken = (clientId, secret) => tokenFor(worker.url, clientId, secret);
 
 // The worker caches client records for a few seconds: poll until `want` holds.
-async function pollToken(clientId, secret, want, timeoutMs = 12_000) {
-  const deadline = Date.now() + timeoutMs;
-  let last;
-  for (;;) {
-    last = await requestToken(clientId, secret);
-    if (want(last) || Date.now() > deadline) return last;
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
+const pollToken = (clientId, secret, want, timeoutMs = 12_000) => poll(() => requestToken(clientId, secret), want, timeoutMs);
 
 function assertTokenResponse(r) {
   assert.equal(r.status, 200, `token request failed: ${JSON.stringify(r.json)}`);
@@ -81,28 +54,12 @@ async function closeSecretDialog() {
 }
 
 before(async () => {
-  await mkdir(SHOTS, { recursive: true });
-  worker = await startWorker({ vars: {} });
-  adminApi = admin(worker.url, worker.adminToken);
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-  });
-  const context = await browser.newContext({ viewport: { width: 1200, height: 860 }, locale: 'en-US', timezoneId: 'UTC' });
-  page = await context.newPage();
-  page.setDefaultTimeout(15_000);
-  page.on('dialog', (d) => { nativeDialogs.push(`${d.type()}: ${d.message()}`); d.dismiss().catch(() => {}); });
-  page.on('pageerror', (e) => pageErrors.push(`pageerror: ${e.message}`));
-  page.on('console', (m) => {
-    // A failed admin call (401, 404, 422) is logged by Chromium as a resource error: expected here.
-    if (m.type() === 'error' && !/Failed to load resource/.test(m.text())) pageErrors.push(`console: ${m.text()}`);
-  });
+  b = await openAdminPage();
+  ({ worker, adminApi, page, nativeDialogs, pageErrors } = b);
 });
 
 after(async () => {
-  await browser?.close();
-  await worker?.stop();
+  await b?.close();
 });
 
 test('/admin/ is served with the security headers', async () => {
@@ -335,7 +292,7 @@ test('375 px wide screen: no horizontal scrolling, everything reachable', async 
   await page.setViewportSize({ width: 375, height: 812 });
   await page.goto(`${worker.url}/admin/#/clients`);
   await page.locator('#client-rows tr').first().waitFor();
-  const overflow = () => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  const { overflow } = b;
   assert.ok((await overflow()) <= 0, 'list overflows at 375 px');
   await shot('narrow-list');
   await page.goto(`${worker.url}/admin/#/clients/${created.clientId}`);
@@ -370,11 +327,8 @@ test('"Load more" pages through next_cursor and search covers loaded pages', asy
 });
 
 test('delete a client with confirmation', async () => {
-  await page.goto(`${worker.url}/admin/#/clients/${created.clientId}`);
-  await page.getByRole('heading', { name: 'Billing exporter', level: 1 }).waitFor();
-  await page.getByRole('button', { name: 'Delete client…' }).click();
-  const confirm = page.locator('#confirm-dialog');
-  await confirm.waitFor({ state: 'visible' });
+  await visit(b, `#/clients/${created.clientId}`, 'Billing exporter');
+  const confirm = await askConfirm(page, 'Delete client…');
   await confirm.getByRole('button', { name: 'Delete client' }).click();
   await page.getByRole('heading', { name: 'Clients', level: 1 }).waitFor();
   await page.locator('#list-flash').filter({ hasText: 'Deleted client' }).waitFor();

@@ -4,69 +4,35 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir } from 'node:fs/promises';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
-import { startWorker, admin } from '../support/worker.mjs';
+import { askConfirm, openAdminPage, poll, requestToken as tokenFor, signIn, visit } from '../support/browser.mjs';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const SHOTS = path.join(HERE, 'screenshots');
 const IDENTIFIER = 'https://invoices.example.com/api';
 
+let b; // the harness: { worker, adminApi, page, nativeDialogs, pageErrors, shot, overflow, close }
 let worker;
 let adminApi;
-let browser;
 let page;
-const nativeDialogs = [];
-const pageErrors = [];
+let nativeDialogs;
+let pageErrors;
 const s = {}; // state shared by the steps below, which run in order
 
-const shot = (name, fullPage = true) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage });
-const overflow = () => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function requestToken(clientId, secret, form) {
-  const basic = Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(secret)}`).toString('base64');
-  const res = await fetch(`${worker.url}/oauth/token`, {
-    method: 'POST',
-    headers: { Authorization: `Basic ${basic}`, 'Content-Type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'client_credentials', ...form }).toString(),
-  });
-  const text = await res.text();
-  let json = null;
-  try { json = JSON.parse(text); } catch { /* leave null */ }
-  return { status: res.status, json };
-}
+const shot = (name, fullPage) => b.shot(name, fullPage);
+const overflow = () => b.overflow();
+const requestToken = (clientId, secret, form) => tokenFor(worker.url, clientId, secret, form);
+// The worker caches clients for a few seconds: ask again until the answer is 200.
+const tokenOnceAllowed = (clientId, secret, form) =>
+  poll(() => requestToken(clientId, secret, form), (r) => r.status === 200, 15_000);
 
 const claimsOf = (jwt) => JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString('utf8'));
 
 before(async () => {
-  await mkdir(SHOTS, { recursive: true });
-  worker = await startWorker({ vars: {} });
-  adminApi = admin(worker.url, worker.adminToken);
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-  });
-  const context = await browser.newContext({ viewport: { width: 1200, height: 860 }, locale: 'en-US', timezoneId: 'UTC' });
-  page = await context.newPage();
-  page.setDefaultTimeout(15_000);
-  page.on('dialog', (d) => { nativeDialogs.push(`${d.type()}: ${d.message()}`); d.dismiss().catch(() => {}); });
-  page.on('pageerror', (e) => pageErrors.push(`pageerror: ${e.message}`));
-  page.on('console', (m) => {
-    if (m.type() === 'error' && !/Failed to load resource/.test(m.text())) pageErrors.push(`console: ${m.text()}`);
-  });
-  await page.goto(`${worker.url}/admin/`);
-  await page.getByLabel('Admin token').fill(worker.adminToken);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('heading', { name: 'Clients', level: 1 }).waitFor();
+  b = await openAdminPage();
+  ({ worker, adminApi, page, nativeDialogs, pageErrors } = b);
+  await signIn(b);
 });
 
 after(async () => {
-  await browser?.close();
-  await worker?.stop();
+  await b?.close();
 });
 
 test('Resources screen: create a resource with scopes, with errors next to their cause', async () => {
@@ -180,12 +146,7 @@ test('grant a client two scopes of the resource in the page; the token carries a
   assert.equal(c.version, 2);
 
   // The worker caches clients for a few seconds: poll until the grant is seen.
-  let r;
-  for (let i = 0; i < 30; i += 1) {
-    r = await requestToken(s.clientId, s.secret, { resource: IDENTIFIER });
-    if (r.status === 200) break;
-    await sleep(500);
-  }
+  const r = await tokenOnceAllowed(s.clientId, s.secret, { resource: IDENTIFIER });
   assert.equal(r.status, 200, JSON.stringify(r.json));
   const claims = claimsOf(r.json.access_token);
   assert.deepEqual([claims.aud].flat(), [IDENTIFIER]);
@@ -212,11 +173,8 @@ test('usage for the last 30 days is shown as a bar list with numbers', async () 
 });
 
 test('deleting a granted resource shows the 409 plainly, with the clients holding it', async () => {
-  await page.goto(`${worker.url}/admin/#/resources/${s.resourceId}`);
-  await page.getByRole('heading', { name: 'Invoices API', level: 1 }).waitFor();
-  await page.getByRole('button', { name: 'Delete resource…' }).click();
-  const confirm = page.locator('#confirm-dialog');
-  await confirm.waitFor({ state: 'visible' });
+  await visit(b, `#/resources/${s.resourceId}`, 'Invoices API');
+  const confirm = await askConfirm(page, 'Delete resource…');
   assert.match(await confirm.textContent(), /Invoices API/);
   await confirm.getByRole('button', { name: 'Delete resource' }).click();
   const err = page.locator('#r-delete-error');
@@ -339,12 +297,7 @@ test('lockout: the on/off checkbox saves; locked_until and failed_attempts drive
     const c = (await adminApi('GET', `/admin/clients/${s.clientId}`)).json;
     assert.equal(c.locked_until, null);
     assert.equal(c.failed_attempts, 0);
-    let ok;
-    for (let i = 0; i < 30; i += 1) {
-      ok = await requestToken(s.clientId, s.secret, { resource: IDENTIFIER });
-      if (ok.status === 200) break;
-      await sleep(500);
-    }
+    const ok = await tokenOnceAllowed(s.clientId, s.secret, { resource: IDENTIFIER });
     assert.equal(ok.status, 200, 'the client gets tokens again after Unlock');
   }
 });

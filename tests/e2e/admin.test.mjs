@@ -35,6 +35,21 @@ function secretMeta(s, { description, scope = null, expiresIn, hasPlain = false 
   return expected;
 }
 
+/** A new client's whole record: `settings` as sent (or defaulted), the rest made by the server. */
+function newClientRecord(c, settings, secrets) {
+  return {
+    client_id: c.client_id,
+    ...settings,
+    client_id_issued_at: c.client_id_issued_at,
+    updated_at: c.updated_at,
+    grants: [],
+    version: 1,
+    locked_until: null,
+    failed_attempts: 0,
+    secrets,
+  };
+}
+
 describe('admin authentication', () => {
   const paths = [
     ['GET', '/admin/clients'],
@@ -84,8 +99,7 @@ describe('clients', () => {
     const expSecret = secretMeta(s, { description: '', expiresIn: YEAR, hasPlain: true });
     assert.deepEqual(s, expSecret, 'first secret: default expiry one year, client scope');
     const { client_secret: _plain, ...meta } = s;
-    assert.deepEqual(c, {
-      client_id: c.client_id,
+    assert.deepEqual(c, newClientRecord(c, {
       client_name: 'minimal',
       description: c.description,
       enabled: true,
@@ -94,18 +108,11 @@ describe('clients', () => {
       resources: [],
       access_token_lifetime: 3600,
       lockout_enabled: c.lockout_enabled,
-      client_id_issued_at: c.client_id_issued_at,
-      updated_at: c.updated_at,
-      grants: [],
-      version: 1,
-      locked_until: null,
-      failed_attempts: 0,
-      secrets: [meta],
-    });
+    }, [meta]));
   });
 
   it('creates a client with every writable field and a first-secret spec', async () => {
-    const body = {
+    const settings = {
       client_name: 'full',
       description: 'billing service',
       enabled: true,
@@ -114,31 +121,14 @@ describe('clients', () => {
       resources: ['https://api.example.com', 'https://other.example.com'],
       access_token_lifetime: 600,
       lockout_enabled: false,
-      secret: { description: 'ci key', expires_in: 7200, scope: 'read' },
     };
+    const body = { ...settings, secret: { description: 'ci key', expires_in: 7200, scope: 'read' } };
     const r = await api('POST', '/admin/clients', body);
     assert.equal(r.status, 201, r.text);
     const { client: c, secret: s } = r.json;
     assert.deepEqual(s, secretMeta(s, { description: 'ci key', scope: 'read', expiresIn: 7200, hasPlain: true }));
     const { client_secret: _p, ...meta } = s;
-    assert.deepEqual(c, {
-      client_id: c.client_id,
-      client_name: 'full',
-      description: 'billing service',
-      enabled: true,
-      token_endpoint_auth_method: 'client_secret_post',
-      scope: 'read write',
-      resources: ['https://api.example.com', 'https://other.example.com'],
-      access_token_lifetime: 600,
-      lockout_enabled: false,
-      client_id_issued_at: c.client_id_issued_at,
-      updated_at: c.updated_at,
-      grants: [],
-      version: 1,
-      locked_until: null,
-      failed_attempts: 0,
-      secrets: [meta],
-    });
+    assert.deepEqual(c, newClientRecord(c, settings, [meta]));
     full = c;
     fullSecret = s;
   });
@@ -152,7 +142,7 @@ describe('clients', () => {
   });
 
   it('PATCH changes metadata and returns the client', async () => {
-    const r = await api('PATCH', `/admin/clients/${full.client_id}`, {
+    const patch = {
       client_name: 'full renamed',
       description: '',
       scope: 'read write admin',
@@ -160,21 +150,11 @@ describe('clients', () => {
       enabled: false,
       resources: ['https://api.example.com'],
       lockout_enabled: true,
-    });
+    };
+    const r = await api('PATCH', `/admin/clients/${full.client_id}`, patch);
     assert.equal(r.status, 200, r.text);
     assert.ok(r.json.updated_at >= full.updated_at);
-    const expected = {
-      ...full,
-      client_name: 'full renamed',
-      description: '',
-      scope: 'read write admin',
-      access_token_lifetime: 86400,
-      enabled: false,
-      resources: ['https://api.example.com'],
-      lockout_enabled: true,
-      updated_at: r.json.updated_at,
-      version: full.version + 1,
-    };
+    const expected = { ...full, ...patch, updated_at: r.json.updated_at, version: full.version + 1 };
     assert.deepEqual(r.json, expected);
     const g = await api('GET', `/admin/clients/${full.client_id}`);
     assert.deepEqual(g.json, expected);

@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import * as oidc from 'openid-client';
 import { SignJWT, createRemoteJWKSet, exportJWK, exportSPKI, generateKeyPair, jwtVerify } from 'jose';
 import { admin, startWorker } from '../support/worker.mjs';
+import { createClient as newClient, grant } from '../support/oauth.mjs';
 import { assertError, nowSec, tokenRequest } from '../support/http.mjs';
 
 const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
@@ -16,11 +17,7 @@ let jwks;
 let keysServer;
 let served = { keys: [] };
 
-async function createClient(body) {
-  const r = await api('POST', '/admin/clients', { client_name: 'signer', ...body });
-  assert.equal(r.status, 201, r.text);
-  return r.json;
-}
+const createClient = (body) => newClient(api, { client_name: 'signer', ...body });
 
 async function keyPair(alg, kid) {
   const { publicKey, privateKey } = await generateKeyPair(alg, { extractable: true, crv: alg === 'EdDSA' ? 'Ed25519' : undefined });
@@ -28,10 +25,7 @@ async function keyPair(alg, kid) {
   return { publicKey, privateKey, jwk, kid, alg };
 }
 
-async function grantWith(clientId, auth, params = { scope: 'read' }) {
-  const config = await oidc.discovery(new URL(w.url), clientId, undefined, auth, { execute: [oidc.allowInsecureRequests] });
-  return oidc.clientCredentialsGrant(config, params);
-}
+const grantWith = (clientId, auth, params = { scope: 'read' }) => grant(w.url, clientId, auth, params);
 
 /** A hand-made assertion, for the cases a well-behaved library would never produce. */
 function assertion(key, clientId, { header = {}, claims = {} } = {}) {

@@ -5,8 +5,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as oidc from 'openid-client';
-import { createRemoteJWKSet, jwtVerify } from 'jose';
+import { createRemoteJWKSet } from 'jose';
 import { admin, startWorker } from '../support/worker.mjs';
+import { createClient as newClient, discover, grant as grantAt, grantError, verifyAccessToken } from '../support/oauth.mjs';
 import { UUID_V4, assertError, basic, eventually, nowSec, sleep, tokenRequest } from '../support/http.mjs';
 
 const LABEL = 'governance-e2e'; // ADMIN_TOKEN_LABEL: the audit actor for admin changes
@@ -27,10 +28,9 @@ before(async () => {
 after(async () => { await w?.stop(); });
 
 async function createClient(body) {
-  const r = await api('POST', '/admin/clients', body);
-  assert.equal(r.status, 201, r.text);
-  if (r.json.secret?.client_secret) plaintexts.add(r.json.secret.client_secret);
-  return r.json;
+  const json = await newClient(api, body);
+  if (json.secret?.client_secret) plaintexts.add(json.secret.client_secret);
+  return json;
 }
 
 async function addSecret(clientId, body = {}) {
@@ -41,34 +41,10 @@ async function addSecret(clientId, body = {}) {
 }
 
 /** openid-client configuration for one client secret (discovery once, reused by every grant). */
-function configFor(clientId, secret) {
-  return oidc.discovery(new URL(w.url), clientId, undefined, oidc.ClientSecretBasic(secret), {
-    execute: [oidc.allowInsecureRequests],
-  });
-}
-
-async function grant(clientId, secret, params = {}) {
-  return oidc.clientCredentialsGrant(await configFor(clientId, secret), params);
-}
-
-function verify(token, audience) {
-  return jwtVerify(token, jwks, { issuer, audience, typ: 'at+jwt', algorithms: ['EdDSA'] });
-}
-
-/** The OAuth error of a rejected openid-client call: { status, error, description }. */
-async function grantError(promise) {
-  try {
-    await promise;
-  } catch (e) {
-    if (e instanceof oidc.ResponseBodyError) return { status: e.status, error: e.error, description: e.error_description };
-    if (e instanceof oidc.WWWAuthenticateChallengeError) {
-      const body = await e.response.json().catch(() => ({}));
-      return { status: e.response.status, error: body.error, description: body.error_description };
-    }
-    throw e;
-  }
-  assert.fail('expected the grant to be rejected');
-}
+/** openid-client configuration for one client secret (discovery once, reused by every grant). */
+const configFor = (clientId, secret) => discover(w.url, clientId, oidc.ClientSecretBasic(secret));
+const grant = (clientId, secret, params = {}) => grantAt(w.url, clientId, oidc.ClientSecretBasic(secret), params);
+const verify = (token, audience) => verifyAccessToken(jwks, issuer, token, audience);
 
 /** Every event of an audit listing, following next_cursor. */
 async function allEvents(path, limit) {

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { admin, startWorker } from '../support/worker.mjs';
+import { createClient as newClient } from '../support/oauth.mjs';
 import { assertError, basic, eventually, tokenRequest } from '../support/http.mjs';
 
 let w;
@@ -10,9 +11,8 @@ const GT = { grant_type: 'client_credentials' };
 const LOCKED = /^the client is locked after too many failed authentications until (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ); an admin can unlock it$/;
 
 async function createClient(body = {}) {
-  const r = await api('POST', '/admin/clients', { client_name: 'lock', ...body });
-  assert.equal(r.status, 201, r.text);
-  return { id: r.json.client.client_id, secret: r.json.secret.client_secret };
+  const { client, secret } = await newClient(api, { client_name: 'lock', ...body });
+  return { id: client.client_id, secret: secret.client_secret };
 }
 
 const token = (id, secret) => tokenRequest(w.url, GT, { authorization: basic(id, secret) });

@@ -2,8 +2,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as oidc from 'openid-client';
-import { createRemoteJWKSet, jwtVerify } from 'jose';
+import { createRemoteJWKSet } from 'jose';
 import { admin, startWorker } from '../support/worker.mjs';
+import { createClient as newClient, discover as discoverAt, grant as grantAt, grantError, verifyAccessToken } from '../support/oauth.mjs';
 import { assertError, basic, decodeJwt, eventually, nowSec, sleep, tokenRequest } from '../support/http.mjs';
 
 let w;
@@ -17,44 +18,15 @@ let plainClient; // no scope, no resources
 const API = 'https://api.example.com';
 const OTHER = 'https://other.example.com';
 
-async function createClient(body) {
-  const r = await api('POST', '/admin/clients', body);
-  assert.equal(r.status, 201, r.text);
-  return r.json;
-}
+const createClient = (body) => newClient(api, body);
+const discover = (clientId, auth, algorithm) => discoverAt(w.url, clientId, auth, algorithm);
 
-function discover(clientId, auth, algorithm = 'oidc') {
-  return oidc.discovery(new URL(w.url), clientId, undefined, auth, {
-    algorithm,
-    execute: [oidc.allowInsecureRequests],
-  });
-}
-
-async function grant(clientId, secret, params = {}, method = 'basic') {
+function grant(clientId, secret, params = {}, method = 'basic') {
   const auth = method === 'post' ? oidc.ClientSecretPost(secret) : oidc.ClientSecretBasic(secret);
-  const config = await discover(clientId, auth);
-  return oidc.clientCredentialsGrant(config, params);
+  return grantAt(w.url, clientId, auth, params);
 }
 
-async function verify(token, audience) {
-  return jwtVerify(token, jwks, { issuer, audience, typ: 'at+jwt', algorithms: ['EdDSA'] });
-}
-
-/** The OAuth error of a rejected openid-client call: { status, error }. */
-async function grantError(promise) {
-  try {
-    await promise;
-  } catch (e) {
-    if (e instanceof oidc.ResponseBodyError) return { status: e.status, error: e.error, description: e.error_description };
-    if (e instanceof oidc.WWWAuthenticateChallengeError) {
-      // 401 with a challenge: openid-client leaves the body unread.
-      const body = await e.response.json().catch(() => ({}));
-      return { status: e.response.status, error: body.error, description: body.error_description, challenge: e.cause };
-    }
-    throw e;
-  }
-  assert.fail('expected the grant to be rejected');
-}
+const verify = (token, audience) => verifyAccessToken(jwks, issuer, token, audience);
 
 before(async () => {
   w = await startWorker();

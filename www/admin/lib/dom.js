@@ -80,6 +80,13 @@ export function formatDate(epoch) {
 export const now = () => Math.floor(Date.now() / 1000);
 export const DAY = 86400;
 
+// Copy buttons (button[data-copy=<id>]) below `root`; `statusEl` says what happened.
+export function bindCopy(root, statusEl, signal) {
+  for (const b of root.querySelectorAll('button[data-copy]')) {
+    b.addEventListener('click', () => copyFrom(b.dataset.copy, statusEl), { signal });
+  }
+}
+
 // Copy the text of another element (button[data-copy=<id>]).
 export async function copyFrom(id, statusEl) {
   const text = $(id)?.textContent || '';

@@ -59,11 +59,14 @@ export async function raw(method, path, body, token = getToken()) {
   }
 }
 
-// Admin call: throws ApiError on any non-2xx answer; a 401 also signs out.
+// The ApiError for a non-2xx answer.
+export const errorOf = (status, json) => new ApiError(status, json && json.error, json && json.error_description);
+
+// Admin call: throws ApiError on any non-2xx answer; a 401 also signs out (lib/session.js).
 export async function call(method, path, body) {
   const { status, json } = await raw(method, path, body);
   if (status >= 200 && status < 300) return json;
-  const err = new ApiError(status, json && json.error, json && json.error_description);
+  const err = errorOf(status, json);
   if (status === 401) onUnauthorized(err);
   throw err;
 }
@@ -78,23 +81,23 @@ export function describe(err) {
 }
 
 const enc = encodeURIComponent;
+const client = (id, rest = '') => `/admin/clients/${enc(id)}${rest}`;
+const page = (path, cursor, limit) => call('GET', `${path}?limit=${limit}${cursor ? `&cursor=${enc(cursor)}` : ''}`);
 
 export const api = {
-  listClients: (cursor, limit = 50) =>
-    call('GET', `/admin/clients?limit=${limit}${cursor ? `&cursor=${enc(cursor)}` : ''}`),
-  getClient: (id) => call('GET', `/admin/clients/${enc(id)}`),
+  limits: () => call('GET', '/admin/limits'),
+  listClients: (cursor, limit = 50) => page('/admin/clients', cursor, limit),
+  getClient: (id) => call('GET', client(id)),
   createClient: (body) => call('POST', '/admin/clients', body),
-  updateClient: (id, patch) => call('PATCH', `/admin/clients/${enc(id)}`, patch),
-  deleteClient: (id) => call('DELETE', `/admin/clients/${enc(id)}`),
-  addSecret: (id, body) => call('POST', `/admin/clients/${enc(id)}/secrets`, body),
-  deleteSecret: (id, secretId) => call('DELETE', `/admin/clients/${enc(id)}/secrets/${enc(secretId)}`),
-  unlock: (id) => call('POST', `/admin/clients/${enc(id)}/unlock`, {}),
-  clientUsage: (id) => call('GET', `/admin/clients/${enc(id)}/usage`),
-  clientAudit: (id, cursor, limit = 20) =>
-    call('GET', `/admin/clients/${enc(id)}/audit?limit=${limit}${cursor ? `&cursor=${enc(cursor)}` : ''}`),
-  audit: (cursor, limit = 50) => call('GET', `/admin/audit?limit=${limit}${cursor ? `&cursor=${enc(cursor)}` : ''}`),
-  listResources: (cursor, limit = 100) =>
-    call('GET', `/admin/resources?limit=${limit}${cursor ? `&cursor=${enc(cursor)}` : ''}`),
+  updateClient: (id, patch) => call('PATCH', client(id), patch),
+  deleteClient: (id) => call('DELETE', client(id)),
+  addSecret: (id, body) => call('POST', client(id, '/secrets'), body),
+  deleteSecret: (id, secretId) => call('DELETE', client(id, `/secrets/${enc(secretId)}`)),
+  unlock: (id) => call('POST', client(id, '/unlock'), {}),
+  clientUsage: (id) => call('GET', client(id, '/usage')),
+  clientAudit: (id, cursor, limit = 20) => page(client(id, '/audit'), cursor, limit),
+  audit: (cursor, limit = 50) => page('/admin/audit', cursor, limit),
+  listResources: (cursor, limit = 100) => page('/admin/resources', cursor, limit),
   getResource: (id) => call('GET', `/admin/resources/${enc(id)}`),
   createResource: (body) => call('POST', '/admin/resources', body),
   updateResource: (id, patch) => call('PATCH', `/admin/resources/${enc(id)}`, patch),

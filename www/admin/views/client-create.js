@@ -1,0 +1,120 @@
+// Create a client: a secret-based one (its first secret is shown once) or a key-based one.
+import { api, describe } from '../lib/api.js';
+import { $, h, show, showError, clearErrors, busy } from '../lib/dom.js';
+import { attempt } from '../lib/session.js';
+import { store } from '../lib/store.js';
+import { SECRET_METHODS, hrefOf } from '../lib/format.js';
+import { expiryField, expiryFields } from '../components/expiry.js';
+import { nameFields, readClientFields, focusInvalid, tokenFields } from '../components/client-fields.js';
+import { keyFields, readJwksUri, parseJwks, readPem } from '../components/keys.js';
+import { actions, crumb, formError, linkButton, optional, viewSection } from '../components/markup.js';
+import { showSecret } from '../components/secret-dialog.js';
+
+const expiry = expiryField('c-secret-');
+const form = () => $('create-form');
+const method = () => form().querySelector('input[name=method]:checked').value;
+
+function syncMethod() {
+  const m = method();
+  show('c-secret-fields', SECRET_METHODS.includes(m));
+  show('c-jwks-uri-field', m === 'jwks_uri');
+  show('c-pem-field', m === 'pem');
+  show('c-jwks-field', m === 'jwks');
+  expiry.sync();
+}
+
+// The key material of a key-based client into `body`; false when refused.
+async function readKeys(m, body) {
+  if (m === 'jwks_uri') body.jwks_uri = readJwksUri('c-jwks-uri', 'c-jwks-uri-error', true);
+  else if (m === 'pem') body.public_key_pem = await readPem('c-pem', 'c-pem-error');
+  else body.jwks = parseJwks($('c-jwks').value, 'c-jwks-error', 'c-jwks');
+  return Object.values(body).every((v) => v !== null);
+}
+
+async function create() {
+  const f = readClientFields('c-', { lifetimeRequired: false });
+  let ok = f.ok;
+  const body = { client_name: f.name };
+  if (f.description) body.description = f.description;
+  const m = method();
+  if (SECRET_METHODS.includes(m)) {
+    body.token_endpoint_auth_method = m;
+    const expires = expiry.read();
+    if (!expires) ok = false;
+    const secret = { ...expires };
+    const sd = $('c-secret-description').value.trim();
+    if (sd) secret.description = sd;
+    body.secret = secret;
+  } else {
+    body.token_endpoint_auth_method = 'private_key_jwt';
+    const keys = {};
+    if (!(await readKeys(m, keys))) ok = false;
+    Object.assign(body, keys);
+  }
+  if (f.scope) body.scope = f.scope;
+  if (f.resources && f.resources.length) body.resources = f.resources;
+  if (f.lifetime) body.access_token_lifetime = f.lifetime;
+  if (!ok) {
+    focusInvalid(form());
+    return;
+  }
+  let res = await attempt(api.createClient(body), (e) => showError('create-error', `The client was not created: ${describe(e)}`));
+  if (!res.ok) return;
+  form().reset();
+  syncMethod();
+  store.clients.loaded = false;
+  const { client, secret } = res.value;
+  store.prefetchedClient = client;
+  location.hash = hrefOf('clients', client.client_id);
+  if (secret && secret.client_secret) await showSecret(client.client_id, secret);
+  res = null;
+}
+
+const METHODS = [
+  ['basic', 'client_secret_basic', 'Client secret, HTTP Basic', 'client_secret_basic'],
+  ['post', 'client_secret_post', 'Client secret, in the request body', 'client_secret_post'],
+  ['jwks-uri', 'jwks_uri', 'Signed JWT, keys from a JWKS URL', 'private_key_jwt'],
+  ['pem', 'pem', 'Signed JWT, uploaded PEM public key', 'private_key_jwt'],
+  ['jwks', 'jwks', 'Signed JWT, pasted JWK Set', 'private_key_jwt'],
+];
+
+function template() {
+  const keys = keyFields('c-', true);
+  return viewSection('view-create', 'create-title',
+    crumb('#/clients', 'All clients'),
+    h('h1', { id: 'create-title', tabindex: '-1' }, 'New client'),
+    h('form', { id: 'create-form', novalidate: true },
+      ...nameFields('c-', true),
+      h('fieldset', { class: 'field choices' },
+        h('legend', {}, 'Client authentication'),
+        ...METHODS.map(([key, value, label, method], i) => h('div', { class: 'choice' },
+          h('input', { type: 'radio', id: `c-method-${key}`, name: 'method', value, checked: i === 0 }),
+          h('label', { for: `c-method-${key}` }, `${label} `, h('span', { class: 'hint' }, method))))),
+      h('fieldset', { id: 'c-secret-fields', class: 'group' }, h('legend', {}, 'First secret'), ...expiryFields('c-secret-', 'Secret description')),
+      keys.uri,
+      keys.pem,
+      keys.jwks,
+      h('details', { class: 'group' }, h('summary', {}, 'Token settings ', optional('(optional)')), ...tokenFields('c-', true)),
+      formError('create-error'),
+      actions(h('button', { type: 'submit', class: 'primary' }, 'Create client'), linkButton('#/clients', 'Cancel', 'button quiet'))));
+}
+
+export const clientCreateView = {
+  id: 'view-create',
+  nav: 'new',
+  template,
+
+  mount(_params, signal) {
+    expiry.setup();
+    expiry.bind(signal);
+    syncMethod();
+    for (const r of form().querySelectorAll('input[name=method]')) r.addEventListener('change', syncMethod, { signal });
+    form().addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      clearErrors(form());
+      busy(form(), 'Creating…', create);
+    }, { signal });
+  },
+
+  reset() { form().reset(); },
+};
