@@ -10,6 +10,7 @@ use crate::registry::clients::*;
 use crate::registry::resources::GrantInput;
 use crate::registry::scope::Scope;
 use crate::support::json::present;
+use crate::support::text::{is_clean, is_visible};
 use crate::support::uri::is_resource_uri;
 
 /// Admin input for creating or changing a client; absent fields are left alone.
@@ -102,13 +103,13 @@ impl ClientInput {
     /// Applies the given fields to a client, validating each.
     pub fn apply(self, client: &mut Client, now: u64) -> Result<(), Error> {
         if let Some(name) = self.client_name {
-            client.client_name = bounded_text("client_name", name, MAX_NAME)?;
-            if client.client_name.trim().is_empty() {
+            client.client_name = bounded_text("client_name", name, MAX_NAME, false)?;
+            if !is_visible(&client.client_name) {
                 return Err(Error::invalid_metadata("client_name must not be empty"));
             }
         }
         if let Some(d) = self.description {
-            client.description = bounded_text("description", d, MAX_DESCRIPTION)?;
+            client.description = bounded_text("description", d, MAX_DESCRIPTION, true)?;
         }
         if let Some(e) = self.enabled {
             client.enabled = e;
@@ -202,15 +203,16 @@ pub fn token_lifetime(seconds: i64) -> Result<u32, Error> {
         })
 }
 
-fn bounded_text(field: &str, text: String, max: usize) -> Result<String, Error> {
+/// Text of at most `max` characters, with line breaks only where `multiline`.
+fn bounded_text(field: &str, text: String, max: usize, multiline: bool) -> Result<String, Error> {
     if text.chars().count() > max {
         return Err(Error::invalid_metadata(format!(
             "{field} is longer than {max} characters"
         )));
     }
-    if text.chars().any(|c| c.is_control() && c != '\n') {
+    if !is_clean(&text, multiline) {
         return Err(Error::invalid_metadata(format!(
-            "{field} contains control characters"
+            "{field} contains control or bidirectional formatting characters"
         )));
     }
     Ok(text)

@@ -11,7 +11,7 @@ use crate::error::Error;
 use crate::registry::client_input::token_lifetime;
 use crate::registry::scope::Scope;
 use crate::support::json::present;
-use crate::support::text::printable;
+use crate::support::text::{is_clean, is_visible, printable};
 use crate::support::uri::is_resource_uri;
 
 /// Longest resource identifier.
@@ -165,10 +165,7 @@ impl ResourceInput {
             ));
         }
         if let Some(name) = self.name {
-            if name.trim().is_empty()
-                || name.chars().count() > MAX_NAME
-                || name.chars().any(char::is_control)
-            {
+            if !is_visible(&name) || name.chars().count() > MAX_NAME || !is_clean(&name, false) {
                 return Err(Error::invalid_metadata(
                     "name must be 1 to 200 characters, without control characters",
                 ));
@@ -206,8 +203,7 @@ fn validate_scopes(scopes: Vec<ResourceScope>) -> Result<Vec<ResourceScope>, Err
                 s.value
             )));
         }
-        if s.description.chars().count() > MAX_SCOPE_DESCRIPTION
-            || s.description.chars().any(char::is_control)
+        if s.description.chars().count() > MAX_SCOPE_DESCRIPTION || !is_clean(&s.description, false)
         {
             return Err(Error::invalid_metadata(
                 "scope descriptions must be at most 200 characters, without control characters",

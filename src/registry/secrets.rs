@@ -21,6 +21,7 @@ use crate::jose::verify::{hmac_sha256, hs256};
 use crate::registry::scope::Scope;
 use crate::support::b64::{b64url, b64url_decode};
 use crate::support::random::{random_id, Random};
+use crate::support::text::is_clean;
 
 /// Default secret lifetime: one year.
 pub const DEFAULT_SECRET_LIFETIME: u64 = 365 * 86_400;
@@ -172,9 +173,7 @@ impl SecretInput {
         now: u64,
     ) -> Result<(StoredSecret, NewSecret), Error> {
         let description = self.description.unwrap_or_default();
-        if description.chars().count() > MAX_DESCRIPTION
-            || description.chars().any(char::is_control)
-        {
+        if description.chars().count() > MAX_DESCRIPTION || !is_clean(&description, false) {
             return Err(Error::invalid_metadata(
                 "secret description must be at most 200 characters, without control characters",
             ));

@@ -430,3 +430,55 @@ fn limits_come_from_the_server_rules_and_settings() {
     let unauth = h.send(Request::new(Method::Get, &format!("{ORIGIN}/admin/limits")));
     assert_eq!(unauth.status, 401);
 }
+
+#[test]
+fn admin_text_refuses_controls_bidi_overrides_and_invisible_names() {
+    let h = Harness::new();
+    let create = |body: Value| h.admin(Method::Post, "/admin/clients", Some(body));
+    let refused = |(status, v): (u16, Value), description: &str| {
+        assert_eq!(
+            (status, v),
+            (
+                422,
+                json!({"error": "invalid_client_metadata", "error_description": description})
+            )
+        );
+    };
+    refused(
+        create(json!({"client_name": "invoice\u{202E}fdp.exe"})),
+        "client_name contains control or bidirectional formatting characters",
+    );
+    refused(
+        create(json!({"client_name": "two\nlines"})),
+        "client_name contains control or bidirectional formatting characters",
+    );
+    refused(
+        create(json!({"client_name": "\u{200B}\u{FEFF} "})),
+        "client_name must not be empty",
+    );
+    refused(
+        create(json!({"client_name": "a", "description": "x\u{2066}y"})),
+        "description contains control or bidirectional formatting characters",
+    );
+    refused(
+        create(json!({"client_name": "a", "secret": {"description": "\u{202D}ci"}})),
+        "secret description must be at most 200 characters, without control characters",
+    );
+    let (status, v) = create(json!({"client_name": "a", "description": "two\nlines"}));
+    assert_eq!(status, 201, "{v}");
+    let resource = |name: &str| {
+        h.admin(
+            Method::Post,
+            "/admin/resources",
+            Some(json!({"identifier": "urn:bidi", "name": name})),
+        )
+    };
+    refused(
+        resource("api\u{202E}"),
+        "name must be 1 to 200 characters, without control characters",
+    );
+    refused(
+        resource("\u{200D}"),
+        "name must be 1 to 200 characters, without control characters",
+    );
+}
