@@ -11,7 +11,7 @@ use crate::registry::resources::GrantInput;
 use crate::registry::scope::Scope;
 use crate::support::json::present;
 use crate::support::text::{is_clean, is_visible};
-use crate::support::uri::is_resource_uri;
+use crate::support::uri::{is_resource_uri, HttpUrl};
 
 /// Admin input for creating or changing a client; absent fields are left alone.
 #[derive(Debug, Default, Deserialize)]
@@ -171,25 +171,19 @@ fn check_keys(client: &Client) -> Result<(), Error> {
     }
 }
 
-/// A JWKS URL must be https, except on loopback for local testing.
+/// A JWKS URL must be https, except on loopback for local testing, and must lead where it
+/// seems to (see [`HttpUrl::parse`]).
 fn validate_jwks_uri(uri: String) -> Result<String, Error> {
-    let lower = uri.to_ascii_lowercase();
-    let local = [
-        "http://localhost:",
-        "http://localhost/",
-        "http://127.0.0.1:",
-        "http://127.0.0.1/",
-    ];
-    let ok = is_resource_uri(&uri, MAX_RESOURCE_LEN)
-        && (lower.starts_with("https://") || local.iter().any(|p| lower.starts_with(p)));
+    let ok = uri.len() <= MAX_RESOURCE_LEN
+        && HttpUrl::parse(&uri).is_some_and(|u| u.https || u.is_loopback());
     if ok {
         Ok(uri)
     } else {
-        Err(Error::invalid_metadata(
-            "jwks_uri must be an https URL (http only for localhost or 127.0.0.1)",
-        ))
+        Err(Error::invalid_metadata(JWKS_URI_RULE))
     }
 }
+
+const JWKS_URI_RULE: &str = "jwks_uri must be an https URL without user info or fragment (http only for localhost, 127.0.0.1 or [::1])";
 
 /// An access-token lifetime within the bounds every client and resource shares.
 pub fn token_lifetime(seconds: i64) -> Result<u32, Error> {
@@ -302,17 +296,15 @@ mod tests {
             "ftp://x/y",
             "https://a/b#frag",
             "http://localhost.evil.test/",
+            "http://localhost:@attacker.example/jwks",
+            "https://user:pass@keys.example.com/jwks",
         ] {
             let e = input(&format!(
                 r#"{{"client_name":"a","token_endpoint_auth_method":"private_key_jwt","jwks_uri":"{bad}"}}"#
             ))
             .create(id(), 0)
             .unwrap_err();
-            assert_eq!(
-                e.description(),
-                "jwks_uri must be an https URL (http only for localhost or 127.0.0.1)",
-                "{bad}"
-            );
+            assert_eq!(e.description(), JWKS_URI_RULE, "{bad}");
         }
     }
 

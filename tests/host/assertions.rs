@@ -135,7 +135,7 @@ fn bad_keys_are_refused_at_registration_with_422() {
         (json!({"jwks": {"keys": [ed, ed]}}), "jwks key 1: duplicate kid 'k'"),
         (json!({"jwks": {"keys": [{"kty": "EC", "crv": "secp256k1", "x": "AA", "y": "AA"}]}}), "jwks key 0: EC keys must be on curve P-256, not secp256k1"),
         (json!({"public_key_pem": "-----BEGIN PUBLIC KEY-----\nnot base64\n-----END PUBLIC KEY-----"}), "public_key_pem is not a PEM-encoded public key"),
-        (json!({"jwks_uri": "http://example.com/jwks"}), "jwks_uri must be an https URL (http only for localhost or 127.0.0.1)"),
+        (json!({"jwks_uri": "http://example.com/jwks"}), "jwks_uri must be an https URL without user info or fragment (http only for localhost, 127.0.0.1 or [::1])"),
     ];
     for (mut body, description) in cases {
         body["client_name"] = json!("x");
