@@ -24,13 +24,19 @@ pub struct Config {
     pub audit_retention_days: u32,
     /// Rules for secrets (`SECRETS_PER_CLIENT`, `SECRET_MAX_LIFETIME_DAYS`, `SECRET_ALLOW_NEVER`).
     pub secret_policy: SecretPolicy,
+    /// Longest a client assertion may live, in seconds (`ASSERTION_MAX_LIFETIME`, 60 to 86400,
+    /// default 3600: authlib signs for an hour, MSAL for ten minutes).
+    pub assertion_max_lifetime: u64,
 }
+
+/// Default longest assertion lifetime, in seconds.
+pub const DEFAULT_ASSERTION_MAX_LIFETIME: u64 = 3_600;
 
 /// Default audit retention in days.
 pub const DEFAULT_AUDIT_RETENTION_DAYS: u32 = 90;
 
 /// Names of the settings, as Worker vars or secrets.
-pub const SETTINGS: [&str; 10] = [
+pub const SETTINGS: [&str; 11] = [
     "ISSUER",
     "ADMIN_TOKEN",
     "SECRET_PEPPER",
@@ -41,6 +47,7 @@ pub const SETTINGS: [&str; 10] = [
     "SECRETS_PER_CLIENT",
     "SECRET_MAX_LIFETIME_DAYS",
     "SECRET_ALLOW_NEVER",
+    "ASSERTION_MAX_LIFETIME",
 ];
 
 impl Config {
@@ -118,6 +125,8 @@ impl Config {
                 Some(_) => return Err("SECRET_ALLOW_NEVER must be true or false".into()),
             },
         };
+        let assertion_max_lifetime = number("ASSERTION_MAX_LIFETIME", 60..=86_400)?
+            .unwrap_or(DEFAULT_ASSERTION_MAX_LIFETIME);
         Ok(Config {
             issuer,
             admin_token: Zeroizing::new(admin_token),
@@ -126,6 +135,7 @@ impl Config {
             admin_label,
             audit_retention_days,
             secret_policy,
+            assertion_max_lifetime,
         })
     }
 

@@ -10,7 +10,7 @@ use crate::{admin, oauth};
 pub async fn handle(ctx: &Ctx<'_>, req: &Request) -> Response {
     let response = match route(ctx, req).await {
         Ok(r) => r,
-        Err(e) => respond::error(e, Some(req)),
+        Err(e) => respond::error(e),
     };
     response.with_header("x-content-type-options", "nosniff")
 }

@@ -1,19 +1,20 @@
-//! The one place an [`Error`] becomes a response. Challenge headers are decided here, from the
-//! request, rather than carried through the domain as flags.
+//! The one place an [`Error`] becomes a response. Challenge headers are decided here rather
+//! than carried through the domain as flags.
 
 use crate::error::Error;
-use crate::http::{Request, Response};
+use crate::http::Response;
 
-/// The response for `error`; `request` (when there is one) decides the challenge.
-pub fn error(error: Error, request: Option<&Request>) -> Response {
+/// The response for `error`.
+pub fn error(error: Error) -> Response {
     let body = serde_json::json!({
         "error": error.code(),
         "error_description": error.description(),
     });
     let response = Response::json(error.status(), &body).with_header("cache-control", "no-store");
     match error {
-        // RFC 6749 5.2: a client that tried HTTP Basic gets the Basic challenge back.
-        Error::InvalidClient(_) if request.is_some_and(|r| r.authorization("basic").is_some()) => {
+        // RFC 9110 15.5.2: every 401 carries a challenge. Basic is the one HTTP scheme a
+        // client can authenticate with here (RFC 6749 2.3.1), whichever method it tried.
+        Error::InvalidClient(_) => {
             response.with_header("www-authenticate", "Basic realm=\"edgeauth\"")
         }
         Error::AdminUnauthorized => {
@@ -37,29 +38,25 @@ pub fn error(error: Error, request: Option<&Request>) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::http::Method;
 
     #[test]
-    fn invalid_client_after_basic_carries_www_authenticate() {
-        let basic = Request::new(Method::Post, "https://a.test/oauth/token")
-            .with_header("authorization", "Basic eDp5");
-        let r = error(Error::invalid_client("nope"), Some(&basic));
+    fn every_401_carries_a_challenge() {
+        let r = error(Error::invalid_client("nope"));
         assert_eq!(r.status, 401);
         assert_eq!(
             r.header("www-authenticate"),
             Some("Basic realm=\"edgeauth\"")
         );
-        let form = Request::new(Method::Post, "https://a.test/oauth/token");
-        let r = error(Error::invalid_client("nope"), Some(&form));
-        assert_eq!(r.header("www-authenticate"), None);
+        let r = error(Error::AdminUnauthorized);
+        assert_eq!(
+            r.header("www-authenticate"),
+            Some("Bearer realm=\"edgeauth-admin\"")
+        );
     }
 
     #[test]
     fn internals_never_reach_the_body() {
-        let r = error(
-            Error::Unavailable("kv said: secret-ish detail".into()),
-            None,
-        );
+        let r = error(Error::Unavailable("kv said: secret-ish detail".into()));
         let body = String::from_utf8(r.body.clone()).unwrap();
         assert!(!body.contains("secret-ish"));
         assert_eq!(r.status, 503);

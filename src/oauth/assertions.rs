@@ -25,8 +25,6 @@ use crate::support::text::printable;
 pub const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 /// Longest assertion accepted.
 pub const MAX_ASSERTION_LEN: usize = 8 * 1024;
-/// Longest an assertion may live, from now (or from `iat`) to `exp`.
-pub const MAX_LIFETIME: u64 = 300;
 /// Clock difference tolerated between client and server.
 pub const SKEW: u64 = 30;
 const MAX_JTI: usize = 256;
@@ -145,7 +143,7 @@ pub async fn verify(
         verify_with_registered_key(ctx, &record.client, alg, jws).await?;
         None
     };
-    let exp = check_claims(claims, now, issuer)?;
+    let exp = check_claims(claims, now, issuer, ctx.config.assertion_max_lifetime)?;
     let jti = claims.jti.as_deref().unwrap_or_default();
     if !ctx.ports.guards.claim_jti(id, jti, exp + SKEW).await? {
         return Err(refused(
@@ -205,7 +203,7 @@ async fn verify_with_registered_key(
 }
 
 /// Checks time, audience and jti; answers `exp` for the replay record.
-fn check_claims(claims: &Claims, now: u64, issuer: &str) -> Result<u64, Error> {
+fn check_claims(claims: &Claims, now: u64, issuer: &str, max_lifetime: u64) -> Result<u64, Error> {
     let time = |v: Option<f64>, name: &str| -> Result<Option<u64>, Error> {
         match v {
             None => Ok(None),
@@ -224,9 +222,9 @@ fn check_claims(claims: &Claims, now: u64, issuer: &str) -> Result<u64, Error> {
     let start = time(claims.iat, "iat")?
         .unwrap_or(now)
         .max(now.saturating_sub(SKEW));
-    if exp > start + MAX_LIFETIME + SKEW {
+    if exp > start + max_lifetime + SKEW {
         return Err(refused(format!(
-            "the assertion lives too long: exp may be at most {MAX_LIFETIME} s after iat or now"
+            "the assertion lives too long: exp may be at most {max_lifetime} s after iat or now"
         )));
     }
     if time(claims.iat, "iat")?.is_some_and(|iat| iat > now + SKEW) {

@@ -253,8 +253,10 @@ fn check_secret(
         SecretCheck::Expired => return Err(Error::invalid_client("the client secret has expired")),
         SecretCheck::Invalid => return Err(failed()),
     };
-    // Registration details are told only to a caller who proved the secret.
-    if client.token_endpoint_auth_method != method {
+    // Registration details are told only to a caller who proved the secret. A client that
+    // presents its secret may do so by Basic or in the body, whichever it registered.
+    let registered = client.token_endpoint_auth_method;
+    if registered != method && !(registered.presents_secret() && method.presents_secret()) {
         return Err(Error::InvalidClient(
             format!(
                 "this client is registered for {}",

@@ -64,6 +64,15 @@ impl AuthMethod {
         }
     }
 
+    /// Whether the client presents its secret itself, by HTTP Basic or in the form body: the
+    /// two are one credential in two places (RFC 6749 2.3.1), so either is accepted.
+    pub fn presents_secret(self) -> bool {
+        matches!(
+            self,
+            AuthMethod::ClientSecretBasic | AuthMethod::ClientSecretPost
+        )
+    }
+
     /// Whether the client holds secrets (every method but `private_key_jwt`).
     pub fn uses_secrets(self) -> bool {
         self != AuthMethod::PrivateKeyJwt

@@ -31,10 +31,10 @@ thread_local! {
 #[event(fetch)]
 async fn fetch(req: worker::Request, env: Env, ctx: Context) -> worker::Result<worker::Response> {
     let response = match translate(req).await {
-        Err(e) => respond::error(e, None),
+        Err(e) => respond::error(e),
         Ok(request) => serve(&request, &env, &ctx)
             .await
-            .unwrap_or_else(|e| respond::error(e, Some(&request))),
+            .unwrap_or_else(respond::error),
     };
     if let Some(line) = &response.log {
         worker::console_error!("{line}");

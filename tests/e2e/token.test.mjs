@@ -181,27 +181,29 @@ describe('client_secret_post', () => {
     assert.equal(payload.exp - payload.iat, 3600);
   });
 
-  it('the method used must be the registered one', async () => {
-    // post client over Basic
-    const e1 = await grantError(grant(postClient.client.client_id, postClient.secret.client_secret, {}, 'basic'));
-    assert.equal(e1.status, 401);
-    assert.equal(e1.error, 'invalid_client');
-    // basic client over the form body: 401, and no Basic challenge since Basic was not tried
+  it('a secret client may send its secret by Basic or in the body, as openid-client and the seeds do', async () => {
+    // A post client over Basic, and a default (Basic) client through openid-client's ClientSecretPost.
+    const t1 = await grant(postClient.client.client_id, postClient.secret.client_secret, { scope: 'read' }, 'basic');
+    assert.equal(t1.scope, 'read');
+    const t2 = await grant(basicClient.client.client_id, basicClient.secret.client_secret, {}, 'post');
+    const { payload } = await verify(t2.access_token, API);
+    assert.equal(payload.client_id, basicClient.client.client_id);
+    // The seed document's curl: client_id and client_secret in the form body of a default client.
     const r = await tokenRequest(w.url, {
       grant_type: 'client_credentials',
       client_id: basicClient.client.client_id,
       client_secret: basicClient.secret.client_secret,
     });
-    assertError(r, 401, 'invalid_client');
-    assert.equal(r.headers.get('www-authenticate'), null);
+    assert.equal(r.status, 200, JSON.stringify(r.json));
+    assert.equal(r.json.token_type, 'Bearer');
   });
 
-  it('a wrong secret in the body is 401 invalid_client without a Basic challenge', async () => {
+  it('a wrong secret in the body is 401 invalid_client, with a challenge as on every 401', async () => {
     const r = await tokenRequest(w.url, {
       grant_type: 'client_credentials', client_id: postClient.client.client_id, client_secret: 'nope',
     });
     assertError(r, 401, 'invalid_client');
-    assert.equal(r.headers.get('www-authenticate'), null);
+    assert.equal(r.headers.get('www-authenticate'), 'Basic realm="edgeauth"');
   });
 });
 

@@ -40,7 +40,11 @@ fn with_assertion(h: &Harness, assertion: &str, extra: &str) -> Response {
 
 fn refused(r: &Response, description: &str) {
     assert_error(r, 401, "invalid_client", description);
-    assert_eq!(r.header("www-authenticate"), None);
+    // RFC 9110: every 401 carries a challenge, assertions included.
+    assert_eq!(
+        r.header("www-authenticate"),
+        Some("Basic realm=\"edgeauth\"")
+    );
 }
 
 trait Secs {
@@ -285,10 +289,10 @@ fn claims_are_checked_after_the_signature() {
         ),
         (
             with(&|c| {
-                c["exp"] = json!(now + 3600);
+                c["exp"] = json!(now + 3 * 86_400);
                 c.as_object_mut().unwrap().remove("iat");
             }),
-            "the assertion lives too long: exp may be at most 300 s after iat or now".into(),
+            "the assertion lives too long: exp may be at most 3600 s after iat or now".into(),
         ),
         (
             with(&|c| {
@@ -584,5 +588,45 @@ fn an_unreachable_jwks_uri_is_invalid_client_not_a_500() {
     refused(
         &with_assertion(&h, &a, ""),
         "the client's jwks_uri could not be fetched: timed out after 5 s",
+    );
+}
+
+#[test]
+fn assertions_may_live_an_hour_as_authlib_signs_them_and_the_cap_is_a_setting() {
+    let h = Harness::new();
+    let key = TestKey::ed(1);
+    let id = key_client(&h, json!([key.jwk("k")]));
+    let now = T0;
+    let signed = |jti: &str, exp: u64| {
+        let mut c = claims(&h, &id, jti);
+        c["iat"] = json!(now);
+        c["exp"] = json!(exp);
+        jws(&key, json!({"alg": "EdDSA", "kid": "k"}), c)
+    };
+    // authlib's default: exp = iat + 3600; 30 s of skew on top.
+    assert_eq!(
+        with_assertion(&h, &signed("hour", now + 3600), "").status,
+        200
+    );
+    assert_eq!(
+        with_assertion(&h, &signed("skew", now + 3630), "").status,
+        200
+    );
+    refused(
+        &with_assertion(&h, &signed("long", now + 3631), ""),
+        "the assertion lives too long: exp may be at most 3600 s after iat or now",
+    );
+    // A server that wants MSAL's ten minutes at most says so.
+    let strict = Harness::with(&[("ASSERTION_MAX_LIFETIME", "600")]);
+    let id = key_client(&strict, json!([key.jwk("k")]));
+    let mut c = claims(&strict, &id, "j");
+    c["exp"] = json!(now + 3600);
+    refused(
+        &with_assertion(
+            &strict,
+            &jws(&key, json!({"alg": "EdDSA", "kid": "k"}), c),
+            "",
+        ),
+        "the assertion lives too long: exp may be at most 600 s after iat or now",
     );
 }

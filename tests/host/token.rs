@@ -84,19 +84,41 @@ fn client_secret_post_works_for_clients_registered_for_it() {
 }
 
 #[test]
-fn the_method_used_must_be_the_registered_one() {
+fn a_secret_client_may_present_its_secret_by_basic_or_in_the_body() {
     let h = Harness::new();
+    // Created with defaults (client_secret_basic), as the seed document's curl does it.
     let (id, secret) = basic_client(&h);
     let r = h.send(token_request(&format!(
-        "grant_type=client_credentials&client_id={id}&client_secret={secret}"
+        "grant_type=client_credentials&client_id={id}&client_secret={}",
+        urlencode(&secret)
     )));
-    assert_error(
-        &r,
-        401,
-        "invalid_client",
-        "this client is registered for client_secret_basic",
+    assert_eq!(r.status, 200, "{}", body_json(&r));
+    let (post, post_secret) = h.create(json!({
+        "client_name": "post", "token_endpoint_auth_method": "client_secret_post"
+    }));
+    assert_eq!(
+        h.token_basic(&post, &post_secret, "grant_type=client_credentials")
+            .status,
+        200
     );
-    assert_eq!(r.header("www-authenticate"), None);
+    // Still one method per request.
+    let creds = base64::Engine::encode(
+        &base64::engine::general_purpose::STANDARD,
+        format!("{id}:{secret}"),
+    );
+    let both = h.send(
+        token_request(&format!(
+            "grant_type=client_credentials&client_id={id}&client_secret={}",
+            urlencode(&secret)
+        ))
+        .with_header("authorization", &format!("Basic {creds}")),
+    );
+    assert_error(
+        &both,
+        400,
+        "invalid_request",
+        "use one client authentication method: Basic or client_secret in the body, not both",
+    );
 }
 
 #[test]
