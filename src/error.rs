@@ -31,6 +31,9 @@ pub enum Error {
     Conflict(Cow<'static, str>),
     /// Storage or coordination failed; the detail is for the log only.
     Unavailable(String),
+    /// A client's `jwks_uri` could not be fetched (and no kept key set has the key): an outage
+    /// to retry, not a wrong credential. The detail is for the log only.
+    KeysUnavailable(String),
     /// A bug or misconfiguration; the detail is for the log only.
     Internal(String),
 }
@@ -59,7 +62,7 @@ impl Error {
             Error::MethodNotAllowed(_) => 405,
             Error::Conflict(_) => 409,
             Error::InvalidMetadata(_) => 422,
-            Error::Unavailable(_) => 503,
+            Error::Unavailable(_) | Error::KeysUnavailable(_) => 503,
             Error::Internal(_) => 500,
             _ => 400,
         }
@@ -79,7 +82,7 @@ impl Error {
             Error::MethodNotAllowed(_) => "method_not_allowed",
             Error::InvalidMetadata(_) => "invalid_client_metadata",
             Error::Conflict(_) => "conflict",
-            Error::Unavailable(_) => "temporarily_unavailable",
+            Error::Unavailable(_) | Error::KeysUnavailable(_) => "temporarily_unavailable",
             Error::Internal(_) => "server_error",
         }
     }
@@ -99,6 +102,9 @@ impl Error {
             Error::AdminUnauthorized => "a valid admin bearer token is required".into(),
             Error::MethodNotAllowed(_) => "method not allowed on this path".into(),
             Error::Unavailable(_) => "storage is temporarily unavailable, retry shortly".into(),
+            Error::KeysUnavailable(_) => {
+                "the client's key set could not be fetched from its jwks_uri, retry shortly".into()
+            }
             Error::Internal(_) => "internal server error".into(),
         }
     }

@@ -75,8 +75,10 @@ impl RemoteKeys {
             let fresh = now.saturating_sub(e.fetched_at) < e.ttl && e.last_error.is_none();
             let throttled = now.saturating_sub(e.last_attempt) < MIN_REFETCH_MS;
             if (fresh && knows_kid(&e.keys)) || throttled {
+                // While the host is failing, a key the kept set lacks is an outage, not a
+                // wrong key: the client may well have published it.
                 return match &e.last_error {
-                    Some(err) if e.keys.is_empty() => Err(err.clone()),
+                    Some(err) if e.keys.is_empty() || !knows_kid(&e.keys) => Err(err.clone()),
                     _ => Ok(e.keys.clone()),
                 };
             }
@@ -114,7 +116,7 @@ impl RemoteKeys {
                     last_error: Some(reason.clone()),
                 };
                 entries.insert(url.to_string(), e);
-                if keys.is_empty() {
+                if keys.is_empty() || !knows_kid(&keys) {
                     Err(reason)
                 } else {
                     Ok(keys)
@@ -200,5 +202,14 @@ mod tests {
             "the client's jwks_uri could not be fetched: HTTP 500"
         );
         assert_eq!(f.fetches(), 3, "the second failure was throttled");
+        // A key the kept set lacks, while the host fails, is the outage's error.
+        assert_eq!(
+            run(c.keys(&f, URL, Some("new"), 200_000)).unwrap_err(),
+            "the client's jwks_uri could not be fetched: timed out"
+        );
+        assert_eq!(
+            run(c.keys(&f, URL, Some("a"), 200_001)).unwrap()[0].kid,
+            "a"
+        );
     }
 }

@@ -26,6 +26,11 @@ pub fn error(error: Error) -> Response {
             r.log = Some(format!("storage unavailable: {detail}"));
             r
         }
+        Error::KeysUnavailable(detail) => {
+            let mut r = response.with_header("retry-after", "30");
+            r.log = Some(format!("client key set unavailable: {detail}"));
+            r
+        }
         Error::Internal(detail) => {
             let mut r = response;
             r.log = Some(format!("internal error: {detail}"));

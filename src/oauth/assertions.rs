@@ -16,6 +16,7 @@ use crate::error::Error;
 use crate::jose::jws::parse_compact;
 use crate::jose::{verify, Alg, CompactJws, PublicJwk};
 use crate::oauth::discovery::TOKEN_PATH;
+use crate::oauth::Refusal;
 use crate::registry::clients::{AuthMethod, Client, ClientRecord};
 use crate::registry::secrets::{self, SecretCheck, SecretUse};
 use crate::support::json;
@@ -99,7 +100,7 @@ pub async fn verify(
     record: &ClientRecord,
     assertion: &UnverifiedAssertion<'_>,
     issuer: &str,
-) -> Result<Option<SecretUse>, Error> {
+) -> Result<Option<SecretUse>, Refusal> {
     let UnverifiedAssertion { jws, claims } = assertion;
     let id = &record.client.client_id;
     let method = record.client.token_endpoint_auth_method;
@@ -110,7 +111,8 @@ pub async fn verify(
             return Err(refused(format!(
                 "this client is registered for {}, not a JWT assertion",
                 other.name()
-            )))
+            ))
+            .into())
         }
     };
     let alg = Alg::within(&jws.header.alg, allowed).ok_or_else(|| {
@@ -136,8 +138,11 @@ pub async fn verify(
             now,
         ) {
             SecretCheck::Valid(used) => Some(used),
-            SecretCheck::Expired => return Err(refused("the client secret has expired")),
-            SecretCheck::Invalid => return Err(refused("the assertion signature is invalid")),
+            SecretCheck::Expired => return Err(refused("the client secret has expired").into()),
+            SecretCheck::Invalid => {
+                let e = refused("the assertion signature is invalid");
+                return Err(Refusal::WrongSecret(e));
+            }
         }
     } else {
         verify_with_registered_key(ctx, &record.client, alg, jws).await?;
@@ -146,9 +151,7 @@ pub async fn verify(
     let exp = check_claims(claims, now, issuer, ctx.config.assertion_max_lifetime)?;
     let jti = claims.jti.as_deref().unwrap_or_default();
     if !ctx.ports.guards.claim_jti(id, jti, exp + SKEW).await? {
-        return Err(refused(
-            "the assertion has already been used (jti replayed)",
-        ));
+        return Err(refused("the assertion has already been used (jti replayed)").into());
     }
     Ok(secret)
 }
@@ -163,12 +166,13 @@ async fn verify_with_registered_key(
     let kid = jws.header.kid.as_deref();
     let keys = match (&client.jwks, &client.jwks_uri) {
         (Some(set), _) => Rc::new(set.keys.clone()),
+        // A key host that cannot answer is an outage (503, retry), not a wrong credential.
         (None, Some(url)) => ctx
             .isolate
             .remote_keys
             .keys(ctx.ports.fetcher, url, kid, ctx.now_ms())
             .await
-            .map_err(refused)?,
+            .map_err(Error::KeysUnavailable)?,
         (None, None) => return Err(refused("the client has no registered keys")),
     };
     let candidates: Vec<&PublicJwk> = match kid {

@@ -10,6 +10,7 @@ use crate::error::Error;
 use crate::http::form::{form_decode, Form};
 use crate::http::Request;
 use crate::oauth::assertions::{self, UnverifiedAssertion, ASSERTION_TYPE};
+use crate::oauth::Refusal;
 use crate::registry::audit::{Action, Subject};
 use crate::registry::clients::{AuthMethod, ClientId, ClientRecord};
 use crate::registry::guard::GuardOp;
@@ -152,7 +153,7 @@ fn parse_basic(header: &str) -> Result<(String, Zeroizing<String>), Error> {
     Ok((id, secret))
 }
 
-/// Checks credentials against the registry and the client's guard: every failed check counts
+/// Checks credentials against the registry and the client's guard: a wrong secret counts
 /// towards the lockout, a locked or disabled client is refused even with good credentials, and
 /// a success after failures starts the count over.
 pub async fn authenticate(
@@ -170,14 +171,15 @@ pub async fn authenticate(
         }
         Credentials::Assertion(a) => assertions::verify(ctx, &record, a, issuer).await,
     };
+    // Only wrong guesses at a secret count towards the lockout (see `Refusal`).
     let secret = match checked {
         // A secret removed moments ago elsewhere may still be in a stale KV copy here.
         Ok(Some(used)) if guard.is_revoked(&used.id) => {
             return Err(count_failure(ctx, &record, failed()).await?)
         }
         Ok(secret) => secret,
-        Err(e @ Error::InvalidClient(_)) => return Err(count_failure(ctx, &record, e).await?),
-        Err(e) => return Err(e),
+        Err(Refusal::WrongSecret(e)) => return Err(count_failure(ctx, &record, e).await?),
+        Err(Refusal::Other(e)) => return Err(e),
     };
     let now = ctx.now();
     if record.client.lockout_enabled {
@@ -239,7 +241,7 @@ fn check_secret(
     record: &ClientRecord,
     presented: &str,
     method: AuthMethod,
-) -> Result<SecretUse, Error> {
+) -> Result<SecretUse, Refusal> {
     let client = &record.client;
     let id = client.client_id.as_str();
     let used = match secrets::check(
@@ -250,20 +252,17 @@ fn check_secret(
         ctx.now(),
     ) {
         SecretCheck::Valid(used) => used,
-        SecretCheck::Expired => return Err(Error::invalid_client("the client secret has expired")),
-        SecretCheck::Invalid => return Err(failed()),
+        SecretCheck::Expired => {
+            return Err(Error::invalid_client("the client secret has expired").into())
+        }
+        SecretCheck::Invalid => return Err(Refusal::WrongSecret(failed())),
     };
     // Registration details are told only to a caller who proved the secret. A client that
     // presents its secret may do so by Basic or in the body, whichever it registered.
     let registered = client.token_endpoint_auth_method;
     if registered != method && !(registered.presents_secret() && method.presents_secret()) {
-        return Err(Error::InvalidClient(
-            format!(
-                "this client is registered for {}",
-                client.token_endpoint_auth_method.name()
-            )
-            .into(),
-        ));
+        let e = format!("this client is registered for {}", registered.name());
+        return Err(Error::InvalidClient(e.into()).into());
     }
     Ok(used)
 }

@@ -6,3 +6,23 @@ pub mod client_auth;
 pub mod discovery;
 pub mod issue;
 pub mod token;
+
+use crate::error::Error;
+
+/// A refused credential, told apart by whether it was a wrong guess at a secret: the one
+/// kind of failure the lockout counts. A failed signature of a key-based client, an unknown
+/// kid, a key-host outage or a replayed `jti` prove nothing guessable, so counting them would
+/// only let anyone who knows a client id lock it, or a client lock itself while rotating keys.
+#[derive(Debug)]
+pub enum Refusal {
+    /// A wrong client secret, or a `client_secret_jwt` HMAC that no secret of the client makes.
+    WrongSecret(Error),
+    /// Any other refusal.
+    Other(Error),
+}
+
+impl From<Error> for Refusal {
+    fn from(e: Error) -> Refusal {
+        Refusal::Other(e)
+    }
+}

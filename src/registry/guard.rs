@@ -13,9 +13,9 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Failed authentications in a row that lock a client.
+/// Failed authentications within [`LOCK_SECS`] that lock a client.
 pub const MAX_FAILURES: u32 = 5;
-/// How long a lock lasts.
+/// How long a lock lasts, and the window failures are counted in.
 pub const LOCK_SECS: u64 = 3_600;
 /// How long a deletion or secret removal is remembered: far beyond KV's propagation delay.
 pub const REMEMBER_SECS: u64 = 86_400;
@@ -24,9 +24,12 @@ const MAX_REVOKED: usize = 64;
 /// What a client's guard knows.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GuardState {
-    /// Failed authentications since the last success or unlock.
+    /// Failed authentications since the last success or unlock, within the window.
     #[serde(default)]
     pub failures: u32,
+    /// When the first of those failures happened: older failures no longer count.
+    #[serde(default)]
+    pub failing_since: Option<u64>,
     /// Locked until this time (epoch seconds).
     #[serde(default)]
     pub locked_until: Option<u64>,
@@ -81,15 +84,16 @@ impl GuardState {
         match op {
             GuardOp::Read => {}
             GuardOp::Failure { lock } => {
+                self.failing_since.get_or_insert(now);
                 self.failures = self.failures.saturating_add(1);
                 if *lock && self.locked_until.is_none() && self.failures >= MAX_FAILURES {
                     self.locked_until = Some(now + LOCK_SECS);
                     self.locked_after = self.failures;
                 }
             }
-            GuardOp::Success => self.failures = 0,
+            GuardOp::Success => self.forget_failures(),
             GuardOp::Unlock => {
-                self.failures = 0;
+                self.forget_failures();
                 self.locked_until = None;
                 self.locked_after = 0;
             }
@@ -104,12 +108,22 @@ impl GuardState {
         }
     }
 
-    /// Forgets what has expired; an expired lock also clears the count.
+    fn forget_failures(&mut self) {
+        self.failures = 0;
+        self.failing_since = None;
+    }
+
+    /// Forgets what has expired; an expired lock, or failures older than the window while not
+    /// locked, also clear the count.
     pub fn prune(&mut self, now: u64) {
         if self.locked_until.is_some_and(|u| u <= now) {
             self.locked_until = None;
             self.locked_after = 0;
-            self.failures = 0;
+            self.forget_failures();
+        }
+        let stale = self.failing_since.is_some_and(|t| t + LOCK_SECS <= now);
+        if stale && self.locked_until.is_none() {
+            self.forget_failures();
         }
         if self.deleted_until.is_some_and(|u| u <= now) {
             self.deleted_until = None;
@@ -140,8 +154,10 @@ impl GuardState {
     /// The next time something here expires, for the guard's cleanup alarm.
     pub fn next_expiry(&self) -> Option<u64> {
         let revoked = self.revoked.iter().map(|(_, u)| *u);
+        let window = self.failing_since.map(|t| t + LOCK_SECS);
         self.locked_until
             .into_iter()
+            .chain(window)
             .chain(self.deleted_until)
             .chain(revoked)
             .min()
@@ -190,6 +206,21 @@ mod tests {
         }
         assert!(s.locked(1).is_some());
         s.apply(&GuardOp::Unlock, 2);
+        assert!(s.is_empty());
+    }
+
+    #[test]
+    fn failures_older_than_the_window_no_longer_count() {
+        let mut s = GuardState::default();
+        for _ in 0..4 {
+            s.apply(&GuardOp::Failure { lock: true }, 100);
+        }
+        // A month later, one more failure is the first of a new window.
+        s.apply(&GuardOp::Failure { lock: true }, 100 + 30 * 86_400);
+        assert_eq!((s.failures, s.locked(100 + 30 * 86_400)), (1, None));
+        assert_eq!(s.next_expiry(), Some(100 + 30 * 86_400 + LOCK_SECS));
+        // Left alone, the window closes and the state is empty again.
+        s.apply(&GuardOp::Read, 100 + 30 * 86_400 + LOCK_SECS);
         assert!(s.is_empty());
     }
 

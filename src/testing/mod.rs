@@ -36,6 +36,11 @@ impl FixedClock {
         self.0.set(self.0.get() + secs * 1000);
     }
 
+    /// Seconds since the epoch.
+    pub fn now(&self) -> u64 {
+        self.0.get() / 1000
+    }
+
     /// Moves the clock forward by milliseconds.
     pub fn advance_ms(&self, ms: u64) {
         self.0.set(self.0.get() + ms);

@@ -98,12 +98,18 @@ describe('private_key_jwt', () => {
     assert.equal(r.json.error_description, "unknown kid 'two' for this client");
   });
 
-  it('an unreachable jwks_uri is invalid_client with a reason, not a 500', async () => {
+  it('an unreachable jwks_uri is a 503 to retry, not invalid_client, and never locks the client', async () => {
     const { client } = await createClient({ token_endpoint_auth_method: 'private_key_jwt', jwks_uri: 'http://127.0.0.1:9/jwks' });
     const k = await keyPair('EdDSA', 'x');
-    const r = await post(await assertion(k, client.client_id));
-    assertError(r, 401, 'invalid_client');
-    assert.match(r.json.error_description, /^the client's jwks_uri could not be fetched: /);
+    for (let i = 0; i < 6; i++) {
+      const r = await post(await assertion(k, client.client_id));
+      assertError(r, 503, 'temporarily_unavailable');
+      assert.equal(r.json.error_description, "the client's key set could not be fetched from its jwks_uri, retry shortly");
+      assert.equal(r.headers.get('retry-after'), '30');
+    }
+    const view = await api('GET', `/admin/clients/${client.client_id}`);
+    assert.equal(view.json.failed_attempts, 0);
+    assert.equal(view.json.locked_until, null);
   });
 
   it('attacks and bad claims are refused with precise descriptions', async () => {

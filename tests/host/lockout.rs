@@ -270,3 +270,126 @@ fn listings_show_lock_state() {
     assert_eq!(list["clients"][0]["locked_until"], T0 + 3600);
     assert_eq!(list["clients"][0]["failed_attempts"], 5);
 }
+
+fn assertion_request(assertion: &str) -> Request {
+    token_request(&format!(
+        "grant_type=client_credentials&client_assertion_type={}&client_assertion={assertion}",
+        urlencode(edgeauth::oauth::assertions::ASSERTION_TYPE)
+    ))
+}
+
+fn signed(h: &Harness, key: &crate::verifier::TestKey, kid: &str, id: &str, jti: &str) -> String {
+    crate::verifier::jws(
+        key,
+        json!({"alg": "EdDSA", "kid": kid}),
+        json!({"iss": id, "sub": id, "aud": ORIGIN, "exp": h.clock.now() + 60, "jti": jti}),
+    )
+}
+
+#[test]
+fn nobody_locks_a_key_client_with_forged_signatures_unknown_kids_or_replays() {
+    let h = Harness::new();
+    let key = crate::verifier::TestKey::ed(1);
+    let (_, v) = h.admin(
+        Method::Post,
+        "/admin/clients",
+        Some(
+            json!({"client_name": "k", "token_endpoint_auth_method": "private_key_jwt",
+                    "jwks": {"keys": [key.jwk("k1")]}}),
+        ),
+    );
+    let id = v["client"]["client_id"].as_str().unwrap().to_string();
+    let other = crate::verifier::TestKey::ed(2);
+    let good = signed(&h, &key, "k1", &id, "once");
+    assert_eq!(h.send(assertion_request(&good)).status, 200);
+    for i in 0..10 {
+        // Anyone who knows the id (it is in every token's sub) can send these.
+        let forged = signed(&h, &other, "k1", &id, &format!("f{i}"));
+        assert_eq!(h.send(assertion_request(&forged)).status, 401);
+        let unknown = signed(&h, &other, "rotated", &id, &format!("u{i}"));
+        assert_eq!(h.send(assertion_request(&unknown)).status, 401);
+        assert_eq!(h.send(assertion_request(&good)).status, 401, "replay");
+    }
+    let v = get(&h, &id);
+    assert_eq!(
+        (v["failed_attempts"].clone(), v["locked_until"].clone()),
+        (json!(0), Value::Null)
+    );
+    let fresh = signed(&h, &key, "k1", &id, "fresh");
+    assert_eq!(h.send(assertion_request(&fresh)).status, 200);
+}
+
+#[test]
+fn a_key_host_outage_and_a_rotation_never_lock_the_client() {
+    let h = Harness::new();
+    let url = "https://keys.client.test/jwks";
+    let (old, new) = (
+        crate::verifier::TestKey::ed(1),
+        crate::verifier::TestKey::ed(2),
+    );
+    let set = |keys: Vec<Value>| json!({ "keys": keys }).to_string();
+    h.fetcher.serve(url, &set(vec![old.jwk("old")]), None);
+    let (_, v) = h.admin(
+        Method::Post,
+        "/admin/clients",
+        Some(json!({"client_name": "r", "token_endpoint_auth_method": "private_key_jwt", "jwks_uri": url})),
+    );
+    let id = v["client"]["client_id"].as_str().unwrap().to_string();
+    assert_eq!(
+        h.send(assertion_request(&signed(&h, &old, "old", &id, "a")))
+            .status,
+        200
+    );
+    // The client publishes a new key and signs with it at once: within the refetch cooldown
+    // it is an unknown kid, refused but never counted.
+    h.fetcher
+        .serve(url, &set(vec![old.jwk("old"), new.jwk("new")]), None);
+    for i in 0..6 {
+        let r = h.send(assertion_request(&signed(
+            &h,
+            &new,
+            "new",
+            &id,
+            &format!("n{i}"),
+        )));
+        assert_eq!(r.status, 401);
+    }
+    // The host goes down: correctly signed assertions with the new key are a 503 to retry.
+    h.fetcher.fail(url, "HTTP 500");
+    h.clock.advance(61);
+    for i in 0..6 {
+        let r = h.send(assertion_request(&signed(
+            &h,
+            &new,
+            "new",
+            &id,
+            &format!("d{i}"),
+        )));
+        assert_eq!(r.status, 503, "{}", body_json(&r));
+        assert_eq!(r.header("retry-after"), Some("30"));
+    }
+    assert_eq!(get(&h, &id)["failed_attempts"], 0);
+    // Back up: the new key works.
+    h.fetcher.serve(url, &set(vec![new.jwk("new")]), None);
+    h.clock.advance(61);
+    let r = h.send(assertion_request(&signed(&h, &new, "new", &id, "back")));
+    assert_eq!(r.status, 200, "{}", body_json(&r));
+}
+
+#[test]
+fn failures_older_than_the_lock_window_no_longer_count() {
+    let h = Harness::new();
+    let (id, secret) = client(&h, json!({"client_name": "c"}));
+    for _ in 0..4 {
+        assert_eq!(h.token_basic(&id, "wrong", GRANT).status, 401);
+    }
+    h.clock.advance(30 * 86_400);
+    assert_error(
+        &h.token_basic(&id, "wrong", GRANT),
+        401,
+        "invalid_client",
+        "client authentication failed",
+    );
+    assert_eq!(get(&h, &id)["failed_attempts"], 1);
+    assert_eq!(h.token_basic(&id, &secret, GRANT).status, 200);
+}
