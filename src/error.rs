@@ -11,6 +11,10 @@ pub enum Error {
     InvalidRequest(Cow<'static, str>),
     /// Client authentication failed (RFC 6749 `invalid_client`, 401).
     InvalidClient(Cow<'static, str>),
+    /// Client authentication failed before the caller proved anything: answered with the one
+    /// generic text, so nothing about the registration (method, kids, key types) leaks; the
+    /// precise reason is for the log only.
+    Unproven(String),
     /// The client may not use this grant (RFC 6749 `unauthorized_client`).
     UnauthorizedClient(Cow<'static, str>),
     /// The grant type is not supported (RFC 6749 `unsupported_grant_type`).
@@ -57,7 +61,7 @@ impl Error {
     /// The HTTP status.
     pub fn status(&self) -> u16 {
         match self {
-            Error::InvalidClient(_) | Error::AdminUnauthorized => 401,
+            Error::InvalidClient(_) | Error::Unproven(_) | Error::AdminUnauthorized => 401,
             Error::NotFound(_) => 404,
             Error::MethodNotAllowed(_) => 405,
             Error::Conflict(_) => 409,
@@ -72,7 +76,7 @@ impl Error {
     pub fn code(&self) -> &'static str {
         match self {
             Error::InvalidRequest(_) => "invalid_request",
-            Error::InvalidClient(_) => "invalid_client",
+            Error::InvalidClient(_) | Error::Unproven(_) => "invalid_client",
             Error::UnauthorizedClient(_) => "unauthorized_client",
             Error::UnsupportedGrantType(_) => "unsupported_grant_type",
             Error::InvalidScope(_) => "invalid_scope",
@@ -99,6 +103,7 @@ impl Error {
             | Error::NotFound(d)
             | Error::InvalidMetadata(d)
             | Error::Conflict(d) => d.clone(),
+            Error::Unproven(_) => "client authentication failed".into(),
             Error::AdminUnauthorized => "a valid admin bearer token is required".into(),
             Error::MethodNotAllowed(_) => "method not allowed on this path".into(),
             Error::Unavailable(_) => "storage is temporarily unavailable, retry shortly".into(),

@@ -17,6 +17,11 @@ pub fn error(error: Error) -> Response {
         Error::InvalidClient(_) => {
             response.with_header("www-authenticate", "Basic realm=\"edgeauth\"")
         }
+        Error::Unproven(detail) => {
+            let mut r = response.with_header("www-authenticate", "Basic realm=\"edgeauth\"");
+            r.log = Some(format!("client authentication refused: {detail}"));
+            r
+        }
         Error::AdminUnauthorized => {
             response.with_header("www-authenticate", "Bearer realm=\"edgeauth-admin\"")
         }

@@ -4,7 +4,9 @@
 //!
 //! Order: size and shape, `crit`, the algorithm within the registered method's family, the key
 //! chosen by the registration (never by the header beyond `kid`), the signature, the claims,
-//! and last the single use of `jti`, so unsigned junk never writes replay state.
+//! and last the single use of `jti`, so unsigned junk never writes replay state. Until the
+//! signature verifies, every refusal reads "client authentication failed" (the reason is
+//! logged): the method, the kids and their key types are not the caller's business yet.
 
 use std::borrow::Cow;
 use std::rc::Rc;
@@ -50,6 +52,11 @@ struct Claims {
 
 fn refused(reason: impl Into<Cow<'static, str>>) -> Error {
     Error::InvalidClient(reason.into())
+}
+
+/// A refusal before the signature is verified: the caller learns nothing of the registration.
+fn unproven(reason: impl Into<String>) -> Error {
+    Error::Unproven(reason.into())
 }
 
 /// An assertion parsed once, by the credential extractor, but not yet verified: nothing in it
@@ -108,7 +115,7 @@ pub async fn verify(
         AuthMethod::PrivateKeyJwt => &Alg::PUBLIC,
         AuthMethod::ClientSecretJwt => &Alg::SECRET,
         other => {
-            return Err(refused(format!(
+            return Err(unproven(format!(
                 "this client is registered for {}, not a JWT assertion",
                 other.name()
             ))
@@ -116,7 +123,7 @@ pub async fn verify(
         }
     };
     let alg = Alg::within(&jws.header.alg, allowed).ok_or_else(|| {
-        refused(format!(
+        unproven(format!(
             "assertion alg '{}' is not allowed for {} (allowed: {})",
             printable(&jws.header.alg),
             method.name(),
@@ -140,7 +147,7 @@ pub async fn verify(
             SecretCheck::Valid(used) => Some(used),
             SecretCheck::Expired => return Err(refused("the client secret has expired").into()),
             SecretCheck::Invalid => {
-                let e = refused("the assertion signature is invalid");
+                let e = unproven("the assertion's HS256 signature matches no secret");
                 return Err(Refusal::WrongSecret(e));
             }
         }
@@ -173,15 +180,15 @@ async fn verify_with_registered_key(
             .keys(ctx.ports.fetcher, url, kid, ctx.now_ms())
             .await
             .map_err(Error::KeysUnavailable)?,
-        (None, None) => return Err(refused("the client has no registered keys")),
+        (None, None) => return Err(unproven("the client has no registered keys")),
     };
     let candidates: Vec<&PublicJwk> = match kid {
         Some(k) => {
             let key = keys.iter().find(|x| x.kid == k).ok_or_else(|| {
-                refused(format!("unknown kid '{}' for this client", printable(k)))
+                unproven(format!("unknown kid '{}' for this client", printable(k)))
             })?;
             if !key.fits(alg) {
-                return Err(refused(format!(
+                return Err(unproven(format!(
                     "key '{}' cannot verify alg {}",
                     printable(k),
                     alg.name()
@@ -192,7 +199,7 @@ async fn verify_with_registered_key(
         None => keys.iter().filter(|x| x.fits(alg)).collect(),
     };
     if candidates.is_empty() {
-        return Err(refused(format!(
+        return Err(unproven(format!(
             "no registered key fits alg {}",
             alg.name()
         )));
@@ -203,7 +210,7 @@ async fn verify_with_registered_key(
             return Ok(());
         }
     }
-    Err(refused("the assertion signature is invalid"))
+    Err(unproven("the assertion signature is invalid"))
 }
 
 /// Checks time, audience and jti; answers `exp` for the replay record.
