@@ -15,6 +15,16 @@ pub async fn handle(ctx: &Ctx<'_>, req: &Request) -> Response {
     response.with_header("x-content-type-options", "nosniff")
 }
 
+/// The largest body a route accepts: the shell stops reading there, so an oversized body (with
+/// or without `Content-Length`) is refused before it is read whole.
+pub fn max_body(path: &str) -> usize {
+    if path == TOKEN_PATH {
+        oauth::token::MAX_TOKEN_BODY
+    } else {
+        admin::MAX_ADMIN_BODY
+    }
+}
+
 async fn route(ctx: &Ctx<'_>, req: &Request) -> Result<Response, Error> {
     use Method::*;
     let read = matches!(req.method, Get | Head);

@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use crate::admin::{load_client, page_params, path_id};
+use crate::admin::{listing, load_client, page_params, path_id};
 use crate::context::Ctx;
 use crate::error::Error;
 use crate::http::{Request, Response};
@@ -30,16 +30,14 @@ async fn page_of_events(
     client: Option<&ClientId>,
     req: &Request,
 ) -> Result<Response, Error> {
-    let (limit, cursor) = page_params(req)?;
+    let (limit, cursor) = page_params(ctx, req)?;
     let page = ctx
         .ports
         .audit
         .events(client, cursor.as_deref(), limit)
         .await?;
-    Ok(Response::json(
-        200,
-        &json!({ "events": page.items, "next_cursor": page.next_cursor }),
-    ))
+    let next = page.next_cursor.as_deref();
+    Ok(listing(ctx, "events", &page.items, next))
 }
 
 /// `GET /admin/clients/{id}/usage`: tokens issued per UTC day, the last 30 days, oldest first.

@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use crate::admin::views::{self, ClientView};
-use crate::admin::{audited, changed, json_body, load_client, page_params};
+use crate::admin::{audited, changed, json_body, listing, load_client, page_params};
 use crate::context::Ctx;
 use crate::error::Error;
 use crate::http::{Request, Response};
@@ -64,7 +64,7 @@ pub async fn create(ctx: &Ctx<'_>, req: &Request) -> Result<Response, Error> {
 /// `GET /admin/clients`: one page, each client with its guard's lock state. Listings show
 /// stored last uses only; one client's read merges the background ones.
 pub async fn list(ctx: &Ctx<'_>, req: &Request) -> Result<Response, Error> {
-    let (limit, cursor) = page_params(req)?;
+    let (limit, cursor) = page_params(ctx, req)?;
     let page = ctx.ports.clients.list(cursor.as_deref(), limit).await?;
     // One guard read per client, in parallel: admin listings are rare and at most 100 long.
     let reads = page
@@ -76,10 +76,8 @@ pub async fn list(ctx: &Ctx<'_>, req: &Request) -> Result<Response, Error> {
     for (record, guard) in page.items.iter().zip(guards) {
         clients.push(views::client(record, &guard?, ctx.now()));
     }
-    Ok(Response::json(
-        200,
-        &serde_json::json!({ "clients": clients, "next_cursor": page.next_cursor }),
-    ))
+    let next = page.next_cursor.as_deref();
+    Ok(listing(ctx, "clients", &clients, next))
 }
 
 /// `GET /admin/clients/{id}`.

@@ -1,8 +1,6 @@
 //! `/admin/resources[/{resource_id}]`: resources (APIs) and their permission groups.
 
-use serde_json::json;
-
-use crate::admin::{audited, changed, json_body, not_found, page_params, path_id};
+use crate::admin::{audited, changed, json_body, listing, not_found, page_params, path_id};
 use crate::context::Ctx;
 use crate::error::Error;
 use crate::http::{Request, Response};
@@ -40,12 +38,10 @@ pub async fn create(ctx: &Ctx<'_>, req: &Request) -> Result<Response, Error> {
 
 /// `GET /admin/resources`.
 pub async fn list(ctx: &Ctx<'_>, req: &Request) -> Result<Response, Error> {
-    let (limit, cursor) = page_params(req)?;
+    let (limit, cursor) = page_params(ctx, req)?;
     let page = ctx.ports.resources.list(cursor.as_deref(), limit).await?;
-    Ok(Response::json(
-        200,
-        &json!({ "resources": page.items, "next_cursor": page.next_cursor }),
-    ))
+    let next = page.next_cursor.as_deref();
+    Ok(listing(ctx, "resources", &page.items, next))
 }
 
 /// `GET /admin/resources/{id}`.

@@ -84,6 +84,15 @@ impl Pepper {
             .into()
     }
 
+    /// A MAC of `data` under a key of its own for `label`, for values the server hands out
+    /// and must recognise when they come back (pagination cursors).
+    pub fn tag(&self, label: &str, data: &[u8]) -> [u8; 32] {
+        hmac_sha256(&self.0, &[label.as_bytes(), &[0], data])
+            .finalize()
+            .into_bytes()
+            .into()
+    }
+
     /// The secret of a `client_secret_jwt` client, recomputed from its stored salt.
     pub fn derive_secret(&self, client_id: &str, secret_id: &str, salt: &str) -> Zeroizing<String> {
         let mut mac = hmac_sha256(&self.0, &[]);

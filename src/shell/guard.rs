@@ -42,34 +42,22 @@ pub struct ClientGuard {
     state: State,
     /// The alarm time this instance last set or saw, so the hot path skips the storage call.
     alarm_at: std::cell::Cell<Option<i64>>,
+    /// Whether the tables exist: `delete_all` on a SQLite-backed object drops them, so they
+    /// are made again before the next use, not only when the object starts.
+    schema_ready: std::cell::Cell<bool>,
 }
 
 impl DurableObject for ClientGuard {
     fn new(state: State, _env: Env) -> Self {
-        // Idempotent; runs once per object instantiation.
-        let sql = state.storage().sql();
-        let created = sql
-            .exec(
-                "CREATE TABLE IF NOT EXISTS jti (jti TEXT PRIMARY KEY, until INTEGER NOT NULL)",
-                None,
-            )
-            .and_then(|_| sql.exec("CREATE INDEX IF NOT EXISTS jti_until ON jti (until)", None))
-            .and_then(|_| {
-                sql.exec(
-                    "CREATE TABLE IF NOT EXISTS guard (id INTEGER PRIMARY KEY CHECK (id = 0), state TEXT NOT NULL)",
-                    None,
-                )
-            });
-        if let Err(e) = created {
-            worker::console_error!("guard: creating tables failed: {e}");
-        }
         ClientGuard {
             state,
             alarm_at: std::cell::Cell::new(None),
+            schema_ready: std::cell::Cell::new(false),
         }
     }
 
     async fn fetch(&self, mut req: worker::Request) -> worker::Result<worker::Response> {
+        self.schema()?;
         match req.json().await? {
             GuardRequest::ClaimJti { jti, until } => {
                 let fresh = self.claim(&jti, until)?;
@@ -88,6 +76,7 @@ impl DurableObject for ClientGuard {
 
     async fn alarm(&self) -> worker::Result<worker::Response> {
         self.alarm_at.set(None);
+        self.schema()?;
         let now = worker::Date::now().as_millis() as i64 / 1000;
         let sql = self.state.storage().sql();
         sql.exec("DELETE FROM jti WHERE until < ?", vec![now.into()])?;
@@ -99,7 +88,10 @@ impl DurableObject for ClientGuard {
         let guard_next = state.next_expiry().map(|t| t as i64);
         match jti_next.into_iter().chain(guard_next).min() {
             // Nothing left: drop the object's storage entirely, so idle clients cost nothing.
-            None if state.is_empty() => self.state.storage().delete_all().await?,
+            None if state.is_empty() => {
+                self.state.storage().delete_all().await?;
+                self.schema_ready.set(false);
+            }
             None => {}
             Some(u) => self.alarm_by(u).await?,
         }
@@ -108,6 +100,25 @@ impl DurableObject for ClientGuard {
 }
 
 impl ClientGuard {
+    /// Makes the tables if this instance has not yet, or dropped them with `delete_all`.
+    fn schema(&self) -> worker::Result<()> {
+        if self.schema_ready.get() {
+            return Ok(());
+        }
+        let sql = self.state.storage().sql();
+        sql.exec(
+            "CREATE TABLE IF NOT EXISTS jti (jti TEXT PRIMARY KEY, until INTEGER NOT NULL)",
+            None,
+        )?;
+        sql.exec("CREATE INDEX IF NOT EXISTS jti_until ON jti (until)", None)?;
+        sql.exec(
+            "CREATE TABLE IF NOT EXISTS guard (id INTEGER PRIMARY KEY CHECK (id = 0), state TEXT NOT NULL)",
+            None,
+        )?;
+        self.schema_ready.set(true);
+        Ok(())
+    }
+
     /// Records a jti; one statement decides, so exactly one of two equal claims wins. Expired
     /// rows are left to the alarm: an expired assertion never gets this far.
     fn claim(&self, jti: &str, until: i64) -> worker::Result<bool> {

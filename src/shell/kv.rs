@@ -63,7 +63,18 @@ impl KvRegistry {
         if let Some(c) = cursor {
             list = list.cursor(c.into());
         }
-        let listed = list.execute().await.map_err(unavailable)?;
+        let listed = match list.execute().await {
+            Ok(listed) => listed,
+            // A cursor KV cannot read is the caller's mistake, unless KV is failing anyway.
+            Err(e) if cursor.is_some() => {
+                let probe = self.0.list().prefix(prefix.into()).limit(1).execute().await;
+                return Err(match probe {
+                    Ok(_) => Error::invalid_request("invalid cursor"),
+                    Err(_) => unavailable(e),
+                });
+            }
+            Err(e) => return Err(unavailable(e)),
+        };
         let names: Vec<&str> = listed.keys.iter().map(|k| k.name.as_str()).collect();
         let mut values = if names.is_empty() {
             Default::default()

@@ -4,15 +4,16 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use futures_util::StreamExt;
 use worker::{event, Context, Env, Headers};
 
 use crate::config::{Config, SETTINGS};
 use crate::context::{activity, Ctx, IsolateState, Ports};
 use crate::error::Error;
 use crate::http::{respond, Method, Request, Response};
+use crate::router;
 use crate::support::random::SystemRandom;
 use crate::support::time::Clock;
-use crate::{admin, router};
 
 mod fetcher;
 mod guard;
@@ -110,22 +111,40 @@ async fn translate(mut req: worker::Request) -> Result<Request, Error> {
     let mut request = Request::new(method, &req.inner().url());
     request.headers = req.headers().entries().collect();
     if matches!(method, Method::Post | Method::Patch | Method::Put) {
-        // Refuse a declared oversized body before reading it; the core checks the real size.
-        let declared = request
-            .header("content-length")
-            .and_then(|l| l.parse::<usize>().ok());
-        if declared.is_some_and(|l| l > admin::MAX_ADMIN_BODY) {
-            return Err(Error::invalid_request(format!(
-                "the request body is larger than {} bytes",
-                admin::MAX_ADMIN_BODY
-            )));
-        }
-        request.body = req
-            .bytes()
-            .await
-            .map_err(|_| Error::invalid_request("the request body could not be read"))?;
+        request.body = read_body(&mut req, router::max_body(&request.path)).await?;
     }
     Ok(request)
+}
+
+/// Reads the body through a capped stream: past `cap` bytes (declared or actually sent) the
+/// request is refused at once and the rest of the stream is cancelled (dropping it does that),
+/// so a body without `Content-Length` is never read whole.
+async fn read_body(req: &mut worker::Request, cap: usize) -> Result<Vec<u8>, Error> {
+    let too_large =
+        || Error::invalid_request(format!("the request body is larger than {cap} bytes"));
+    let declared = req
+        .headers()
+        .get("content-length")
+        .ok()
+        .flatten()
+        .and_then(|l| l.parse::<usize>().ok());
+    if declared.is_some_and(|l| l > cap) {
+        return Err(too_large());
+    }
+    // No body at all is an empty body.
+    let Ok(mut stream) = req.stream() else {
+        return Ok(Vec::new());
+    };
+    let mut body = Vec::with_capacity(declared.unwrap_or(0));
+    while let Some(chunk) = stream.next().await {
+        let chunk =
+            chunk.map_err(|_| Error::invalid_request("the request body could not be read"))?;
+        if body.len() + chunk.len() > cap {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 fn into_worker(response: Response) -> worker::Result<worker::Response> {

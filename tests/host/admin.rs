@@ -1,5 +1,7 @@
 //! The admin API: authentication, clients and secrets.
 
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
 use edgeauth::Method;
 use serde_json::{json, Value};
 
@@ -105,6 +107,29 @@ fn listing_is_paginated_with_a_cursor() {
     assert_eq!(page2["clients"].as_array().unwrap().len(), 1);
     assert_eq!(page2["clients"][0]["client_id"], ids[2].as_str());
     assert_eq!(page2["next_cursor"], Value::Null);
+    // A cursor is the server's own, sealed: a tampered one is refused before the store sees it.
+    let (data, tag) = cursor.split_once('.').unwrap();
+    let forged_data = URL_SAFE_NO_PAD.encode("client:00000000");
+    for tampered in [
+        format!("{forged_data}.{tag}"),
+        format!("{data}.AAAAAAAAAAAAAAAAAAAAAA"),
+        data.to_string(),
+        "AAAAAtampered-cursor".to_string(),
+    ] {
+        let (status, v) = h.admin(
+            Method::Get,
+            &format!("/admin/clients?limit=2&cursor={tampered}"),
+            None,
+        );
+        assert_eq!(
+            (status, v),
+            (
+                400,
+                json!({"error": "invalid_request", "error_description": "invalid cursor"})
+            ),
+            "{tampered}"
+        );
+    }
     for bad in ["limit=0", "limit=101", "limit=x"] {
         let (status, v) = h.admin(Method::Get, &format!("/admin/clients?{bad}"), None);
         assert_eq!(
