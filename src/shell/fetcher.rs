@@ -1,14 +1,17 @@
-//! Fetches clients' `jwks_uri` with a timeout, a size cap and a content-type check.
+//! Fetches clients' `jwks_uri` under one deadline for headers and body together, with the size
+//! cap enforced while reading, no redirects followed, and a JSON content-type check. A host
+//! that trickles its answer cannot hold a token request open longer than the deadline.
 
 use std::time::Duration;
 
 use futures_util::future::{select, Either};
-use worker::{AbortController, Delay, Fetch};
+use futures_util::StreamExt;
+use worker::{AbortController, Delay, Fetch, Method, RequestInit, RequestRedirect};
 
 use crate::ports::{Fetched, KeyFetcher};
 use crate::support::LocalFuture;
 
-const TIMEOUT: Duration = Duration::from_secs(5);
+const DEADLINE: Duration = Duration::from_secs(5);
 const MAX_BODY: usize = 64 * 1024;
 
 /// [`KeyFetcher`] over the Workers `fetch`.
@@ -16,22 +19,36 @@ pub struct HttpFetcher;
 
 async fn fetch(url: &str) -> Result<Fetched, String> {
     let controller = AbortController::default();
-    // From a string, not `Fetch::Url`: that would link the `url` crate just for this.
-    let request = worker::Request::new(url, worker::Method::Get)
-        .map(Fetch::Request)
-        .map_err(|_| "the URL is not valid".to_string())?;
     let signal = controller.signal();
-    let sending = std::pin::pin!(request.send_with_signal(&signal));
-    let timeout = std::pin::pin!(Delay::from(TIMEOUT));
-    let mut resp = match select(sending, timeout).await {
-        Either::Left((r, _)) => r.map_err(|_| "the request failed".to_string())?,
+    let fetching = std::pin::pin!(fetch_within(url, &signal));
+    let deadline = std::pin::pin!(Delay::from(DEADLINE));
+    match select(fetching, deadline).await {
+        Either::Left((result, _)) => result,
         Either::Right(_) => {
             controller.abort();
-            return Err(format!("timed out after {} s", TIMEOUT.as_secs()));
+            Err(format!("timed out after {} s", DEADLINE.as_secs()))
         }
-    };
-    if resp.status_code() != 200 {
-        return Err(format!("HTTP {}", resp.status_code()));
+    }
+}
+
+/// The whole exchange, headers and body, so one deadline covers both.
+async fn fetch_within(url: &str, signal: &worker::AbortSignal) -> Result<Fetched, String> {
+    let mut init = RequestInit::new();
+    // An https URL must not lead to http (or anywhere else) behind the client's back.
+    init.with_method(Method::Get)
+        .with_redirect(RequestRedirect::Manual);
+    // From a string, not `Fetch::Url`: that would link the `url` crate just for this.
+    let request = worker::Request::new_with_init(url, &init)
+        .map(Fetch::Request)
+        .map_err(|_| "the URL is not valid".to_string())?;
+    let mut resp = request
+        .send_with_signal(signal)
+        .await
+        .map_err(|_| "the request failed".to_string())?;
+    match resp.status_code() {
+        200 => {}
+        300..=399 => return Err("it answered with a redirect, which is not followed".into()),
+        other => return Err(format!("HTTP {other}")),
     }
     let header = |name: &str| resp.headers().get(name).ok().flatten();
     let media = header("content-type")
@@ -41,19 +58,25 @@ async fn fetch(url: &str) -> Result<Fetched, String> {
     if media != "application/json" && media != "application/jwk-set+json" {
         return Err(format!("content type '{media}' is not application/json"));
     }
+    let too_large = || format!("the document is larger than {MAX_BODY} bytes");
     if header("content-length")
         .and_then(|l| l.parse::<usize>().ok())
         .is_some_and(|l| l > MAX_BODY)
     {
-        return Err(format!("the document is larger than {MAX_BODY} bytes"));
+        return Err(too_large());
     }
     let cache_control = header("cache-control");
-    let body = resp
-        .bytes()
-        .await
+    let mut stream = resp
+        .stream()
         .map_err(|_| "the body could not be read".to_string())?;
-    if body.len() > MAX_BODY {
-        return Err(format!("the document is larger than {MAX_BODY} bytes"));
+    let mut body = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|_| "the body could not be read".to_string())?;
+        // Never more than the cap in memory: dropping the stream cancels the rest.
+        if body.len() + chunk.len() > MAX_BODY {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
     }
     Ok(Fetched {
         body,

@@ -166,6 +166,50 @@ describe('private_key_jwt', () => {
   });
 });
 
+describe('hostile key hosts', () => {
+  let hostile;
+  const sockets = new Set();
+  before(async () => {
+    hostile = createServer((req, res) => {
+      if (req.url === '/trickle') {
+        // Headers at once, then one byte a second: only a deadline over the body ends it.
+        res.writeHead(200, { 'content-type': 'application/json' });
+        const timer = setInterval(() => res.write(' '), 1000);
+        res.on('close', () => clearInterval(timer));
+      } else if (req.url === '/redirect') {
+        res.writeHead(302, { location: `http://127.0.0.1:${keysServer.address().port}/jwks.json` });
+        res.end();
+      } else {
+        // 200 KiB of JSON, chunked: no Content-Length to refuse up front.
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.write('{"keys":[],"pad":"');
+        for (let i = 0; i < 200; i++) res.write('x'.repeat(1024));
+        res.end('"}');
+      }
+    });
+    hostile.on('connection', (sock) => { sockets.add(sock); sock.on('close', () => sockets.delete(sock)); });
+    await new Promise((r) => hostile.listen(0, '127.0.0.1', r));
+  });
+  after(() => { for (const sock of sockets) sock.destroy(); hostile?.close(); });
+
+  for (const path of ['/trickle', '/redirect', '/huge']) {
+    it(`a key host at ${path} is a 503 within the fetch deadline, never followed or read whole`, async () => {
+      const k = await keyPair('EdDSA', 'k');
+      served = { keys: [k.jwk] };
+      const { client } = await createClient({
+        token_endpoint_auth_method: 'private_key_jwt', jwks_uri: `http://127.0.0.1:${hostile.address().port}${path}`,
+      });
+      const started = Date.now();
+      const r = await post(await assertion(k, client.client_id));
+      const took = Date.now() - started;
+      assertError(r, 503, 'temporarily_unavailable', path);
+      assert.equal(r.headers.get('retry-after'), '30');
+      // The deadline is 5 s for headers and body together; leave room for a busy machine.
+      assert.ok(took < 9000, `${path} held the token request for ${took} ms`);
+    });
+  }
+});
+
 describe('client_secret_jwt', () => {
   it('openid-client signs HS256 with the secret shown at creation', async () => {
     const { client, secret } = await createClient({ token_endpoint_auth_method: 'client_secret_jwt', scope: 'read' });
