@@ -112,15 +112,39 @@ pub async fn update(ctx: &Ctx<'_>, id: &str, req: &Request) -> Result<Response, 
         None => None,
     };
     let enabled = input.enabled;
+    let keys_before = record.client.key_names();
+    let keys_given =
+        input.jwks.is_some() || input.jwks_uri.is_some() || input.public_key_pem.is_some();
     input.apply(&mut record.client, ctx.now())?;
     if let Some(g) = grants {
         record.client.grants.set_registered(g);
     }
     ctx.save_client(&mut record).await?;
     let client_id = record.client.client_id.clone();
-    // A disable must bite everywhere within the cache TTL, not after KV propagation.
-    let op = enabled.map_or(GuardOp::Read, |enabled| GuardOp::Enable { enabled });
-    let guard = ctx.guard(&client_id, op).await?;
+    // A disable or a key removal must bite everywhere within the cache TTL, not after KV
+    // propagation: the client's guard carries them.
+    let current = record.client.key_names();
+    // Keys given are sent even when unchanged from what this read says: the read may be
+    // stale, and the guard must learn that they are current (a key put back works again).
+    let keys_changed = keys_given
+        || keys_before.len() != current.len()
+        || keys_before.iter().any(|k| !current.contains(k));
+    let removed: Vec<String> = keys_before
+        .into_iter()
+        .filter(|k| !current.contains(k))
+        .collect();
+    let mut guard = None;
+    if let Some(enabled) = enabled {
+        guard = Some(ctx.guard(&client_id, GuardOp::Enable { enabled }).await?);
+    }
+    if keys_changed {
+        let op = GuardOp::Keys { removed, current };
+        guard = Some(ctx.guard(&client_id, op).await?);
+    }
+    let guard = match guard {
+        Some(g) => g,
+        None => ctx.guard(&client_id, GuardOp::Read).await?,
+    };
     let subject = Subject::client(&client_id);
     let detail = changed(&fields);
     let record = views::with_last_used(ctx, record).await?;

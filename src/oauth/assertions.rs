@@ -20,6 +20,7 @@ use crate::jose::{verify, Alg, CompactJws, PublicJwk};
 use crate::oauth::discovery::TOKEN_PATH;
 use crate::oauth::Refusal;
 use crate::registry::clients::{AuthMethod, Client, ClientRecord};
+use crate::registry::guard::{key_id, key_source, GuardState};
 use crate::registry::secrets::{self, SecretCheck, SecretUse};
 use crate::support::json;
 use crate::support::text::printable;
@@ -105,6 +106,7 @@ pub fn parse<'a>(
 pub async fn verify(
     ctx: &Ctx<'_>,
     record: &ClientRecord,
+    guard: &GuardState,
     assertion: &UnverifiedAssertion<'_>,
     issuer: &str,
 ) -> Result<Option<SecretUse>, Refusal> {
@@ -152,7 +154,7 @@ pub async fn verify(
             }
         }
     } else {
-        verify_with_registered_key(ctx, &record.client, alg, jws).await?;
+        verify_with_registered_key(ctx, &record.client, guard, alg, jws).await?;
         None
     };
     let exp = check_claims(claims, now, issuer, ctx.config.assertion_max_lifetime)?;
@@ -167,10 +169,23 @@ pub async fn verify(
 async fn verify_with_registered_key(
     ctx: &Ctx<'_>,
     client: &Client,
+    guard: &GuardState,
     alg: Alg,
     jws: &CompactJws<'_>,
 ) -> Result<(), Error> {
     let kid = jws.header.kid.as_deref();
+    // Keys an admin removed moments ago may still be in a stale KV copy here: the guard says.
+    if let Some(url) = client.jwks_uri.as_deref() {
+        if guard.is_key_revoked(&key_source(url)) {
+            return Err(unproven("the client's jwks_uri was removed"));
+        }
+    }
+    // Registered keys are named by thumbprint; a jwks_uri's keys go with the URL (above).
+    let removed = |k: &PublicJwk| {
+        client.jwks.is_some()
+            && !guard.revoked_keys.is_empty()
+            && guard.is_key_revoked(&key_id(&k.thumbprint()))
+    };
     let keys = match (&client.jwks, &client.jwks_uri) {
         (Some(set), _) => Rc::new(set.keys.clone()),
         // A key host that cannot answer is an outage (503, retry), not a wrong credential.
@@ -184,9 +199,12 @@ async fn verify_with_registered_key(
     };
     let candidates: Vec<&PublicJwk> = match kid {
         Some(k) => {
-            let key = keys.iter().find(|x| x.kid == k).ok_or_else(|| {
-                unproven(format!("unknown kid '{}' for this client", printable(k)))
-            })?;
+            let key = keys
+                .iter()
+                .find(|x| x.kid == k && !removed(x))
+                .ok_or_else(|| {
+                    unproven(format!("unknown kid '{}' for this client", printable(k)))
+                })?;
             if !key.fits(alg) {
                 return Err(unproven(format!(
                     "key '{}' cannot verify alg {}",
@@ -196,7 +214,7 @@ async fn verify_with_registered_key(
             }
             vec![key]
         }
-        None => keys.iter().filter(|x| x.fits(alg)).collect(),
+        None => keys.iter().filter(|x| x.fits(alg) && !removed(x)).collect(),
     };
     if candidates.is_empty() {
         return Err(unproven(format!(

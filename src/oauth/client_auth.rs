@@ -169,7 +169,7 @@ pub async fn authenticate(
         Credentials::Secret { secret, method, .. } => {
             check_secret(ctx, &record, secret, *method).map(Some)
         }
-        Credentials::Assertion(a) => assertions::verify(ctx, &record, a, issuer).await,
+        Credentials::Assertion(a) => assertions::verify(ctx, &record, &guard, a, issuer).await,
     };
     // Only wrong guesses at a secret count towards the lockout (see `Refusal`).
     let secret = match checked {

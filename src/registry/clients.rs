@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::Error;
 use crate::jose::PublicJwk;
 use crate::registry::audiences::Grants;
+use crate::registry::guard::{key_id, key_source};
 use crate::registry::secrets::StoredSecret;
 
 /// Token lifetime bounds and default, in seconds.
@@ -128,6 +129,17 @@ pub struct Client {
     /// written before versioning read as 0.
     #[serde(default)]
     pub version: u64,
+}
+
+impl Client {
+    /// The client's keys as the guard names them: each registered key and the `jwks_uri`.
+    pub fn key_names(&self) -> Vec<String> {
+        let inline = self.jwks.iter().flat_map(|set| &set.keys);
+        inline
+            .map(|k| key_id(&k.thumbprint()))
+            .chain(self.jwks_uri.as_deref().map(key_source))
+            .collect()
+    }
 }
 
 /// A JWK Set of validated public keys (RFC 7517 section 5).

@@ -46,6 +46,19 @@ pub struct GuardState {
     /// Removed secrets, each remembered until its time.
     #[serde(default)]
     pub revoked: Vec<(String, u64)>,
+    /// Removed keys (see [`key_id`] and [`key_source`]), each remembered until its time.
+    #[serde(default)]
+    pub revoked_keys: Vec<(String, u64)>,
+}
+
+/// How a removed registered key is named in the guard: its RFC 7638 thumbprint.
+pub fn key_id(thumbprint: &str) -> String {
+    format!("key:{thumbprint}")
+}
+
+/// How a removed `jwks_uri` is named in the guard: every key it serves goes with it.
+pub fn key_source(jwks_uri: &str) -> String {
+    format!("uri:{jwks_uri}")
 }
 
 /// A change to a guard's state.
@@ -75,6 +88,14 @@ pub enum GuardOp {
         /// The removed secret.
         secret_id: String,
     },
+    /// An admin changed a client's keys: `removed` stop working everywhere at once, and
+    /// `current` (perhaps removed before and now back) work again.
+    Keys {
+        /// Keys and key sources removed ([`key_id`], [`key_source`]).
+        removed: Vec<String>,
+        /// Keys and key sources the client has now.
+        current: Vec<String>,
+    },
 }
 
 impl GuardState {
@@ -100,10 +121,13 @@ impl GuardState {
             GuardOp::Enable { enabled } => self.disabled = !enabled,
             GuardOp::Delete => self.deleted_until = Some(now + REMEMBER_SECS),
             GuardOp::Revoke { secret_id } => {
-                if self.revoked.len() >= MAX_REVOKED {
-                    self.revoked.remove(0);
+                remember(&mut self.revoked, secret_id, now);
+            }
+            GuardOp::Keys { removed, current } => {
+                self.revoked_keys.retain(|(k, _)| !current.contains(k));
+                for k in removed {
+                    remember(&mut self.revoked_keys, k, now);
                 }
-                self.revoked.push((secret_id.clone(), now + REMEMBER_SECS));
             }
         }
     }
@@ -129,6 +153,7 @@ impl GuardState {
             self.deleted_until = None;
         }
         self.revoked.retain(|(_, until)| *until > now);
+        self.revoked_keys.retain(|(_, until)| *until > now);
     }
 
     /// The lock's end, if locked at `now`.
@@ -151,9 +176,18 @@ impl GuardState {
         self.revoked.iter().any(|(id, _)| id == secret_id)
     }
 
+    /// Whether a key or key source ([`key_id`], [`key_source`]) was removed recently.
+    pub fn is_key_revoked(&self, name: &str) -> bool {
+        self.revoked_keys.iter().any(|(k, _)| k == name)
+    }
+
     /// The next time something here expires, for the guard's cleanup alarm.
     pub fn next_expiry(&self) -> Option<u64> {
-        let revoked = self.revoked.iter().map(|(_, u)| *u);
+        let revoked = self
+            .revoked
+            .iter()
+            .chain(&self.revoked_keys)
+            .map(|(_, u)| *u);
         let window = self.failing_since.map(|t| t + LOCK_SECS);
         self.locked_until
             .into_iter()
@@ -167,6 +201,15 @@ impl GuardState {
     pub fn is_empty(&self) -> bool {
         *self == GuardState::default()
     }
+}
+
+/// Remembers `name` for a day, keeping the list bounded (the oldest goes first).
+fn remember(list: &mut Vec<(String, u64)>, name: &str, now: u64) {
+    list.retain(|(n, _)| n != name);
+    if list.len() >= MAX_REVOKED {
+        list.remove(0);
+    }
+    list.push((name.to_string(), now + REMEMBER_SECS));
 }
 
 #[cfg(test)]

@@ -393,3 +393,76 @@ fn failures_older_than_the_lock_window_no_longer_count() {
     assert_eq!(get(&h, &id)["failed_attempts"], 1);
     assert_eq!(h.token_basic(&id, &secret, GRANT).status, 200);
 }
+
+#[test]
+fn a_removed_key_or_jwks_uri_bites_despite_a_stale_kv_copy() {
+    let h = Harness::new();
+    let (k1, k2) = (
+        crate::verifier::TestKey::ed(1),
+        crate::verifier::TestKey::ed(2),
+    );
+    let (_, v) = h.admin(
+        Method::Post,
+        "/admin/clients",
+        Some(
+            json!({"client_name": "keys", "token_endpoint_auth_method": "private_key_jwt",
+                    "jwks": {"keys": [k1.jwk("k1"), k2.jwk("k2")]}}),
+        ),
+    );
+    let id = v["client"]["client_id"].as_str().unwrap().to_string();
+    let record = format!("client:{id}");
+    let stale = h.store.get_raw(&record).unwrap();
+    let (status, _) = h.admin(
+        Method::Patch,
+        &format!("/admin/clients/{id}"),
+        Some(json!({"jwks": {"keys": [k2.jwk("k2")]}})),
+    );
+    assert_eq!(status, 200);
+    // Another location still reads the old record, with both keys.
+    h.store.put_raw(&record, &stale);
+    h.clock.advance_ms(CACHE_TTL_MS);
+    let r = h.send(assertion_request(&signed(&h, &k1, "k1", &id, "old")));
+    assert_error(&r, 401, "invalid_client", "client authentication failed");
+    assert_eq!(
+        h.send(assertion_request(&signed(&h, &k2, "k2", &id, "kept")))
+            .status,
+        200
+    );
+    // Putting the key back makes it work again at once.
+    h.admin(
+        Method::Patch,
+        &format!("/admin/clients/{id}"),
+        Some(json!({"jwks": {"keys": [k1.jwk("k1"), k2.jwk("k2")]}})),
+    );
+    let back = h.send(assertion_request(&signed(&h, &k1, "k1", &id, "back")));
+    assert_eq!(back.status, 200, "{} {:?}", body_json(&back), back.log);
+
+    // A jwks_uri replaced by inline keys: the old URL's keys stop everywhere too.
+    let url = "https://keys.client.test/jwks";
+    h.fetcher
+        .serve(url, &json!({"keys": [k1.jwk("u1")]}).to_string(), None);
+    h.admin(
+        Method::Patch,
+        &format!("/admin/clients/{id}"),
+        Some(json!({"jwks": null, "jwks_uri": url})),
+    );
+    assert_eq!(
+        h.send(assertion_request(&signed(&h, &k1, "u1", &id, "uri")))
+            .status,
+        200
+    );
+    let stale = h.store.get_raw(&record).unwrap();
+    h.admin(
+        Method::Patch,
+        &format!("/admin/clients/{id}"),
+        Some(json!({"jwks_uri": null, "jwks": {"keys": [k2.jwk("k2")]}})),
+    );
+    h.store.put_raw(&record, &stale);
+    h.clock.advance_ms(CACHE_TTL_MS);
+    let r = h.send(assertion_request(&signed(&h, &k1, "u1", &id, "uri-stale")));
+    assert_error(&r, 401, "invalid_client", "client authentication failed");
+    assert_eq!(
+        r.log.as_deref(),
+        Some("client authentication refused: the client's jwks_uri was removed")
+    );
+}
