@@ -83,6 +83,19 @@ else
   say "node_modules: up to date"
 fi
 
+# --- Python client libraries for the end-to-end tests (authlib), pinned --------------------
+py_req=tests/e2e/python/requirements.txt
+py_stamp=.tools/py/.requirements
+if [[ -x .tools/py/bin/python && -f "$py_stamp" ]] && cmp -s "$py_req" "$py_stamp"; then
+  say "python test libraries: present"
+else
+  need python3 "Python 3 with venv"
+  say "python test libraries: installing into .tools/py ($py_req)"
+  python3 -m venv .tools/py
+  .tools/py/bin/pip install --quiet --disable-pip-version-check -r "$py_req"
+  cp "$py_req" "$py_stamp"
+fi
+
 # --- optional system packages (Debian) ---------------------------------------------------
 apt_updated=0
 apt_install() {
