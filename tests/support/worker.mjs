@@ -161,6 +161,8 @@ async function startOnce({ vars = {}, timeoutMs = 60_000 } = {}) {
     url,
     adminToken: allVars.ADMIN_TOKEN,
     vars: allVars,
+    /** The process group of wrangler and its workerd, for measuring memory. */
+    processGroup: child.pid,
     stop,
     get output() { return output; },
   };
