@@ -5,6 +5,7 @@ mod admin;
 mod assertions;
 mod audit;
 mod discovery;
+mod faults;
 mod layers;
 mod lockout;
 mod resources;
