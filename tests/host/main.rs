@@ -6,6 +6,7 @@ mod assertions;
 mod audit;
 mod discovery;
 mod faults;
+mod fuzz;
 mod layers;
 mod lockout;
 mod resources;
