@@ -245,6 +245,7 @@ proptest! {
     fn form_bodies_parse_or_are_invalid_request(
         body in prop_oneof![
             any::<Vec<u8>>(),
+            seed("form").prop_map(String::into_bytes),
             tricky_text().prop_map(String::into_bytes),
             mutated("form").prop_map(String::into_bytes),
         ],
@@ -273,6 +274,7 @@ proptest! {
     fn compact_jws_parses_or_says_why(
         token in prop_oneof![
             any::<String>(),
+            seed("jws"),
             mutated("jws"),
             "[A-Za-z0-9_-]{0,60}\\.[A-Za-z0-9_-]{0,60}\\.[A-Za-z0-9_-]{0,60}",
             (json_value(), any::<Vec<u8>>(), any::<Vec<u8>>()).prop_map(|(h, p, s)| format!(
@@ -325,6 +327,7 @@ proptest! {
     fn pem_imports_or_says_why(
         pem in prop_oneof![
             any::<String>(),
+            seed("pem"),
             mutated("pem"),
             (
                 prop::sample::select(vec!["PUBLIC KEY", "RSA PUBLIC KEY", "PRIVATE KEY", "CERTIFICATE", "X"]),
