@@ -119,10 +119,11 @@ pub async fn update(ctx: &Ctx<'_>, id: &str, req: &Request) -> Result<Response, 
     if let Some(g) = grants {
         record.client.grants.set_registered(g);
     }
-    ctx.save_client(&mut record).await?;
     let client_id = record.client.client_id.clone();
-    // A disable or a key removal must bite everywhere within the cache TTL, not after KV
-    // propagation: the client's guard carries them.
+    // Every step that can fail comes before the write, so a 503 leaves the record (and its
+    // version) as it was and a retry passes. A disable or a key removal must bite everywhere
+    // within the cache TTL, not after KV propagation, so the guard hears it first: should the
+    // write then fail, the client is refused until the retry, failing closed as asked.
     let current = record.client.key_names();
     // Keys given are sent even when unchanged from what this read says: the read may be
     // stale, and the guard must learn that they are current (a key put back works again).
@@ -145,9 +146,11 @@ pub async fn update(ctx: &Ctx<'_>, id: &str, req: &Request) -> Result<Response, 
         Some(g) => g,
         None => ctx.guard(&client_id, GuardOp::Read).await?,
     };
+    let used = views::last_used(ctx, &client_id).await?;
+    ctx.save_client(&mut record).await?;
     let subject = Subject::client(&client_id);
     let detail = changed(&fields);
-    let record = views::with_last_used(ctx, record).await?;
+    let record = views::merge_last_used(record, &used);
     let response = Response::json(200, &views::client(&record, &guard, ctx.now()));
     Ok(audited(ctx, Action::ClientUpdated, subject, detail, response).await)
 }
@@ -156,9 +159,11 @@ pub async fn update(ctx: &Ctx<'_>, id: &str, req: &Request) -> Result<Response, 
 pub async fn delete(ctx: &Ctx<'_>, id: &str) -> Result<Response, Error> {
     let record = load_client(ctx, id).await?;
     let client_id = &record.client.client_id;
-    ctx.delete_client(client_id).await?;
     // Other locations may still read the record from KV for a while: the guard refuses it.
+    // The guard hears it first: were the record deleted first and the guard call then
+    // failed, the retry would find no client (404) and the guard would never be told.
     ctx.guard(client_id, GuardOp::Delete).await?;
+    ctx.delete_client(client_id).await?;
     // Best effort: a leftover last-use key is harmless, the client is gone.
     let _ = ctx.ports.activity.forget_last_used(client_id, None).await;
     let detail = format!("client '{}' deleted", record.client.client_name);

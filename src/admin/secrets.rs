@@ -69,14 +69,16 @@ pub async fn delete(ctx: &Ctx<'_>, id: &str, secret_id: &str) -> Result<Response
         return Err(Error::NotFound("no such secret".into()));
     }
     record.client.updated_at = ctx.now();
-    ctx.save_client(&mut record).await?;
-    let client_id = &record.client.client_id;
-    // A stale KV copy elsewhere still holds the secret: the guard refuses it meanwhile.
+    let client_id = &record.client.client_id.clone();
+    // A stale KV copy elsewhere still holds the secret: the guard refuses it meanwhile. The
+    // guard hears it first: were the record saved first and the guard call then failed, the
+    // retry would find no such secret (404) and the guard would never be told.
     let secret_id = secret_id.to_string();
     let revoke = GuardOp::Revoke {
         secret_id: secret_id.clone(),
     };
     ctx.guard(client_id, revoke).await?;
+    ctx.save_client(&mut record).await?;
     let _ = ctx
         .ports
         .activity

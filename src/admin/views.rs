@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use crate::context::Ctx;
 use crate::error::Error;
-use crate::registry::clients::{Client, ClientRecord};
+use crate::registry::clients::{Client, ClientId, ClientRecord};
 use crate::registry::guard::GuardState;
 use crate::registry::secrets::SecretMeta;
 
@@ -37,19 +37,22 @@ pub fn unguarded(record: &ClientRecord) -> ClientView<'_> {
 }
 
 /// The record with its secrets' last uses (written in the background) merged in, for showing.
-pub async fn with_last_used(
-    ctx: &Ctx<'_>,
-    mut record: ClientRecord,
-) -> Result<ClientRecord, Error> {
-    let used = ctx
-        .ports
-        .activity
-        .last_used(&record.client.client_id)
-        .await?;
+pub async fn with_last_used(ctx: &Ctx<'_>, record: ClientRecord) -> Result<ClientRecord, Error> {
+    let used = last_used(ctx, &record.client.client_id).await?;
+    Ok(merge_last_used(record, &used))
+}
+
+/// The recorded last uses of a client's secrets, as (secret_id, epoch seconds).
+pub async fn last_used(ctx: &Ctx<'_>, id: &ClientId) -> Result<Vec<(String, u64)>, Error> {
+    ctx.ports.activity.last_used(id).await
+}
+
+/// The record with `used` (from [`last_used`]) merged into its secrets, for showing.
+pub fn merge_last_used(mut record: ClientRecord, used: &[(String, u64)]) -> ClientRecord {
     for s in &mut record.secrets {
         if let Some((_, at)) = used.iter().find(|(id, _)| *id == s.meta.secret_id) {
             s.meta.last_used_at = Some(s.meta.last_used_at.map_or(*at, |x| x.max(*at)));
         }
     }
-    Ok(record)
+    record
 }

@@ -69,11 +69,37 @@ impl Random for SeqRandom {
     }
 }
 
+/// Outages on demand: every call, or one chosen call. Each port call asks once, before it
+/// touches anything, so a failed call changes nothing (as a refused KV or Durable Object call).
+#[derive(Debug, Default)]
+struct Faults {
+    failing: Cell<bool>,
+    calls: Cell<u64>,
+    fail_at: Cell<Option<u64>>,
+}
+
+impl Faults {
+    /// Counts one port call; fails it if every call fails or it is the chosen one.
+    fn check(&self, what: &str) -> Result<(), Error> {
+        let n = self.calls.get() + 1;
+        self.calls.set(n);
+        if self.failing.get() || self.fail_at.get() == Some(n) {
+            Err(Error::Unavailable(format!("{what} told to fail")))
+        } else {
+            Ok(())
+        }
+    }
+
+    fn fail_nth(&self, n: u64) {
+        self.fail_at.set((n > 0).then(|| self.calls.get() + n));
+    }
+}
+
 /// A client store over a map of JSON strings, as KV holds them; it can be told to fail.
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     map: RefCell<BTreeMap<String, String>>,
-    failing: Cell<bool>,
+    faults: Faults,
     reads: Cell<u64>,
     ttls: RefCell<HashMap<String, u64>>,
 }
@@ -81,7 +107,17 @@ pub struct MemoryStore {
 impl MemoryStore {
     /// Makes every later call fail as an outage would.
     pub fn set_failing(&self, failing: bool) {
-        self.failing.set(failing);
+        self.faults.failing.set(failing);
+    }
+
+    /// Makes the `n`th port call from now fail (1: the next one), once; 0 fails none.
+    pub fn fail_nth_call(&self, n: u64) {
+        self.faults.fail_nth(n);
+    }
+
+    /// How many port calls were made, failed ones included.
+    pub fn calls(&self) -> u64 {
+        self.faults.calls.get()
     }
 
     /// How many client and resource reads reached the store.
@@ -147,11 +183,7 @@ impl MemoryStore {
     }
 
     fn check(&self) -> Result<(), Error> {
-        if self.failing.get() {
-            Err(Error::Unavailable("memory store told to fail".into()))
-        } else {
-            Ok(())
-        }
+        self.faults.check("memory store")
     }
 }
 
@@ -345,6 +377,7 @@ pub struct MemoryGuards {
     used: RefCell<HashMap<(ClientId, String), u64>>,
     guards: RefCell<HashMap<ClientId, GuardState>>,
     calls: Cell<u64>,
+    faults: Faults,
 }
 
 impl MemoryGuards {
@@ -362,6 +395,21 @@ impl MemoryGuards {
     pub fn guard_calls(&self) -> u64 {
         self.calls.get()
     }
+
+    /// Makes every later call fail as an outage would.
+    pub fn set_failing(&self, failing: bool) {
+        self.faults.failing.set(failing);
+    }
+
+    /// Makes the `n`th port call from now fail (1: the next one), once; 0 fails none.
+    pub fn fail_nth_call(&self, n: u64) {
+        self.faults.fail_nth(n);
+    }
+
+    /// How many port calls were made (`claim_jti` and `apply`), failed ones included.
+    pub fn calls(&self) -> u64 {
+        self.faults.calls.get()
+    }
 }
 
 impl Guards for MemoryGuards {
@@ -371,6 +419,9 @@ impl Guards for MemoryGuards {
         jti: &'a str,
         until: u64,
     ) -> PortResult<'a, bool> {
+        if let Err(e) = self.faults.check("memory guards") {
+            return ready(Err(e));
+        }
         let mut used = self.used.borrow_mut();
         let key = (client.clone(), jti.to_string());
         let fresh = !used.contains_key(&key);
@@ -387,6 +438,9 @@ impl Guards for MemoryGuards {
         now: u64,
     ) -> PortResult<'a, GuardState> {
         self.calls.set(self.calls.get() + 1);
+        if let Err(e) = self.faults.check("memory guards") {
+            return ready(Err(e));
+        }
         let mut guards = self.guards.borrow_mut();
         let mut state = guards.get(client).cloned().unwrap_or_default();
         state.apply(&op, now);

@@ -5,6 +5,8 @@ mod admin;
 mod assertions;
 mod audit;
 mod discovery;
+mod faults;
+mod fuzz;
 mod layers;
 mod lockout;
 mod resources;
