@@ -72,13 +72,28 @@ impl Random for SeqRandom {
 /// Outages on demand: every call, or one chosen call. Each port call asks once, before it
 /// touches anything, so a failed call changes nothing (as a refused KV or Durable Object call).
 #[derive(Debug, Default)]
-struct Faults {
+pub struct Faults {
     failing: Cell<bool>,
     calls: Cell<u64>,
     fail_at: Cell<Option<u64>>,
 }
 
 impl Faults {
+    /// Makes every later call fail (or none again).
+    pub fn set_failing(&self, failing: bool) {
+        self.failing.set(failing);
+    }
+
+    /// Makes the `n`th call from now fail (1: the next one), once; 0 fails none.
+    pub fn fail_nth_call(&self, n: u64) {
+        self.fail_at.set((n > 0).then(|| self.calls.get() + n));
+    }
+
+    /// How many calls were made, failed ones included.
+    pub fn calls(&self) -> u64 {
+        self.calls.get()
+    }
+
     /// Counts one port call; fails it if every call fails or it is the chosen one.
     fn check(&self, what: &str) -> Result<(), Error> {
         let n = self.calls.get() + 1;
@@ -89,37 +104,19 @@ impl Faults {
             Ok(())
         }
     }
-
-    fn fail_nth(&self, n: u64) {
-        self.fail_at.set((n > 0).then(|| self.calls.get() + n));
-    }
 }
 
 /// A client store over a map of JSON strings, as KV holds them; it can be told to fail.
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     map: RefCell<BTreeMap<String, String>>,
-    faults: Faults,
+    /// Outages on demand.
+    pub faults: Faults,
     reads: Cell<u64>,
     ttls: RefCell<HashMap<String, u64>>,
 }
 
 impl MemoryStore {
-    /// Makes every later call fail as an outage would.
-    pub fn set_failing(&self, failing: bool) {
-        self.faults.failing.set(failing);
-    }
-
-    /// Makes the `n`th port call from now fail (1: the next one), once; 0 fails none.
-    pub fn fail_nth_call(&self, n: u64) {
-        self.faults.fail_nth(n);
-    }
-
-    /// How many port calls were made, failed ones included.
-    pub fn calls(&self) -> u64 {
-        self.faults.calls.get()
-    }
-
     /// How many client and resource reads reached the store.
     pub fn reads(&self) -> u64 {
         self.reads.get()
@@ -377,7 +374,8 @@ pub struct MemoryGuards {
     used: RefCell<HashMap<(ClientId, String), u64>>,
     guards: RefCell<HashMap<ClientId, GuardState>>,
     calls: Cell<u64>,
-    faults: Faults,
+    /// Outages on demand.
+    pub faults: Faults,
 }
 
 impl MemoryGuards {
@@ -394,21 +392,6 @@ impl MemoryGuards {
     /// How many guard calls were made, to check the warm path makes none.
     pub fn guard_calls(&self) -> u64 {
         self.calls.get()
-    }
-
-    /// Makes every later call fail as an outage would.
-    pub fn set_failing(&self, failing: bool) {
-        self.faults.failing.set(failing);
-    }
-
-    /// Makes the `n`th port call from now fail (1: the next one), once; 0 fails none.
-    pub fn fail_nth_call(&self, n: u64) {
-        self.faults.fail_nth(n);
-    }
-
-    /// How many port calls were made (`claim_jti` and `apply`), failed ones included.
-    pub fn calls(&self) -> u64 {
-        self.faults.calls.get()
     }
 }
 

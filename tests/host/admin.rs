@@ -354,11 +354,11 @@ fn wrong_methods_are_405_with_allow() {
 #[test]
 fn storage_outages_and_corrupt_records_answer_without_internals() {
     let h = Harness::new();
-    h.store.set_failing(true);
+    h.store.faults.set_failing(true);
     let (status, v) = h.admin(Method::Get, "/admin/clients", None);
     assert_eq!(status, 503);
     assert_eq!(v["error"], "temporarily_unavailable");
-    h.store.set_failing(false);
+    h.store.faults.set_failing(false);
     let id = "0f8fad5b-d9cb-469f-a165-70867728950e";
     h.store.put_raw(&format!("client:{id}"), "{garbage");
     let (status, v) = h.admin(Method::Get, &format!("/admin/clients/{id}"), None);

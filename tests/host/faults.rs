@@ -525,8 +525,8 @@ enum Port {
 
 fn calls(h: &Harness, port: Port) -> u64 {
     match port {
-        Port::Store => h.store.calls(),
-        Port::Guards => h.guards.calls(),
+        Port::Store => h.store.faults.calls(),
+        Port::Guards => h.guards.faults.calls(),
     }
 }
 
@@ -543,8 +543,8 @@ fn run_with_fault(row: &Row, port: Port, n: u64) -> u16 {
     let before = registry(&h);
     let start = calls(&h, port);
     match port {
-        Port::Store => h.store.fail_nth_call(n),
-        Port::Guards => h.guards.fail_nth_call(n),
+        Port::Store => h.store.faults.fail_nth_call(n),
+        Port::Guards => h.guards.faults.fail_nth_call(n),
     }
     let r = (row.request)(&h, &f);
     let at = format!("{}, {port:?} call {n}", row.name);
@@ -554,8 +554,8 @@ fn run_with_fault(row: &Row, port: Port, n: u64) -> u16 {
         calls(&h, port) - start,
         body_json(&r)
     );
-    h.store.fail_nth_call(0);
-    h.guards.fail_nth_call(0);
+    h.store.faults.fail_nth_call(0);
+    h.guards.faults.fail_nth_call(0);
     if r.status == 503 {
         assert_error(
             &r,
@@ -591,11 +591,11 @@ fn every_storage_step_of_every_endpoint_fails_into_a_503_or_a_best_effort_succes
     for row in rows() {
         // First, how many calls the request makes on each port when nothing fails.
         let (h, f) = prepared(&row);
-        let (s0, g0) = (h.store.calls(), h.guards.calls());
+        let (s0, g0) = (h.store.faults.calls(), h.guards.faults.calls());
         let r = (row.request)(&h, &f);
         let counts = [
-            (Port::Store, h.store.calls() - s0),
-            (Port::Guards, h.guards.calls() - g0),
+            (Port::Store, h.store.faults.calls() - s0),
+            (Port::Guards, h.guards.faults.calls() - g0),
         ];
         assert_eq!(r.status, row.ok, "{}: {:?}", row.name, body_json(&r));
         (row.check)(&h, &f, &r);

@@ -469,7 +469,7 @@ fn a_storage_outage_is_503_with_retry_after() {
     let h = Harness::new();
     let (id, secret) = basic_client(&h);
     h.clock.advance_ms(CACHE_TTL_MS);
-    h.store.set_failing(true);
+    h.store.faults.set_failing(true);
     let r = h.token_basic(&id, &secret, "grant_type=client_credentials");
     assert_error(
         &r,
@@ -478,7 +478,7 @@ fn a_storage_outage_is_503_with_retry_after() {
         "storage is temporarily unavailable, retry shortly",
     );
     assert_eq!(r.header("retry-after"), Some("2"));
-    h.store.set_failing(false);
+    h.store.faults.set_failing(false);
     assert_eq!(
         h.token_basic(&id, &secret, "grant_type=client_credentials")
             .status,
