@@ -1,5 +1,7 @@
 //! Server configuration from Worker vars and secrets, parsed once per isolate.
 
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
 use crate::jose::keys::KeySet;
@@ -137,6 +139,14 @@ impl Config {
             secret_policy,
             assertion_max_lifetime,
         })
+    }
+
+    /// Whether `presented` is the admin token: compared in constant time, and hashed first so
+    /// the configured length does not show either.
+    pub fn is_admin_token(&self, presented: &str) -> bool {
+        let a = Sha256::digest(presented.as_bytes());
+        let b = Sha256::digest(self.admin_token.as_bytes());
+        bool::from(a.ct_eq(&b))
     }
 
     /// The issuer for a request arriving at `origin`.

@@ -3,7 +3,7 @@
 use crate::context::Ctx;
 use crate::error::Error;
 use crate::http::{respond, Method, Request, Response};
-use crate::oauth::discovery::{self, JWKS_PATH, TOKEN_PATH};
+use crate::oauth::discovery::{self, INTROSPECTION_PATH, JWKS_PATH, TOKEN_PATH};
 use crate::{admin, oauth};
 
 /// Answers one request. Never panics on input; every failure is a protocol error response.
@@ -20,6 +20,8 @@ pub async fn handle(ctx: &Ctx<'_>, req: &Request) -> Response {
 pub fn max_body(path: &str) -> usize {
     if path == TOKEN_PATH {
         oauth::token::MAX_TOKEN_BODY
+    } else if path == INTROSPECTION_PATH {
+        oauth::introspect::MAX_INTROSPECTION_BODY
     } else {
         admin::MAX_ADMIN_BODY
     }
@@ -40,6 +42,8 @@ async fn route(ctx: &Ctx<'_>, req: &Request) -> Result<Response, Error> {
         | JWKS_PATH => Err(Error::MethodNotAllowed("GET, HEAD")),
         TOKEN_PATH if req.method == Post => oauth::token::handle(ctx, req).await,
         TOKEN_PATH => Err(Error::MethodNotAllowed("POST")),
+        INTROSPECTION_PATH if req.method == Post => oauth::introspect::handle(ctx, req).await,
+        INTROSPECTION_PATH => Err(Error::MethodNotAllowed("POST")),
         p if p.starts_with("/admin/") => admin::route(ctx, req).await,
         _ => Err(Error::NotFound("no such endpoint".into())),
     }

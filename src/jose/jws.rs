@@ -14,6 +14,8 @@ pub struct Header {
     pub alg: String,
     /// Key id, if sent.
     pub kid: Option<String>,
+    /// Media type of the whole token, if sent (`at+jwt` for access tokens, RFC 9068).
+    pub typ: Option<String>,
     /// Critical extensions: we understand none, so any is refused (RFC 7515 4.1.11), even
     /// `null`.
     #[serde(default, deserialize_with = "present")]

@@ -10,6 +10,8 @@ use crate::registry::clients::AuthMethod;
 
 /// Where the token endpoint lives, relative to the issuer.
 pub const TOKEN_PATH: &str = "/oauth/token";
+/// Where token introspection (RFC 7662) lives, relative to the issuer.
+pub const INTROSPECTION_PATH: &str = "/oauth/introspect";
 /// Where the JWKS lives, relative to the issuer.
 pub const JWKS_PATH: &str = "/.well-known/jwks.json";
 
@@ -18,6 +20,8 @@ struct Metadata<'a> {
     issuer: &'a str,
     token_endpoint: String,
     jwks_uri: String,
+    introspection_endpoint: String,
+    introspection_endpoint_auth_methods_supported: Vec<&'static str>,
     grant_types_supported: [&'static str; 1],
     response_types_supported: [&'static str; 0],
     token_endpoint_auth_methods_supported: Vec<&'static str>,
@@ -32,6 +36,12 @@ pub fn metadata(config: &Config, origin: &str) -> Response {
         issuer,
         token_endpoint: format!("{issuer}{TOKEN_PATH}"),
         jwks_uri: format!("{issuer}{JWKS_PATH}"),
+        introspection_endpoint: format!("{issuer}{INTROSPECTION_PATH}"),
+        // Clients as at the token endpoint; operators with the admin bearer token.
+        introspection_endpoint_auth_methods_supported: AuthMethod::ALL
+            .iter()
+            .map(|m| m.name())
+            .collect(),
         grant_types_supported: ["client_credentials"],
         response_types_supported: [],
         token_endpoint_auth_methods_supported: AuthMethod::ALL.iter().map(|m| m.name()).collect(),

@@ -1,10 +1,12 @@
 //! The OAuth endpoints: the token endpoint (client credentials) with client authentication,
-//! assertion rules and access-token issuing, and discovery (metadata and the JWKS).
+//! assertion rules and access tokens, introspection (RFC 7662), and discovery (metadata and the
+//! JWKS).
 
+pub mod access_token;
 pub mod assertions;
 pub mod client_auth;
 pub mod discovery;
-pub mod issue;
+pub mod introspect;
 pub mod token;
 
 use crate::error::Error;

@@ -11,8 +11,8 @@ use serde::Serialize;
 use crate::context::Ctx;
 use crate::error::Error;
 use crate::http::{Form, Request, Response};
+use crate::oauth::access_token;
 use crate::oauth::client_auth::{self, AuthenticatedClient};
-use crate::oauth::issue;
 use crate::registry::audiences::Audience;
 use crate::registry::scope::Scope;
 use crate::support::text::printable;
@@ -48,7 +48,7 @@ pub async fn handle(ctx: &Ctx<'_>, req: &Request) -> Result<Response, Error> {
     let issuer = ctx.config.issuer(&req.origin);
     let client = client_auth::authenticate(ctx, credentials, issuer).await?;
     let authorized = authorize(ctx, &client, &form, issuer).await?;
-    let token = issue::access_token(ctx, &client, &authorized, issuer)?;
+    let token = access_token::issue(ctx, &client, &authorized, issuer)?;
     // Counted in the isolate only; written later in the background (see context::activity).
     let client_id = &client.record().client.client_id;
     let secret_id = client.secret().map(|s| s.id.as_str());

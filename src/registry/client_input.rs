@@ -33,6 +33,8 @@ pub struct ClientInput {
     pub access_token_lifetime: Option<i64>,
     /// Lockout switch.
     pub lockout_enabled: Option<bool>,
+    /// Whether the client may introspect other clients' tokens.
+    pub introspection_allowed: Option<bool>,
     /// Inline JWK Set; `null` removes it.
     #[serde(default, deserialize_with = "present")]
     pub jwks: Option<Option<serde_json::Value>>,
@@ -64,6 +66,7 @@ impl ClientInput {
             token_endpoint_auth_method: AuthMethod::ClientSecretBasic,
             access_token_lifetime: DEFAULT_LIFETIME,
             lockout_enabled: true,
+            introspection_allowed: false,
             jwks: None,
             jwks_uri: None,
             client_id_issued_at: now,
@@ -92,6 +95,10 @@ impl ClientInput {
                 self.access_token_lifetime.is_some(),
             ),
             ("lockout_enabled", self.lockout_enabled.is_some()),
+            (
+                "introspection_allowed",
+                self.introspection_allowed.is_some(),
+            ),
             ("grants", self.grants.is_some()),
         ];
         present
@@ -129,6 +136,9 @@ impl ClientInput {
         }
         if let Some(l) = self.lockout_enabled {
             client.lockout_enabled = l;
+        }
+        if let Some(i) = self.introspection_allowed {
+            client.introspection_allowed = i;
         }
         if let Some(j) = self.jwks {
             client.jwks = j

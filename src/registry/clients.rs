@@ -121,6 +121,9 @@ pub struct Client {
     pub client_id_issued_at: u64,
     /// When the client was last changed (epoch seconds).
     pub updated_at: u64,
+    /// Whether the client may introspect tokens of other clients (RFC 7662); off by default.
+    #[serde(default)]
+    pub introspection_allowed: bool,
     /// Where its tokens may be for and with which scopes (stored as the flat `scope` and
     /// `resources` and the registered `grants`; see [`Grants`]).
     #[serde(flatten)]

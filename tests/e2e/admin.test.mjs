@@ -39,6 +39,7 @@ function secretMeta(s, { description, scope = null, expiresIn, hasPlain = false 
 function newClientRecord(c, settings, secrets) {
   return {
     client_id: c.client_id,
+    introspection_allowed: false,
     ...settings,
     client_id_issued_at: c.client_id_issued_at,
     updated_at: c.updated_at,

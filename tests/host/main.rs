@@ -7,6 +7,7 @@ mod audit;
 mod discovery;
 mod faults;
 mod fuzz;
+mod introspect;
 mod layers;
 mod lockout;
 mod resources;

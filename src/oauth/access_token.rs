@@ -1,0 +1,101 @@
+//! Access tokens: RFC 9068 JWT claims, signed with the current Ed25519 key (whose header and
+//! compact form are `jose::keys`'s business), and the full check of a token we issued.
+
+use ed25519_dalek::Signature;
+use serde::{Deserialize, Serialize};
+
+use crate::context::Ctx;
+use crate::error::Error;
+use crate::jose::jws::parse_compact;
+use crate::jose::keys::SigningKey;
+use crate::oauth::client_auth::AuthenticatedClient;
+use crate::oauth::token::Authorized;
+use crate::support::json;
+use crate::support::random::random_id;
+
+/// Longest token accepted for checking; ours are well under 1 KiB.
+pub const MAX_TOKEN_LEN: usize = 4 * 1024;
+/// Clock difference tolerated when checking `exp`, `nbf` and `iat`.
+pub const SKEW: u64 = 60;
+
+/// The claims of an access token (RFC 9068 section 2.2).
+#[derive(Debug, Serialize)]
+struct AccessTokenClaims<'a> {
+    iss: &'a str,
+    /// The client: there is no user in client credentials.
+    sub: &'a str,
+    /// The client again, as RFC 9068 asks.
+    client_id: &'a str,
+    aud: &'a str,
+    iat: u64,
+    exp: u64,
+    /// 128 random bits.
+    jti: &'a str,
+    /// Granted scopes, space-separated; omitted when none.
+    #[serde(skip_serializing_if = "str::is_empty")]
+    scope: &'a str,
+}
+
+/// Mints the access token `authorized`, issued by `issuer` now.
+pub fn issue(
+    ctx: &Ctx<'_>,
+    client: &AuthenticatedClient,
+    authorized: &Authorized,
+    issuer: &str,
+) -> Result<String, Error> {
+    let jti = random_id::<16>(ctx.ports.rng)?;
+    let client_id = client.record().client.client_id.as_str();
+    let claims = AccessTokenClaims {
+        iss: issuer,
+        sub: client_id,
+        client_id,
+        aud: &authorized.audience,
+        iat: ctx.now(),
+        exp: ctx.now() + u64::from(authorized.lifetime),
+        jti: &jti,
+        scope: &authorized.scope.to_string(),
+    };
+    let payload = serde_json::to_vec(&claims).map_err(|e| Error::Internal(e.to_string()))?;
+    Ok(ctx.config.keys.current.sign_jwt(&payload))
+}
+
+/// The claims of a token that passed [`verify`].
+#[derive(Debug, Clone, Deserialize)]
+pub struct VerifiedClaims {
+    /// Issuer.
+    pub iss: String,
+    /// Subject (the client).
+    pub sub: String,
+    /// The client.
+    pub client_id: String,
+    /// Audience.
+    pub aud: String,
+    /// Issued at.
+    pub iat: u64,
+    /// Expiry.
+    pub exp: u64,
+    /// Token id.
+    pub jti: String,
+    /// Scopes, space-separated.
+    #[serde(default)]
+    pub scope: String,
+}
+
+/// Checks a token as one of ours, in full: size, `alg` EdDSA and `typ` `at+jwt`, a key we
+/// publish, the Ed25519 signature, then `iss` and time with [`SKEW`]. `None` for anything
+/// else: the caller answers "inactive" and says nothing more.
+pub fn verify(ctx: &Ctx<'_>, token: &str, issuer: &str) -> Option<VerifiedClaims> {
+    let jws = parse_compact(token, MAX_TOKEN_LEN).ok()?;
+    let header = &jws.header;
+    if header.alg != SigningKey::ALG || header.typ.as_deref() != Some("at+jwt") {
+        return None;
+    }
+    let key = ctx.config.keys.find(header.kid.as_deref()?)?;
+    let signature = Signature::from_slice(&jws.signature).ok()?;
+    let input = jws.signing_input.as_bytes();
+    key.verifying_key().verify_strict(input, &signature).ok()?;
+    let claims: VerifiedClaims = json::object(&jws.payload).ok()?;
+    let now = ctx.now();
+    let timely = claims.exp + SKEW > now && claims.iat <= now + SKEW;
+    (claims.iss == issuer && timely).then_some(claims)
+}

@@ -1,0 +1,48 @@
+// Token introspection (RFC 7662) driven by openid-client's tokenIntrospection, discovered from
+// the metadata: own tokens, other clients' tokens, a disabled client, garbage.
+import assert from 'node:assert/strict';
+import * as oidc from 'openid-client';
+import { after, before, describe, it } from 'node:test';
+import { admin, startWorker } from '../support/worker.mjs';
+import { createClient, discover } from '../support/oauth.mjs';
+
+let w;
+let api;
+before(async () => {
+  w = await startWorker();
+  api = admin(w.url, w.adminToken);
+});
+after(async () => { await w?.stop(); });
+
+async function client(body = {}) {
+  const { client: c, secret } = await createClient(api, { client_name: 'i', scope: 'read', ...body });
+  const config = await discover(w.url, c.client_id, oidc.ClientSecretBasic(secret.client_secret));
+  const { access_token: token } = await oidc.clientCredentialsGrant(config, { scope: 'read' });
+  return { id: c.client_id, config, token };
+}
+
+describe('introspection with openid-client', () => {
+  it('the metadata names the endpoint, and a client sees its own token active', async () => {
+    const a = await client();
+    assert.equal(a.config.serverMetadata().introspection_endpoint, `${w.url}/oauth/introspect`);
+    const r = await oidc.tokenIntrospection(a.config, a.token);
+    assert.equal(r.active, true);
+    assert.equal(r.client_id, a.id);
+    assert.equal(r.sub, a.id);
+    assert.equal(r.scope, 'read');
+    assert.equal(r.token_type, 'Bearer');
+    assert.ok(r.exp > r.iat && typeof r.jti === 'string');
+  });
+
+  it("another client's token, garbage and a disabled client's token are just inactive", async () => {
+    const a = await client();
+    const b = await client();
+    assert.deepEqual(await oidc.tokenIntrospection(b.config, a.token), { active: false });
+    assert.deepEqual(await oidc.tokenIntrospection(b.config, 'not-a-token'), { active: false });
+    const allowed = await client({ introspection_allowed: true });
+    assert.equal((await oidc.tokenIntrospection(allowed.config, a.token)).active, true);
+    const off = await api('PATCH', `/admin/clients/${a.id}`, { enabled: false });
+    assert.equal(off.status, 200, off.text);
+    assert.deepEqual(await oidc.tokenIntrospection(allowed.config, a.token), { active: false });
+  });
+});
