@@ -239,6 +239,14 @@ test('lockout: the on/off checkbox saves; locked_until and failed_attempts drive
   await page.locator('#edit-status').filter({ hasText: 'Saved.' }).waitFor();
   assert.equal((await adminApi('GET', `/admin/clients/${s.clientId}`)).json.lockout_enabled, true);
 
+  // The introspection permission (RFC 7662) is off by default and saves like the others.
+  const introspection = page.getByRole('checkbox', { name: /^May introspect any token/ });
+  assert.equal(await introspection.isChecked(), false);
+  await introspection.check();
+  await page.getByRole('button', { name: 'Save changes' }).click();
+  await page.locator('#edit-status').filter({ hasText: 'Saved.' }).waitFor();
+  assert.equal((await adminApi('GET', `/admin/clients/${s.clientId}`)).json.introspection_allowed, true);
+
   // Five failed authentications in a row lock the client (CONTRACT: Lockout).
   for (let i = 0; i < 5; i += 1) {
     const bad = await requestToken(s.clientId, 'not-the-secret', {});

@@ -56,6 +56,8 @@ function renderSettings(c) {
   show('e-lockout-field', typeof c.lockout_enabled === 'boolean');
   $('e-lockout').checked = c.lockout_enabled === true;
   syncLockoutState();
+  show('e-introspection-field', typeof c.introspection_allowed === 'boolean');
+  $('e-introspection').checked = c.introspection_allowed === true;
   const secretMethod = SECRET_METHODS.includes(c.token_endpoint_auth_method);
   show('e-method-field', secretMethod);
   if (secretMethod) $('e-method').value = c.token_endpoint_auth_method;
@@ -131,6 +133,9 @@ async function settingsPatch(form, c) {
   if ($('e-enabled').checked !== (c.enabled !== false)) patch.enabled = $('e-enabled').checked;
   if (typeof c.lockout_enabled === 'boolean' && $('e-lockout').checked !== c.lockout_enabled) {
     patch.lockout_enabled = $('e-lockout').checked;
+  }
+  if (typeof c.introspection_allowed === 'boolean' && $('e-introspection').checked !== c.introspection_allowed) {
+    patch.introspection_allowed = $('e-introspection').checked;
   }
   if (SECRET_METHODS.includes(c.token_endpoint_auth_method) && $('e-method').value !== c.token_endpoint_auth_method) {
     patch.token_endpoint_auth_method = $('e-method').value;

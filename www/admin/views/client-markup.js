@@ -23,6 +23,8 @@ function settings() {
       check('e-enabled', ['Enabled ', h('span', { class: 'hint' }, 'a disabled client cannot get tokens')]),
       check('e-lockout', ['Lockout: ', h('span', { id: 'e-lockout-state' }, 'on')], { wrapId: 'e-lockout-field', describedBy: 'e-lockout-hint' },
         h('span', { id: 'e-lockout-hint', class: 'hint' }, 'five failed authentications in a row lock the client for an hour')),
+      check('e-introspection', ['May introspect any token ', h('span', { class: 'hint' }, "other clients' tokens too, at /oauth/introspect")],
+        { wrapId: 'e-introspection-field' }),
       field({
         id: 'e-method',
         label: 'How the secret is sent',
