@@ -193,6 +193,19 @@ pub async fn unlock(ctx: &Ctx<'_>, id: &str) -> Result<Response, Error> {
     Ok(audited(ctx, Action::ClientUnlocked, subject, detail, response).await)
 }
 
+/// `POST /admin/clients/{id}/revoke-tokens`: every token the client holds stops being active
+/// at introspection everywhere within the guard cache time (the "valid after" mark also serves
+/// a compromised secret, together with removing the secret).
+pub async fn revoke_tokens(ctx: &Ctx<'_>, id: &str) -> Result<Response, Error> {
+    let record = views::with_last_used(ctx, load_client(ctx, id).await?).await?;
+    let client_id = &record.client.client_id;
+    let guard = ctx.guard(client_id, GuardOp::RevokeTokens).await?;
+    let detail = "every token issued until now revoked".to_string();
+    let response = Response::json(200, &views::client(&record, &guard, ctx.now()));
+    let subject = Subject::client(client_id);
+    Ok(audited(ctx, Action::TokensRevoked, subject, detail, response).await)
+}
+
 /// Checks grant input against the registered resources (422 for an unknown resource or a
 /// scope it does not have).
 async fn resolve_grants(

@@ -47,6 +47,8 @@ pub async fn route(ctx: &Ctx<'_>, req: &Request) -> Result<Response, Error> {
         (["clients", _, "secrets", _], _) => return Err(Error::MethodNotAllowed("DELETE")),
         (["clients", id, "unlock"], Post) => clients::unlock(ctx, id).await?,
         (["clients", _, "unlock"], _) => return Err(Error::MethodNotAllowed("POST")),
+        (["clients", id, "revoke-tokens"], Post) => clients::revoke_tokens(ctx, id).await?,
+        (["clients", _, "revoke-tokens"], _) => return Err(Error::MethodNotAllowed("POST")),
         (["clients", id, "audit"], Get | Head) => audit::client_events(ctx, id, req).await?,
         (["clients", id, "usage"], Get | Head) => audit::usage(ctx, id).await?,
         (["clients", _, "audit" | "usage"], _) => return Err(Error::MethodNotAllowed("GET")),

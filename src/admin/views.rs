@@ -19,6 +19,8 @@ pub struct ClientView<'a> {
     locked_until: Option<u64>,
     /// Failed authentications since the last success or unlock.
     failed_attempts: u32,
+    /// Tokens issued at or before this time are revoked, if an admin said so.
+    tokens_valid_after: Option<u64>,
 }
 
 /// The view of a client with the lock state from its guard at `now`.
@@ -28,6 +30,7 @@ pub fn client<'a>(record: &'a ClientRecord, guard: &GuardState, now: u64) -> Cli
         secrets: record.secrets.iter().map(|s| &s.meta).collect(),
         locked_until: guard.locked(now),
         failed_attempts: guard.failures,
+        tokens_valid_after: guard.tokens_valid_after,
     }
 }
 

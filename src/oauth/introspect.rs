@@ -86,7 +86,7 @@ pub async fn handle(ctx: &Ctx<'_>, req: &Request) -> Result<Response, Error> {
         .with_header("pragma", "no-cache"))
 }
 
-/// Whether the token's client still exists and is enabled.
+/// Whether the token's client still exists and is enabled, and its tokens were not revoked.
 async fn still_good(ctx: &Ctx<'_>, claims: &VerifiedClaims) -> Result<bool, Error> {
     let Some(id) = ClientId::parse(&claims.client_id) else {
         return Ok(false);
@@ -95,5 +95,6 @@ async fn still_good(ctx: &Ctx<'_>, claims: &VerifiedClaims) -> Result<bool, Erro
         return Ok(false);
     };
     let guard = ctx.cached_guard(&id).await?;
-    Ok(record.client.enabled && !guard.is_disabled(ctx.now()))
+    let revoked = guard.token_revoked(claims.iat);
+    Ok(record.client.enabled && !guard.is_disabled(ctx.now()) && !revoked)
 }

@@ -31,6 +31,8 @@ pub enum Action {
     ClientLocked,
     /// An admin lifted a lock.
     ClientUnlocked,
+    /// An admin revoked every token a client was issued so far.
+    TokensRevoked,
 }
 
 impl Action {
@@ -47,6 +49,7 @@ impl Action {
             Action::ResourceDeleted => "resource.deleted",
             Action::ClientLocked => "client.locked",
             Action::ClientUnlocked => "client.unlocked",
+            Action::TokensRevoked => "client.tokens_revoked",
         }
     }
 }

@@ -17,6 +17,8 @@ use serde::{Deserialize, Serialize};
 pub const MAX_FAILURES: u32 = 5;
 /// How long a lock lasts, and the window failures are counted in.
 pub const LOCK_SECS: u64 = 3_600;
+/// How long a "valid after" mark is kept: the longest access-token lifetime (24 h) and skew.
+pub const TOKEN_MARK_SECS: u64 = 86_400 + 60;
 /// How long a deletion or secret removal is remembered: far beyond KV's propagation delay.
 pub const REMEMBER_SECS: u64 = 86_400;
 const MAX_REVOKED: usize = 64;
@@ -49,6 +51,10 @@ pub struct GuardState {
     /// Removed keys (see [`key_id`] and [`key_source`]), each remembered until its time.
     #[serde(default)]
     pub revoked_keys: Vec<(String, u64)>,
+    /// Tokens issued at or before this time (epoch seconds) are revoked, until it is older
+    /// than the longest token lifetime (then every such token has expired anyway).
+    #[serde(default)]
+    pub tokens_valid_after: Option<u64>,
 }
 
 /// How a removed registered key is named in the guard: its RFC 7638 thumbprint.
@@ -88,6 +94,8 @@ pub enum GuardOp {
         /// The removed secret.
         secret_id: String,
     },
+    /// An admin revoked every token the client was issued until now.
+    RevokeTokens,
     /// An admin changed a client's keys: `removed` stop working everywhere at once, and
     /// `current` (perhaps removed before and now back) work again.
     Keys {
@@ -123,6 +131,7 @@ impl GuardState {
             GuardOp::Revoke { secret_id } => {
                 remember(&mut self.revoked, secret_id, now);
             }
+            GuardOp::RevokeTokens => self.tokens_valid_after = Some(now),
             GuardOp::Keys { removed, current } => {
                 self.revoked_keys.retain(|(k, _)| !current.contains(k));
                 for k in removed {
@@ -154,6 +163,18 @@ impl GuardState {
         }
         self.revoked.retain(|(_, until)| *until > now);
         self.revoked_keys.retain(|(_, until)| *until > now);
+        if self
+            .tokens_valid_after
+            .is_some_and(|t| t + TOKEN_MARK_SECS <= now)
+        {
+            self.tokens_valid_after = None;
+        }
+    }
+
+    /// Whether a token issued at `iat` was revoked by the client's "valid after" mark. A token
+    /// from the mark's own second counts as revoked: failing closed for that second.
+    pub fn token_revoked(&self, iat: u64) -> bool {
+        self.tokens_valid_after.is_some_and(|t| iat <= t)
     }
 
     /// The lock's end, if locked at `now`.
@@ -189,9 +210,11 @@ impl GuardState {
             .chain(&self.revoked_keys)
             .map(|(_, u)| *u);
         let window = self.failing_since.map(|t| t + LOCK_SECS);
+        let mark = self.tokens_valid_after.map(|t| t + TOKEN_MARK_SECS);
         self.locked_until
             .into_iter()
             .chain(window)
+            .chain(mark)
             .chain(self.deleted_until)
             .chain(revoked)
             .min()

@@ -47,6 +47,7 @@ function newClientRecord(c, settings, secrets) {
     version: 1,
     locked_until: null,
     failed_attempts: 0,
+    tokens_valid_after: null,
     secrets,
   };
 }

@@ -45,4 +45,18 @@ describe('introspection with openid-client', () => {
     assert.equal(off.status, 200, off.text);
     assert.deepEqual(await oidc.tokenIntrospection(allowed.config, a.token), { active: false });
   });
+
+  it("an admin's revoke-tokens deactivates every token the client holds, not later ones", async () => {
+    const a = await client();
+    const revoked = await api('POST', `/admin/clients/${a.id}/revoke-tokens`);
+    assert.equal(revoked.status, 200, revoked.text);
+    assert.equal(typeof revoked.json.tokens_valid_after, 'number');
+    assert.deepEqual(await oidc.tokenIntrospection(a.config, a.token), { active: false });
+    // A token issued after the mark's second is active.
+    while (Math.floor(Date.now() / 1000) <= revoked.json.tokens_valid_after) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const { access_token: later } = await oidc.clientCredentialsGrant(a.config, { scope: 'read' });
+    assert.equal((await oidc.tokenIntrospection(a.config, later)).active, true);
+  });
 });

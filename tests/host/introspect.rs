@@ -177,3 +177,35 @@ fn callers_must_authenticate_and_name_a_token() {
     assert_eq!((get.status, get.header("allow")), (405, Some("POST")));
     let _: Value = body_json(&get);
 }
+
+#[test]
+fn revoking_a_clients_tokens_deactivates_those_issued_until_then_everywhere() {
+    let h = Harness::new();
+    let (id, secret) = h.create(json!({"client_name": "a", "scope": "read"}));
+    let old = token(&h, &id, &secret);
+    h.clock.advance(10);
+    let (status, v) = h.admin(
+        Method::Post,
+        &format!("/admin/clients/{id}/revoke-tokens"),
+        None,
+    );
+    assert_eq!(
+        (status, v["tokens_valid_after"].clone()),
+        (200, json!(T0 + 10))
+    );
+    // Once the cached guard state has expired, it is read again from the guard.
+    h.clock.advance_ms(CACHE_TTL_MS);
+    inactive(&introspect(&h, admin(), &format!("token={old}")));
+    h.clock.advance(1);
+    let fresh = token(&h, &id, &secret);
+    assert_eq!(
+        body_json(&introspect(&h, admin(), &format!("token={fresh}")))["active"],
+        true
+    );
+    let (_, events) = h.admin(Method::Get, &format!("/admin/clients/{id}/audit"), None);
+    assert_eq!(events["events"][0]["action"], "client.tokens_revoked");
+    assert_eq!(
+        events["events"][0]["detail"],
+        "every token issued until now revoked"
+    );
+}
