@@ -326,6 +326,16 @@ test('"Load more" pages through next_cursor and search covers loaded pages', asy
   assert.equal(await page.locator('#client-rows tr').count(), extra);
 });
 
+test('revoke every token of a client, after a confirmation', async () => {
+  await visit(b, `#/clients/${created.clientId}`, 'Billing exporter');
+  const confirm = await askConfirm(page, 'Revoke all tokens…');
+  await confirm.getByRole('button', { name: 'Revoke all tokens' }).click();
+  await page.locator('#d-flash').filter({ hasText: 'Revoked: tokens issued until' }).waitFor();
+  const mark = (await adminApi('GET', `/admin/clients/${created.clientId}`)).json.tokens_valid_after;
+  assert.equal(typeof mark, 'number');
+  assert.ok(Math.abs(mark - Date.now() / 1000) < 60, 'the mark is now');
+});
+
 test('delete a client with confirmation', async () => {
   await visit(b, `#/clients/${created.clientId}`, 'Billing exporter');
   const confirm = await askConfirm(page, 'Delete client…');

@@ -94,6 +94,7 @@ export const api = {
   addSecret: (id, body) => call('POST', client(id, '/secrets'), body),
   deleteSecret: (id, secretId) => call('DELETE', client(id, `/secrets/${enc(secretId)}`)),
   unlock: (id) => call('POST', client(id, '/unlock'), {}),
+  revokeTokens: (id) => call('POST', client(id, '/revoke-tokens'), {}),
   clientUsage: (id) => call('GET', client(id, '/usage')),
   clientAudit: (id, cursor, limit = 20) => page(client(id, '/audit'), cursor, limit),
   audit: (cursor, limit = 50) => page('/admin/audit', cursor, limit),

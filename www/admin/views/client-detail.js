@@ -217,16 +217,35 @@ async function unlock() {
   }
 }
 
-async function deleteClient(button) {
-  const c = store.client;
+// A danger-zone action: ask first, then run it with its button busy.
+async function afterConfirm(button, question, busyText, act) {
   clearErrors(button.closest('section'));
-  const yes = await confirmDialog({
+  if (await confirmDialog(question)) await busy(button, busyText, act);
+}
+
+function revokeTokens(button) {
+  const c = store.client;
+  return afterConfirm(button, {
+    title: 'Revoke every token of this client?',
+    message: `Every access token “${c.client_name}” holds now stops being active at introspection. The client can get new tokens at once.`,
+    ok: 'Revoke all tokens',
+  }, 'Revoking…', async () => {
+    const res = await attempt(api.revokeTokens(c.client_id), (e) => showError('d-revoke-error', `The tokens were not revoked: ${describe(e)}`));
+    if (!res.ok) return;
+    applyClient(res.value);
+    reloadAudit();
+    setText('d-flash', `Revoked: tokens issued until ${formatTime(res.value.tokens_valid_after)} are no longer active.`);
+    $('d-title').focus();
+  });
+}
+
+function deleteClient(button) {
+  const c = store.client;
+  return afterConfirm(button, {
     title: 'Delete this client?',
     message: `“${c.client_name}” (${c.client_id}) and all of its secrets will be deleted. Applications using it will no longer get tokens. This cannot be undone.`,
     ok: 'Delete client',
-  });
-  if (!yes) return;
-  await busy(button, 'Deleting…', async () => {
+  }, 'Deleting…', async () => {
     const res = await attempt(api.deleteClient(c.client_id), (e) => showError('d-delete-error', `The client was not deleted: ${describe(e)}`));
     if (!res.ok) return;
     store.client = null;
@@ -251,6 +270,7 @@ function bind(signal) {
     b.addEventListener('click', () => busy(b, 'Reloading…', () => reloadAfterConflict(b)), { signal });
   }
   on('d-unlock', 'click', (ev) => busy(ev.currentTarget, 'Unlocking…', unlock));
+  on('d-revoke', 'click', (ev) => revokeTokens(ev.currentTarget));
   on('d-delete', 'click', (ev) => deleteClient(ev.currentTarget));
   bindGrants(signal, save);
   bindSecrets(signal, reloadClient);
