@@ -68,6 +68,10 @@ struct State {
     used_at: HashMap<(ClientId, String), u64>,
     /// Last-use writes waiting to go out.
     pending: Vec<ActivityWrite>,
+    /// The earliest time (ms) a usage write falls due; `None` when every count is written.
+    /// Lets the call after every request return at once when nothing is due, instead of
+    /// walking every client's counters.
+    due_at: Option<u64>,
 }
 
 /// The isolate's activity counters.
@@ -80,6 +84,11 @@ impl Activity {
         let mut state = self.0.borrow_mut();
         let day = now_ms / 86_400_000;
         state.usage.entry((client.clone(), day)).or_default().total += 1;
+        let due = state
+            .flushed_at
+            .get(client)
+            .map_or(now_ms, |at| at + USAGE_FLUSH_MS);
+        state.due_at = Some(state.due_at.map_or(due, |d| d.min(due)));
         if let Some(secret) = secret_id {
             let now = now_ms / 1000;
             let key = (client.clone(), secret.to_string());
@@ -103,14 +112,22 @@ impl Activity {
     /// request of any kind carries the counts out.
     pub fn take_due(&self, now_ms: u64, rng: &dyn Random) -> Vec<ActivityWrite> {
         let mut state = self.0.borrow_mut();
+        let nothing_due = state.due_at.is_none_or(|d| d > now_ms);
+        if state.pending.is_empty() && nothing_due {
+            return Vec::new();
+        }
         let State {
             isolate,
             usage,
             flushed_at,
             pending,
+            due_at,
             ..
         } = &mut *state;
         let mut writes = std::mem::take(pending);
+        if nothing_due {
+            return writes;
+        }
         let dirty: Vec<(ClientId, u64)> = usage
             .iter()
             .filter(|((client, _), c)| {
@@ -145,6 +162,12 @@ impl Activity {
         // Past days that are fully written are done with.
         let today = now_ms / 86_400_000;
         usage.retain(|(_, day), c| *day >= today || c.total != c.written);
+        // Counts still unwritten are those of clients written less than a minute ago.
+        *due_at = usage
+            .iter()
+            .filter(|(_, c)| c.total != c.written)
+            .filter_map(|((client, _), _)| flushed_at.get(client).map(|at| at + USAGE_FLUSH_MS))
+            .min();
         writes
     }
 }
@@ -236,6 +259,27 @@ mod tests {
                 },
             ]
         );
+    }
+
+    #[test]
+    fn each_client_falls_due_a_minute_after_its_own_last_write() {
+        let a = Activity::default();
+        let rng = SeqRandom::default();
+        let other = ClientId::parse("1f8fad5b-d9cb-469f-a165-70867728950e").unwrap();
+        let t = 20_780 * 86_400_000;
+        a.record_token(&client(), None, t);
+        assert_eq!(a.take_due(t, &rng).len(), 1);
+        // A client never written before is due at once, whatever the other's schedule.
+        a.record_token(&other, None, t + 30_000);
+        a.record_token(&client(), None, t + 31_000);
+        let w = a.take_due(t + 31_000, &rng);
+        assert!(matches!(&w[..], [ActivityWrite::Usage { client: c, .. }] if *c == other));
+        assert_eq!(a.take_due(t + USAGE_FLUSH_MS - 1, &rng), []);
+        let w = a.take_due(t + USAGE_FLUSH_MS, &rng);
+        assert!(
+            matches!(&w[..], [ActivityWrite::Usage { client: c, tokens: 2, .. }] if *c == client())
+        );
+        assert_eq!(a.take_due(t + 10 * USAGE_FLUSH_MS, &rng), []);
     }
 
     #[test]
