@@ -146,7 +146,7 @@ pub async fn update(ctx: &Ctx<'_>, id: &str, req: &Request) -> Result<Response, 
         Some(g) => g,
         None => ctx.guard(&client_id, GuardOp::Read).await?,
     };
-    let used = views::last_used(ctx, &client_id).await?;
+    let used = ctx.ports.activity.last_used(&client_id).await?;
     ctx.save_client(&mut record).await?;
     let subject = Subject::client(&client_id);
     let detail = changed(&fields);

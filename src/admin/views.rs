@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use crate::context::Ctx;
 use crate::error::Error;
-use crate::registry::clients::{Client, ClientId, ClientRecord};
+use crate::registry::clients::{Client, ClientRecord};
 use crate::registry::guard::GuardState;
 use crate::registry::secrets::SecretMeta;
 
@@ -41,16 +41,15 @@ pub fn unguarded(record: &ClientRecord) -> ClientView<'_> {
 
 /// The record with its secrets' last uses (written in the background) merged in, for showing.
 pub async fn with_last_used(ctx: &Ctx<'_>, record: ClientRecord) -> Result<ClientRecord, Error> {
-    let used = last_used(ctx, &record.client.client_id).await?;
+    let used = ctx
+        .ports
+        .activity
+        .last_used(&record.client.client_id)
+        .await?;
     Ok(merge_last_used(record, &used))
 }
 
-/// The recorded last uses of a client's secrets, as (secret_id, epoch seconds).
-pub async fn last_used(ctx: &Ctx<'_>, id: &ClientId) -> Result<Vec<(String, u64)>, Error> {
-    ctx.ports.activity.last_used(id).await
-}
-
-/// The record with `used` (from [`last_used`]) merged into its secrets, for showing.
+/// The record with `used` (the activity port's last uses) merged into its secrets, for showing.
 pub fn merge_last_used(mut record: ClientRecord, used: &[(String, u64)]) -> ClientRecord {
     for s in &mut record.secrets {
         if let Some((_, at)) = used.iter().find(|(id, _)| *id == s.meta.secret_id) {

@@ -104,7 +104,9 @@ impl Grants {
 
     /// Whether a registered resource is granted.
     pub fn grants_resource(&self, id: &ResourceId) -> bool {
-        self.registered().any(|g| g.resource_id == *id)
+        self.0.iter().any(
+            |g| matches!(&g.audience, Audience::Resource { resource_id, .. } if resource_id == id),
+        )
     }
 
     /// The flat scope (sugar): the issuer's and every plain URI's scopes.
