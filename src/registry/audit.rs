@@ -33,6 +33,10 @@ pub enum Action {
     ClientUnlocked,
     /// An admin revoked every token a client was issued so far.
     TokensRevoked,
+    /// A signing-key rotation started: the next key is published.
+    KeysRotated,
+    /// A replaced signing key was dropped from the JWKS.
+    KeyRetired,
 }
 
 impl Action {
@@ -50,6 +54,8 @@ impl Action {
             Action::ClientLocked => "client.locked",
             Action::ClientUnlocked => "client.unlocked",
             Action::TokensRevoked => "client.tokens_revoked",
+            Action::KeysRotated => "keys.rotated",
+            Action::KeyRetired => "keys.retired",
         }
     }
 }

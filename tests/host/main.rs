@@ -8,6 +8,7 @@ mod discovery;
 mod faults;
 mod fuzz;
 mod introspect;
+mod keys;
 mod layers;
 mod lockout;
 mod resources;
@@ -92,21 +93,33 @@ impl Harness {
     /// Answers a request, then performs the background writes the isolate owes, as the
     /// shell does with `wait_until`.
     pub fn send(&self, req: Request) -> Response {
+        self.with_ctx(|ctx| {
+            let response = block_on(edgeauth::handle(ctx, &req));
+            let writes = ctx.due_activity();
+            block_on(write_activity(&self.store, writes));
+            response
+        })
+    }
+
+    /// What the Cron Trigger runs.
+    pub fn run_scheduled(&self) -> Result<(), edgeauth::Error> {
+        self.with_ctx(|ctx| block_on(edgeauth::admin::keys::tick(ctx)))
+    }
+
+    /// Runs `f` with a request context over this harness's ports, as the shell builds one.
+    fn with_ctx<R>(&self, f: impl FnOnce(&Ctx<'_>) -> R) -> R {
         let ports = Ports {
             clients: &self.store,
             resources: &self.store,
             audit: &self.store,
             activity: &self.store,
             guards: &self.guards,
+            keys: &self.store,
             fetcher: &self.fetcher,
             verifier: &verifier::RustCryptoVerifier,
             rng: &self.rng,
         };
-        let ctx = Ctx::new(&self.config, ports, &self.isolate, &self.clock);
-        let response = block_on(edgeauth::handle(&ctx, &req));
-        let writes = ctx.due_activity();
-        block_on(write_activity(&self.store, writes));
-        response
+        f(&Ctx::new(&self.config, ports, &self.isolate, &self.clock))
     }
 
     /// An admin call with a JSON body; answers status and parsed body (Null when empty).
