@@ -63,24 +63,22 @@ pub fn token(header: &Value, claims: &Value) -> String {
 
 /// `claims()` with `name` set to `value` (removed for `Value::Null`).
 pub fn with(name: &str, value: Value) -> Value {
-    let mut c = claims();
-    if value.is_null() {
-        c.as_object_mut().unwrap().remove(name);
-    } else {
-        c[name] = value;
-    }
-    c
+    set(claims(), name, value)
 }
 
 /// `header()` with `name` set to `value` (removed for `Value::Null`).
 pub fn with_header(name: &str, value: Value) -> Value {
-    let mut h = header();
+    set(header(), name, value)
+}
+
+fn set(mut object: Value, name: &str, value: Value) -> Value {
+    let members = object.as_object_mut().expect("an object");
     if value.is_null() {
-        h.as_object_mut().unwrap().remove(name);
+        members.remove(name);
     } else {
-        h[name] = value;
+        members.insert(name.to_string(), value);
     }
-    h
+    object
 }
 
 /// The default verifier: issuer ISS, audience API, key 1.
