@@ -35,7 +35,21 @@ pub struct FetchResponse {
 }
 
 /// How the cache fetches, supplied by the runtime (a Worker's `fetch`, a service binding,
-/// an HTTP client, a test double).
+/// an HTTP client, a test double). In a workers-rs Worker, for example:
+///
+/// ```ignore
+/// struct WorkerFetch;
+///
+/// impl edgeauth_verify::Fetch for WorkerFetch {
+///     async fn get(&self, url: &str, max_body: usize) -> Result<FetchResponse, String> {
+///         let mut r = worker::Fetch::Url(url.parse().map_err(|_| "bad URL")?)
+///             .send().await.map_err(|e| e.to_string())?;
+///         let cache_control = r.headers().get("cache-control").ok().flatten();
+///         let body = r.bytes().await.map_err(|e| e.to_string())?; // or stop at max_body
+///         Ok(FetchResponse { status: r.status_code(), cache_control, body })
+///     }
+/// }
+/// ```
 pub trait Fetch {
     /// GETs `url`. May stop reading after `max_body` bytes: a longer body is refused anyway.
     /// `Err` for a transport failure, with a reason for logs.
