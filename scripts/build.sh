@@ -6,7 +6,8 @@
 # Env knobs:
 #   EDGEAUTH_SKIP_BUILD=1      skip when build/index.js exists (tests prebuild once; wrangler dev
 #                              runs the [build] command twice at start)
-#   EDGEAUTH_SKIP_BUILD=fresh  skip when build/index.js is newer than src/, Cargo.toml, Cargo.lock
+#   EDGEAUTH_SKIP_BUILD=fresh  skip when build/index.js is newer than src/, crates/, Cargo.toml,
+#                              Cargo.lock
 #   EDGEAUTH_RUSTFLAGS         extra RUSTFLAGS for the wasm build, e.g.
 #                              --cfg curve25519_dalek_bits="64"
 set -euo pipefail
@@ -17,7 +18,7 @@ case "${EDGEAUTH_SKIP_BUILD:-}" in
     if [[ -f build/index.js ]]; then exit 0; fi ;;
   fresh)
     if [[ -f build/index.js ]] \
-       && [[ -z "$(find src Cargo.toml Cargo.lock -newer build/index.js -print -quit 2>/dev/null)" ]]; then
+       && [[ -z "$(find src crates Cargo.toml Cargo.lock -newer build/index.js -print -quit 2>/dev/null)" ]]; then
       exit 0
     fi ;;
 esac

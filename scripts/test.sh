@@ -12,17 +12,18 @@ step() { printf '\n==> %s\n' "$*"; }
 step "setup"
 bash scripts/setup.sh --chromium
 
+# --workspace: the Worker at the root and crates/verify (the token verifier) alike.
 step "cargo fmt --check"
-cargo fmt --check
+cargo fmt --all --check
 
 step "cargo clippy (host)"
-cargo clippy --all-targets -- -D warnings
+cargo clippy --workspace --all-targets -- -D warnings
 
 step "cargo clippy (wasm32)"
-cargo clippy --target wasm32-unknown-unknown --lib -- -D warnings
+cargo clippy --workspace --target wasm32-unknown-unknown --lib -- -D warnings
 
 step "cargo test"
-cargo test
+cargo test --workspace
 
 step "build the Worker (release wasm)"
 bash scripts/build.sh

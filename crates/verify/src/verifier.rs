@@ -1,0 +1,133 @@
+//! The verifier: the policy a token must meet, and the key source its signature is checked with.
+
+use ed25519_dalek::Signature;
+
+use crate::claims::{check, ClaimRules};
+use crate::remote::{Fetch, RemoteJwks};
+use crate::token::{parse, HeaderRules, Unverified};
+use crate::{Algorithm, Claims, JwkSet, Key, VerifyError};
+
+/// Default clock skew tolerated on `exp`, `nbf` and `iat`, in seconds.
+pub const DEFAULT_SKEW: u64 = 60;
+/// Default longest token accepted, in bytes; edgeauth's are under 1 KiB.
+pub const DEFAULT_MAX_TOKEN_LEN: usize = 8 * 1024;
+/// The `typ` RFC 9068 access tokens carry.
+pub const ACCESS_TOKEN_TYP: &str = "at+jwt";
+
+/// Verifies access tokens of one issuer, for some audiences, with keys from `K`: a
+/// [`JwkSet`] (static, [`Verifier::verify`] is sync) or a [`RemoteJwks`] (fetched, async).
+#[derive(Debug)]
+pub struct Verifier<K> {
+    issuer: String,
+    audiences: Option<Vec<String>>,
+    skew: u64,
+    typ: Option<&'static str>,
+    algorithms: Vec<Algorithm>,
+    max_token_len: usize,
+    keys: K,
+}
+
+impl<K> Verifier<K> {
+    /// A verifier for tokens from `issuer` (exact match) whose `aud` names at least one of
+    /// `audiences`: skew 60 s, `typ` `at+jwt` required, EdDSA only, 8 KiB at most.
+    pub fn new<A: Into<String>>(
+        issuer: impl Into<String>,
+        audiences: impl IntoIterator<Item = A>,
+        keys: K,
+    ) -> Verifier<K> {
+        Verifier {
+            issuer: issuer.into(),
+            audiences: Some(audiences.into_iter().map(Into::into).collect()),
+            skew: DEFAULT_SKEW,
+            typ: Some(ACCESS_TOKEN_TYP),
+            algorithms: vec![Algorithm::EdDSA],
+            max_token_len: DEFAULT_MAX_TOKEN_LEN,
+            keys,
+        }
+    }
+
+    /// Tolerates `seconds` of clock difference on `exp`, `nbf` and `iat`.
+    pub fn with_skew(mut self, seconds: u64) -> Self {
+        self.skew = seconds;
+        self
+    }
+
+    /// Whether the header must say `typ: at+jwt` (on by default; RFC 9068 section 4).
+    pub fn require_typ(mut self, required: bool) -> Self {
+        self.typ = required.then_some(ACCESS_TOKEN_TYP);
+        self
+    }
+
+    /// The algorithms accepted; each only ever with its own key type.
+    pub fn with_algorithms(mut self, algorithms: &[Algorithm]) -> Self {
+        self.algorithms = algorithms.to_vec();
+        self
+    }
+
+    /// The longest token accepted, in bytes.
+    pub fn with_max_token_len(mut self, bytes: usize) -> Self {
+        self.max_token_len = bytes;
+        self
+    }
+
+    /// Accepts any `aud`. Only for an authorization server introspecting its own tokens: a
+    /// resource server that skips the audience accepts tokens minted for other APIs.
+    pub fn accept_any_audience(mut self) -> Self {
+        self.audiences = None;
+        self
+    }
+
+    /// The key source.
+    pub fn keys(&self) -> &K {
+        &self.keys
+    }
+
+    fn parse<'t>(&self, token: &'t str) -> Result<Unverified<'t>, VerifyError> {
+        let rules = HeaderRules {
+            max_len: self.max_token_len,
+            algorithms: &self.algorithms,
+            typ: self.typ,
+        };
+        parse(token, &rules)
+    }
+
+    /// Signature, then claims.
+    fn finish(&self, token: &Unverified<'_>, key: &Key, now: u64) -> Result<Claims, VerifyError> {
+        if key.algorithm() != token.alg {
+            return Err(VerifyError::UnknownKey);
+        }
+        let signature = Signature::from_bytes(&token.signature);
+        key.verifying_key()
+            .verify_strict(token.signing_input.as_bytes(), &signature)
+            .map_err(|_| VerifyError::BadSignature)?;
+        let rules = ClaimRules {
+            issuer: &self.issuer,
+            audiences: self.audiences.as_deref(),
+            skew: self.skew,
+        };
+        check(&token.payload, &rules, now)
+    }
+}
+
+impl Verifier<JwkSet> {
+    /// Verifies `token` at `now` (Unix seconds) against the static key set.
+    pub fn verify(&self, token: &str, now: u64) -> Result<Claims, VerifyError> {
+        let token = self.parse(token)?;
+        let kid = token.kid.as_deref().ok_or(VerifyError::UnknownKey)?;
+        let key = self
+            .keys
+            .find(kid, token.alg)
+            .ok_or(VerifyError::UnknownKey)?;
+        self.finish(&token, key, now)
+    }
+}
+
+impl<F: Fetch> Verifier<RemoteJwks<F>> {
+    /// Verifies `token` at `now` (Unix seconds), fetching the key set when the cache allows.
+    pub async fn verify(&self, token: &str, now: u64) -> Result<Claims, VerifyError> {
+        let token = self.parse(token)?;
+        let kid = token.kid.as_deref().ok_or(VerifyError::UnknownKey)?;
+        let key = self.keys.key(kid, token.alg, now).await?;
+        self.finish(&token, &key, now)
+    }
+}
