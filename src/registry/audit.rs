@@ -33,6 +33,8 @@ pub enum Action {
     ClientUnlocked,
     /// An admin revoked every token a client was issued so far.
     TokensRevoked,
+    /// One token was revoked, by its client or an admin.
+    TokenRevoked,
 }
 
 impl Action {
@@ -50,6 +52,7 @@ impl Action {
             Action::ClientLocked => "client.locked",
             Action::ClientUnlocked => "client.unlocked",
             Action::TokensRevoked => "client.tokens_revoked",
+            Action::TokenRevoked => "client.token_revoked",
         }
     }
 }
