@@ -42,16 +42,18 @@ impl Ctx<'_> {
             return Ok(outcome(id, token.jti, &known, None));
         }
         let state = self.guard(id, GuardOp::RevokeToken(token.clone())).await?;
-        let held = held_until(&state, &token.jti);
         let mut detail = match actor {
             Actor::Client => format!("token {} revoked by the client", token.jti),
             _ => format!("token {} revoked", token.jti),
         };
-        if let (None, Some(mark)) = (held, state.tokens_valid_after) {
-            detail.push_str(&format!(
-                "; the revocation list is full, so every token issued until {} is revoked",
-                rfc3339(mark)
-            ));
+        // A full list folds into the mark: the trail says how far it now reaches.
+        if let Some(mark) = state.tokens_valid_after {
+            if known.tokens_valid_after != Some(mark) {
+                detail.push_str(&format!(
+                    "; every token issued until {} is now revoked (the revocation list was full)",
+                    rfc3339(mark)
+                ));
+            }
         }
         let subject = Subject::client(id);
         let audited = self

@@ -11,6 +11,7 @@ mod introspect;
 mod layers;
 mod lockout;
 mod resources;
+mod revoke;
 mod token;
 mod verifier;
 
@@ -92,6 +93,12 @@ impl Harness {
     /// Answers a request, then performs the background writes the isolate owes, as the
     /// shell does with `wait_until`.
     pub fn send(&self, req: Request) -> Response {
+        self.send_in(&self.isolate, req)
+    }
+
+    /// [`Harness::send`] served by another isolate, with its own caches: the shared state is
+    /// the store and the guards, as across locations.
+    pub fn send_in(&self, isolate: &IsolateState, req: Request) -> Response {
         let ports = Ports {
             clients: &self.store,
             resources: &self.store,
@@ -102,7 +109,7 @@ impl Harness {
             verifier: &verifier::RustCryptoVerifier,
             rng: &self.rng,
         };
-        let ctx = Ctx::new(&self.config, ports, &self.isolate, &self.clock);
+        let ctx = Ctx::new(&self.config, ports, isolate, &self.clock);
         let response = block_on(edgeauth::handle(&ctx, &req));
         let writes = ctx.due_activity();
         block_on(write_activity(&self.store, writes));
