@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import * as oidc from 'openid-client';
 import { after, before, describe, it } from 'node:test';
 import { admin, startWorker } from '../support/worker.mjs';
-import { createClient, discover, grantError } from '../support/oauth.mjs';
+import { clientWithToken, grantError } from '../support/oauth.mjs';
 
 let w;
 let api;
@@ -16,11 +16,8 @@ before(async () => {
 });
 after(async () => { await w?.stop(); });
 
-async function client(body = {}) {
-  const { client: c, secret } = await createClient(api, { client_name: 'r', scope: 'read', ...body });
-  const config = await discover(w.url, c.client_id, oidc.ClientSecretBasic(secret.client_secret));
-  const { access_token: token } = await oidc.clientCredentialsGrant(config, { scope: 'read' });
-  return { id: c.client_id, config, token };
+function client(body = {}) {
+  return clientWithToken(api, w.url, { client_name: 'r', ...body });
 }
 
 // The README's bound: a revocation bites everywhere within 5 s (the guard cache). Poll for it

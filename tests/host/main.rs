@@ -209,3 +209,38 @@ pub fn verify(h: &Harness, token: &str) -> (Value, Value) {
         .expect("signature verifies");
     (header, claims)
 }
+
+/// Tokens that are not ours, each in another way: garbage, claims forged under a real header
+/// and signature (`token` is a real token of client `id`), one signed by another server's key,
+/// one without a signature, and one far too long.
+pub fn not_our_tokens(id: &str, token: &str) -> Vec<String> {
+    let parts: Vec<&str> = token.split('.').collect();
+    let forged_claims = edgeauth::support::b64::b64url(
+        json!({"iss": ORIGIN, "sub": id, "client_id": id, "aud": ORIGIN, "iat": T0,
+               "exp": T0 + 99_999, "jti": "x", "scope": "admin"})
+        .to_string(),
+    );
+    let foreign = Harness::with(&[(
+        "SIGNING_KEY_SEED",
+        "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE",
+    )]);
+    let body = json!({"client_name": "f", "scope": "read"});
+    let (fid, fsecret) = foreign.create(body);
+    let r = foreign.token_basic(&fid, &fsecret, "grant_type=client_credentials&scope=read");
+    let foreign_token = body_json(&r)["access_token"].as_str().unwrap().to_string();
+    vec![
+        "garbage".to_string(),
+        format!("{}.{forged_claims}.{}", parts[0], parts[2]),
+        foreign_token,
+        "a.b.c".repeat(2000),
+        format!("{}.{}.", parts[0], parts[1]),
+    ]
+}
+
+/// An `Authorization: Basic` value for a client id and secret.
+pub fn basic(id: &str, secret: &str) -> Option<String> {
+    Some(format!(
+        "Basic {}",
+        STANDARD.encode(format!("{id}:{secret}"))
+    ))
+}
