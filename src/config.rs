@@ -4,8 +4,9 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
-use crate::jose::keys::KeySet;
+use crate::jose::keys::{PublicKey, Seed, SigningKey};
 use crate::registry::secrets::{Pepper, SecretPolicy, MAX_SECRETS};
+use crate::registry::signing_keys::DEFAULT_PUBLISH_LEAD;
 use crate::support::b64::b64url_decode;
 
 /// Everything the core needs to know about this deployment.
@@ -17,8 +18,17 @@ pub struct Config {
     pub admin_token: Zeroizing<String>,
     /// The secret-digest key (`SECRET_PEPPER`, at least 32 bytes).
     pub pepper: Pepper,
-    /// Token signing keys (`SIGNING_KEY_SEED`, optional `PREVIOUS_SIGNING_KEY_SEED`).
-    pub keys: KeySet,
+    /// The seed every token signing key is derived from (`SIGNING_KEY_SEED`).
+    pub seed: Seed,
+    /// The public key of `PREVIOUS_SIGNING_KEY_SEED`, the manual rotation from before
+    /// scheduled rotation: published while set.
+    pub configured_previous: Option<PublicKey>,
+    /// How long a rotated-in key is published before it signs, in seconds
+    /// (`KEY_PUBLISH_LEAD`, 1 to 86400, default 600).
+    pub key_publish_lead: u64,
+    /// Rotate the signing key every this many seconds of signing, from the Cron Trigger
+    /// (`KEY_ROTATION_DAYS`, 1 to 3650; unset: only on request).
+    pub key_rotation_period: Option<u64>,
     /// Who the admin token speaks for in the audit trail (`ADMIN_TOKEN_LABEL`, default
     /// `admin`, at most 64 printable ASCII characters).
     pub admin_label: String,
@@ -38,7 +48,7 @@ pub const DEFAULT_ASSERTION_MAX_LIFETIME: u64 = 3_600;
 pub const DEFAULT_AUDIT_RETENTION_DAYS: u32 = 90;
 
 /// Names of the settings, as Worker vars or secrets.
-pub const SETTINGS: [&str; 11] = [
+pub const SETTINGS: [&str; 13] = [
     "ISSUER",
     "ADMIN_TOKEN",
     "SECRET_PEPPER",
@@ -50,6 +60,8 @@ pub const SETTINGS: [&str; 11] = [
     "SECRET_MAX_LIFETIME_DAYS",
     "SECRET_ALLOW_NEVER",
     "ASSERTION_MAX_LIFETIME",
+    "KEY_PUBLISH_LEAD",
+    "KEY_ROTATION_DAYS",
 ];
 
 impl Config {
@@ -129,11 +141,17 @@ impl Config {
         };
         let assertion_max_lifetime = number("ASSERTION_MAX_LIFETIME", 60..=86_400)?
             .unwrap_or(DEFAULT_ASSERTION_MAX_LIFETIME);
+        let key_publish_lead =
+            number("KEY_PUBLISH_LEAD", 1..=86_400)?.unwrap_or(DEFAULT_PUBLISH_LEAD);
+        let key_rotation_period = number("KEY_ROTATION_DAYS", 1..=3_650)?.map(|d| d * 86_400);
         Ok(Config {
             issuer,
             admin_token: Zeroizing::new(admin_token),
             pepper,
-            keys: KeySet::new(&current, previous.as_deref()),
+            seed: Seed::new(current),
+            configured_previous: previous.map(|p| SigningKey::from_seed(&p).public().clone()),
+            key_publish_lead,
+            key_rotation_period,
             admin_label,
             audit_retention_days,
             secret_policy,
@@ -180,7 +198,9 @@ mod tests {
         ]))
         .unwrap();
         assert_eq!(c.issuer("http://other"), "https://auth.example.com");
-        assert!(c.keys.previous.is_none());
+        assert!(c.configured_previous.is_none());
+        assert_eq!(c.key_publish_lead, DEFAULT_PUBLISH_LEAD);
+        assert_eq!(c.key_rotation_period, None);
         assert_eq!(c.admin_label, "admin");
         assert_eq!(c.audit_retention_days, 90);
     }

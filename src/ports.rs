@@ -9,6 +9,7 @@ use crate::registry::audit::AuditEvent;
 use crate::registry::clients::{ClientId, ClientRecord};
 use crate::registry::guard::{GuardOp, GuardState};
 use crate::registry::resources::{Resource, ResourceId};
+use crate::registry::signing_keys::KeySchedule;
 use crate::support::LocalFuture;
 
 /// The result of a port call.
@@ -112,6 +113,14 @@ pub trait Guards {
         op: GuardOp,
         now: u64,
     ) -> PortResult<'a, GuardState>;
+}
+
+/// Where the signing-key rotation schedule is kept.
+pub trait KeyStore {
+    /// The stored schedule; `None` before the first rotation.
+    fn schedule(&self) -> PortResult<'_, Option<KeySchedule>>;
+    /// Replaces the stored schedule.
+    fn put_schedule<'a>(&'a self, schedule: &'a KeySchedule) -> PortResult<'a, ()>;
 }
 
 /// A fetched JWK Set document.

@@ -38,7 +38,7 @@ async fn route(ctx: &Ctx<'_>, req: &Request) -> Result<Response, Error> {
         "/.well-known/oauth-authorization-server" | "/.well-known/openid-configuration" if read => {
             Ok(discovery::metadata(ctx.config, &req.origin))
         }
-        JWKS_PATH if read => Ok(discovery::jwks(ctx.config)),
+        JWKS_PATH if read => discovery::jwks(ctx).await,
         "/healthz"
         | "/.well-known/oauth-authorization-server"
         | "/.well-known/openid-configuration"

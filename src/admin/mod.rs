@@ -3,6 +3,7 @@
 
 mod audit;
 mod clients;
+pub mod keys;
 mod limits;
 mod resources;
 mod revocations;
@@ -63,6 +64,10 @@ pub async fn route(ctx: &Ctx<'_>, req: &Request) -> Result<Response, Error> {
         (["resources", id], Patch) => resources::update(ctx, id, req).await?,
         (["resources", id], Delete) => resources::delete(ctx, id).await?,
         (["resources", _], _) => return Err(Error::MethodNotAllowed("GET, PATCH, DELETE")),
+        (["keys"], Get | Head) => keys::show(ctx).await?,
+        (["keys"], _) => return Err(Error::MethodNotAllowed("GET")),
+        (["keys", "rotate"], Post) => keys::rotate(ctx).await?,
+        (["keys", "rotate"], _) => return Err(Error::MethodNotAllowed("POST")),
         (["limits"], Get | Head) => limits::show(ctx),
         (["audit"], Get | Head) => audit::events(ctx, req).await?,
         (["limits" | "audit"], _) => return Err(Error::MethodNotAllowed("GET")),

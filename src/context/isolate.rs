@@ -7,6 +7,7 @@
 //! propagation between locations (up to about 60 s). In the isolate that served the admin
 //! change, everything bites at once: admin writes refresh the entries.
 
+use std::cell::RefCell;
 use std::rc::Rc;
 
 use crate::context::activity::Activity;
@@ -14,6 +15,7 @@ use crate::context::remote_keys::RemoteKeys;
 use crate::registry::clients::{ClientId, ClientRecord};
 use crate::registry::guard::GuardState;
 use crate::registry::resources::{Resource, ResourceId};
+use crate::registry::signing_keys::KeyRing;
 use crate::support::cache::TtlCache;
 
 /// Every per-isolate cache and counter.
@@ -29,4 +31,7 @@ pub struct IsolateState {
     pub remote_keys: RemoteKeys,
     /// Usage counts and last uses waiting to be written.
     pub activity: Activity,
+    /// The signing keys, with when they were read; kept past their TTL so a refresh can
+    /// reuse the derived keys.
+    pub key_ring: RefCell<Option<(u64, Rc<KeyRing>)>>,
 }

@@ -13,12 +13,15 @@ use std::rc::Rc;
 use crate::config::Config;
 use crate::error::Error;
 use crate::jose::verify::PlatformVerifier;
-use crate::ports::{ActivityStore, AuditLog, Clients, Guards, KeyFetcher, PortResult, Resources};
+use crate::ports::{
+    ActivityStore, AuditLog, Clients, Guards, KeyFetcher, KeyStore, PortResult, Resources,
+};
 use crate::registry::audit::{Action, AuditEvent, Subject};
 use crate::registry::clients::{ClientId, ClientRecord};
 use crate::registry::guard::{GuardOp, GuardState};
 use crate::registry::resources::{Resource, ResourceId};
-use crate::support::cache::TtlCache;
+use crate::registry::signing_keys::{KeyRing, KeySchedule};
+use crate::support::cache::{TtlCache, CACHE_TTL_MS};
 use crate::support::random::Random;
 use crate::support::time::Clock;
 use activity::ActivityWrite;
@@ -37,6 +40,8 @@ pub struct Ports<'a> {
     pub activity: &'a dyn ActivityStore,
     /// The per-client guards.
     pub guards: &'a dyn Guards,
+    /// The signing-key schedule.
+    pub keys: &'a dyn KeyStore,
     /// Fetches clients' `jwks_uri`.
     pub fetcher: &'a dyn KeyFetcher,
     /// RS256, PS256 and ES256 verification.
@@ -161,6 +166,42 @@ impl<'a> Ctx<'a> {
         let cache = &self.isolate.guards;
         cache.put(id.clone(), state.clone(), self.now_ms);
         Ok(state)
+    }
+
+    /// The signing keys through the isolate cache: what tokens are signed and checked with.
+    /// A rotation made elsewhere reaches this isolate within the cache TTL plus KV
+    /// propagation, well inside the publish lead.
+    pub async fn key_ring(&self) -> Result<Rc<KeyRing>, Error> {
+        let before = self.isolate.key_ring.borrow().clone();
+        if let Some((at, ring)) = &before {
+            if self.now_ms.saturating_sub(*at) < CACHE_TTL_MS {
+                return Ok(Rc::clone(ring));
+            }
+        }
+        let schedule = self.key_schedule().await?;
+        Ok(self.remember_ring(schedule, before.map(|(_, r)| r)))
+    }
+
+    /// The stored signing-key schedule, read fresh: what a change must start from.
+    pub async fn key_schedule(&self) -> Result<KeySchedule, Error> {
+        let stored = self.ports.keys.schedule().await?;
+        let schedule = stored.map(KeySchedule::checked).transpose();
+        Ok(schedule.map_err(Error::Internal)?.unwrap_or_default())
+    }
+
+    /// Stores a new schedule and uses it in this isolate at once.
+    pub async fn save_key_schedule(&self, schedule: KeySchedule) -> Result<Rc<KeyRing>, Error> {
+        self.ports.keys.put_schedule(&schedule).await?;
+        let before = self.isolate.key_ring.borrow().clone();
+        Ok(self.remember_ring(schedule, before.map(|(_, r)| r)))
+    }
+
+    fn remember_ring(&self, schedule: KeySchedule, before: Option<Rc<KeyRing>>) -> Rc<KeyRing> {
+        let previous = self.config.configured_previous.clone();
+        let ring = KeyRing::new(&self.config.seed, schedule, previous, before.as_deref());
+        let ring = Rc::new(ring);
+        *self.isolate.key_ring.borrow_mut() = Some((self.now_ms, Rc::clone(&ring)));
+        ring
     }
 
     /// Records an audit event, kept for the configured retention.

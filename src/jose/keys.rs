@@ -1,11 +1,12 @@
-//! Token signing keys: Ed25519 (RFC 8037), derived from Worker secrets, published as a JWKS.
-//!
-//! Rotation: put the old seed in `PREVIOUS_SIGNING_KEY_SEED` and a new one in
-//! `SIGNING_KEY_SEED`; the old public key stays in the JWKS until it is removed, which must
-//! not happen before the longest token lifetime (24 h) has passed.
+//! Token signing keys: Ed25519 (RFC 8037), derived from the one `SIGNING_KEY_SEED`, published
+//! as a JWKS. Which derived key signs, and which are published, is the rotation schedule's
+//! business (`registry::signing_keys`).
 
 use ed25519_dalek::{Signer, SigningKey as DalekSigningKey, VerifyingKey};
+use hkdf::Hkdf;
 use serde::Serialize;
+use sha2::Sha256;
+use zeroize::Zeroizing;
 
 use crate::jose::jws::compact;
 use crate::jose::PublicJwk;
@@ -109,13 +110,36 @@ impl std::fmt::Debug for SigningKey {
     }
 }
 
-/// The current signing key and the previous public key still published.
-#[derive(Debug)]
-pub struct KeySet {
-    /// Signs new tokens.
-    pub current: SigningKey,
-    /// Verifies tokens signed before the last rotation.
-    pub previous: Option<PublicKey>,
+/// The deployment's root seed (`SIGNING_KEY_SEED`): every signing key is derived from it, so a
+/// rotation needs no new secret.
+pub struct Seed(Zeroizing<[u8; 32]>);
+
+impl Seed {
+    /// Wraps the 32 seed bytes.
+    pub fn new(bytes: Zeroizing<[u8; 32]>) -> Seed {
+        Seed(bytes)
+    }
+
+    /// The signing key with this index. Index 0 is the seed itself, so a deployment from
+    /// before rotation keeps its key and kid; later ones come from HKDF-SHA256 (RFC 5869) with
+    /// the index in `info`, so they are independent of each other and of the seed.
+    pub fn key(&self, index: u32) -> SigningKey {
+        if index == 0 {
+            return SigningKey::from_seed(&self.0);
+        }
+        let mut okm = Zeroizing::new([0u8; 32]);
+        let info = [b"edgeauth signing key ".as_slice(), &index.to_be_bytes()].concat();
+        Hkdf::<Sha256>::new(Some(b"edgeauth/signing-keys/v1"), self.0.as_slice())
+            .expand(&info, okm.as_mut_slice())
+            .unwrap_or_else(|_| unreachable!("32 bytes is within HKDF-SHA256's output limit"));
+        SigningKey::from_seed(&okm)
+    }
+}
+
+impl std::fmt::Debug for Seed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Seed(redacted)")
+    }
 }
 
 /// A JWK Set document.
@@ -124,27 +148,12 @@ pub struct Jwks<'a> {
     keys: Vec<Jwk<'a>>,
 }
 
-impl KeySet {
-    /// Builds the set from the current seed and an optional previous one.
-    pub fn new(current: &[u8; 32], previous: Option<&[u8; 32]>) -> KeySet {
-        KeySet {
-            current: SigningKey::from_seed(current),
-            previous: previous.map(|p| SigningKey::from_seed(p).public.clone()),
+impl<'a> Jwks<'a> {
+    /// The set of these public keys, in order.
+    pub fn of(keys: impl IntoIterator<Item = &'a PublicKey>) -> Jwks<'a> {
+        Jwks {
+            keys: keys.into_iter().map(PublicKey::jwk).collect(),
         }
-    }
-
-    /// The published JWKS.
-    pub fn jwks(&self) -> Jwks<'_> {
-        let mut keys = vec![self.current.public.jwk()];
-        keys.extend(self.previous.iter().map(PublicKey::jwk));
-        Jwks { keys }
-    }
-
-    /// The public key with this `kid`, if published.
-    pub fn find(&self, kid: &str) -> Option<&PublicKey> {
-        std::iter::once(&self.current.public)
-            .chain(self.previous.iter())
-            .find(|k| k.kid == kid)
     }
 }
 
@@ -197,13 +206,37 @@ mod tests {
     }
 
     #[test]
-    fn jwks_publishes_current_then_previous() {
-        let set = KeySet::new(&[1; 32], Some(&[2; 32]));
-        let v = serde_json::to_value(set.jwks()).unwrap();
+    fn derived_keys_are_distinct_stable_and_index_zero_is_the_seed() {
+        let seed = Seed::new(Zeroizing::new([7; 32]));
+        let k0 = seed.key(0);
+        assert_eq!(
+            k0.public().kid(),
+            SigningKey::from_seed(&[7; 32]).public().kid()
+        );
+        let k1 = seed.key(1);
+        let k2 = seed.key(2);
+        assert_ne!(k1.public().kid(), k0.public().kid());
+        assert_ne!(k1.public().kid(), k2.public().kid());
+        assert_eq!(seed.key(1).public().kid(), k1.public().kid());
+        // Pinned, and computed independently with Python's `cryptography` (HKDF-SHA256, then
+        // Ed25519): a change to the derivation would orphan every deployed rotated key.
+        assert_eq!(b64url(k1.public().verifying_key().as_bytes()), DERIVED_1);
+        let other = Seed::new(Zeroizing::new([8; 32]));
+        assert_ne!(other.key(1).public().kid(), k1.public().kid());
+        assert_eq!(format!("{seed:?}"), "Seed(redacted)");
+    }
+
+    const DERIVED_1: &str = "6yTvHGES-WgGJdF_hNwMPInV8FgbN7d0FMhhMnyHn1Y";
+
+    #[test]
+    fn jwks_lists_the_keys_given_in_order() {
+        let a = SigningKey::from_seed(&[1; 32]);
+        let b = SigningKey::from_seed(&[2; 32]);
+        let v = serde_json::to_value(Jwks::of([a.public(), b.public()])).unwrap();
         assert_eq!(v["keys"].as_array().unwrap().len(), 2);
-        assert_eq!(v["keys"][0]["kid"], set.current.public().kid());
+        assert_eq!(v["keys"][0]["kid"], a.public().kid());
+        assert_eq!(v["keys"][1]["kid"], b.public().kid());
         assert_eq!(v["keys"][1]["crv"], "Ed25519");
         assert!(v["keys"][0].get("d").is_none());
-        assert!(set.find(set.previous.as_ref().unwrap().kid()).is_some());
     }
 }

@@ -10,6 +10,7 @@ use crate::jose::jws::parse_compact;
 use crate::jose::keys::SigningKey;
 use crate::oauth::client_auth::AuthenticatedClient;
 use crate::oauth::token::Authorized;
+use crate::registry::signing_keys::KeyRing;
 use crate::support::json;
 use crate::support::random::random_id;
 
@@ -37,9 +38,10 @@ struct AccessTokenClaims<'a> {
     scope: &'a str,
 }
 
-/// Mints the access token `authorized`, issued by `issuer` now.
+/// Mints the access token `authorized`, issued by `issuer` now, signed with `key`.
 pub fn issue(
     ctx: &Ctx<'_>,
+    key: &SigningKey,
     client: &AuthenticatedClient,
     authorized: &Authorized,
     issuer: &str,
@@ -57,7 +59,7 @@ pub fn issue(
         scope: &authorized.scope.to_string(),
     };
     let payload = serde_json::to_vec(&claims).map_err(|e| Error::Internal(e.to_string()))?;
-    Ok(ctx.config.keys.current.sign_jwt(&payload))
+    Ok(key.sign_jwt(&payload))
 }
 
 /// The claims of a token that passed [`verify`].
@@ -83,20 +85,29 @@ pub struct VerifiedClaims {
 }
 
 /// Checks a token as one of ours, in full: size, `alg` EdDSA and `typ` `at+jwt`, a key we
-/// publish, the Ed25519 signature, then `iss` and time with [`SKEW`]. `None` for anything
-/// else: the caller answers "inactive" and says nothing more.
-pub fn verify(ctx: &Ctx<'_>, token: &str, issuer: &str) -> Option<VerifiedClaims> {
+/// publish now, the Ed25519 signature, then `iss` and time with [`SKEW`]. `None` for anything
+/// else: the caller answers "inactive" and says nothing more. An error only when the keys
+/// cannot be read.
+pub async fn verify(
+    ctx: &Ctx<'_>,
+    token: &str,
+    issuer: &str,
+) -> Result<Option<VerifiedClaims>, Error> {
+    let ring = ctx.key_ring().await?;
+    Ok(check(&ring, ctx.now(), token, issuer))
+}
+
+fn check(ring: &KeyRing, now: u64, token: &str, issuer: &str) -> Option<VerifiedClaims> {
     let jws = parse_compact(token, MAX_TOKEN_LEN).ok()?;
     let header = &jws.header;
     if header.alg != SigningKey::ALG || header.typ.as_deref() != Some("at+jwt") {
         return None;
     }
-    let key = ctx.config.keys.find(header.kid.as_deref()?)?;
+    let key = ring.find(header.kid.as_deref()?, now)?;
     let signature = Signature::from_slice(&jws.signature).ok()?;
     let input = jws.signing_input.as_bytes();
     key.verifying_key().verify_strict(input, &signature).ok()?;
     let claims: VerifiedClaims = json::object(&jws.payload).ok()?;
-    let now = ctx.now();
     let timely = claims.exp + SKEW > now && claims.iat <= now + SKEW;
     (claims.iss == issuer && timely).then_some(claims)
 }

@@ -3,8 +3,10 @@
 use serde::Serialize;
 
 use crate::config::Config;
+use crate::context::Ctx;
+use crate::error::Error;
 use crate::http::Response;
-use crate::jose::keys::SigningKey;
+use crate::jose::keys::{Jwks, SigningKey};
 use crate::jose::Alg;
 use crate::registry::clients::AuthMethod;
 
@@ -65,7 +67,15 @@ pub fn metadata(config: &Config, origin: &str) -> Response {
     Response::json(200, &body).with_header("cache-control", "public, max-age=300")
 }
 
-/// The JWKS; caches may keep it five minutes, well inside the rotation overlap.
-pub fn jwks(config: &Config) -> Response {
-    Response::json(200, &config.keys.jwks()).with_header("cache-control", "public, max-age=300")
+/// How long caches may keep the JWKS: `KEY_PUBLISH_LEAD` must be longer, so every verifier
+/// has a new key before it signs.
+pub const JWKS_MAX_AGE: u64 = 300;
+
+/// The JWKS at this instant: the signing key, the next one if a rotation is under way, and
+/// replaced keys whose tokens may still be valid.
+pub async fn jwks(ctx: &Ctx<'_>) -> Result<Response, Error> {
+    let ring = ctx.key_ring().await?;
+    let body = Jwks::of(ring.published(ctx.now()));
+    let cache = format!("public, max-age={JWKS_MAX_AGE}");
+    Ok(Response::json(200, &body).with_header("cache-control", &cache))
 }

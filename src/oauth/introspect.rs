@@ -60,7 +60,7 @@ pub async fn handle(ctx: &Ctx<'_>, req: &Request) -> Result<Response, Error> {
     let token = form
         .get("token")
         .ok_or_else(|| Error::invalid_request("token is required"))?;
-    let claims = access_token::verify(ctx, token, issuer);
+    let claims = access_token::verify(ctx, token, issuer).await?;
     let visible = claims.filter(|c| match &caller {
         Caller::Admin => true,
         Caller::Client { id, sees_all } => *sees_all || c.client_id == id.as_str(),

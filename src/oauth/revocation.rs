@@ -35,7 +35,7 @@ pub async fn handle(ctx: &Ctx<'_>, req: &Request) -> Result<Response, Error> {
         .get("token")
         .ok_or_else(|| Error::invalid_request("token is required"))?;
     let mut response = Response::empty(200);
-    if let Some(claims) = access_token::verify(ctx, token, issuer) {
+    if let Some(claims) = access_token::verify(ctx, token, issuer).await? {
         if claims.client_id != caller.as_str() {
             return Err(Error::UnauthorizedClient(
                 "the token was not issued to this client".into(),
@@ -64,7 +64,8 @@ pub async fn admin_handle(ctx: &Ctx<'_>, req: &Request) -> Result<Response, Erro
     }
     let input: AdminInput = req.json(MAX_REVOCATION_BODY)?;
     let issuer = ctx.config.issuer(&req.origin);
-    let claims = access_token::verify(ctx, &input.token, issuer).ok_or_else(|| {
+    let verified = access_token::verify(ctx, &input.token, issuer).await?;
+    let claims = verified.ok_or_else(|| {
         Error::invalid_metadata(
             "token is not a live access token of this server (malformed, forged, foreign or expired); nothing was revoked",
         )

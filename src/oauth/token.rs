@@ -46,9 +46,13 @@ pub async fn handle(ctx: &Ctx<'_>, req: &Request) -> Result<Response, Error> {
     let form = parse(req)?;
     let credentials = client_auth::extract(req, &form)?;
     let issuer = ctx.config.issuer(&req.origin);
+    // Read before authenticating: a storage failure after an assertion's jti is claimed would
+    // burn it, and the client could not send it again.
+    let keys = ctx.key_ring().await?;
     let client = client_auth::authenticate(ctx, credentials, issuer).await?;
     let authorized = authorize(ctx, &client, &form, issuer).await?;
-    let token = access_token::issue(ctx, &client, &authorized, issuer)?;
+    let signing = keys.signing(ctx.now());
+    let token = access_token::issue(ctx, signing, &client, &authorized, issuer)?;
     // Counted in the isolate only; written later in the background (see context::activity).
     let client_id = &client.record().client.client_id;
     let secret_id = client.secret().map(|s| s.id.as_str());

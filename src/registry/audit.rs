@@ -35,6 +35,10 @@ pub enum Action {
     TokensRevoked,
     /// One token was revoked, by its client or an admin.
     TokenRevoked,
+    /// A signing-key rotation started: the next key is published.
+    KeysRotated,
+    /// A replaced signing key was dropped from the JWKS.
+    KeyRetired,
 }
 
 impl Action {
@@ -53,6 +57,8 @@ impl Action {
             Action::ClientUnlocked => "client.unlocked",
             Action::TokensRevoked => "client.tokens_revoked",
             Action::TokenRevoked => "client.token_revoked",
+            Action::KeysRotated => "keys.rotated",
+            Action::KeyRetired => "keys.retired",
         }
     }
 }

@@ -10,6 +10,7 @@
 //! | `audit-client:{client_id}:{inverted ms}:{event_id}` | the same event, in its client's history |
 //! | `usage:{client_id}:{yyyy-mm-dd}:{isolate_id}` | one isolate's token count for a client and day |
 //! | `used:{client_id}:{secret_id}` | a secret's last use, epoch seconds |
+//! | `signing-keys` | the signing-key rotation schedule as JSON |
 //!
 //! KV has no ordered scan but lists keys in byte order, so audit keys start with an inverted,
 //! zero-padded millisecond timestamp and a plain prefix listing reads newest first. Audit and
@@ -28,6 +29,8 @@ use crate::registry::resources::ResourceId;
 pub const CLIENT_PREFIX: &str = "client:";
 /// Prefix of every resource record.
 pub const RESOURCE_PREFIX: &str = "resource:";
+/// The key of the signing-key rotation schedule.
+pub const SIGNING_KEYS: &str = "signing-keys";
 /// How long a usage key lives (35 days: the 30 shown, and some slack).
 pub const USAGE_TTL_SECS: u64 = 35 * 86_400;
 

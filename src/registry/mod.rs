@@ -11,6 +11,7 @@ pub mod keyspace;
 pub mod resources;
 pub mod scope;
 pub mod secrets;
+pub mod signing_keys;
 
 /// A server-made UUID v4 identifier newtype that parses only the canonical form.
 macro_rules! uuid_id {

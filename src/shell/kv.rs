@@ -5,11 +5,12 @@ use serde::de::DeserializeOwned;
 use worker::KvStore;
 
 use crate::error::Error;
-use crate::ports::{ActivityStore, AuditLog, Clients, Page, PortResult, Resources};
+use crate::ports::{ActivityStore, AuditLog, Clients, KeyStore, Page, PortResult, Resources};
 use crate::registry::audit::AuditEvent;
 use crate::registry::clients::{ClientId, ClientRecord};
 use crate::registry::keyspace::{self, decode, encode};
 use crate::registry::resources::{Resource, ResourceId};
+use crate::registry::signing_keys::KeySchedule;
 
 /// The registry over one KV namespace.
 pub struct KvRegistry(pub KvStore);
@@ -156,6 +157,19 @@ impl Clients for KvRegistry {
         limit: usize,
     ) -> PortResult<'a, Page<ClientRecord>> {
         Box::pin(self.page(keyspace::CLIENT_PREFIX, cursor, limit))
+    }
+}
+
+impl KeyStore for KvRegistry {
+    fn schedule(&self) -> PortResult<'_, Option<KeySchedule>> {
+        Box::pin(self.read(keyspace::SIGNING_KEYS))
+    }
+
+    fn put_schedule<'a>(&'a self, schedule: &'a KeySchedule) -> PortResult<'a, ()> {
+        Box::pin(async move {
+            self.put_text(keyspace::SIGNING_KEYS, encode(schedule)?, None)
+                .await
+        })
     }
 }
 

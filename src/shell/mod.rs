@@ -5,15 +5,15 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use futures_util::StreamExt;
-use worker::{event, Context, Env, Headers};
+use worker::{event, Context, Env, Headers, ScheduleContext, ScheduledEvent};
 
 use crate::config::{Config, SETTINGS};
 use crate::context::{activity, Ctx, IsolateState, Ports};
 use crate::error::Error;
 use crate::http::{respond, Method, Request, Response};
-use crate::router;
 use crate::support::random::SystemRandom;
 use crate::support::time::Clock;
+use crate::{admin, router};
 
 mod fetcher;
 mod guard;
@@ -43,35 +43,56 @@ async fn fetch(req: worker::Request, env: Env, ctx: Context) -> worker::Result<w
     into_worker(response)
 }
 
+/// What a request or a scheduled run needs from the environment: the configuration and the
+/// storage bindings behind the ports.
+struct Bindings {
+    config: Rc<Config>,
+    store: kv::KvRegistry,
+    guards: guard::DurableGuards,
+}
+
+impl Bindings {
+    fn from_env(env: &Env) -> Result<Bindings, Error> {
+        let config = config(env).map_err(|d| Error::Internal(format!("configuration: {d}")))?;
+        let kv = env
+            .kv("CLIENTS")
+            .map_err(|e| Error::Internal(format!("KV binding CLIENTS: {e}")))?;
+        let namespace = env
+            .durable_object("CLIENT_GUARD")
+            .map_err(|e| Error::Internal(format!("DO binding CLIENT_GUARD: {e}")))?;
+        Ok(Bindings {
+            config,
+            store: kv::KvRegistry(kv),
+            guards: guard::DurableGuards { namespace },
+        })
+    }
+
+    fn ports(&self) -> Ports<'_> {
+        Ports {
+            clients: &self.store,
+            resources: &self.store,
+            audit: &self.store,
+            activity: &self.store,
+            guards: &self.guards,
+            keys: &self.store,
+            fetcher: &fetcher::HttpFetcher,
+            verifier: &webcrypto::WebCrypto,
+            rng: &SystemRandom,
+        }
+    }
+}
+
 /// Binds the ports for this request, answers it, and leaves the background writes it owes to
 /// `wait_until`.
 async fn serve(request: &Request, env: &Env, wctx: &Context) -> Result<Response, Error> {
-    let config = config(env).map_err(|d| Error::Internal(format!("configuration: {d}")))?;
-    let kv = env
-        .kv("CLIENTS")
-        .map_err(|e| Error::Internal(format!("KV binding CLIENTS: {e}")))?;
-    let namespace = env
-        .durable_object("CLIENT_GUARD")
-        .map_err(|e| Error::Internal(format!("DO binding CLIENT_GUARD: {e}")))?;
-    let store = kv::KvRegistry(kv);
-    let guards = guard::DurableGuards { namespace };
-    let ports = Ports {
-        clients: &store,
-        resources: &store,
-        audit: &store,
-        activity: &store,
-        guards: &guards,
-        fetcher: &fetcher::HttpFetcher,
-        verifier: &webcrypto::WebCrypto,
-        rng: &SystemRandom,
-    };
+    let bindings = Bindings::from_env(env)?;
     let isolate = ISOLATE.with(Rc::clone);
-    let ctx = Ctx::new(&config, ports, &isolate, &JsClock);
+    let ctx = Ctx::new(&bindings.config, bindings.ports(), &isolate, &JsClock);
     let response = router::handle(&ctx, request).await;
     // Usage counts and last uses go out after the response, off the hot path.
     let writes = ctx.due_activity();
     if !writes.is_empty() {
-        let store = kv::KvRegistry(store.0.clone());
+        let store = kv::KvRegistry(bindings.store.0.clone());
         wctx.wait_until(async move {
             for e in activity::write(&store, writes).await {
                 worker::console_error!("activity write failed: {e:?}");
@@ -79,6 +100,22 @@ async fn serve(request: &Request, env: &Env, wctx: &Context) -> Result<Response,
         });
     }
     Ok(response)
+}
+
+/// The Cron Trigger: the signing-key schedule's work (retiring keys, periodic rotation).
+#[event(scheduled)]
+async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+    let outcome = match Bindings::from_env(&env) {
+        Err(e) => Err(e),
+        Ok(bindings) => {
+            let isolate = ISOLATE.with(Rc::clone);
+            let ctx = Ctx::new(&bindings.config, bindings.ports(), &isolate, &JsClock);
+            admin::keys::tick(&ctx).await
+        }
+    };
+    if let Err(e) = outcome {
+        worker::console_error!("scheduled key work failed: {e:?}");
+    }
 }
 
 fn config(env: &Env) -> Result<Rc<Config>, String> {

@@ -10,13 +10,15 @@ use sha2::{Digest, Sha256};
 
 use crate::error::Error;
 use crate::ports::{
-    ActivityStore, AuditLog, Clients, Fetched, Guards, KeyFetcher, Page, PortResult, Resources,
+    ActivityStore, AuditLog, Clients, Fetched, Guards, KeyFetcher, KeyStore, Page, PortResult,
+    Resources,
 };
 use crate::registry::audit::AuditEvent;
 use crate::registry::clients::{ClientId, ClientRecord};
 use crate::registry::guard::{GuardOp, GuardState};
 use crate::registry::keyspace::{self, decode, encode};
 use crate::registry::resources::{Resource, ResourceId};
+use crate::registry::signing_keys::KeySchedule;
 use crate::support::random::Random;
 use crate::support::time::Clock;
 use crate::support::LocalFuture;
@@ -254,6 +256,23 @@ impl Clients for MemoryStore {
         limit: usize,
     ) -> PortResult<'a, Page<ClientRecord>> {
         ready(self.decoded(keyspace::CLIENT_PREFIX, cursor, limit))
+    }
+}
+
+impl KeyStore for MemoryStore {
+    fn schedule(&self) -> PortResult<'_, Option<KeySchedule>> {
+        let key = keyspace::SIGNING_KEYS;
+        ready(
+            self.check()
+                .and_then(|_| self.get_raw(key).map(|j| decode(key, &j)).transpose()),
+        )
+    }
+
+    fn put_schedule<'a>(&'a self, schedule: &'a KeySchedule) -> PortResult<'a, ()> {
+        ready(self.check().and_then(|_| {
+            self.put_raw(keyspace::SIGNING_KEYS, &encode(schedule)?);
+            Ok(())
+        }))
     }
 }
 

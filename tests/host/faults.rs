@@ -391,6 +391,28 @@ fn rows() -> Vec<Row> {
             check: no_check,
         },
         Row {
+            // Reads the schedule (cold): nothing to half-write.
+            name: "jwks",
+            prepare: |h, _| h.clock.advance_ms(CACHE_TTL_MS),
+            request: |h, _| h.send(admin_request(Method::Get, "/.well-known/jwks.json", None)),
+            ok: 200,
+            check: no_check,
+        },
+        Row {
+            // Read the schedule, write it, then the best-effort audit: a 503 rotated nothing,
+            // so the retry rotates instead of finding a rotation under way.
+            name: "rotate signing keys",
+            prepare: nothing,
+            request: |h, _| h.send(admin_request(Method::Post, "/admin/keys/rotate", None)),
+            ok: 200,
+            check: |h, _, r| {
+                let (status, v) = get(h, "/admin/keys");
+                assert_eq!(status, 200, "{v}");
+                let keys = v["keys"].as_array().unwrap().len();
+                assert_eq!(keys, if r.status == 200 { 2 } else { 1 });
+            },
+        },
+        Row {
             // Reads only; a token first, so the background usage write is in the fixture.
             name: "usage",
             prepare: |h, f| {

@@ -8,6 +8,7 @@ mod discovery;
 mod faults;
 mod fuzz;
 mod introspect;
+mod keys;
 mod layers;
 mod lockout;
 mod resources;
@@ -99,21 +100,36 @@ impl Harness {
     /// [`Harness::send`] served by another isolate, with its own caches: the shared state is
     /// the store and the guards, as across locations.
     pub fn send_in(&self, isolate: &IsolateState, req: Request) -> Response {
+        self.with_ctx(isolate, |ctx| {
+            let response = block_on(edgeauth::handle(ctx, &req));
+            let writes = ctx.due_activity();
+            block_on(write_activity(&self.store, writes));
+            response
+        })
+    }
+
+    /// What the Cron Trigger runs.
+    pub fn run_scheduled(&self) -> Result<(), edgeauth::Error> {
+        self.with_ctx(&self.isolate, |ctx| {
+            block_on(edgeauth::admin::keys::tick(ctx))
+        })
+    }
+
+    /// Runs `f` with a request context over this harness's ports in `isolate`, as the shell
+    /// builds one.
+    fn with_ctx<R>(&self, isolate: &IsolateState, f: impl FnOnce(&Ctx<'_>) -> R) -> R {
         let ports = Ports {
             clients: &self.store,
             resources: &self.store,
             audit: &self.store,
             activity: &self.store,
             guards: &self.guards,
+            keys: &self.store,
             fetcher: &self.fetcher,
             verifier: &verifier::RustCryptoVerifier,
             rng: &self.rng,
         };
-        let ctx = Ctx::new(&self.config, ports, isolate, &self.clock);
-        let response = block_on(edgeauth::handle(&ctx, &req));
-        let writes = ctx.due_activity();
-        block_on(write_activity(&self.store, writes));
-        response
+        f(&Ctx::new(&self.config, ports, isolate, &self.clock))
     }
 
     /// An admin call with a JSON body; answers status and parsed body (Null when empty).

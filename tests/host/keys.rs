@@ -1,0 +1,260 @@
+//! Signing-key rotation: the next key is published before it signs, the switch comes after the
+//! publish lead, the replaced key stays published until its tokens have expired, and the Cron
+//! Trigger retires it and rotates on a period. Every boundary on the fixed clock.
+
+use edgeauth::registry::signing_keys::RETIRE_AFTER;
+use edgeauth::support::cache::CACHE_TTL_MS;
+use edgeauth::{IsolateState, Method, Request};
+use serde_json::{json, Value};
+
+use crate::*;
+
+const LEAD: u64 = 600;
+
+fn jwks_kids(h: &Harness) -> Vec<String> {
+    let r = h.send(Request::new(
+        Method::Get,
+        &format!("{ORIGIN}/.well-known/jwks.json"),
+    ));
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("cache-control"), Some("public, max-age=300"));
+    body_json(&r)["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kid"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// A token's `kid`, after checking it verifies through the published JWKS.
+fn token_kid(h: &Harness, id: &str, secret: &str) -> (String, String) {
+    let r = h.token_basic(id, secret, "grant_type=client_credentials");
+    assert_eq!(r.status, 200, "{:?}", body_json(&r));
+    let token = body_json(&r)["access_token"].as_str().unwrap().to_string();
+    let (header, _) = verify(h, &token);
+    (header["kid"].as_str().unwrap().to_string(), token)
+}
+
+fn active(h: &Harness, token: &str) -> bool {
+    let req = Request::new(Method::Post, &format!("{ORIGIN}/oauth/introspect"))
+        .with_header("authorization", &format!("Bearer {ADMIN_TOKEN}"))
+        .with_header("content-type", "application/x-www-form-urlencoded")
+        .with_body(format!("token={token}"));
+    body_json(&h.send(req))["active"] == json!(true)
+}
+
+fn states(v: &Value) -> Vec<(String, String)> {
+    v["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| {
+            let kid = k["kid"].as_str().unwrap().to_string();
+            (kid, k["state"].as_str().unwrap().to_string())
+        })
+        .collect()
+}
+
+fn rotate(h: &Harness) -> (u16, Value) {
+    h.admin(Method::Post, "/admin/keys/rotate", None)
+}
+
+#[test]
+fn a_rotation_publishes_at_once_switches_after_the_lead_and_retires_after_the_tokens() {
+    let h = Harness::new();
+    let (id, secret) = h.create(json!({"client_name": "a"}));
+    let (old_kid, old_token) = token_kid(&h, &id, &secret);
+    assert_eq!(jwks_kids(&h), std::slice::from_ref(&old_kid));
+
+    let (status, v) = rotate(&h);
+    assert_eq!(status, 200, "{v}");
+    let listed = states(&v);
+    assert_eq!(listed[0], (old_kid.clone(), "current".into()));
+    assert_eq!(listed[1].1, "next");
+    let new_kid = listed[1].0.clone();
+    assert_eq!(v["keys"][1]["published_at"], T0);
+    assert_eq!(v["keys"][1]["signs_from"], T0 + LEAD);
+    assert_eq!(v["publish_lead_secs"], LEAD);
+
+    // Before the switch: published, not signing.
+    assert_eq!(jwks_kids(&h), [old_kid.clone(), new_kid.clone()]);
+    h.clock.advance(LEAD - 1);
+    assert_eq!(token_kid(&h, &id, &secret).0, old_kid);
+
+    // At the switch: the new key signs; the old one is still published and its tokens live.
+    h.clock.advance(1);
+    let (kid, new_token) = token_kid(&h, &id, &secret);
+    assert_eq!(kid, new_kid);
+    assert_eq!(jwks_kids(&h), [new_kid.clone(), old_kid.clone()]);
+    assert!(active(&h, &new_token));
+    let (_, v) = h.admin(Method::Get, "/admin/keys", None);
+    assert_eq!(
+        states(&v),
+        [
+            (old_kid.clone(), "previous".into()),
+            (new_kid.clone(), "current".into())
+        ]
+    );
+    assert_eq!(v["keys"][0]["retires_at"], T0 + LEAD + RETIRE_AFTER);
+    assert_eq!(verify(&h, &old_token).0["kid"], json!(old_kid));
+    assert!(
+        active(&h, &old_token),
+        "tokens of the replaced key stay valid"
+    );
+
+    // Just before retirement the old key is still published; at retirement it is gone, and
+    // the scheduled run drops it from storage and records it.
+    h.clock.advance(RETIRE_AFTER - 1);
+    assert_eq!(jwks_kids(&h), [new_kid.clone(), old_kid.clone()]);
+    h.clock.advance(1);
+    assert_eq!(jwks_kids(&h), std::slice::from_ref(&new_kid));
+    h.run_scheduled().unwrap();
+    let (_, v) = h.admin(Method::Get, "/admin/keys", None);
+    assert_eq!(states(&v), [(new_kid.clone(), "current".into())]);
+    let (_, events) = h.admin(Method::Get, "/admin/audit", None);
+    assert_eq!(events["events"][0]["action"], "keys.retired");
+    assert_eq!(events["events"][0]["actor"], "system");
+    assert_eq!(
+        events["events"][0]["detail"],
+        format!("retired key {old_kid} (index 0)")
+    );
+    assert_eq!(events["events"][1]["action"], "keys.rotated");
+    assert_eq!(events["events"][1]["actor"], "admin");
+    assert_eq!(
+        events["events"][1]["detail"],
+        format!("published key {new_kid} (index 1); it signs from 2027-01-15T08:10:00Z")
+    );
+}
+
+#[test]
+fn a_second_rotation_is_refused_until_the_first_has_switched() {
+    let h = Harness::new();
+    assert_eq!(rotate(&h).0, 200);
+    h.clock.advance(10);
+    let (status, v) = rotate(&h);
+    assert_eq!(
+        (status, v),
+        (
+            409,
+            json!({"error": "conflict",
+                   "error_description": "a rotation is under way: the next key signs from 2027-01-15T08:10:00Z"})
+        )
+    );
+    h.clock.advance(LEAD);
+    let (status, v) = rotate(&h);
+    assert_eq!(status, 200);
+    let listed: Vec<String> = states(&v).into_iter().map(|(_, s)| s).collect();
+    assert_eq!(listed, ["previous", "current", "next"]);
+    assert_eq!(v["keys"][2]["index"], 2);
+}
+
+#[test]
+fn another_isolate_learns_of_a_rotation_within_the_cache_time_and_before_the_switch() {
+    let mut h = Harness::new();
+    let first = jwks_kids(&h);
+    // A second isolate with the schedule cached from before the rotation.
+    let mut other = IsolateState::default();
+    std::mem::swap(&mut h.isolate, &mut other);
+    assert_eq!(jwks_kids(&h), first);
+    std::mem::swap(&mut h.isolate, &mut other);
+    assert_eq!(rotate(&h).0, 200);
+    assert_eq!(
+        jwks_kids(&h).len(),
+        2,
+        "the rotating isolate sees it at once"
+    );
+    std::mem::swap(&mut h.isolate, &mut other);
+    assert_eq!(jwks_kids(&h), first, "still cached");
+    h.clock.advance_ms(CACHE_TTL_MS);
+    assert_eq!(jwks_kids(&h).len(), 2, "seen within the cache time");
+    const { assert!(CACHE_TTL_MS / 1000 < LEAD) };
+}
+
+#[test]
+fn the_cron_trigger_rotates_on_the_configured_period_only() {
+    let h = Harness::new();
+    h.run_scheduled().unwrap();
+    let (_, v) = h.admin(Method::Get, "/admin/keys", None);
+    assert_eq!(v["keys"].as_array().unwrap().len(), 1, "off by default");
+    assert_eq!(v["rotation_period_days"], Value::Null);
+
+    let h = Harness::with(&[("KEY_ROTATION_DAYS", "30"), ("KEY_PUBLISH_LEAD", "120")]);
+    h.run_scheduled().unwrap();
+    let (_, v) = h.admin(Method::Get, "/admin/keys", None);
+    let listed: Vec<String> = states(&v).into_iter().map(|(_, s)| s).collect();
+    assert_eq!(listed, ["current", "next"]);
+    assert_eq!(v["keys"][1]["signs_from"], T0 + 120);
+    assert_eq!(v["rotation_period_days"], 30);
+    let (_, events) = h.admin(Method::Get, "/admin/audit", None);
+    assert_eq!(events["events"][0]["actor"], "system");
+    assert!(events["events"][0]["detail"]
+        .as_str()
+        .unwrap()
+        .ends_with("(periodic rotation)"));
+    // Not again until the new key has signed for the whole period (the first key has long
+    // retired by then, and the same run dropped it).
+    h.clock.advance(120 + 30 * 86_400 - 1);
+    h.run_scheduled().unwrap();
+    let (_, v) = h.admin(Method::Get, "/admin/keys", None);
+    let listed: Vec<String> = states(&v).into_iter().map(|(_, s)| s).collect();
+    assert_eq!(listed, ["current"]);
+    assert_eq!(v["keys"][0]["index"], 1);
+    h.clock.advance(1);
+    h.run_scheduled().unwrap();
+    let (_, v) = h.admin(Method::Get, "/admin/keys", None);
+    let listed: Vec<String> = states(&v).into_iter().map(|(_, s)| s).collect();
+    assert_eq!(listed, ["current", "next"]);
+    assert_eq!(v["keys"][1]["index"], 2);
+}
+
+#[test]
+fn the_configured_previous_seed_stays_published_and_verifiable() {
+    let old_seed = URL_SAFE_NO_PAD.encode([4u8; 32]);
+    let before = Harness::with(&[("SIGNING_KEY_SEED", &old_seed)]);
+    let (id, secret) = before.create(json!({"client_name": "a"}));
+    let (old_kid, old_token) = token_kid(&before, &id, &secret);
+
+    // The manual rotation from before scheduled rotation: the old seed moves to
+    // PREVIOUS_SIGNING_KEY_SEED. The store carries over.
+    let mut after = Harness::with(&[("PREVIOUS_SIGNING_KEY_SEED", &old_seed)]);
+    after.store = std::mem::take(&mut { before }.store);
+    let kids = jwks_kids(&after);
+    assert_eq!(kids.len(), 2);
+    assert_eq!(kids[1], old_kid);
+    assert!(active(&after, &old_token));
+    let (_, v) = after.admin(Method::Get, "/admin/keys", None);
+    assert_eq!(v["keys"][1]["source"], "PREVIOUS_SIGNING_KEY_SEED");
+    assert_eq!(v["keys"][1]["state"], "previous");
+}
+
+#[test]
+fn keys_need_the_admin_token_and_the_right_method() {
+    let h = Harness::new();
+    for (method, path) in [
+        (Method::Get, "/admin/keys"),
+        (Method::Post, "/admin/keys/rotate"),
+    ] {
+        let r = h.send(Request::new(method, &format!("{ORIGIN}{path}")));
+        assert_eq!(r.status, 401);
+    }
+    assert_eq!(h.admin(Method::Post, "/admin/keys", None).0, 405);
+    assert_eq!(h.admin(Method::Get, "/admin/keys/rotate", None).0, 405);
+    let (_, v) = h.admin(Method::Get, "/admin/keys", None);
+    assert_eq!(v["keys"].as_array().unwrap().len(), 1, "nothing rotated");
+}
+
+#[test]
+fn a_corrupt_stored_schedule_is_an_error_not_a_guess_and_is_not_overwritten() {
+    let h = Harness::new();
+    let corrupt = r#"{"keys":[{"index":3,"published_at":0,"signs_from":50},{"index":1,"published_at":0,"signs_from":0}]}"#;
+    h.store.put_raw("signing-keys", corrupt);
+    let r = h.send(Request::new(
+        Method::Get,
+        &format!("{ORIGIN}/.well-known/jwks.json"),
+    ));
+    assert_eq!(r.status, 500);
+    assert!(!String::from_utf8_lossy(&r.body).contains("index"));
+    assert_eq!(rotate(&h).0, 500);
+    assert!(h.run_scheduled().is_err());
+    assert_eq!(h.store.get_raw("signing-keys").as_deref(), Some(corrupt));
+}
