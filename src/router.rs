@@ -3,7 +3,8 @@
 use crate::context::Ctx;
 use crate::error::Error;
 use crate::http::{respond, Method, Request, Response};
-use crate::oauth::discovery::{self, INTROSPECTION_PATH, JWKS_PATH, TOKEN_PATH};
+use crate::oauth::discovery::{self, INTROSPECTION_PATH, JWKS_PATH, REVOCATION_PATH, TOKEN_PATH};
+use crate::oauth::revocation::ADMIN_REVOKE_PATH;
 use crate::{admin, oauth};
 
 /// Answers one request. Never panics on input; every failure is a protocol error response.
@@ -22,6 +23,8 @@ pub fn max_body(path: &str) -> usize {
         oauth::token::MAX_TOKEN_BODY
     } else if path == INTROSPECTION_PATH {
         oauth::introspect::MAX_INTROSPECTION_BODY
+    } else if path == REVOCATION_PATH || path == ADMIN_REVOKE_PATH {
+        oauth::revocation::MAX_REVOCATION_BODY
     } else {
         admin::MAX_ADMIN_BODY
     }
@@ -44,6 +47,12 @@ async fn route(ctx: &Ctx<'_>, req: &Request) -> Result<Response, Error> {
         TOKEN_PATH => Err(Error::MethodNotAllowed("POST")),
         INTROSPECTION_PATH if req.method == Post => oauth::introspect::handle(ctx, req).await,
         INTROSPECTION_PATH => Err(Error::MethodNotAllowed("POST")),
+        REVOCATION_PATH if req.method == Post => oauth::revocation::handle(ctx, req).await,
+        REVOCATION_PATH => Err(Error::MethodNotAllowed("POST")),
+        // Under /admin/ but answered by `oauth`, which knows how to check a token; it asks
+        // for the admin bearer token itself.
+        ADMIN_REVOKE_PATH if req.method == Post => oauth::revocation::admin_handle(ctx, req).await,
+        ADMIN_REVOKE_PATH => Err(Error::MethodNotAllowed("POST")),
         p if p.starts_with("/admin/") => admin::route(ctx, req).await,
         _ => Err(Error::NotFound("no such endpoint".into())),
     }

@@ -6,6 +6,7 @@ mod clients;
 pub mod keys;
 mod limits;
 mod resources;
+mod revocations;
 mod secrets;
 mod views;
 
@@ -50,6 +51,9 @@ pub async fn route(ctx: &Ctx<'_>, req: &Request) -> Result<Response, Error> {
         (["clients", _, "unlock"], _) => return Err(Error::MethodNotAllowed("POST")),
         (["clients", id, "revoke-tokens"], Post) => clients::revoke_tokens(ctx, id).await?,
         (["clients", _, "revoke-tokens"], _) => return Err(Error::MethodNotAllowed("POST")),
+        (["clients", id, "revoked-tokens"], Post) => revocations::add(ctx, id, req).await?,
+        (["clients", id, "revoked-tokens"], Get | Head) => revocations::list(ctx, id).await?,
+        (["clients", _, "revoked-tokens"], _) => return Err(Error::MethodNotAllowed("GET, POST")),
         (["clients", id, "audit"], Get | Head) => audit::client_events(ctx, id, req).await?,
         (["clients", id, "usage"], Get | Head) => audit::usage(ctx, id).await?,
         (["clients", _, "audit" | "usage"], _) => return Err(Error::MethodNotAllowed("GET")),

@@ -5,6 +5,7 @@
 pub mod activity;
 pub mod isolate;
 pub mod remote_keys;
+pub mod revocation;
 
 use std::hash::Hash;
 use std::rc::Rc;
@@ -56,6 +57,8 @@ pub enum Actor {
     Admin,
     /// The server itself, for automatic actions such as a lock.
     System,
+    /// The client the event is about, acting for itself (it revoked one of its tokens).
+    Client,
 }
 
 /// Everything an endpoint may use while answering one request.
@@ -212,6 +215,7 @@ impl<'a> Ctx<'a> {
         let actor = match actor {
             Actor::Admin => self.config.admin_label.as_str(),
             Actor::System => "system",
+            Actor::Client => "client",
         };
         let rng = self.ports.rng;
         let event = AuditEvent::new(actor, action, subject, detail, self.now_ms, rng)?;

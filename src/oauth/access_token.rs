@@ -14,8 +14,9 @@ use crate::support::random::random_id;
 
 /// Longest token accepted for checking; ours are well under 1 KiB.
 pub const MAX_TOKEN_LEN: usize = 4 * 1024;
-/// Clock difference tolerated when checking `exp`, `nbf` and `iat`.
-pub const SKEW: u64 = 60;
+/// Clock difference tolerated when checking `exp`, `nbf` and `iat`; the guard holds a revoked
+/// token until `exp` plus the same skew.
+pub const SKEW: u64 = crate::registry::guard::TOKEN_SKEW;
 
 /// The claims of an access token (RFC 9068 section 2.2).
 #[derive(Debug, Serialize)]

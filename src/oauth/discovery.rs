@@ -14,6 +14,8 @@ use crate::registry::clients::AuthMethod;
 pub const TOKEN_PATH: &str = "/oauth/token";
 /// Where token introspection (RFC 7662) lives, relative to the issuer.
 pub const INTROSPECTION_PATH: &str = "/oauth/introspect";
+/// Where token revocation (RFC 7009) lives, relative to the issuer.
+pub const REVOCATION_PATH: &str = "/oauth/revoke";
 /// Where the JWKS lives, relative to the issuer.
 pub const JWKS_PATH: &str = "/.well-known/jwks.json";
 
@@ -24,6 +26,8 @@ struct Metadata<'a> {
     jwks_uri: String,
     introspection_endpoint: String,
     introspection_endpoint_auth_methods_supported: Vec<&'static str>,
+    revocation_endpoint: String,
+    revocation_endpoint_auth_methods_supported: Vec<&'static str>,
     grant_types_supported: [&'static str; 1],
     response_types_supported: [&'static str; 0],
     token_endpoint_auth_methods_supported: Vec<&'static str>,
@@ -41,6 +45,12 @@ pub fn metadata(config: &Config, origin: &str) -> Response {
         introspection_endpoint: format!("{issuer}{INTROSPECTION_PATH}"),
         // Clients as at the token endpoint; operators with the admin bearer token.
         introspection_endpoint_auth_methods_supported: AuthMethod::ALL
+            .iter()
+            .map(|m| m.name())
+            .collect(),
+        revocation_endpoint: format!("{issuer}{REVOCATION_PATH}"),
+        // Clients only, exactly as at the token endpoint.
+        revocation_endpoint_auth_methods_supported: AuthMethod::ALL
             .iter()
             .map(|m| m.name())
             .collect(),

@@ -95,6 +95,6 @@ async fn still_good(ctx: &Ctx<'_>, claims: &VerifiedClaims) -> Result<bool, Erro
         return Ok(false);
     };
     let guard = ctx.cached_guard(&id).await?;
-    let revoked = guard.token_revoked(claims.iat);
+    let revoked = guard.is_token_revoked(&claims.jti, claims.iat);
     Ok(record.client.enabled && !guard.is_disabled(ctx.now()) && !revoked)
 }

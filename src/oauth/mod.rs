@@ -1,5 +1,5 @@
 //! The OAuth endpoints: the token endpoint (client credentials) with client authentication,
-//! assertion rules and access tokens, introspection (RFC 7662), and discovery (metadata and the
+//! assertion rules and access tokens, introspection (RFC 7662), revocation (RFC 7009), and discovery (metadata and the
 //! JWKS).
 
 pub mod access_token;
@@ -7,6 +7,7 @@ pub mod assertions;
 pub mod client_auth;
 pub mod discovery;
 pub mod introspect;
+pub mod revocation;
 pub mod token;
 
 use crate::error::Error;

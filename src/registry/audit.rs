@@ -33,6 +33,8 @@ pub enum Action {
     ClientUnlocked,
     /// An admin revoked every token a client was issued so far.
     TokensRevoked,
+    /// One token was revoked, by its client or an admin.
+    TokenRevoked,
     /// A signing-key rotation started: the next key is published.
     KeysRotated,
     /// A replaced signing key was dropped from the JWKS.
@@ -54,6 +56,7 @@ impl Action {
             Action::ClientLocked => "client.locked",
             Action::ClientUnlocked => "client.unlocked",
             Action::TokensRevoked => "client.tokens_revoked",
+            Action::TokenRevoked => "client.token_revoked",
             Action::KeysRotated => "keys.rotated",
             Action::KeyRetired => "keys.retired",
         }

@@ -2,7 +2,7 @@
 //! once. One guard per client (the `ClientGuard` Durable Object in production, reached through
 //! `ports::Guards`; an in-memory one in tests) applies [`GuardOp`]s to its [`GuardState`] one at
 //! a time, so counting is exact under concurrent attempts from any location. It also claims
-//! assertion `jti`s.
+//! assertion `jti`s, and holds revoked access tokens ([`GuardState::is_token_revoked`]).
 //!
 //! Isolates cache the state for [`crate::support::cache::CACHE_TTL_MS`] beside the client
 //! record, so a warm successful token request never calls the guard, and a lock, disable,
@@ -22,6 +22,11 @@ pub const TOKEN_MARK_SECS: u64 = 86_400 + 60;
 /// How long a deletion or secret removal is remembered: far beyond KV's propagation delay.
 pub const REMEMBER_SECS: u64 = 86_400;
 const MAX_REVOKED: usize = 64;
+/// Clock difference tolerated on access tokens' `exp` and `iat` (`oauth::access_token::SKEW`).
+pub const TOKEN_SKEW: u64 = 60;
+/// Most revoked token ids one client's guard holds; beyond it, the oldest fold into the
+/// "valid after" mark (see [`GuardOp::RevokeToken`]).
+pub const MAX_REVOKED_TOKENS: usize = 1_000;
 
 /// What a client's guard knows.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -55,6 +60,21 @@ pub struct GuardState {
     /// than the longest token lifetime (then every such token has expired anyway).
     #[serde(default)]
     pub tokens_valid_after: Option<u64>,
+    /// Single revoked tokens, each held until its `exp` + [`TOKEN_SKEW`]; at most
+    /// [`MAX_REVOKED_TOKENS`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub revoked_tokens: Vec<RevokedToken>,
+}
+
+/// One revoked access token, named by its `jti`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RevokedToken {
+    /// The token's id.
+    pub jti: String,
+    /// When it was issued (an upper bound when unknown): what a fold into the mark must cover.
+    pub iat: u64,
+    /// When it expires; it is forgotten [`TOKEN_SKEW`] later, when no check accepts it anyway.
+    pub exp: u64,
 }
 
 /// How a removed registered key is named in the guard: its RFC 7638 thumbprint.
@@ -96,6 +116,10 @@ pub enum GuardOp {
     },
     /// An admin revoked every token the client was issued until now.
     RevokeTokens,
+    /// One token was revoked. It is held until `exp` + skew. When the list is full, the
+    /// entries with the oldest `iat` fold into the "valid after" mark, which then covers every
+    /// token issued up to that `iat`: more is revoked than asked, never less.
+    RevokeToken(RevokedToken),
     /// An admin changed a client's keys: `removed` stop working everywhere at once, and
     /// `current` (perhaps removed before and now back) work again.
     Keys {
@@ -131,7 +155,8 @@ impl GuardState {
             GuardOp::Revoke { secret_id } => {
                 remember(&mut self.revoked, secret_id, now);
             }
-            GuardOp::RevokeTokens => self.tokens_valid_after = Some(now),
+            GuardOp::RevokeTokens => self.raise_mark(now),
+            GuardOp::RevokeToken(token) => self.revoke_token(token),
             GuardOp::Keys { removed, current } => {
                 self.revoked_keys.retain(|(k, _)| !current.contains(k));
                 for k in removed {
@@ -139,6 +164,36 @@ impl GuardState {
                 }
             }
         }
+    }
+
+    /// Moves the "valid after" mark to `t` unless it is already later (a mark never goes
+    /// back), and drops the single revocations it now covers.
+    fn raise_mark(&mut self, t: u64) {
+        let mark = self.tokens_valid_after.map_or(t, |m| m.max(t));
+        self.tokens_valid_after = Some(mark);
+        self.revoked_tokens.retain(|r| r.iat > mark);
+    }
+
+    fn revoke_token(&mut self, token: &RevokedToken) {
+        if self.is_token_revoked(&token.jti, token.iat) {
+            return;
+        }
+        if self.revoked_tokens.len() >= MAX_REVOKED_TOKENS {
+            // Full: fold the earliest issued into the mark. Tokens issued at or before it
+            // stop too; the newly revoked one is held as asked, or covered if it is the oldest.
+            let oldest = self
+                .revoked_tokens
+                .iter()
+                .map(|r| r.iat)
+                .chain([token.iat])
+                .min()
+                .unwrap_or(token.iat);
+            self.raise_mark(oldest);
+            if token.iat <= oldest {
+                return;
+            }
+        }
+        self.revoked_tokens.push(token.clone());
     }
 
     fn forget_failures(&mut self) {
@@ -169,12 +224,16 @@ impl GuardState {
         {
             self.tokens_valid_after = None;
         }
+        self.revoked_tokens
+            .retain(|r| r.exp.saturating_add(TOKEN_SKEW) > now);
     }
 
-    /// Whether a token issued at `iat` was revoked by the client's "valid after" mark. A token
-    /// from the mark's own second counts as revoked: failing closed for that second.
-    pub fn token_revoked(&self, iat: u64) -> bool {
+    /// Whether the token `jti` issued at `iat` was revoked: one by one, or by the client's
+    /// "valid after" mark. A token from the mark's own second counts as revoked: failing
+    /// closed for that second. Every check of a token's state uses this one rule.
+    pub fn is_token_revoked(&self, jti: &str, iat: u64) -> bool {
         self.tokens_valid_after.is_some_and(|t| iat <= t)
+            || self.revoked_tokens.iter().any(|r| r.jti == jti)
     }
 
     /// The lock's end, if locked at `now`.
@@ -211,10 +270,12 @@ impl GuardState {
             .map(|(_, u)| *u);
         let window = self.failing_since.map(|t| t + LOCK_SECS);
         let mark = self.tokens_valid_after.map(|t| t + TOKEN_MARK_SECS);
+        let tokens = self.revoked_tokens.iter().map(|r| r.exp + TOKEN_SKEW);
         self.locked_until
             .into_iter()
             .chain(window)
             .chain(mark)
+            .chain(tokens)
             .chain(self.deleted_until)
             .chain(revoked)
             .min()
@@ -313,5 +374,79 @@ mod tests {
         assert_eq!(s.next_expiry(), Some(10 + REMEMBER_SECS));
         s.apply(&GuardOp::Read, 10 + REMEMBER_SECS);
         assert!(s.is_empty());
+    }
+
+    fn token(jti: &str, iat: u64, exp: u64) -> GuardOp {
+        GuardOp::RevokeToken(RevokedToken {
+            jti: jti.into(),
+            iat,
+            exp,
+        })
+    }
+
+    #[test]
+    fn a_revoked_token_is_held_until_exp_plus_skew_and_no_longer() {
+        let mut s = GuardState::default();
+        s.apply(&token("a", 100, 1_000), 100);
+        assert!(s.is_token_revoked("a", 100) && !s.is_token_revoked("b", 100));
+        assert_eq!(s.next_expiry(), Some(1_000 + TOKEN_SKEW));
+        // Repeating it changes nothing.
+        let before = s.clone();
+        s.apply(&token("a", 100, 1_000), 200);
+        assert_eq!(s, before);
+        s.apply(&GuardOp::Read, 1_000 + TOKEN_SKEW - 1);
+        assert!(s.is_token_revoked("a", 100));
+        s.apply(&GuardOp::Read, 1_000 + TOKEN_SKEW);
+        assert!(s.is_empty());
+    }
+
+    #[test]
+    fn a_full_list_folds_its_earliest_issued_into_the_mark_revoking_more_never_less() {
+        let mut s = GuardState::default();
+        let iat = |i: u64| 1_000 + 2 * i;
+        for i in 0..MAX_REVOKED_TOKENS as u64 {
+            s.apply(&token(&format!("t{i}"), iat(i), 60_000), 5_000);
+        }
+        assert_eq!(
+            (s.revoked_tokens.len(), s.tokens_valid_after),
+            (MAX_REVOKED_TOKENS, None)
+        );
+        s.apply(&token("new", 4_000, 60_000), 5_000);
+        // The one issued first folds into a mark at its iat; every other stays held.
+        assert_eq!(s.tokens_valid_after, Some(1_000));
+        assert_eq!(s.revoked_tokens.len(), MAX_REVOKED_TOKENS);
+        for i in 0..MAX_REVOKED_TOKENS as u64 {
+            assert!(s.is_token_revoked(&format!("t{i}"), iat(i)));
+        }
+        assert!(s.is_token_revoked("new", 4_000));
+        // The price: a token never revoked but issued at or before the mark is revoked too;
+        // one issued after it is not.
+        assert!(s.is_token_revoked("other", 999) && !s.is_token_revoked("other", 1_001));
+        // A token issued before everything held is itself the one that folds.
+        s.apply(&token("oldest", 1_001, 60_000), 5_000);
+        assert_eq!(s.tokens_valid_after, Some(1_001));
+        assert!(s.is_token_revoked("oldest", 1_001));
+        assert_eq!(s.revoked_tokens.len(), MAX_REVOKED_TOKENS);
+        // The held tokens go at their exp + skew; the mark outlives every token it covers.
+        assert_eq!(s.next_expiry(), Some(60_000 + TOKEN_SKEW));
+        s.apply(&GuardOp::Read, 60_000 + TOKEN_SKEW);
+        assert!(s.revoked_tokens.is_empty() && s.tokens_valid_after.is_some());
+        assert_eq!(s.next_expiry(), Some(1_001 + TOKEN_MARK_SECS));
+        s.apply(&GuardOp::Read, 1_001 + TOKEN_MARK_SECS);
+        assert!(s.is_empty());
+    }
+
+    #[test]
+    fn the_mark_never_goes_back_and_drops_what_it_covers() {
+        let mut s = GuardState::default();
+        s.apply(&token("a", 100, 1_000), 100);
+        s.apply(&token("b", 300, 1_000), 300);
+        s.apply(&GuardOp::RevokeTokens, 200);
+        assert_eq!(s.tokens_valid_after, Some(200));
+        assert_eq!(s.revoked_tokens.len(), 1);
+        assert!(s.is_token_revoked("a", 100) && s.is_token_revoked("b", 300));
+        // A token the mark covers is not held again.
+        s.apply(&token("c", 150, 1_000), 250);
+        assert_eq!(s.revoked_tokens.len(), 1);
     }
 }

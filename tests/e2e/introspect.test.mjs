@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import * as oidc from 'openid-client';
 import { after, before, describe, it } from 'node:test';
 import { admin, startWorker } from '../support/worker.mjs';
-import { createClient, discover } from '../support/oauth.mjs';
+import { clientWithToken } from '../support/oauth.mjs';
 
 let w;
 let api;
@@ -14,11 +14,8 @@ before(async () => {
 });
 after(async () => { await w?.stop(); });
 
-async function client(body = {}) {
-  const { client: c, secret } = await createClient(api, { client_name: 'i', scope: 'read', ...body });
-  const config = await discover(w.url, c.client_id, oidc.ClientSecretBasic(secret.client_secret));
-  const { access_token: token } = await oidc.clientCredentialsGrant(config, { scope: 'read' });
-  return { id: c.client_id, config, token };
+function client(body = {}) {
+  return clientWithToken(api, w.url, { client_name: 'i', ...body });
 }
 
 describe('introspection with openid-client', () => {

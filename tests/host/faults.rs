@@ -25,6 +25,8 @@ use crate::*;
 const BILLING: &str = "https://billing.test";
 const SPARE: &str = "https://spare.test";
 const GRANT: &str = "grant_type=client_credentials";
+/// Where the revocation row keeps the token it made, outside the registry's prefixes.
+const STASHED_TOKEN: &str = "test:token";
 
 /// What every row starts from: two resources, a secret client with two secrets and a grant,
 /// and a `private_key_jwt` client; every isolate cache has expired, so token requests are cold.
@@ -502,6 +504,53 @@ fn rows() -> Vec<Row> {
                     let (_, claims) = verify(h, body_json(r)["access_token"].as_str().unwrap());
                     assert_eq!(claims["aud"], BILLING);
                 }
+            },
+        },
+        Row {
+            // Client and guard read, then the revocation at the guard, the last step that
+            // can fail: a 503 revoked nothing, a 200 revoked the token; the audit write is
+            // best-effort.
+            name: "revoke a token",
+            prepare: |h, f| {
+                let r = h.token_basic(&f.client, &f.secret, GRANT);
+                let token = body_json(&r)["access_token"].as_str().unwrap().to_string();
+                h.store.put_raw(STASHED_TOKEN, &token);
+                h.clock.advance_ms(CACHE_TTL_MS);
+            },
+            request: |h, f| {
+                let token = h.store.get_raw(STASHED_TOKEN).unwrap();
+                let req = Request::new(Method::Post, &format!("{ORIGIN}/oauth/revoke"))
+                    .with_header("content-type", "application/x-www-form-urlencoded")
+                    .with_header("authorization", &basic(&f.client, &f.secret).unwrap())
+                    .with_body(format!("token={token}"));
+                h.send(req)
+            },
+            ok: 200,
+            check: |h, _, r| {
+                let token = h.store.get_raw(STASHED_TOKEN).unwrap();
+                let admin = admin_request(Method::Post, "/oauth/introspect", None)
+                    .with_header("content-type", "application/x-www-form-urlencoded")
+                    .with_body(format!("token={token}"));
+                let active = body_json(&h.send(admin))["active"].clone();
+                assert_eq!(active, json!(r.status != 200));
+            },
+        },
+        Row {
+            // Client read, then the revocation at the guard; the audit write is best-effort.
+            name: "revoke a token by jti",
+            prepare: nothing,
+            request: |h, f| {
+                h.send(admin_request(
+                    Method::Post,
+                    &format!("/admin/clients/{}/revoked-tokens", f.client),
+                    Some(json!({"jti": "j1"})),
+                ))
+            },
+            ok: 200,
+            check: |h, f, r| {
+                let (_, v) = get(h, &format!("/admin/clients/{}/revoked-tokens", f.client));
+                let held = v["revoked_tokens"].as_array().unwrap().len();
+                assert_eq!(held, usize::from(r.status == 200));
             },
         },
     ]

@@ -12,6 +12,7 @@ mod keys;
 mod layers;
 mod lockout;
 mod resources;
+mod revoke;
 mod token;
 mod verifier;
 
@@ -93,7 +94,13 @@ impl Harness {
     /// Answers a request, then performs the background writes the isolate owes, as the
     /// shell does with `wait_until`.
     pub fn send(&self, req: Request) -> Response {
-        self.with_ctx(|ctx| {
+        self.send_in(&self.isolate, req)
+    }
+
+    /// [`Harness::send`] served by another isolate, with its own caches: the shared state is
+    /// the store and the guards, as across locations.
+    pub fn send_in(&self, isolate: &IsolateState, req: Request) -> Response {
+        self.with_ctx(isolate, |ctx| {
             let response = block_on(edgeauth::handle(ctx, &req));
             let writes = ctx.due_activity();
             block_on(write_activity(&self.store, writes));
@@ -103,11 +110,14 @@ impl Harness {
 
     /// What the Cron Trigger runs.
     pub fn run_scheduled(&self) -> Result<(), edgeauth::Error> {
-        self.with_ctx(|ctx| block_on(edgeauth::admin::keys::tick(ctx)))
+        self.with_ctx(&self.isolate, |ctx| {
+            block_on(edgeauth::admin::keys::tick(ctx))
+        })
     }
 
-    /// Runs `f` with a request context over this harness's ports, as the shell builds one.
-    fn with_ctx<R>(&self, f: impl FnOnce(&Ctx<'_>) -> R) -> R {
+    /// Runs `f` with a request context over this harness's ports in `isolate`, as the shell
+    /// builds one.
+    fn with_ctx<R>(&self, isolate: &IsolateState, f: impl FnOnce(&Ctx<'_>) -> R) -> R {
         let ports = Ports {
             clients: &self.store,
             resources: &self.store,
@@ -119,7 +129,7 @@ impl Harness {
             verifier: &verifier::RustCryptoVerifier,
             rng: &self.rng,
         };
-        f(&Ctx::new(&self.config, ports, &self.isolate, &self.clock))
+        f(&Ctx::new(&self.config, ports, isolate, &self.clock))
     }
 
     /// An admin call with a JSON body; answers status and parsed body (Null when empty).
@@ -214,4 +224,39 @@ pub fn verify(h: &Harness, token: &str) -> (Value, Value) {
     key.verify_strict(format!("{}.{}", parts[0], parts[1]).as_bytes(), &sig)
         .expect("signature verifies");
     (header, claims)
+}
+
+/// Tokens that are not ours, each in another way: garbage, claims forged under a real header
+/// and signature (`token` is a real token of client `id`), one signed by another server's key,
+/// one without a signature, and one far too long.
+pub fn not_our_tokens(id: &str, token: &str) -> Vec<String> {
+    let parts: Vec<&str> = token.split('.').collect();
+    let forged_claims = edgeauth::support::b64::b64url(
+        json!({"iss": ORIGIN, "sub": id, "client_id": id, "aud": ORIGIN, "iat": T0,
+               "exp": T0 + 99_999, "jti": "x", "scope": "admin"})
+        .to_string(),
+    );
+    let foreign = Harness::with(&[(
+        "SIGNING_KEY_SEED",
+        "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE",
+    )]);
+    let body = json!({"client_name": "f", "scope": "read"});
+    let (fid, fsecret) = foreign.create(body);
+    let r = foreign.token_basic(&fid, &fsecret, "grant_type=client_credentials&scope=read");
+    let foreign_token = body_json(&r)["access_token"].as_str().unwrap().to_string();
+    vec![
+        "garbage".to_string(),
+        format!("{}.{forged_claims}.{}", parts[0], parts[2]),
+        foreign_token,
+        "a.b.c".repeat(2000),
+        format!("{}.{}.", parts[0], parts[1]),
+    ]
+}
+
+/// An `Authorization: Basic` value for a client id and secret.
+pub fn basic(id: &str, secret: &str) -> Option<String> {
+    Some(format!(
+        "Basic {}",
+        STANDARD.encode(format!("{id}:{secret}"))
+    ))
 }

@@ -19,6 +19,17 @@ export function discover(url, clientId, auth, algorithm = 'oidc') {
   });
 }
 
+/**
+ * A client made through the admin API (`client_name`, `scope: 'read'` and `body`), its
+ * openid-client configuration with client_secret_basic, and one token: { id, config, token }.
+ */
+export async function clientWithToken(api, url, body = {}) {
+  const { client: c, secret } = await createClient(api, { client_name: 'c', scope: 'read', ...body });
+  const config = await discover(url, c.client_id, oidc.ClientSecretBasic(secret.client_secret));
+  const { access_token: token } = await oidc.clientCredentialsGrant(config, { scope: 'read' });
+  return { id: c.client_id, config, token };
+}
+
 /** A client_credentials grant through openid-client; `auth` e.g. oidc.ClientSecretBasic(secret). */
 export async function grant(url, clientId, auth, params = {}) {
   return oidc.clientCredentialsGrant(await discover(url, clientId, auth), params);
