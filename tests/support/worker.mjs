@@ -85,6 +85,8 @@ async function startOnce({ vars = {}, timeoutMs = 60_000 } = {}) {
     '--persist-to', stateDir,
     '--show-interactive-dev-session=false',
     '--log-level', 'warn',
+    // GET /__scheduled runs the Cron Trigger's handler on demand.
+    '--test-scheduled',
   ];
   for (const [k, v] of Object.entries(allVars)) args.push('--var', `${k}:${v}`);
 
