@@ -143,6 +143,7 @@ test('a rotation made elsewhere while the dialog is open: the 409 is shown in th
   assert.match(await err.textContent(), /^Not rotated: a rotation is under way: the next key signs from \S+ \[conflict\] \(HTTP 409\)$/);
   // Then the screen shows the rotation that is under way, and the error stays.
   await rowOf(third).waitFor();
+  await page.waitForFunction(() => document.activeElement?.id === 'keys-title'); // not left on the disabled button
   assert.deepEqual(await shownKeys(), [['previous', s.first], ['current', s.next], ['next', third]]);
   assert.equal(await rotateButton().isDisabled(), true);
   assert.equal(await err.isVisible(), true);
@@ -151,10 +152,35 @@ test('a rotation made elsewhere while the dialog is open: the 409 is shown in th
   assert.equal((await rotations()).length, 2, 'the page rotated nothing more');
 });
 
+test('a key from PREVIOUS_SIGNING_KEY_SEED, a retired key and a rotation period are shown', async () => {
+  // A Worker set up that way needs other settings and days of clock: feed the page the answer.
+  const doc = await keysApi();
+  const retired = { ...doc.keys[0], kid: 'retired-kid', state: 'retired', retires_at: nowSec() - 600 };
+  const legacy = {
+    kid: 'legacy-kid', state: 'previous', source: 'PREVIOUS_SIGNING_KEY_SEED', index: null, published_at: null, signs_from: null, retires_at: null,
+  };
+  await page.route('**/admin/keys', (route) => route.fulfill({
+    json: { ...doc, keys: [retired, ...doc.keys, legacy], rotation_period_days: 30 },
+  }));
+  try {
+    await page.reload(); // the page is on #/keys already
+    await rowOf('legacy-kid').waitFor();
+    assert.equal(await rowOf('retired-kid').locator('.badge').textContent(), 'Retired');
+    assert.match(await cellOf('retired-kid', 'Retires at').textContent(), /\(1[01] min ago\)$/);
+    assert.equal(await rowOf('legacy-kid').locator('.badge').textContent(), 'Previous');
+    assert.equal(await cellOf('legacy-kid', 'Source').textContent(), 'PREVIOUS_SIGNING_KEY_SEED (published while it is set)');
+    for (const label of ['Published', 'Signs from', 'Retires at']) assert.equal(await cellOf('legacy-kid', label).textContent(), '—');
+    assert.equal(await page.locator('#keys-period').textContent(), 'Automatic rotation: every 30 days (KEY_ROTATION_DAYS).');
+  } finally {
+    await page.unroute('**/admin/keys');
+  }
+});
+
 test('375 px: the keys screen does not scroll sideways', async () => {
   await page.setViewportSize({ width: 375, height: 812 });
-  await visit(b, '#/keys', 'Signing keys');
-  await page.locator('#keys-rows tr').first().waitFor();
+  await page.reload(); // on #/keys already: the server's keys again, not the test's
+  await page.getByRole('heading', { name: 'Signing keys', level: 1 }).waitFor();
+  await page.waitForFunction(() => document.querySelector('#keys-rows tr') && !document.querySelector('#keys-rows tr[data-kid=legacy-kid]'));
   const wide = await page.evaluate(() => [...document.querySelectorAll('body *')]
     .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 0.5)
     .map((e) => `${e.tagName.toLowerCase()}#${e.id}.${e.className}`).slice(0, 5));

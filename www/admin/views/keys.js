@@ -112,7 +112,9 @@ async function rotate(rotateButton, signal) {
     () => attempt(api.rotateKeys(), (e) => showError('keys-error', `Not rotated: ${describe(e)}`)));
   if (signal.aborted) return;
   if (!res.ok) {
-    if (res.error.status === 409) await load(signal, true); // show the rotation that is under way
+    if (res.error.status !== 409) return;
+    await load(signal, true); // show the rotation that is under way
+    if (rotateButton.disabled) $('keys-title').focus(); // focus must not stay on a disabled button
     return;
   }
   render(res.value, signal);
