@@ -83,7 +83,7 @@ function render(doc, signal) {
   clearTimeout(timer);
   if (pending && !signal.aborted) {
     const wait = Math.min(Math.max(pending.signs_from - now() + 1, 5), 86_400);
-    timer = setTimeout(() => load(signal, true), wait * 1000);
+    timer = setTimeout(() => load(signal), wait * 1000);
   }
 }
 
