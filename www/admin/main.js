@@ -15,10 +15,11 @@ import { clientCreateView } from './views/client-create.js';
 import { clientDetailView } from './views/client-detail.js';
 import { resourceListView } from './views/resource-list.js';
 import { resourceEditView } from './views/resource-edit.js';
+import { keysView } from './views/keys.js';
 import { auditView } from './views/audit.js';
 
 // In page order.
-const VIEWS = [signinView, clientListView, clientCreateView, clientDetailView, resourceListView, resourceEditView, auditView];
+const VIEWS = [signinView, clientListView, clientCreateView, clientDetailView, resourceListView, resourceEditView, keysView, auditView];
 
 const router = createRouter({
   routes: [
@@ -27,6 +28,7 @@ const router = createRouter({
     [/^\/resources$/, resourceListView],
     [/^\/resources\/new$/, resourceEditView],
     [/^\/resources\/([^/]+)$/, resourceEditView],
+    [/^\/keys$/, keysView],
     [/^\/audit$/, auditView],
   ],
   fallback: clientListView,

@@ -1,9 +1,9 @@
 // Rows of an audit trail (the global one and a client's), with names for the subjects that
 // are loaded in the store.
-import { h, formatTime } from '../lib/dom.js';
+import { h } from '../lib/dom.js';
 import { store } from '../lib/store.js';
 import { hrefOf } from '../lib/format.js';
-import { cell } from './cells.js';
+import { cell, timeOf } from './cells.js';
 
 export function clientName(id) {
   const c = store.client && store.client.client_id === id ? store.client : store.clients.items.find((x) => x.client_id === id);
@@ -28,10 +28,8 @@ function subjectOf(ev) {
 }
 
 export function auditRow(ev, withSubject) {
-  const when = typeof ev.at === 'number'
-    ? h('time', { datetime: new Date(ev.at * 1000).toISOString() }, formatTime(ev.at)) : '—';
   return h('tr', { dataset: { event: ev.event_id } },
-    cell('When', when),
+    cell('When', timeOf(ev.at)),
     cell('Actor', ev.actor || '—'),
     cell('Action', h('code', {}, ev.action || '—')),
     withSubject ? cell('Subject', ...subjectOf(ev)) : null,

@@ -1,10 +1,17 @@
 // Table pieces shared by the listings.
-import { h, now, DAY } from '../lib/dom.js';
-import { statusOf, SOON } from '../lib/format.js';
+import { h, now, DAY, formatTime } from '../lib/dom.js';
+import { statusOf, SOON, fromNow } from '../lib/format.js';
 
 // A table cell that turns into a labelled line on narrow screens (see .table.cards).
 export function cell(label, ...children) {
   return h('td', { dataset: { label } }, h('div', { class: 'cell' }, ...children));
+}
+
+// A <time> for epoch seconds ('—' without one); `hint` adds "(in 10 min)" after it.
+export function timeOf(epoch, hint = false) {
+  if (typeof epoch !== 'number') return '—';
+  const time = h('time', { datetime: new Date(epoch * 1000).toISOString() }, formatTime(epoch));
+  return hint ? h('span', {}, time, ' ', h('span', { class: 'hint' }, `(${fromNow(epoch)})`)) : time;
 }
 
 export function statusBadge(c) {

@@ -103,6 +103,8 @@ export const api = {
   createResource: (body) => call('POST', '/admin/resources', body),
   updateResource: (id, patch) => call('PATCH', `/admin/resources/${enc(id)}`, patch),
   deleteResource: (id) => call('DELETE', `/admin/resources/${enc(id)}`),
+  keys: () => call('GET', '/admin/keys'),
+  rotateKeys: () => call('POST', '/admin/keys/rotate', {}),
 };
 
 let metadata = null;

@@ -32,6 +32,18 @@ export function durationText(s) {
   return `${s} s`;
 }
 
+// A rough hint beside a time: "in 10 min", "3 days ago", "just now".
+export function fromNow(epoch) {
+  const left = epoch - now();
+  const s = Math.abs(left);
+  if (s < 5) return 'just now';
+  let text = `${s} s`;
+  if (s >= 2 * DAY) text = count(Math.round(s / DAY), 'day');
+  else if (s >= 5400) text = `${Math.round(s / 3600)} h`;
+  else if (s >= 90) text = `${Math.round(s / 60)} min`;
+  return left >= 0 ? `in ${text}` : `${text} ago`;
+}
+
 // "3 tokens", "1 token" (en-US digits).
 export const plural = (n, word) => `${n.toLocaleString('en-US')} ${word}${n === 1 ? '' : 's'}`;
 // "3 clients", "1 client", without digit grouping.

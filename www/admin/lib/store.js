@@ -12,6 +12,7 @@ const values = () => ({
   resource: null, // the resource shown in the resource view
   prefetchedResource: null, // a resource just created
   resourceFlash: null, // the message to show with it
+  keys: null, // GET /admin/keys: the signing keys and the rotation settings
 });
 
 const lists = {
