@@ -43,6 +43,23 @@ describe('introspection with openid-client', () => {
     assert.deepEqual(await oidc.tokenIntrospection(allowed.config, a.token), { active: false });
   });
 
+  it('an operator introspects any token with the admin bearer token', async () => {
+    const a = await client();
+    const ask = (authorization) => fetch(`${w.url}/oauth/introspect`, {
+      method: 'POST',
+      headers: { authorization, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token: a.token }),
+    });
+    const r = await ask(`Bearer ${w.adminToken}`);
+    assert.equal(r.status, 200);
+    assert.equal(r.headers.get('cache-control'), 'no-store');
+    const body = await r.json();
+    assert.deepEqual([body.active, body.client_id, body.scope], [true, a.id, 'read']);
+    const wrong = await ask('Bearer not-the-admin-token-at-all');
+    assert.equal(wrong.status, 401);
+    assert.equal((await wrong.json()).error, 'unauthorized');
+  });
+
   it("an admin's revoke-tokens deactivates every token the client holds, not later ones", async () => {
     const a = await client();
     const revoked = await api('POST', `/admin/clients/${a.id}/revoke-tokens`);
