@@ -14,11 +14,11 @@
 // reaches the Worker, which is what the benchmark and the tests address.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ROOT, freePort, randomSecret } from './worker.mjs';
+import { ROOT, freePort, randomSecret, supervise } from './worker.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 export const WORKERD = join(ROOT, 'node_modules', '.bin', 'workerd');
@@ -174,35 +174,7 @@ async function startOnce({ vars = {}, hello = false, inspectorPort, timeoutMs = 
     detached: true, // own process group: stop() ends workerd and anything it started
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let output = '';
-  const keep = (chunk) => {
-    output += chunk.toString();
-    if (output.length > 200_000) output = output.slice(-100_000);
-  };
-  child.stdout.on('data', keep);
-  child.stderr.on('data', keep);
-  let exited = null;
-  const exitPromise = new Promise((res) => child.on('exit', (code, signal) => {
-    exited = { code, signal };
-    res(exited);
-  }));
-  const killGroup = (sig) => {
-    try { process.kill(-child.pid, sig); } catch { /* already gone */ }
-  };
-  let stopped = false;
-  const stop = async () => {
-    if (stopped) return;
-    stopped = true;
-    if (!exited) {
-      killGroup('SIGTERM');
-      // workerd drains in-flight requests on SIGTERM; a stuck one must not hold the caller.
-      if (!(await Promise.race([exitPromise, sleep(5000).then(() => null)]))) {
-        killGroup('SIGKILL');
-        await exitPromise;
-      }
-    }
-    await rm(stateDir, { recursive: true, force: true }).catch(() => {});
-  };
+  const { stop, exited, output } = supervise(child, stateDir);
 
   const url = `http://127.0.0.1:${port}`;
   const helloUrl = helloPort ? `http://127.0.0.1:${helloPort}` : null;
@@ -210,9 +182,9 @@ async function startOnce({ vars = {}, hello = false, inspectorPort, timeoutMs = 
   let lastErr = '';
   for (const probe of [`${url}/healthz`, ...(helloUrl ? [`${helloUrl}/`] : [])]) {
     for (;;) {
-      if (exited) {
+      if (exited()) {
         await stop();
-        throw new Error(`workerd exited (${JSON.stringify(exited)}) before ${probe} answered.\n--- output ---\n${output}`);
+        throw new Error(`workerd exited (${JSON.stringify(exited())}) before ${probe} answered.\n--- output ---\n${output()}`);
       }
       try {
         const r = await fetch(probe, { signal: AbortSignal.timeout(2000) });
@@ -224,7 +196,7 @@ async function startOnce({ vars = {}, hello = false, inspectorPort, timeoutMs = 
       }
       if (Date.now() > deadline) {
         await stop();
-        throw new Error(`${probe} did not answer 200 within ${timeoutMs} ms (last: ${lastErr}).\n--- output ---\n${output}`);
+        throw new Error(`${probe} did not answer 200 within ${timeoutMs} ms (last: ${lastErr}).\n--- output ---\n${output()}`);
       }
       await sleep(50);
     }
@@ -237,6 +209,6 @@ async function startOnce({ vars = {}, hello = false, inspectorPort, timeoutMs = 
     /** workerd's process group (its pid), for measuring memory. */
     processGroup: child.pid,
     stop,
-    get output() { return output; },
+    get output() { return output(); },
   };
 }
