@@ -1,40 +1,43 @@
-// Benchmark of the built Worker under Miniflare's API (leaner than `wrangler dev`), driven by wrk.
-// Every figure is printed next to the trivial route (GET /healthz) of the same runtime, same run.
+// Benchmark of the built Worker under PLAIN workerd (no Miniflare, no wrangler dev, whose own
+// per-request cost hides ours), driven by wrk. One workerd process serves edgeauth and a JS
+// hello-world Worker (the runtime's own ceiling); every figure is printed next to the trivial
+// Rust route (GET /healthz) of the same run, and the trivial route next to the JS hello-world.
 //
-//   node bench/bench.mjs [--duration 10] [--warmup 3] [--connections 16] [--threads 2]
+//   node bench/bench.mjs [--duration 10] [--warmup 2] [--connections 32] [--threads 1]
 //                        [--assertions N]   (sign N per phase instead of the estimate)
-//   (usually through `bash bench/run.sh ...`, which installs wrk and builds first)
+//                        [--peers DIR]      (also run DIR/oidc-provider/bench.sh and print ratios)
+//   (usually through `bash bench/run.sh ...`, which builds first)
 //
-// Cases, one after another, each with a warm-up (discarded) and a measured run:
-//   1. trivial: GET /healthz
-//   2. token, client_secret_basic: one fixed request, replayed (a secret may be reused)
-//   3. token, private_key_jwt (Ed25519): every request carries its own signed assertion with a
-//      unique jti, pre-generated with jose; the warm-up and the measured run use disjoint sets,
-//      split per wrk thread, sized from the trivial and Basic rates with a margin. A replayed or
-//      expired assertion would be a 401, so non-2xx must be 0 (and no thread may run out).
+// Cases, one after another, each with a warm-up (discarded, checked) and a measured run:
+//   hello       GET / of the JS hello-world under the same workerd
+//   trivial     GET /healthz
+//   basic       POST /oauth/token, client_secret_basic (one fixed request, replayed)
+//   pkjwt       POST /oauth/token, private_key_jwt (Ed25519): every request its own pre-signed
+//               assertion with a unique jti; warm-up and run use disjoint sets, split per wrk
+//               thread. A replayed or expired assertion is a 401, so non-2xx must stay 0.
+//   introspect  POST /oauth/introspect, client_secret_basic, the caller's own valid token
+//   admin_list  GET /admin/clients with the admin bearer token
 //
 // Needs build/ (bash scripts/build.sh) and wrk. Results are also saved under bench/results/.
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
-import { Miniflare } from 'miniflare';
 import { SignJWT, exportJWK, generateKeyPair } from 'jose';
+import { ROOT } from '../tests/support/worker.mjs';
+import { WORKERD, startWorkerd } from '../tests/support/workerd.mjs';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const { values: opt } = parseArgs({
   options: {
     duration: { type: 'string', default: '10' },
-    warmup: { type: 'string', default: '3' },
-    connections: { type: 'string', default: '16' },
-    threads: { type: 'string', default: '2' },
-    port: { type: 'string', default: '0' },
+    warmup: { type: 'string', default: '2' },
+    connections: { type: 'string', default: '32' },
+    threads: { type: 'string', default: '1' },
     // Assertions to sign per phase instead of the estimate (a check: too few must show non-2xx).
     assertions: { type: 'string' },
+    peers: { type: 'string' },
   },
 });
 const DURATION = Number(opt.duration);
@@ -51,108 +54,73 @@ if (DURATION > ASSERTION_TTL - 40 || WARMUP > ASSERTION_TTL - 40) {
   console.error(`bench: --duration/--warmup at most ${ASSERTION_TTL - 40} s (assertions live ${ASSERTION_TTL} s)`);
   process.exit(2);
 }
+const peersDir = opt.peers ? resolve(opt.peers) : null;
+if (peersDir && !existsSync(join(peersDir, 'oidc-provider', 'bench.sh'))) {
+  console.error(`bench: ${peersDir}/oidc-provider/bench.sh not found (copy the peers folder to a writable place first)`);
+  process.exit(2);
+}
 const command = process.env.EDGEAUTH_BENCH_CMD
   || ['node', 'bench/bench.mjs', ...process.argv.slice(2)].join(' ');
-const canonical = `bash bench/run.sh --duration ${opt.duration} --warmup ${opt.warmup} --connections ${opt.connections} --threads ${opt.threads}`;
+const canonical = `bash bench/run.sh --duration ${opt.duration} --warmup ${opt.warmup} --connections ${opt.connections} --threads ${opt.threads}${peersDir ? ` --peers ${peersDir}` : ''}`;
 const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 
 const lines = [];
 const out = (s = '') => { console.log(s); lines.push(s); };
-const b64u = () => randomBytes(32).toString('base64url');
 
-// ---- the runtime ---------------------------------------------------------------------------
 const BUILD = join(ROOT, 'build');
 if (!existsSync(join(BUILD, 'index.js'))) {
   console.error('bench: build/index.js missing; run `bash scripts/build.sh` first');
   process.exit(1);
 }
+const loadAtStart = loadavg().map((x) => x.toFixed(2)).join(' ');
+const workerdVersion = () => {
+  try { return JSON.parse(readFileSync(join(ROOT, 'node_modules', 'workerd', 'package.json'), 'utf8')).version; } catch { return '?'; }
+};
 
-/** compatibility_date / flags and Durable Object bindings from wrangler.toml (tiny TOML subset). */
-function wranglerSettings() {
-  const text = readFileSync(join(ROOT, 'wrangler.toml'), 'utf8');
-  const str = (key) => text.match(new RegExp(`^${key}\\s*=\\s*"([^"]*)"`, 'm'))?.[1];
-  const flags = text.match(/^compatibility_flags\s*=\s*\[([^\]]*)\]/m)?.[1]
-    ?.split(',').map((s) => s.trim().replace(/^"|"$/g, '')).filter(Boolean) ?? [];
-  const durableObjects = {};
-  for (const block of text.split(/^\[\[/m).slice(1)) {
-    if (!/^durable_objects\.bindings\]\]/.test(block)) continue;
-    const name = block.match(/^name\s*=\s*"([^"]+)"/m)?.[1];
-    const cls = block.match(/^class_name\s*=\s*"([^"]+)"/m)?.[1];
-    const sqlite = /new_sqlite_classes\s*=\s*\[[^\]]*"/.test(text);
-    if (name && cls) durableObjects[name] = { className: cls, useSQLite: sqlite };
-  }
-  // Inline table form: durable_objects.bindings = [{ name = "X", class_name = "Y" }]
-  for (const m of text.matchAll(/\{\s*name\s*=\s*"([^"]+)"\s*,\s*class_name\s*=\s*"([^"]+)"[^}]*\}/g)) {
-    durableObjects[m[1]] ??= { className: m[2], useSQLite: /new_sqlite_classes/.test(text) };
-  }
-  return {
-    compatibilityDate: str('compatibility_date') ?? '2025-01-01',
-    compatibilityFlags: flags,
-    durableObjects,
-  };
+/** fetch that answers { status, text, json }. */
+async function call(url, init) {
+  const r = await fetch(url, init);
+  const text = await r.text();
+  let json = null;
+  try { json = JSON.parse(text); } catch { /* not JSON */ }
+  return { status: r.status, text, json };
 }
 
-const loadAtStart = loadavg().map((x) => x.toFixed(2)).join(' ');
-const miniflareVersion = () => {
-  try { return JSON.parse(readFileSync(join(ROOT, 'node_modules', 'miniflare', 'package.json'), 'utf8')).version; } catch { return '?'; }
-};
-const settings = wranglerSettings();
-// The Worker needs the per-client guard (assertion replay, lockout) whatever the TOML parse found.
-settings.durableObjects.CLIENT_GUARD ??= { className: 'ClientGuard', useSQLite: true };
-const stateDir = mkdtempSync(join(tmpdir(), 'edgeauth-bench-'));
-const adminToken = b64u();
-const mf = new Miniflare({
-  scriptPath: join(BUILD, 'index.js'),
-  modules: true,
-  modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'], fallthrough: true }],
-  compatibilityDate: settings.compatibilityDate,
-  compatibilityFlags: settings.compatibilityFlags,
-  kvNamespaces: ['CLIENTS'],
-  durableObjects: settings.durableObjects,
-  kvPersist: join(stateDir, 'kv'),
-  durableObjectsPersist: join(stateDir, 'do'),
-  bindings: {
-    ADMIN_TOKEN: adminToken,
-    SECRET_PEPPER: b64u(),
-    SIGNING_KEY_SEED: b64u(),
-  },
-  host: '127.0.0.1',
-  port: Number(opt.port),
-});
-
 let exitCode = 0;
+const w = await startWorkerd({ hello: true });
 try {
-  const base = (await mf.ready).toString().replace(/\/$/, '');
+  const base = w.url;
+  const adminAuth = `Bearer ${w.adminToken}`;
+  const form = 'application/x-www-form-urlencoded';
 
   // ---- fixtures ----------------------------------------------------------------------------
-  const health = await fetch(`${base}/healthz`);
-  if (health.status !== 200) throw new Error(`/healthz answered ${health.status}: ${await health.text()}`);
-  const created = await fetch(`${base}/admin/clients`, {
+  const created = await call(`${base}/admin/clients`, {
     method: 'POST',
-    headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+    headers: { authorization: adminAuth, 'content-type': 'application/json' },
     body: JSON.stringify({ client_name: 'bench', scope: 'read write', lockout_enabled: false }),
   });
-  const createdText = await created.text();
-  if (created.status !== 201) throw new Error(`create client: ${created.status} ${createdText}`);
-  const { client, secret } = JSON.parse(createdText);
+  if (created.status !== 201) throw new Error(`create client: ${created.status} ${created.text}`);
+  const { client, secret } = created.json;
   const basicAuth = 'Basic ' + Buffer.from(`${client.client_id}:${secret.client_secret}`).toString('base64');
   const tokenBody = 'grant_type=client_credentials&scope=read';
-  const check = await fetch(`${base}/oauth/token`, {
-    method: 'POST',
-    headers: { authorization: basicAuth, 'content-type': 'application/x-www-form-urlencoded' },
-    body: tokenBody,
+  const issued = await call(`${base}/oauth/token`, {
+    method: 'POST', headers: { authorization: basicAuth, 'content-type': form }, body: tokenBody,
   });
-  if (check.status !== 200) throw new Error(`token request: ${check.status} ${await check.text()}`);
-  await check.text();
+  if (issued.status !== 200 || !issued.json?.access_token) throw new Error(`token request: ${issued.status} ${issued.text}`);
+  const introspectBody = `token=${issued.json.access_token}`;
+  const active = await call(`${base}/oauth/introspect`, {
+    method: 'POST', headers: { authorization: basicAuth, 'content-type': form }, body: introspectBody,
+  });
+  if (active.status !== 200 || active.json?.active !== true) throw new Error(`introspection: ${active.status} ${active.text}`);
 
   // private_key_jwt client with an inline Ed25519 key.
-  const issuer = (await (await fetch(`${base}/.well-known/oauth-authorization-server`)).json()).issuer;
+  const issuer = (await call(`${base}/.well-known/oauth-authorization-server`)).json.issuer;
   const audience = `${issuer}/oauth/token`;
   const kp = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
   const jwk = { ...(await exportJWK(kp.publicKey)), kid: 'bench-ed25519', alg: 'EdDSA', use: 'sig' };
-  const createdJwt = await fetch(`${base}/admin/clients`, {
+  const createdJwt = await call(`${base}/admin/clients`, {
     method: 'POST',
-    headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+    headers: { authorization: adminAuth, 'content-type': 'application/json' },
     body: JSON.stringify({
       client_name: 'bench-jwt',
       scope: 'read write',
@@ -161,9 +129,8 @@ try {
       jwks: { keys: [jwk] },
     }),
   });
-  const createdJwtText = await createdJwt.text();
-  if (createdJwt.status !== 201) throw new Error(`create private_key_jwt client: ${createdJwt.status} ${createdJwtText}`);
-  const jwtClientId = JSON.parse(createdJwtText).client.client_id;
+  if (createdJwt.status !== 201) throw new Error(`create private_key_jwt client: ${createdJwt.status} ${createdJwt.text}`);
+  const jwtClientId = createdJwt.json.client.client_id;
 
   /** `n` form bodies, each with a freshly signed assertion (unique jti, exp = now + 240 s). */
   async function assertionBodies(n) {
@@ -186,38 +153,37 @@ try {
     }
     return bodies;
   }
-  const jwtCheck = await fetch(`${base}/oauth/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: (await assertionBodies(1))[0],
+  const jwtCheck = await call(`${base}/oauth/token`, {
+    method: 'POST', headers: { 'content-type': form }, body: (await assertionBodies(1))[0],
   });
-  if (jwtCheck.status !== 200) throw new Error(`private_key_jwt token request: ${jwtCheck.status} ${await jwtCheck.text()}`);
-  await jwtCheck.text();
+  if (jwtCheck.status !== 200) throw new Error(`private_key_jwt token request: ${jwtCheck.status} ${jwtCheck.text}`);
+  const listed = await call(`${base}/admin/clients`, { headers: { authorization: adminAuth } });
+  if (listed.status !== 200 || !listed.text.includes(jwtClientId)) throw new Error(`admin list: ${listed.status} ${listed.text}`);
 
-  // Cases. `bodies(phase, seconds)` (async, answers an array) gives each request its own body
-  // (per-thread disjoint slices of the list), for requests that must be unique: it is called
-  // once for the warm-up and once for the measured run, so the two never share a body.
-  /** Upper bound of requests in `seconds`: no route is faster than the trivial one; margin 1.5x. */
+  // Cases. `bodies(phase, seconds)` gives each request its own body, for requests that must be
+  // unique: called once for the warm-up and once for the run, so the two never share a body.
+  /** Upper bound of private_key_jwt requests in `seconds`: never faster than Basic; margin 1.5x. */
   const enough = (seconds) => {
-    const fastest = Math.max(...results.map((x) => x.r.rps), ...warmups.map((x) => x.rps));
-    return Math.ceil(fastest * seconds * 1.5) + 2000;
+    const basic = [...results, ...warmups].filter((x) => x.key === 'basic').map((x) => x.r.rps);
+    return Math.ceil(Math.max(...basic) * seconds * 1.5) + 2000;
   };
   const cases = [
+    { key: 'hello', name: 'JS hello-world GET / (same workerd)', method: 'GET', url: `${w.helloUrl}/`, headers: {} },
     { key: 'trivial', name: 'trivial GET /healthz', method: 'GET', path: '/healthz', headers: {} },
     {
       key: 'basic',
       name: 'token POST /oauth/token (client_secret_basic)',
       method: 'POST',
       path: '/oauth/token',
-      headers: { Authorization: basicAuth, 'Content-Type': 'application/x-www-form-urlencoded' },
+      headers: { Authorization: basicAuth, 'Content-Type': form },
       body: tokenBody,
     },
     {
-      key: 'private_key_jwt',
+      key: 'pkjwt',
       name: 'token POST /oauth/token (private_key_jwt)',
       method: 'POST',
       path: '/oauth/token',
-      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      headers: { 'Content-Type': form },
       bodies: async (phase, seconds) => {
         const n = opt.assertions ? Number(opt.assertions) : enough(seconds);
         const t0 = Date.now();
@@ -226,6 +192,15 @@ try {
         return list;
       },
     },
+    {
+      key: 'introspect',
+      name: 'POST /oauth/introspect (client_secret_basic)',
+      method: 'POST',
+      path: '/oauth/introspect',
+      headers: { Authorization: basicAuth, 'Content-Type': form },
+      body: introspectBody,
+    },
+    { key: 'admin_list', name: 'admin GET /admin/clients', method: 'GET', path: '/admin/clients', headers: { Authorization: adminAuth } },
   ];
 
   const work = mkdtempSync(join(tmpdir(), 'edgeauth-wrk-'));
@@ -244,50 +219,72 @@ try {
       }
       writeFileSync(script, luaScript(c, bodiesFile, THREADS));
       console.error(`bench: ${c.name}: ${name} ${seconds}s`);
-      const r = await wrk(`${base}${c.path}`, script, seconds);
+      const r = await wrk(c.url ?? `${base}${c.path}`, script, seconds);
       if (bodiesFile) rmSync(bodiesFile, { force: true });
       r.bodies = count;
       return r;
     };
-    const w = await phase('warmup', WARMUP); // discarded, but checked
-    warmups.push(w);
-    if (w.non2xx > 0 || w.wrapped > 0) {
-      console.error(`bench: ${c.name}: warm-up had ${w.non2xx} non-2xx, ${w.wrapped} threads out of bodies`);
+    const wr = await phase('warmup', WARMUP); // discarded, but checked
+    warmups.push({ key: c.key, r: wr });
+    if (wr.non2xx > 0 || wr.wrapped > 0) {
+      console.error(`bench: ${c.name}: warm-up had ${wr.non2xx} non-2xx, ${wr.wrapped} threads out of bodies`);
       exitCode = 1;
     }
-    const r = await phase('run', DURATION);
-    results.push({ ...c, r });
+    results.push({ ...c, r: await phase('run', DURATION) });
   }
   rmSync(work, { recursive: true, force: true });
+  await w.stop();
+  const peers = peersDir ? await runPeers() : null;
+  report(results, warmups, peers);
+} catch (e) {
+  console.error('bench failed:', e);
+  exitCode = 1;
+} finally {
+  await w.stop();
+}
+process.exit(exitCode);
 
-  // ---- report ------------------------------------------------------------------------------
+// ---- report ---------------------------------------------------------------------------------
+function report(results, warmups, peers) {
   const ms = (us) => (us / 1000).toFixed(2);
-  const trivial = results.find((x) => x.key === 'trivial');
+  const by = Object.fromEntries(results.map((x) => [x.key, x.r]));
+  const trivial = by.trivial;
   out(`edgeauth bench  ${new Date().toISOString()}`);
   out(`command: ${command}`);
   out(`  (all options spelled out: ${canonical})`);
-  out(`runtime: Miniflare ${miniflareVersion()} API (workerd), compatibility_date ${settings.compatibilityDate}`);
+  out(`runtime: plain workerd ${workerdVersion()} (${WORKERD.replace(ROOT + '/', '')}), edgeauth and the JS hello-world in one process`);
   out(`machine: ${cpus().length} x ${cpus()[0]?.model ?? '?'}; load average at start ${loadAtStart}`);
   out(`wrk: -t${opt.threads} -c${opt.connections} -d${opt.duration}s (after a ${opt.warmup}s warm-up per case)`);
   out(`RUSTFLAGS for the build (EDGEAUTH_RUSTFLAGS): ${process.env.EDGEAUTH_RUSTFLAGS || '(none)'}`);
   out('');
-  out(`${'case'.padEnd(46)} ${'req/s'.padStart(8)} ${'p50 ms'.padStart(7)} ${'p99 ms'.padStart(7)} ${'non-2xx'.padStart(7)} ${'sockerr'.padStart(7)} ${'x trivial'.padStart(9)}`);
-  for (const { name, r } of results) {
+  const head = ['req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'non-2xx', 'sockerr', 'x trivial'];
+  out(`${'case'.padEnd(46)} ${head.map((h, i) => h.padStart(i ? 8 : 8)).join(' ')}`);
+  for (const { key, name, r } of results) {
     const sockErr = r.connect + r.read + r.write + r.timeout;
-    const ratio = (r.rps / trivial.r.rps).toFixed(3);
-    out(`${name.padEnd(46)} ${r.rps.toFixed(0).padStart(8)} ${ms(r.p50_us).padStart(7)} ${ms(r.p99_us).padStart(7)} ${String(r.non2xx).padStart(7)} ${String(sockErr).padStart(7)} ${ratio.padStart(9)}`);
+    const ratio = key === 'hello' ? '' : (r.rps / trivial.rps).toFixed(3);
+    const cells = [r.rps.toFixed(0), ms(r.p50_us), ms(r.p90_us), ms(r.p99_us), String(r.non2xx), String(sockErr), ratio];
+    out(`${name.padEnd(46)} ${cells.map((c) => c.padStart(8)).join(' ')}`);
   }
   out('');
-  out('x trivial: throughput as a fraction of the trivial route\'s, same runtime, same run.');
+  out('x trivial: throughput as a fraction of the trivial route\'s (GET /healthz), same runtime, same run.');
+  out(`trivial vs JS hello-world: ${(trivial.rps / by.hello.rps).toFixed(3)} of its req/s`);
+  out(`tail latency: token (Basic) p99 ${ms(by.basic.p99_us)} ms, JS hello-world p99 ${ms(by.hello.p99_us)} ms, trivial p99 ${ms(trivial.p99_us)} ms`);
+  const perReq = (r) => 1e6 / r.rps; // µs of the (saturated, single-threaded) runtime per request
   for (const { key, r } of results) {
-    if (key === 'trivial') continue;
-    const d = (us) => `${us >= 0 ? '+' : ''}${ms(us)}`;
-    out(`${key} vs trivial: p50 ${d(r.p50_us - trivial.r.p50_us)} ms, p99 ${d(r.p99_us - trivial.r.p99_us)} ms`);
+    if (key === 'hello' || key === 'trivial') continue;
+    out(`${key}: ${(perReq(r) - perReq(trivial)).toFixed(0)} µs per request over the trivial route (1/req/s at saturation)`);
   }
   for (const { key, r } of results) {
     if (!r.bodies) continue;
-    const w = warmups[results.findIndex((x) => x.key === key)];
-    out(`${key}: ${r.requests} requests on ${r.bodies} pre-signed unique assertions (warm-up: ${w.requests} on its own ${w.bodies})`);
+    const wr = warmups.find((x) => x.key === key).r;
+    out(`${key}: ${r.requests} requests on ${r.bodies} pre-signed unique assertions (warm-up: ${wr.requests} on its own ${wr.bodies})`);
+  }
+  if (peers) {
+    out('');
+    out(`oidc-provider (${peersDir}/oidc-provider/bench.sh), same sitting, after edgeauth stopped:`);
+    for (const [k, v] of Object.entries(peers)) out(`  ${k.padEnd(11)} ${v.rps.toFixed(0).padStart(8)} req/s  p50 ${v.p50} ms  p99 ${v.p99} ms  non-2xx ${v.non2xx}`);
+    const vs = (ours, theirs) => (theirs ? (ours.rps / theirs.rps).toFixed(2) + 'x' : 'n/a');
+    out(`edgeauth / oidc-provider: token Basic ${vs(by.basic, peers.token)}, private_key_jwt ${vs(by.pkjwt, peers.pkjwt)}, introspect ${vs(by.introspect, peers.introspect)}; runtime ceilings: JS hello / node:http ${vs(by.hello, peers.baseline)}`);
   }
   for (const f of readdirSync(BUILD).filter((n) => n.endsWith('.wasm'))) {
     const raw = readFileSync(join(BUILD, f));
@@ -308,21 +305,42 @@ try {
     date: new Date().toISOString(),
     command,
     options: opt,
+    runtime: `workerd ${workerdVersion()}`,
     loadavg_at_start: loadAtStart,
     rustflags: process.env.EDGEAUTH_RUSTFLAGS || '',
-    wasm_gzip_bytes: Object.fromEntries(readdirSync(BUILD).filter((n) => n.endsWith('.wasm'))
-      .map((f) => [f, gzipSync(readFileSync(join(BUILD, f)), { level: 9 }).length])),
-    results: results.map(({ key, name, r }) => ({ key, name, ...r, raw: undefined, ratio_to_trivial: r.rps / trivial.r.rps })),
+    results: results.map(({ key, name, r }) => ({ key, name, ...r, raw: undefined, ratio_to_trivial: r.rps / trivial.rps })),
+    peers,
   }, null, 2));
   out(`saved bench/results/${stamp}.txt`);
-} catch (e) {
-  console.error('bench failed:', e);
-  exitCode = 1;
-} finally {
-  await mf.dispose().catch(() => {});
-  rmSync(stateDir, { recursive: true, force: true });
 }
-process.exit(exitCode);
+
+// ---- oidc-provider, the anchor ---------------------------------------------------------------
+/** Runs the peer's own bench.sh with the same wrk settings; answers { scenario: {rps, p50, p99, non2xx} }. */
+function runPeers() {
+  return new Promise((res, rej) => {
+    const env = {
+      ...process.env,
+      DURATION: opt.duration,
+      WARMUP: opt.warmup,
+      CONNECTIONS: opt.connections,
+      THREADS: opt.threads,
+      SCENARIOS: 'token introspect pkjwt baseline',
+    };
+    console.error(`bench: oidc-provider: ${peersDir}/oidc-provider/bench.sh`);
+    const p = spawn('bash', [join(peersDir, 'oidc-provider', 'bench.sh')], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+    let text = '';
+    p.stdout.on('data', (d) => { text += d; });
+    p.on('error', rej);
+    p.on('exit', (code) => {
+      const found = {};
+      for (const m of text.matchAll(/^(token|introspect|pkjwt|baseline)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+(\d+)/gm)) {
+        found[m[1]] = { rps: Number(m[2]), p50: m[3], p99: m[4], non2xx: Number(m[5]) };
+      }
+      if (code !== 0 || !found.token) return rej(new Error(`oidc-provider bench failed (${code}):\n${text}`));
+      res(found);
+    });
+  });
+}
 
 // ---- wrk ------------------------------------------------------------------------------------
 function luaScript(c, bodiesFile, threads) {

@@ -1,22 +1,33 @@
-// Soak: hold the token endpoint (client_secret_basic) under load in the local runtime
-// (`wrangler dev`: workerd with local KV and Durable Objects), then the same load against a
-// JS hello-world Worker in the same runtime. Not a test and not a speed figure: it prints the
-// non-2xx count and workerd's resident memory over time for both, and exits non-zero if any
-// token request failed. wrangler dev's own memory grows under load (the hello-world's does
-// too, by a similar amount per request), so its memory curve is shown beside ours rather than
-// judged; under plain workerd edgeauth's memory is flat after warm-up (README "Measured").
+// Soak: hold the token endpoint (client_secret_basic) under load in the local runtime, then the
+// same load against a JS hello-world Worker in the same runtime. Not a test and not a speed
+// figure: it prints the non-2xx count and workerd's resident memory over time for both, and
+// exits non-zero if any token request failed.
+// Runtimes: plain workerd (the default; tests/support/workerd.mjs, nothing in front of the
+// Worker) or `wrangler dev` (--runtime wrangler), whose own memory grows under load (the
+// hello-world's does too, by a similar amount per request), so its curve is shown beside ours
+// rather than judged.
 //
-//   bash bench/soak.sh [--duration 60] [--connections 64]
+//   bash bench/soak.sh [--duration 60] [--connections 64] [--runtime workerd|wrangler]
 import { execFileSync, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ROOT, admin, freePort, startWorker } from '../tests/support/worker.mjs';
+import { startWorkerd } from '../tests/support/workerd.mjs';
 import { basic } from '../tests/support/http.mjs';
 
 const { values: opt } = parseArgs({
-  options: { duration: { type: 'string', default: '60' }, connections: { type: 'string', default: '64' } },
+  options: {
+    duration: { type: 'string', default: '60' },
+    connections: { type: 'string', default: '64' },
+    runtime: { type: 'string', default: 'workerd' },
+  },
 });
+if (!['workerd', 'wrangler'].includes(opt.runtime)) {
+  console.error('soak: --runtime is workerd or wrangler');
+  process.exit(2);
+}
+const plain = opt.runtime === 'workerd';
 const duration = Number(opt.duration);
 const connections = Number(opt.connections);
 
@@ -58,7 +69,7 @@ function report(name, r) {
 }
 
 async function edgeauth() {
-  const w = await startWorker();
+  const w = plain ? await startWorkerd() : await startWorker();
   try {
     const created = await admin(w.url, w.adminToken)('POST', '/admin/clients', { client_name: 'soak', scope: 'read' });
     if (created.status !== 201) throw new Error(`creating the client: ${created.status} ${created.text}`);
@@ -73,6 +84,14 @@ wrk.headers["authorization"] = "${auth}"`);
 }
 
 async function hello() {
+  if (plain) {
+    const w = await startWorkerd({ hello: true });
+    try {
+      return await load(`${w.helloUrl}/`, w.processGroup, '');
+    } finally {
+      await w.stop();
+    }
+  }
   const port = await freePort();
   const child = spawn(process.execPath, [join(ROOT, 'node_modules/wrangler/bin/wrangler.js'), 'dev',
     '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(await freePort()),
@@ -91,7 +110,7 @@ async function hello() {
   }
 }
 
-console.log(`soak: ${duration} s at ${connections} connections, wrk -t2, in wrangler dev`);
+console.log(`soak: ${duration} s at ${connections} connections, wrk -t2, in ${plain ? 'plain workerd' : 'wrangler dev'}`);
 const ours = await edgeauth();
 const base = await hello();
 const oursGrowth = report('edgeauth POST /oauth/token (client_secret_basic)', ours);

@@ -8,6 +8,8 @@
 #                              runs the [build] command twice at start)
 #   EDGEAUTH_SKIP_BUILD=fresh  skip when build/index.js is newer than src/, crates/, Cargo.toml,
 #                              Cargo.lock
+#   EDGEAUTH_KEEP_NAMES=1      keep the wasm function-name section (for bench/profile.mjs: CPU
+#                              profiles then name Rust functions instead of wasm-function[N])
 #   EDGEAUTH_RUSTFLAGS         extra RUSTFLAGS for the wasm build, e.g.
 #                              --cfg curve25519_dalek_bits="64"
 set -euo pipefail
@@ -54,5 +56,7 @@ fi
 worker-build --release
 
 # worker-build passes --debuginfo to wasm-opt, which keeps the function-name section (about 150
-# KB); names only help stack traces, so drop them in a strip-only pass.
-"$WASM_OPT_BIN" build/index_bg.wasm -o build/index_bg.wasm --strip-debug --strip-producers
+# KB); names only help stack traces and profiles, so drop them in a strip-only pass.
+if [[ "${EDGEAUTH_KEEP_NAMES:-}" != 1 ]]; then
+  "$WASM_OPT_BIN" build/index_bg.wasm -o build/index_bg.wasm --strip-debug --strip-producers
+fi

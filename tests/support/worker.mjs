@@ -103,6 +103,48 @@ async function startOnce({ vars = {}, timeoutMs = 60_000 } = {}) {
       FORCE_COLOR: '0',
     },
   });
+  const { stop, exited, output } = supervise(child, stateDir);
+
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + timeoutMs;
+  let lastErr = '';
+  for (;;) {
+    if (exited()) {
+      await stop();
+      throw new Error(`wrangler dev exited (${JSON.stringify(exited())}) before /healthz answered.\n--- output ---\n${output()}`);
+    }
+    try {
+      const r = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(2000) });
+      const body = await r.text();
+      if (r.status === 200) break;
+      lastErr = `status ${r.status}: ${body.slice(0, 200)}`;
+    } catch (e) {
+      lastErr = String(e?.cause?.code ?? e?.message ?? e);
+    }
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`worker did not answer GET /healthz 200 within ${timeoutMs} ms (last: ${lastErr}).\n--- output ---\n${output()}`);
+    }
+    await sleep(250);
+  }
+
+  return {
+    url,
+    adminToken: allVars.ADMIN_TOKEN,
+    vars: allVars,
+    /** The process group of wrangler and its workerd, for measuring memory. */
+    processGroup: child.pid,
+    stop,
+    get output() { return output(); },
+  };
+}
+
+/**
+ * Watches a child started with `detached: true` (its own process group): keeps the tail of its
+ * output, and `stop()` ends the whole group (SIGTERM, SIGKILL after 5 s) and removes `stateDir`.
+ * Answers { stop, exited: () => {code, signal} | null, output: () => text }.
+ */
+export function supervise(child, stateDir) {
   let output = '';
   const keep = (chunk) => {
     output += chunk.toString();
@@ -115,7 +157,6 @@ async function startOnce({ vars = {}, timeoutMs = 60_000 } = {}) {
     exited = { code, signal };
     res(exited);
   }));
-
   const killGroup = (sig) => {
     try { process.kill(-child.pid, sig); } catch { /* already gone */ }
   };
@@ -131,43 +172,11 @@ async function startOnce({ vars = {}, timeoutMs = 60_000 } = {}) {
         await exitPromise;
       }
     }
-    // workerd may outlive wrangler for a moment; make sure the group is gone.
+    // A child of the leader (wrangler's workerd) may outlive it for a moment: end the group.
     killGroup('SIGKILL');
     await rm(stateDir, { recursive: true, force: true }).catch(() => {});
   };
-
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + timeoutMs;
-  let lastErr = '';
-  for (;;) {
-    if (exited) {
-      await stop();
-      throw new Error(`wrangler dev exited (${JSON.stringify(exited)}) before /healthz answered.\n--- output ---\n${output}`);
-    }
-    try {
-      const r = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(2000) });
-      const body = await r.text();
-      if (r.status === 200) break;
-      lastErr = `status ${r.status}: ${body.slice(0, 200)}`;
-    } catch (e) {
-      lastErr = String(e?.cause?.code ?? e?.message ?? e);
-    }
-    if (Date.now() > deadline) {
-      await stop();
-      throw new Error(`worker did not answer GET /healthz 200 within ${timeoutMs} ms (last: ${lastErr}).\n--- output ---\n${output}`);
-    }
-    await sleep(250);
-  }
-
-  return {
-    url,
-    adminToken: allVars.ADMIN_TOKEN,
-    vars: allVars,
-    /** The process group of wrangler and its workerd, for measuring memory. */
-    processGroup: child.pid,
-    stop,
-    get output() { return output; },
-  };
+  return { stop, exited: () => exited, output: () => output };
 }
 
 /**

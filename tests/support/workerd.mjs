@@ -1,0 +1,214 @@
+// Runs the prebuilt Worker (build/) under PLAIN workerd (node_modules/.bin/workerd, shipped with
+// wrangler): no wrangler dev, no Miniflare, so what is measured or observed is the runtime and
+// the Worker alone. Shared by the benchmark (bench/) and the end-to-end tests that need a
+// runtime without a buffering proxy in front (tests/e2e/workerd.test.mjs).
+//
+//   const w = await startWorkerd({ hello: true });   // w.url, w.helloUrl, w.adminToken
+//   ...
+//   await w.stop();
+//
+// One workerd process serves: the Worker ("main", with KV, the SQLite-backed Durable Object and
+// the settings as text bindings), an in-memory KV service (tests/support/workerd-kv.mjs), and
+// with `hello` a JS hello-world Worker (bench/hello/worker.mjs) on a second port, the runtime's
+// own cost measured beside ours. Static assets ([assets], www/) are not served: every path
+// reaches the Worker, which is what the benchmark and the tests address.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ROOT, freePort, randomSecret, supervise } from './worker.mjs';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+export const WORKERD = join(ROOT, 'node_modules', '.bin', 'workerd');
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** A capnp string literal (JSON's escapes are capnp's for what we write). */
+const str = (s) => JSON.stringify(String(s));
+
+/** Bindings and settings the config needs, read from wrangler.toml (the subset it uses). */
+export function wranglerSettings(file = join(ROOT, 'wrangler.toml')) {
+  const text = readFileSync(file, 'utf8');
+  const one = (block, key) => block.match(new RegExp(`^${key}\\s*=\\s*"([^"]*)"`, 'm'))?.[1];
+  const blocks = (name) => text.split(/^\[\[/m).slice(1).filter((b) => b.startsWith(`${name}]]`));
+  const flags = text.match(/^compatibility_flags\s*=\s*\[([^\]]*)\]/m)?.[1]
+    ?.split(',').map((s) => s.trim().replace(/^"|"$/g, '')).filter(Boolean) ?? [];
+  const sqlite = text.match(/new_sqlite_classes\s*=\s*\[([^\]]*)\]/)?.[1] ?? '';
+  return {
+    main: one(text, 'main') ?? 'build/index.js',
+    compatibilityDate: one(text, 'compatibility_date') ?? '2025-01-01',
+    compatibilityFlags: flags,
+    kv: blocks('kv_namespaces').map((b) => one(b, 'binding')),
+    durableObjects: blocks('durable_objects.bindings').map((b) => ({
+      name: one(b, 'name'),
+      className: one(b, 'class_name'),
+      sql: sqlite.includes(`"${one(b, 'class_name')}"`),
+    })),
+  };
+}
+
+/** Module type for a file of the build, as wrangler's default rules; null for non-modules. */
+function moduleType(name) {
+  if (/\.m?js$/.test(name)) return 'esModule';
+  if (/\.wasm$/.test(name)) return 'wasm';
+  return null;
+}
+
+function walk(dir, base = dir, acc = []) {
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) walk(p, base, acc);
+    else acc.push(relative(base, p).split(sep).join('/'));
+  }
+  return acc;
+}
+
+/**
+ * The capnp config text. `configDir` is where it will be written: capnp `embed` takes paths
+ * relative to the config file only.
+ */
+export function workerdConfig({ configDir, stateDir, port, helloPort, vars, buildDir = join(ROOT, 'build') }) {
+  const s = wranglerSettings();
+  const rel = (abs) => str(relative(configDir, abs).split(sep).join('/'));
+  const mainName = relative(join(ROOT, dirname(s.main)), join(ROOT, s.main)).split(sep).join('/');
+  // Main module first; the others keep their names relative to build/, so that the glue's
+  // `import "./index_bg.wasm"` resolves.
+  const files = walk(buildDir).filter((f) => moduleType(f) && f !== mainName).sort();
+  const modules = [mainName, ...files]
+    .map((f) => `(name = ${str(f)}, ${moduleType(f)} = embed ${rel(join(buildDir, f))})`);
+  const bindings = Object.entries(vars).map(([k, v]) => `(name = ${str(k)}, text = ${str(v)})`);
+  for (const name of s.kv) bindings.push(`(name = ${str(name)}, kvNamespace = (name = "kv"))`);
+  for (const d of s.durableObjects) bindings.push(`(name = ${str(d.name)}, durableObjectNamespace = ${str(d.className)})`);
+  // SQLite-backed classes need localDisk storage: inMemory has no SQL API.
+  const namespaces = s.durableObjects
+    .map((d) => `(className = ${str(d.className)}, uniqueKey = ${str(`edgeauth-${d.className}`)}, enableSql = ${d.sql})`);
+  const services = [
+    '(name = "main", worker = .mainWorker)',
+    '(name = "kv", worker = .kvWorker)',
+    `(name = "do-disk", disk = (path = ${str(join(stateDir, 'do'))}, writable = true))`,
+  ];
+  const sockets = [`(name = "http", address = ${str(`127.0.0.1:${port}`)}, http = (), service = "main")`];
+  let hello = '';
+  if (helloPort) {
+    services.push('(name = "hello", worker = .helloWorker)');
+    sockets.push(`(name = "hello", address = ${str(`127.0.0.1:${helloPort}`)}, http = (), service = "hello")`);
+    hello = `
+const helloWorker :Workerd.Worker = (
+  modules = [(name = "worker.mjs", esModule = embed ${rel(join(ROOT, 'bench', 'hello', 'worker.mjs'))})],
+  compatibilityDate = ${str(s.compatibilityDate)},
+);
+`;
+  }
+  return `# written by tests/support/workerd.mjs
+using Workerd = import "/workerd/workerd.capnp";
+
+const config :Workerd.Config = (
+  services = [
+    ${services.join(',\n    ')}
+  ],
+  sockets = [
+    ${sockets.join(',\n    ')}
+  ],
+);
+
+const mainWorker :Workerd.Worker = (
+  modules = [
+    ${modules.join(',\n    ')}
+  ],
+  compatibilityDate = ${str(s.compatibilityDate)},
+  compatibilityFlags = [${s.compatibilityFlags.map(str).join(', ')}],
+  bindings = [
+    ${bindings.join(',\n    ')}
+  ],
+  durableObjectNamespaces = [
+    ${namespaces.join(',\n    ')}
+  ],
+  durableObjectStorage = (localDisk = "do-disk"),
+);
+
+const kvWorker :Workerd.Worker = (
+  modules = [(name = "workerd-kv.mjs", esModule = embed ${rel(join(HERE, 'workerd-kv.mjs'))})],
+  compatibilityDate = ${str(s.compatibilityDate)},
+);
+${hello}`;
+}
+
+/**
+ * Start workerd with the Worker. Options: `vars` (extra or overriding settings), `hello` (also
+ * serve the JS hello-world, at `helloUrl`), `inspectorPort` (V8 inspector for profiling),
+ * `timeoutMs`. Returns { url, helloUrl, adminToken, vars, processGroup, stop, output }.
+ */
+export async function startWorkerd(options = {}) {
+  // A port can still be taken between the check and workerd's bind: try again on that alone.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(options);
+    } catch (e) {
+      if (attempt >= 3 || !/in use|EADDRINUSE/i.test(String(e?.message))) throw e;
+    }
+  }
+}
+
+async function startOnce({ vars = {}, hello = false, inspectorPort, timeoutMs = 30_000 } = {}) {
+  if (!existsSync(join(ROOT, 'build', 'index.js'))) {
+    throw new Error('build/index.js missing: run `bash scripts/build.sh` first');
+  }
+  const port = await freePort();
+  let helloPort = null;
+  while (hello && (helloPort === null || helloPort === port)) helloPort = await freePort();
+  const stateDir = await mkdtemp(join(tmpdir(), 'edgeauth-workerd-'));
+  mkdirSync(join(stateDir, 'do'));
+  const allVars = {
+    ADMIN_TOKEN: randomSecret(),
+    SECRET_PEPPER: randomSecret(),
+    SIGNING_KEY_SEED: randomSecret(),
+    ...vars,
+  };
+  const config = join(stateDir, 'config.capnp');
+  writeFileSync(config, workerdConfig({ configDir: stateDir, stateDir, port, helloPort, vars: allVars }));
+  const args = ['serve', config];
+  if (inspectorPort) args.push(`--inspector-addr=127.0.0.1:${inspectorPort}`);
+  const child = spawn(WORKERD, args, {
+    cwd: stateDir,
+    detached: true, // own process group: stop() ends workerd and anything it started
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const { stop, exited, output } = supervise(child, stateDir);
+
+  const url = `http://127.0.0.1:${port}`;
+  const helloUrl = helloPort ? `http://127.0.0.1:${helloPort}` : null;
+  const deadline = Date.now() + timeoutMs;
+  let lastErr = '';
+  for (const probe of [`${url}/healthz`, ...(helloUrl ? [`${helloUrl}/`] : [])]) {
+    for (;;) {
+      if (exited()) {
+        await stop();
+        throw new Error(`workerd exited (${JSON.stringify(exited())}) before ${probe} answered.\n--- output ---\n${output()}`);
+      }
+      try {
+        const r = await fetch(probe, { signal: AbortSignal.timeout(2000) });
+        const body = await r.text();
+        if (r.status === 200) break;
+        lastErr = `status ${r.status}: ${body.slice(0, 200)}`;
+      } catch (e) {
+        lastErr = String(e?.cause?.code ?? e?.message ?? e);
+      }
+      if (Date.now() > deadline) {
+        await stop();
+        throw new Error(`${probe} did not answer 200 within ${timeoutMs} ms (last: ${lastErr}).\n--- output ---\n${output()}`);
+      }
+      await sleep(50);
+    }
+  }
+  return {
+    url,
+    helloUrl,
+    adminToken: allVars.ADMIN_TOKEN,
+    vars: allVars,
+    /** workerd's process group (its pid), for measuring memory. */
+    processGroup: child.pid,
+    stop,
+    get output() { return output(); },
+  };
+}
