@@ -12,6 +12,7 @@ use std::rc::Rc;
 
 use crate::config::Config;
 use crate::error::Error;
+use crate::jose::keys::PlatformSigner;
 use crate::jose::verify::PlatformVerifier;
 use crate::ports::{
     ActivityStore, AuditLog, Clients, Guards, KeyFetcher, KeyStore, PortResult, Resources,
@@ -46,6 +47,8 @@ pub struct Ports<'a> {
     pub fetcher: &'a dyn KeyFetcher,
     /// RS256, PS256 and ES256 verification.
     pub verifier: &'a dyn PlatformVerifier,
+    /// Native Ed25519 signing of access tokens, where the platform has it.
+    pub signer: &'a dyn PlatformSigner,
     /// Randomness.
     pub rng: &'a dyn Random,
 }

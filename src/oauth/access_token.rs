@@ -37,7 +37,7 @@ struct AccessTokenClaims<'a> {
 }
 
 /// Mints the access token `authorized`, issued by `issuer` now, signed with `key`.
-pub fn issue(
+pub async fn issue(
     ctx: &Ctx<'_>,
     key: &SigningKey,
     client: &AuthenticatedClient,
@@ -57,7 +57,7 @@ pub fn issue(
         scope: &authorized.scope.to_string(),
     };
     let payload = serde_json::to_vec(&claims).map_err(|e| Error::Internal(e.to_string()))?;
-    Ok(key.sign_jwt(&payload))
+    Ok(key.sign_jwt_with(ctx.ports.signer, &payload).await)
 }
 
 /// The claims of a token that passed [`verify`].

@@ -52,7 +52,7 @@ pub async fn handle(ctx: &Ctx<'_>, req: &Request) -> Result<Response, Error> {
     let client = client_auth::authenticate(ctx, credentials, issuer).await?;
     let authorized = authorize(ctx, &client, &form, issuer).await?;
     let signing = keys.signing(ctx.now());
-    let token = access_token::issue(ctx, signing, &client, &authorized, issuer)?;
+    let token = access_token::issue(ctx, signing, &client, &authorized, issuer).await?;
     // Counted in the isolate only; written later in the background (see context::activity).
     let client_id = &client.record().client.client_id;
     let secret_id = client.secret().map(|s| s.id.as_str());

@@ -77,6 +77,7 @@ impl Bindings {
             keys: &self.store,
             fetcher: &fetcher::HttpFetcher,
             verifier: &webcrypto::WebCrypto,
+            signer: &webcrypto::WebCrypto,
             rng: &SystemRandom,
         }
     }

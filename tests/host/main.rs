@@ -127,6 +127,7 @@ impl Harness {
             keys: &self.store,
             fetcher: &self.fetcher,
             verifier: &verifier::RustCryptoVerifier,
+            signer: &edgeauth::jose::keys::InWasm,
             rng: &self.rng,
         };
         f(&Ctx::new(&self.config, ports, isolate, &self.clock))
