@@ -33,7 +33,7 @@ case "${EDGEAUTH_SKIP_BUILD:-}" in
     if [[ -f "$out/index.js" ]]; then exit 0; fi ;;
   fresh)
     if [[ -f "$out/index.js" ]] \
-       && [[ -z "$(find "${sources[@]}" -newer "$out/index.js" -not -path '*/build/*' -print -quit 2>/dev/null)" ]]; then
+       && [[ -z "$(find "${sources[@]}" -path "$out" -prune -o -newer "$out/index.js" -print -quit 2>/dev/null)" ]]; then
       exit 0
     fi ;;
 esac

@@ -111,8 +111,10 @@ describe('the gateway in front of an upstream', () => {
       authorization: `Bearer ${readToken}`,
       'x-client-id': 'admin',
       'x-client-scopes': 'admin',
-      connection: 'x-client-id, x-smuggled',
-      'x-smuggled': 'yes',
+      // A caller naming the identity headers in Connection cannot make a later hop drop the
+      // gateway's. (The runtime consumes Connection before the Worker sees it, so the names it
+      // lists arrive as ordinary headers: the host tests cover the gateway's own dropping.)
+      connection: 'x-client-id, x-client-scopes',
       'x-kept': 'kept',
     });
     assert.equal(r.status, 200, r.body);
@@ -122,7 +124,6 @@ describe('the gateway in front of an upstream', () => {
     assert.equal(echo.headers['x-client-id'], client.client_id);
     assert.equal(echo.headers['x-client-scopes'], 'read');
     assert.equal(echo.headers['x-kept'], 'kept');
-    assert.equal(echo.headers['x-smuggled'], undefined, 'named in Connection: dropped');
     assert.equal(echo.headers.authorization, undefined, 'the route strips Authorization');
   });
 
