@@ -3,11 +3,15 @@
 # worker-build uses the wasm-bindgen installed by scripts/setup.sh, and wasm-opt and esbuild
 # from node_modules.
 #
+#   bash scripts/build.sh                 the issuer, into build/
+#   bash scripts/build.sh crates/gateway  another Worker crate, into crates/gateway/build/
+#                                         (scripts/build-gateway.sh)
+#
 # Env knobs:
 #   EDGEAUTH_SKIP_BUILD=1      skip when build/index.js exists (tests prebuild once; wrangler dev
 #                              runs the [build] command twice at start)
-#   EDGEAUTH_SKIP_BUILD=fresh  skip when build/index.js is newer than src/, crates/, Cargo.toml,
-#                              Cargo.lock
+#   EDGEAUTH_SKIP_BUILD=fresh  skip when build/index.js is newer than the crate's sources, the
+#                              crates it uses, Cargo.toml and Cargo.lock
 #   EDGEAUTH_KEEP_NAMES=1      keep the wasm function-name section (for bench/profile.mjs: CPU
 #                              profiles then name Rust functions instead of wasm-function[N])
 #   EDGEAUTH_RUSTFLAGS         extra RUSTFLAGS for the wasm build, e.g.
@@ -15,12 +19,23 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+crate="${1:-.}"
+out="$crate/build"
+if [[ "$crate" == "." ]]; then
+  out="build"
+  # The issuer does not use the gateway: a gateway change leaves it fresh.
+  sources=(src crates/verify Cargo.toml Cargo.lock)
+else
+  [[ -f "$crate/Cargo.toml" ]] || { echo "build: no crate at $crate" >&2; exit 1; }
+  sources=("$crate" crates/verify Cargo.toml Cargo.lock)
+fi
+
 case "${EDGEAUTH_SKIP_BUILD:-}" in
   1|true|yes)
-    if [[ -f build/index.js ]]; then exit 0; fi ;;
+    if [[ -f "$out/index.js" ]]; then exit 0; fi ;;
   fresh)
-    if [[ -f build/index.js ]] \
-       && [[ -z "$(find src crates Cargo.toml Cargo.lock -newer build/index.js -print -quit 2>/dev/null)" ]]; then
+    if [[ -f "$out/index.js" ]] \
+       && [[ -z "$(find "${sources[@]}" -path "$out" -prune -o -newer "$out/index.js" -print -quit 2>/dev/null)" ]]; then
       exit 0
     fi ;;
 esac
@@ -53,10 +68,10 @@ if [[ -n "${EDGEAUTH_RUSTFLAGS:-}" ]]; then
   echo "build: RUSTFLAGS=$RUSTFLAGS"
 fi
 
-worker-build --release
+(cd "$crate" && worker-build --release)
 
 # worker-build passes --debuginfo to wasm-opt, which keeps the function-name section (about 150
 # KB); names only help stack traces and profiles, so drop them in a strip-only pass.
 if [[ "${EDGEAUTH_KEEP_NAMES:-}" != 1 ]]; then
-  "$WASM_OPT_BIN" build/index_bg.wasm -o build/index_bg.wasm --strip-debug --strip-producers
+  "$WASM_OPT_BIN" "$out/index_bg.wasm" -o "$out/index_bg.wasm" --strip-debug --strip-producers
 fi

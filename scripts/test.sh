@@ -12,7 +12,8 @@ step() { printf '\n==> %s\n' "$*"; }
 step "setup"
 bash scripts/setup.sh --chromium
 
-# --workspace: the Worker at the root and crates/verify (the token verifier) alike.
+# --workspace: the Worker at the root, crates/verify (the token verifier) and crates/gateway
+# (the gateway Worker) alike.
 step "cargo fmt --check"
 cargo fmt --all --check
 
@@ -27,6 +28,10 @@ cargo test --workspace
 
 step "build the Worker (release wasm)"
 bash scripts/build.sh
+
+# The gateway's e2e test runs it beside the issuer; rebuilt only when its sources changed.
+step "build the gateway Worker (release wasm)"
+EDGEAUTH_SKIP_BUILD=fresh bash scripts/build-gateway.sh
 
 # Tests start their own `wrangler dev` on the prebuilt build/ and must not rebuild it.
 export EDGEAUTH_SKIP_BUILD=1

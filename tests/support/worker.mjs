@@ -51,6 +51,13 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 /**
  * Start the Worker. Returns { url, adminToken, vars, stop, output }.
  * `vars` are extra `--var NAME:VALUE` (they override the random defaults).
+ * `config` is another Worker's wrangler config (relative to the repo root, e.g. the gateway's
+ * crates/gateway/wrangler.toml): it gets only `vars`, not the issuer's random secrets.
+ * `configs` are more configs run in the same session behind the first (wrangler's multi-config
+ * dev: only the first serves the port; service bindings between them work).
+ * `registry` is a dev registry folder shared by sessions whose service bindings must reach
+ * each other; keep it private to the test, so no other wrangler dev on the machine answers.
+ * `healthPath` is polled until it answers 200.
  */
 export async function startWorker(options = {}) {
   // A port can still be taken between the check and wrangler's bind: try again on that alone.
@@ -63,22 +70,26 @@ export async function startWorker(options = {}) {
   }
 }
 
-async function startOnce({ vars = {}, timeoutMs = 60_000 } = {}) {
-  if (!existsSync(join(ROOT, 'build', 'index.js'))) {
+async function startOnce({
+  vars = {}, timeoutMs = 60_000, config = 'wrangler.toml', configs = [], registry,
+  healthPath = '/healthz',
+} = {}) {
+  const issuer = config === 'wrangler.toml';
+  if (issuer && !existsSync(join(ROOT, 'build', 'index.js'))) {
     throw new Error('build/index.js missing: run `bash scripts/build.sh` first');
   }
   const port = await freePort();
   let inspectorPort = await freePort();
   while (inspectorPort === port) inspectorPort = await freePort();
   const stateDir = await mkdtemp(join(tmpdir(), 'edgeauth-state-'));
-  const allVars = {
-    ADMIN_TOKEN: randomSecret(),
-    SECRET_PEPPER: randomSecret(),
-    SIGNING_KEY_SEED: randomSecret(),
-    ...vars,
-  };
+  const secrets = issuer
+    ? { ADMIN_TOKEN: randomSecret(), SECRET_PEPPER: randomSecret(), SIGNING_KEY_SEED: randomSecret() }
+    : {};
+  const allVars = { ...secrets, ...vars };
   const args = [
     WRANGLER, 'dev',
+    // The default alone as before: one --config is read as a list of one (multi-config mode).
+    ...(issuer && !configs.length ? [] : [config, ...configs].flatMap((c) => ['--config', c])),
     '--ip', '127.0.0.1',
     '--port', String(port),
     '--inspector-port', String(inspectorPort),
@@ -97,6 +108,7 @@ async function startOnce({ vars = {}, timeoutMs = 60_000 } = {}) {
     env: {
       ...process.env,
       EDGEAUTH_SKIP_BUILD: '1',
+      ...(registry ? { WRANGLER_REGISTRY_PATH: registry } : {}),
       WRANGLER_SEND_METRICS: 'false',
       CLOUDFLARE_CF_FETCH_ENABLED: 'false',
       NO_COLOR: '1',
@@ -111,10 +123,10 @@ async function startOnce({ vars = {}, timeoutMs = 60_000 } = {}) {
   for (;;) {
     if (exited()) {
       await stop();
-      throw new Error(`wrangler dev exited (${JSON.stringify(exited())}) before /healthz answered.\n--- output ---\n${output()}`);
+      throw new Error(`wrangler dev exited (${JSON.stringify(exited())}) before ${healthPath} answered.\n--- output ---\n${output()}`);
     }
     try {
-      const r = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(2000) });
+      const r = await fetch(`${url}${healthPath}`, { signal: AbortSignal.timeout(2000) });
       const body = await r.text();
       if (r.status === 200) break;
       lastErr = `status ${r.status}: ${body.slice(0, 200)}`;
@@ -123,7 +135,7 @@ async function startOnce({ vars = {}, timeoutMs = 60_000 } = {}) {
     }
     if (Date.now() > deadline) {
       await stop();
-      throw new Error(`worker did not answer GET /healthz 200 within ${timeoutMs} ms (last: ${lastErr}).\n--- output ---\n${output()}`);
+      throw new Error(`worker did not answer GET ${healthPath} 200 within ${timeoutMs} ms (last: ${lastErr}).\n--- output ---\n${output()}`);
     }
     await sleep(250);
   }

@@ -1,0 +1,203 @@
+//! The decision for one request: which route, whether it may pass, and what goes upstream.
+
+use edgeauth_verify::{bearer_token, Claims, Fetch, RemoteJwks, Scopes, Verifier, VerifyError};
+
+use crate::headers::{self, get};
+use crate::reply::Reply;
+use crate::routes::{has_encoded_separator, Access, Route, ScopeRule, Upstream};
+use crate::settings::Settings;
+
+/// The request as the gateway sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct Incoming<'a> {
+    /// The method, upper case.
+    pub method: &'a str,
+    /// The full URL, as the runtime serializes it.
+    pub url: &'a str,
+    /// The headers, as the runtime lists them.
+    pub headers: &'a [(String, String)],
+}
+
+/// Where a forwarded request goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// The original URL, through the runtime's `fetch` (a Worker's origin).
+    Origin,
+    /// Another URL, through `fetch`.
+    Url(String),
+    /// The original URL, through the named service binding.
+    Service(String),
+}
+
+/// A request allowed through.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Forward {
+    /// Where it goes.
+    pub target: Target,
+    /// Its headers, rewritten.
+    pub headers: Vec<(String, String)>,
+    /// Headers to add to the upstream's response (CORS).
+    pub response_headers: Vec<(String, String)>,
+}
+
+/// What to do with a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Answer it here.
+    Reply(Reply),
+    /// Send it on.
+    Forward(Forward),
+}
+
+/// The gateway of one isolate: settings, and the verifier with its key cache.
+#[derive(Debug)]
+pub struct Gateway<F> {
+    settings: Settings,
+    verifier: Verifier<RemoteJwks<F>>,
+}
+
+impl<F: Fetch> Gateway<F> {
+    /// A gateway whose keys come through `fetcher` (the service binding to the issuer). The
+    /// verifier accepts every audience of any route, and each route then checks its own.
+    pub fn new(settings: Settings, fetcher: F) -> Gateway<F> {
+        let keys = RemoteJwks::new(settings.jwks_url(), fetcher);
+        let verifier = Verifier::new(&*settings.issuer, settings.routes.audiences(), keys);
+        Gateway { settings, verifier }
+    }
+
+    /// The settings.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// Decides on `request` at `now` (Unix seconds).
+    pub async fn handle(&self, request: &Incoming<'_>, now: u64) -> Outcome {
+        let (host, path, query) = split_url(request.url);
+        if has_encoded_separator(path) || path.contains('\\') {
+            return Outcome::Reply(Reply::error(
+                400,
+                "invalid_request",
+                "the path holds an encoded slash or a backslash",
+            ));
+        }
+        let origin = get(request.headers, "origin");
+        let table = &self.settings.routes;
+        if request.method == "OPTIONS" {
+            let wanted = get(request.headers, "access-control-request-method");
+            if let (Some(origin), Some(wanted)) = (origin, wanted) {
+                let route = table.find(&host, path, &wanted.to_ascii_uppercase());
+                if let Some(cors) = route.and_then(|r| r.cors.as_ref()) {
+                    let requested = get(request.headers, "access-control-request-headers");
+                    return Outcome::Reply(headers::preflight(cors, origin, wanted, requested));
+                }
+            }
+        }
+        let Some(route) = table.find(&host, path, request.method) else {
+            return Outcome::Reply(Reply::error(
+                404,
+                "not_found",
+                "no route of this gateway serves this method and path",
+            ));
+        };
+        let cors = headers::cors_response(route.cors.as_ref(), origin);
+        let identity = match &route.access {
+            Access::Public => Vec::new(),
+            Access::Protected { audiences, scopes } => {
+                match self
+                    .authorize(request, audiences, scopes.as_ref(), now)
+                    .await
+                {
+                    Ok(claims) => vec![
+                        (self.settings.client_id_header.clone(), claims.client_id),
+                        (self.settings.scopes_header.clone(), claims.scopes.join(" ")),
+                    ],
+                    Err(e) => {
+                        let keys_error = self.verifier.keys().last_error();
+                        let mut reply = Reply::refused(&e, &self.settings.realm, keys_error);
+                        reply.headers.extend(cors);
+                        return Outcome::Reply(reply);
+                    }
+                }
+            }
+        };
+        let names = [
+            self.settings.client_id_header.as_str(),
+            self.settings.scopes_header.as_str(),
+        ];
+        Outcome::Forward(Forward {
+            target: target(route, path, query),
+            headers: headers::forwarded(
+                request.headers,
+                &names,
+                route.strip_authorization,
+                identity,
+            ),
+            response_headers: cors,
+        })
+    }
+
+    /// The verified claims of the request's bearer token, for this route.
+    async fn authorize(
+        &self,
+        request: &Incoming<'_>,
+        audiences: &[String],
+        scopes: Option<&ScopeRule>,
+        now: u64,
+    ) -> Result<Claims, VerifyError> {
+        let token = bearer_token(get(request.headers, "authorization"))?;
+        let claims = self.verifier.verify(token, now).await?;
+        if !claims.audiences.iter().any(|a| audiences.contains(a)) {
+            return Err(VerifyError::WrongAudience);
+        }
+        // The values go into headers: refuse what a header cannot carry unchanged.
+        if !is_header_safe(&claims.client_id) {
+            return Err(VerifyError::BadClaim("client_id"));
+        }
+        if !claims.scopes.iter().all(|s| is_header_safe(s)) {
+            return Err(VerifyError::BadClaim("scope"));
+        }
+        match scopes {
+            None => {}
+            Some(ScopeRule::AllOf(list)) => claims.require_scopes(Scopes::AllOf(&strs(list)))?,
+            Some(ScopeRule::AnyOf(list)) => claims.require_scopes(Scopes::AnyOf(&strs(list)))?,
+        }
+        Ok(claims)
+    }
+}
+
+fn strs(list: &[String]) -> Vec<&str> {
+    list.iter().map(String::as_str).collect()
+}
+
+/// Printable ASCII, no leading or trailing space.
+fn is_header_safe(value: &str) -> bool {
+    !value.is_empty() && value.bytes().all(|b| (0x20..=0x7e).contains(&b)) && value.trim() == value
+}
+
+fn target(route: &Route, path: &str, query: &str) -> Target {
+    match &route.upstream {
+        Upstream::Origin => Target::Origin,
+        Upstream::Url(base) => Target::Url(format!("{base}{path}{query}")),
+        Upstream::Service(name) => Target::Service(name.clone()),
+    }
+}
+
+/// The host (lower case, no port), the path, and the query with its `?` (or empty) of an
+/// absolute URL as the runtime serializes it. The fragment is never sent, so not looked for.
+pub fn split_url(url: &str) -> (String, &str, &str) {
+    let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let authority_end = after_scheme.find(['/', '?']).unwrap_or(after_scheme.len());
+    let (authority, rest) = after_scheme.split_at(authority_end);
+    let authority = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = if let Some(v6) = authority.strip_prefix('[') {
+        v6.split(']').next().unwrap_or_default()
+    } else {
+        authority.split(':').next().unwrap_or_default()
+    };
+    let (path, query) = match rest.find('?') {
+        Some(i) => rest.split_at(i),
+        None => (rest, ""),
+    };
+    let path = if path.is_empty() { "/" } else { path };
+    (host.to_ascii_lowercase(), path, query)
+}

@@ -1,0 +1,499 @@
+//! The gateway's decisions, on the host: a fake key source, tokens signed here, fixed time.
+
+use std::cell::{Cell, RefCell};
+use std::future::Future;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use base64::Engine;
+use ed25519_dalek::{Signer, SigningKey};
+use edgeauth_gateway::{Forward, Gateway, Incoming, Outcome, Reply, Settings, Target};
+use edgeauth_verify::{Fetch, FetchResponse, Key};
+use futures_util::FutureExt;
+use serde_json::{json, Value};
+
+const ISS: &str = "https://auth.example.com";
+const API: &str = "https://api.example.com";
+const NOW: u64 = 1_700_000_000;
+
+/// Serves the JWKS of key 1, or fails while `down`; counts fetches.
+#[derive(Default)]
+struct Keys {
+    down: Cell<bool>,
+    fetches: Cell<u32>,
+    urls: RefCell<Vec<String>>,
+}
+
+impl Fetch for &Keys {
+    fn get(&self, url: &str, _max: usize) -> impl Future<Output = Result<FetchResponse, String>> {
+        self.fetches.set(self.fetches.get() + 1);
+        self.urls.borrow_mut().push(url.to_string());
+        let answer = if self.down.get() {
+            Err("connection refused".to_string())
+        } else {
+            let x = B64.encode(signer().verifying_key().as_bytes());
+            let body = json!({"keys": [{"kty": "OKP", "crv": "Ed25519", "alg": "EdDSA",
+                                        "kid": kid(), "x": x}]});
+            Ok(FetchResponse {
+                status: 200,
+                cache_control: Some("max-age=300".into()),
+                body: body.to_string().into_bytes(),
+            })
+        };
+        std::future::ready(answer)
+    }
+}
+
+fn signer() -> SigningKey {
+    SigningKey::from_bytes(&[1; 32])
+}
+
+fn kid() -> String {
+    Key::ed25519(signer().verifying_key().as_bytes(), None)
+        .unwrap()
+        .kid()
+        .to_string()
+}
+
+/// A token as edgeauth issues it, with `changes` merged into the claims.
+fn token(changes: Value) -> String {
+    let mut claims = json!({"iss": ISS, "sub": "c1", "client_id": "c1", "aud": API,
+                            "scope": "read write", "iat": NOW, "exp": NOW + 600, "jti": "j1"});
+    for (k, v) in changes.as_object().unwrap() {
+        claims[k] = v.clone();
+    }
+    let header = json!({"alg": "EdDSA", "typ": "at+jwt", "kid": kid()});
+    let input = format!(
+        "{}.{}",
+        B64.encode(header.to_string()),
+        B64.encode(claims.to_string())
+    );
+    let sig = B64.encode(signer().sign(input.as_bytes()).to_bytes());
+    format!("{input}.{sig}")
+}
+
+const ROUTES: &str = r#"[
+  {"prefix": "/public/", "public": true, "upstream": {"url": "http://up.internal:9000/v2"}},
+  {"prefix": "/api/", "audience": "https://api.example.com", "scopes": {"all_of": ["read"]},
+   "upstream": {"url": "http://up.internal:9000"}, "strip_authorization": true,
+   "cors": {"origins": ["https://app.example.com"], "methods": ["GET", "POST"],
+            "headers": ["authorization", "content-type"], "max_age": 120}},
+  {"prefix": "/api/admin", "audience": ["https://admin.example.com", "https://api.example.com"],
+   "scopes": {"any_of": ["admin", "root"]}, "upstream": {"service": "ADMIN_API"}},
+  {"host": "origin.example.com", "prefix": "/", "audience": "https://api.example.com"}
+]"#;
+
+fn gateway(keys: &Keys) -> Gateway<&Keys> {
+    let settings = Settings::from_lookup(|name| match name {
+        "ISSUER" => Some(ISS.into()),
+        "ROUTES" => Some(ROUTES.into()),
+        "REALM" => Some("example api".into()),
+        _ => None,
+    })
+    .unwrap();
+    Gateway::new(settings, keys)
+}
+
+fn run(g: &Gateway<&Keys>, method: &str, url: &str, headers: &[(&str, &str)]) -> Outcome {
+    let headers: Vec<(String, String)> = headers
+        .iter()
+        .map(|(n, v)| (n.to_string(), v.to_string()))
+        .collect();
+    let request = Incoming {
+        method,
+        url,
+        headers: &headers,
+    };
+    g.handle(&request, NOW)
+        .now_or_never()
+        .expect("the fake key source answers at once")
+}
+
+fn forwarded(outcome: Outcome) -> Forward {
+    match outcome {
+        Outcome::Forward(f) => f,
+        Outcome::Reply(r) => panic!("refused: {r:?}"),
+    }
+}
+
+fn replied(outcome: Outcome) -> Reply {
+    match outcome {
+        Outcome::Reply(r) => r,
+        Outcome::Forward(f) => panic!("forwarded: {f:?}"),
+    }
+}
+
+fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    let mut found = headers.iter().filter(|(n, _)| n.eq_ignore_ascii_case(name));
+    let first = found.next().map(|(_, v)| v.as_str());
+    assert!(found.next().is_none(), "{name} appears more than once");
+    first
+}
+
+fn body(r: &Reply) -> Value {
+    serde_json::from_str(r.body.as_deref().expect("a body")).unwrap()
+}
+
+const BASE: &str = "https://gw.example.com";
+
+#[test]
+fn a_good_token_is_forwarded_with_the_client_and_without_spoofed_copies() {
+    let keys = Keys::default();
+    let g = gateway(&keys);
+    let bearer = format!("Bearer {}", token(json!({})));
+    let f = forwarded(run(
+        &g,
+        "GET",
+        &format!("{BASE}/api/items?page=2"),
+        &[
+            ("authorization", &bearer),
+            ("x-client-id", "admin"),
+            ("X-Client-Scopes", "admin"),
+            ("connection", "keep-alive, X-Smuggled"),
+            ("x-smuggled", "1"),
+            ("accept", "application/json"),
+        ],
+    ));
+    assert_eq!(
+        f.target,
+        Target::Url("http://up.internal:9000/api/items?page=2".into())
+    );
+    assert_eq!(header(&f.headers, "x-client-id"), Some("c1"));
+    assert_eq!(header(&f.headers, "x-client-scopes"), Some("read write"));
+    assert_eq!(header(&f.headers, "accept"), Some("application/json"));
+    for gone in ["connection", "x-smuggled", "authorization"] {
+        assert_eq!(header(&f.headers, gone), None, "{gone}");
+    }
+    assert!(f.response_headers.is_empty(), "no Origin, no CORS headers");
+    assert_eq!(
+        keys.urls.borrow().as_slice(),
+        [format!("{ISS}/.well-known/jwks.json")]
+    );
+}
+
+#[test]
+fn refusals_carry_the_rfc_6750_status_challenge_and_body() {
+    let keys = Keys::default();
+    let g = gateway(&keys);
+    let url = format!("{BASE}/api/items");
+    let realm = r#"Bearer realm="example api""#;
+    let cases: [(Option<String>, u16, &str, String); 6] = [
+        (None, 401, "unauthorized", realm.to_string()),
+        (
+            Some("Basic YTpi".into()),
+            401,
+            "unauthorized",
+            realm.to_string(),
+        ),
+        (
+            Some("Bearer a b".into()),
+            400,
+            "invalid_request",
+            format!(
+                r#"{realm}, error="invalid_request", error_description="the Authorization header is not 'Bearer' followed by one space and a token""#
+            ),
+        ),
+        (
+            Some(format!(
+                "Bearer {}",
+                token(json!({"aud": "https://other.example.com"}))
+            )),
+            401,
+            "invalid_token",
+            format!(
+                r#"{realm}, error="invalid_token", error_description="the token is not for this audience""#
+            ),
+        ),
+        (
+            Some(format!("Bearer {}", token(json!({"exp": NOW - 61})))),
+            401,
+            "invalid_token",
+            format!(r#"{realm}, error="invalid_token", error_description="the token has expired""#),
+        ),
+        (
+            Some(format!("Bearer {}", token(json!({"scope": "write"})))),
+            403,
+            "insufficient_scope",
+            format!(
+                r#"{realm}, error="insufficient_scope", error_description="the token lacks a required scope", scope="read""#
+            ),
+        ),
+    ];
+    for (authorization, status, error, challenge) in cases {
+        let mut headers = vec![];
+        if let Some(a) = &authorization {
+            headers.push(("authorization", a.as_str()));
+        }
+        let r = replied(run(&g, "GET", &url, &headers));
+        assert_eq!(r.status, status, "{authorization:?}");
+        assert_eq!(body(&r)["error"], error, "{authorization:?}");
+        assert_eq!(
+            header(&r.headers, "www-authenticate"),
+            Some(challenge.as_str())
+        );
+        assert_eq!(header(&r.headers, "content-type"), Some("application/json"));
+    }
+}
+
+#[test]
+fn a_token_for_one_route_does_not_pass_another_routes_audience_or_scopes() {
+    let keys = Keys::default();
+    let g = gateway(&keys);
+    // The admin route accepts the API audience too, but needs admin or root.
+    let read = format!("Bearer {}", token(json!({})));
+    let r = replied(run(
+        &g,
+        "POST",
+        &format!("{BASE}/api/admin/keys"),
+        &[("authorization", &read)],
+    ));
+    assert_eq!(r.status, 403);
+    assert!(header(&r.headers, "www-authenticate")
+        .unwrap()
+        .ends_with(r#"scope="admin root""#));
+    let admin = format!(
+        "Bearer {}",
+        token(json!({"aud": "https://admin.example.com", "scope": "root"}))
+    );
+    let f = forwarded(run(
+        &g,
+        "POST",
+        &format!("{BASE}/api/admin/keys"),
+        &[("authorization", &admin)],
+    ));
+    assert_eq!(f.target, Target::Service("ADMIN_API".into()));
+    // The admin route keeps Authorization: only /api/ strips it.
+    assert_eq!(header(&f.headers, "authorization"), Some(admin.as_str()));
+    // The admin audience is not accepted on /api/.
+    let r = replied(run(
+        &g,
+        "GET",
+        &format!("{BASE}/api/items"),
+        &[("authorization", &admin)],
+    ));
+    assert_eq!(
+        (r.status, body(&r)["error"].as_str()),
+        (401, Some("invalid_token"))
+    );
+}
+
+#[test]
+fn public_routes_pass_without_a_token_but_never_with_caller_identity_headers() {
+    let keys = Keys::default();
+    let g = gateway(&keys);
+    let f = forwarded(run(
+        &g,
+        "POST",
+        &format!("{BASE}/public/form"),
+        &[
+            ("x-client-id", "admin"),
+            ("authorization", "Bearer whatever"),
+        ],
+    ));
+    assert_eq!(
+        f.target,
+        Target::Url("http://up.internal:9000/v2/public/form".into())
+    );
+    assert_eq!(header(&f.headers, "x-client-id"), None);
+    assert_eq!(header(&f.headers, "authorization"), Some("Bearer whatever"));
+    assert_eq!(keys.fetches.get(), 0, "a public route reads no keys");
+}
+
+#[test]
+fn unmatched_paths_and_ambiguous_paths_are_denied() {
+    let keys = Keys::default();
+    let g = gateway(&keys);
+    let r = replied(run(&g, "GET", &format!("{BASE}/private"), &[]));
+    assert_eq!(
+        (r.status, body(&r)["error"].as_str()),
+        (404, Some("not_found"))
+    );
+    assert_eq!(header(&r.headers, "www-authenticate"), None);
+    // The exact-host route answers only its host, and its default upstream is the origin.
+    let bearer = format!("Bearer {}", token(json!({})));
+    let f = forwarded(run(
+        &g,
+        "GET",
+        "https://ORIGIN.example.com:8443/x",
+        &[("authorization", &bearer)],
+    ));
+    assert_eq!(f.target, Target::Origin);
+    for path in ["/public/..%2Fapi/items", "/public/%5c..", "/public/a\\b"] {
+        let r = replied(run(&g, "GET", &format!("{BASE}{path}"), &[]));
+        assert_eq!(
+            (r.status, body(&r)["error"].as_str()),
+            (400, Some("invalid_request")),
+            "{path}"
+        );
+    }
+}
+
+#[test]
+fn preflights_are_answered_per_route() {
+    let keys = Keys::default();
+    let g = gateway(&keys);
+    let url = format!("{BASE}/api/items");
+    let ok = replied(run(
+        &g,
+        "OPTIONS",
+        &url,
+        &[
+            ("origin", "https://app.example.com"),
+            ("access-control-request-method", "POST"),
+            (
+                "access-control-request-headers",
+                "Authorization, content-type",
+            ),
+        ],
+    ));
+    assert_eq!(ok.status, 204);
+    assert_eq!(
+        header(&ok.headers, "access-control-allow-origin"),
+        Some("https://app.example.com")
+    );
+    assert_eq!(
+        header(&ok.headers, "access-control-allow-methods"),
+        Some("GET, POST")
+    );
+    assert_eq!(
+        header(&ok.headers, "access-control-allow-headers"),
+        Some("authorization, content-type")
+    );
+    assert_eq!(header(&ok.headers, "access-control-max-age"), Some("120"));
+    for (origin, method, asked) in [
+        ("https://evil.example.com", "GET", ""),
+        ("https://app.example.com", "DELETE", ""),
+        ("https://app.example.com", "GET", "x-secret"),
+    ] {
+        let r = replied(run(
+            &g,
+            "OPTIONS",
+            &url,
+            &[
+                ("origin", origin),
+                ("access-control-request-method", method),
+                ("access-control-request-headers", asked),
+            ],
+        ));
+        assert_eq!(
+            (r.status, body(&r)["error"].as_str()),
+            (403, Some("cors_refused"))
+        );
+        assert_eq!(header(&r.headers, "access-control-allow-origin"), None);
+    }
+    // A route without cors treats OPTIONS as any request: here, no token.
+    let r = replied(run(
+        &g,
+        "OPTIONS",
+        &format!("{BASE}/api/admin"),
+        &[
+            ("origin", "https://app.example.com"),
+            ("access-control-request-method", "POST"),
+        ],
+    ));
+    assert_eq!(r.status, 401);
+    assert_eq!(keys.fetches.get(), 0);
+    // Refusals and forwards to an allowed origin say so, and expose the challenge.
+    let r = replied(run(
+        &g,
+        "GET",
+        &url,
+        &[("origin", "https://app.example.com")],
+    ));
+    assert_eq!(
+        header(&r.headers, "access-control-allow-origin"),
+        Some("https://app.example.com")
+    );
+    assert_eq!(
+        header(&r.headers, "access-control-expose-headers"),
+        Some("www-authenticate")
+    );
+}
+
+#[test]
+fn a_key_outage_is_a_503_with_retry_after_and_a_logged_reason() {
+    let keys = Keys::default();
+    keys.down.set(true);
+    let g = gateway(&keys);
+    let bearer = format!("Bearer {}", token(json!({})));
+    let r = replied(run(
+        &g,
+        "GET",
+        &format!("{BASE}/api/items"),
+        &[("authorization", &bearer)],
+    ));
+    assert_eq!(r.status, 503);
+    assert_eq!(body(&r)["error"], "temporarily_unavailable");
+    assert_eq!(header(&r.headers, "retry-after"), Some("30"));
+    assert_eq!(header(&r.headers, "www-authenticate"), None);
+    assert!(r.log.unwrap().contains("connection refused"));
+}
+
+#[test]
+fn settings_are_validated_naming_the_var() {
+    let routes = r#"[{"prefix": "/", "public": true}]"#;
+    let parse = |vars: &[(&str, &str)]| {
+        Settings::from_lookup(|n| {
+            vars.iter()
+                .find(|(k, _)| *k == n)
+                .map(|(_, v)| v.to_string())
+        })
+    };
+    for (vars, expected) in [
+        (vec![("ROUTES", routes)], "ISSUER is not set"),
+        (
+            vec![("ISSUER", "auth.example.com"), ("ROUTES", routes)],
+            "ISSUER must be",
+        ),
+        (vec![("ISSUER", ISS)], "ROUTES is not set"),
+        (
+            vec![
+                ("ISSUER", ISS),
+                ("ROUTES", routes),
+                ("CLIENT_ID_HEADER", "authorization"),
+            ],
+            "CLIENT_ID_HEADER must",
+        ),
+        (
+            vec![
+                ("ISSUER", ISS),
+                ("ROUTES", routes),
+                ("SCOPES_HEADER", "x y"),
+            ],
+            "SCOPES_HEADER must",
+        ),
+        (
+            vec![
+                ("ISSUER", ISS),
+                ("ROUTES", routes),
+                ("SCOPES_HEADER", "X-Client-Id"),
+            ],
+            "must differ",
+        ),
+    ] {
+        let err = parse(&vars).expect_err(expected);
+        assert!(err.contains(expected), "{err}");
+    }
+    let s = parse(&[
+        ("ISSUER", "https://auth.example.com/"),
+        ("ROUTES", routes),
+        ("CLIENT_ID_HEADER", "X-Caller"),
+    ])
+    .unwrap();
+    assert_eq!(s.issuer, ISS);
+    assert_eq!(s.client_id_header, "x-caller");
+    assert_eq!(s.scopes_header, "x-client-scopes");
+    assert_eq!(s.realm, "api");
+    let m = Reply::misconfigured("ROUTES is not set");
+    assert_eq!(
+        (m.status, body(&m)["error"].as_str()),
+        (500, Some("server_error"))
+    );
+    assert!(
+        !m.body.unwrap().contains("ROUTES"),
+        "the client is not told"
+    );
+    assert_eq!(
+        m.log.as_deref(),
+        Some("gateway configuration: ROUTES is not set")
+    );
+}

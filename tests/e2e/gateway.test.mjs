@@ -1,0 +1,197 @@
+// The gateway Worker in front of a local upstream, its keys from the issuer over a Service
+// Binding: tokens from openid-client pass or are refused per RFC 6750, identity headers are the
+// gateway's alone, public and unmatched routes, CORS preflights.
+//
+// Two `wrangler dev` sessions share a private dev registry, so the gateway's ISSUER_SERVICE
+// binding reaches this issuer and no other session on the machine. (In one multi-config
+// session only the first config serves a port, and the issuer's secrets could only come from
+// files: `--var` reaches the first config alone.)
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import * as oidc from 'openid-client';
+import { admin, startWorker } from '../support/worker.mjs';
+import { createClient, grant } from '../support/oauth.mjs';
+
+const API = 'https://api.example.com';
+const OTHER = 'https://other.example.com';
+const APP = 'https://app.example.com';
+const REALM = 'edgeauth e2e';
+
+let registry;
+let upstream; // { server, url, seen: [] }
+let issuer;
+let gateway;
+let client;
+let readToken; // scope read, for API
+let otherToken; // scope read, for OTHER
+
+/** A local upstream that answers with what it received. */
+async function startUpstream() {
+  const seen = [];
+  const server = http.createServer((req, res) => {
+    const echo = { method: req.method, url: req.url, headers: req.headers };
+    seen.push(echo);
+    res.writeHead(200, { 'content-type': 'application/json', 'x-upstream': 'echo' });
+    res.end(JSON.stringify(echo));
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return { server, seen, url: `http://127.0.0.1:${server.address().port}` };
+}
+
+function routes(upstreamUrl) {
+  return [
+    { prefix: '/healthz', public: true, upstream: { service: 'ISSUER_SERVICE' } },
+    { prefix: '/public/', public: true, upstream: { url: upstreamUrl } },
+    {
+      prefix: '/api/', audience: API, scopes: { all_of: ['read'] }, strip_authorization: true,
+      upstream: { url: upstreamUrl },
+      cors: { origins: [APP], methods: ['GET', 'POST'], headers: ['authorization'], max_age: 300 },
+    },
+    { prefix: '/api/admin', audience: API, scopes: { all_of: ['admin'] }, upstream: { url: upstreamUrl } },
+  ];
+}
+
+/** A request through node:http, which sends headers fetch refuses (Connection). */
+function rawGet(url, headers) {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { headers, agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c) => { body += c; });
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+async function call(path, headers = {}, method = 'GET') {
+  const r = await fetch(gateway.url + path, { method, headers });
+  const text = await r.text();
+  let json = null;
+  try { json = text ? JSON.parse(text) : null; } catch { json = null; }
+  return { status: r.status, headers: r.headers, json, text };
+}
+
+before(async () => {
+  registry = await mkdtemp(join(tmpdir(), 'edgeauth-registry-'));
+  upstream = await startUpstream();
+  issuer = await startWorker({ registry });
+  const created = await createClient(admin(issuer.url, issuer.adminToken), {
+    client_name: 'gateway e2e', scope: 'read write', resources: [API, OTHER],
+  });
+  client = created.client;
+  const auth = oidc.ClientSecretBasic(created.secret.client_secret);
+  ({ access_token: readToken } = await grant(issuer.url, client.client_id, auth, { scope: 'read', resource: API }));
+  ({ access_token: otherToken } = await grant(issuer.url, client.client_id, auth, { scope: 'read', resource: OTHER }));
+  // /healthz goes through ISSUER_SERVICE: a 200 proves the binding reaches the issuer.
+  gateway = await startWorker({
+    config: 'crates/gateway/wrangler.toml',
+    registry,
+    vars: { ISSUER: issuer.url, ROUTES: JSON.stringify(routes(upstream.url)), REALM },
+  });
+});
+
+after(async () => {
+  await gateway?.stop();
+  await issuer?.stop();
+  upstream?.server.close();
+  if (registry) await rm(registry, { recursive: true, force: true });
+});
+
+describe('the gateway in front of an upstream', () => {
+  it('forwards a good token with the verified client and scopes, and no spoofed copies', async () => {
+    const r = await rawGet(`${gateway.url}/api/orders?page=2`, {
+      authorization: `Bearer ${readToken}`,
+      'x-client-id': 'admin',
+      'x-client-scopes': 'admin',
+      // A caller naming the identity headers in Connection cannot make a later hop drop the
+      // gateway's. (The runtime consumes Connection before the Worker sees it, so the names it
+      // lists arrive as ordinary headers: the host tests cover the gateway's own dropping.)
+      connection: 'x-client-id, x-client-scopes',
+      'x-kept': 'kept',
+    });
+    assert.equal(r.status, 200, r.body);
+    assert.equal(r.headers['x-upstream'], 'echo');
+    const echo = JSON.parse(r.body);
+    assert.equal(echo.url, '/api/orders?page=2');
+    assert.equal(echo.headers['x-client-id'], client.client_id);
+    assert.equal(echo.headers['x-client-scopes'], 'read');
+    assert.equal(echo.headers['x-kept'], 'kept');
+    assert.equal(echo.headers.authorization, undefined, 'the route strips Authorization');
+  });
+
+  it('refuses a token for another audience: 401 invalid_token with the challenge', async () => {
+    const r = await call('/api/orders', { authorization: `Bearer ${otherToken}` });
+    assert.equal(r.status, 401);
+    assert.deepEqual(r.json, { error: 'invalid_token', error_description: 'the token is not for this audience' });
+    assert.equal(
+      r.headers.get('www-authenticate'),
+      `Bearer realm="${REALM}", error="invalid_token", error_description="the token is not for this audience"`,
+    );
+  });
+
+  it('refuses a token without the route\'s scope: 403 insufficient_scope naming it', async () => {
+    const before = upstream.seen.length;
+    const r = await call('/api/admin/users', { authorization: `Bearer ${readToken}` });
+    assert.equal(r.status, 403);
+    assert.equal(r.json.error, 'insufficient_scope');
+    assert.match(r.headers.get('www-authenticate'), /error="insufficient_scope", .*scope="admin"$/);
+    assert.equal(upstream.seen.length, before, 'nothing reached the upstream');
+  });
+
+  it('answers no token with the bare challenge, and a malformed header with 400', async () => {
+    const none = await call('/api/orders');
+    assert.equal(none.status, 401);
+    assert.equal(none.headers.get('www-authenticate'), `Bearer realm="${REALM}"`);
+    assert.equal(none.json.error_description, 'no bearer token was sent');
+    const bad = await call('/api/orders', { authorization: 'Bearer two parts' });
+    assert.equal(bad.status, 400);
+    assert.equal(bad.json.error, 'invalid_request');
+    assert.match(bad.headers.get('www-authenticate'), /^Bearer realm="edgeauth e2e", error="invalid_request"/);
+    const forged = await call('/api/orders', { authorization: `Bearer ${readToken.slice(0, -4)}AAAA` });
+    assert.equal(forged.status, 401);
+    assert.equal(forged.json.error_description, "the token's signature is invalid");
+  });
+
+  it('passes a public route without a token, still dropping caller identity headers', async () => {
+    const r = await call('/public/status', { 'x-client-id': 'admin' });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json.url, '/public/status');
+    assert.equal(r.json.headers['x-client-id'], undefined);
+  });
+
+  it('denies an unmatched path with 404 and a JSON body', async () => {
+    const r = await call('/internal/metrics', { authorization: `Bearer ${readToken}` });
+    assert.equal(r.status, 404);
+    assert.deepEqual(r.json, { error: 'not_found', error_description: 'no route of this gateway serves this method and path' });
+  });
+
+  it('answers CORS preflights per route', async () => {
+    const ok = await call('/api/orders', {
+      origin: APP, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization',
+    }, 'OPTIONS');
+    assert.equal(ok.status, 204);
+    assert.equal(ok.headers.get('access-control-allow-origin'), APP);
+    assert.equal(ok.headers.get('access-control-allow-methods'), 'GET, POST');
+    assert.equal(ok.headers.get('access-control-allow-headers'), 'authorization');
+    assert.equal(ok.headers.get('access-control-max-age'), '300');
+    const refused = await call('/api/orders', {
+      origin: 'https://evil.example.com', 'access-control-request-method': 'GET',
+    }, 'OPTIONS');
+    assert.equal(refused.status, 403);
+    assert.equal(refused.json.error, 'cors_refused');
+    assert.equal(refused.headers.get('access-control-allow-origin'), null);
+    // The actual request from the allowed origin gets the origin back, with the upstream's answer.
+    const get = await call('/api/orders', { origin: APP, authorization: `Bearer ${readToken}` });
+    assert.equal(get.status, 200);
+    assert.equal(get.headers.get('access-control-allow-origin'), APP);
+    assert.equal(get.headers.get('x-upstream'), 'echo');
+  });
+});
