@@ -18,12 +18,26 @@ use crate::support::LocalFuture;
 pub struct PublicKey {
     key: VerifyingKey,
     kid: String,
+    /// The same key as `edgeauth-verify` takes it, made once: building it decompresses the
+    /// point, which introspection would otherwise pay on every call.
+    verify_key: edgeauth_verify::Key,
 }
 
 impl PublicKey {
     fn new(key: VerifyingKey) -> PublicKey {
         let kid = PublicJwk::okp_ed25519(key.as_bytes()).thumbprint();
-        PublicKey { key, kid }
+        let verify_key = edgeauth_verify::Key::ed25519(key.as_bytes(), Some(&kid))
+            .unwrap_or_else(|_| unreachable!("a dalek verifying key is a valid point"));
+        PublicKey {
+            key,
+            kid,
+            verify_key,
+        }
+    }
+
+    /// This key for `edgeauth-verify`.
+    pub fn verify_key(&self) -> &edgeauth_verify::Key {
+        &self.verify_key
     }
 
     /// The key id.

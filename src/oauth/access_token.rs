@@ -1,7 +1,7 @@
 //! Access tokens: RFC 9068 JWT claims, signed with the current Ed25519 key (whose header and
 //! compact form are `jose::keys`'s business), and the full check of a token we issued.
 
-use edgeauth_verify::{JwkSet, Key as VerifyKey, Verifier};
+use edgeauth_verify::{JwkSet, Verifier};
 use serde::{Deserialize, Serialize};
 
 use crate::context::Ctx;
@@ -97,10 +97,10 @@ pub async fn verify(
 }
 
 fn check(ring: &KeyRing, now: u64, token: &str, issuer: &str) -> Option<VerifiedClaims> {
-    let published = ring.published(now).into_iter().map(|k| {
-        VerifyKey::ed25519(k.verifying_key().as_bytes(), Some(k.kid()))
-            .unwrap_or_else(|_| unreachable!("our own keys are valid Ed25519 keys"))
-    });
+    let published = ring
+        .published(now)
+        .into_iter()
+        .map(|k| k.verify_key().clone());
     let claims = Verifier::new(
         issuer,
         std::iter::empty::<String>(),
