@@ -1,34 +1,44 @@
 // The gateway Worker in front of a local upstream, its keys from the issuer over a Service
 // Binding: tokens from openid-client pass or are refused per RFC 6750, identity headers are the
-// gateway's alone, public and unmatched routes, CORS preflights.
+// gateway's alone, public and unmatched routes, CORS preflights; expired and not-yet-valid
+// tokens (signed here with the issuer's own key, so nothing waits for a clock), and tokens of
+// both keys across a signing-key rotation.
 //
 // Two `wrangler dev` sessions share a private dev registry, so the gateway's ISSUER_SERVICE
 // binding reaches this issuer and no other session on the machine. (In one multi-config
 // session only the first config serves a port, and the issuer's secrets could only come from
 // files: `--var` reaches the first config alone.)
 import assert from 'node:assert/strict';
+import { createPrivateKey } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { SignJWT, decodeJwt, decodeProtectedHeader } from 'jose';
 import * as oidc from 'openid-client';
-import { admin, startWorker } from '../support/worker.mjs';
+import { admin, randomSecret, startWorker } from '../support/worker.mjs';
 import { createClient, grant } from '../support/oauth.mjs';
 
 const API = 'https://api.example.com';
 const OTHER = 'https://other.example.com';
 const APP = 'https://app.example.com';
 const REALM = 'edgeauth e2e';
+// The issuer's SIGNING_KEY_SEED: its key 0 is this seed's Ed25519 key (README "Signing keys"),
+// so the test can sign tokens the issuer would, with any times.
+const SEED = randomSecret();
+const LEAD = 2; // KEY_PUBLISH_LEAD, seconds: the rotation switches within the test
 
 let registry;
 let upstream; // { server, url, seen: [] }
 let issuer;
 let gateway;
 let client;
-let readToken; // scope read, for API
+let clientAuth;
+let readToken; // scope read, for API, signed by key 0 (before the rotation switched)
 let otherToken; // scope read, for OTHER
+let rotation; // the POST /admin/keys/rotate answer
 
 /** A local upstream that answers with what it received. */
 async function startUpstream() {
@@ -82,14 +92,19 @@ async function call(path, headers = {}, method = 'GET') {
 before(async () => {
   registry = await mkdtemp(join(tmpdir(), 'edgeauth-registry-'));
   upstream = await startUpstream();
-  issuer = await startWorker({ registry });
+  issuer = await startWorker({ registry, vars: { SIGNING_KEY_SEED: SEED, KEY_PUBLISH_LEAD: String(LEAD) } });
   const created = await createClient(admin(issuer.url, issuer.adminToken), {
     client_name: 'gateway e2e', scope: 'read write', resources: [API, OTHER],
   });
   client = created.client;
-  const auth = oidc.ClientSecretBasic(created.secret.client_secret);
-  ({ access_token: readToken } = await grant(issuer.url, client.client_id, auth, { scope: 'read', resource: API }));
-  ({ access_token: otherToken } = await grant(issuer.url, client.client_id, auth, { scope: 'read', resource: OTHER }));
+  clientAuth = oidc.ClientSecretBasic(created.secret.client_secret);
+  ({ access_token: readToken } = await grant(issuer.url, client.client_id, clientAuth, { scope: 'read', resource: API }));
+  ({ access_token: otherToken } = await grant(issuer.url, client.client_id, clientAuth, { scope: 'read', resource: OTHER }));
+  // Rotate before the gateway exists, so its first JWK Set already publishes the next key (the
+  // issuer publishes before it signs). A gateway that had cached the set earlier would meet
+  // the new kid as unknown and refetch at most once per 30 s: the test must not depend on that.
+  rotation = await admin(issuer.url, issuer.adminToken)('POST', '/admin/keys/rotate');
+  assert.equal(rotation.status, 200, rotation.text);
   // /healthz goes through ISSUER_SERVICE: a 200 proves the binding reaches the issuer.
   gateway = await startWorker({
     config: 'crates/gateway/wrangler.toml',
@@ -97,6 +112,24 @@ before(async () => {
     vars: { ISSUER: issuer.url, ROUTES: JSON.stringify(routes(upstream.url)), REALM },
   });
 });
+
+/** Ed25519 private key 0 of the issuer, from its seed (PKCS#8: fixed prefix, then the seed). */
+function issuerKey() {
+  const pkcs8 = Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), Buffer.from(SEED, 'base64url')]);
+  return createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' });
+}
+
+/**
+ * An access token as the issuer makes it (readToken's header and claims, key 0), with the
+ * times changed by `times` ({ iat, exp, nbf } in seconds from now; nbf absent unless given).
+ */
+async function signLikeIssuer(times) {
+  const now = Math.floor(Date.now() / 1000);
+  const { kid, typ } = decodeProtectedHeader(readToken);
+  const claims = { ...decodeJwt(readToken), jti: crypto.randomUUID() };
+  for (const [k, v] of Object.entries(times)) claims[k] = now + v;
+  return new SignJWT(claims).setProtectedHeader({ alg: 'EdDSA', typ, kid }).sign(issuerKey());
+}
 
 after(async () => {
   await gateway?.stop();
@@ -193,5 +226,62 @@ describe('the gateway in front of an upstream', () => {
     assert.equal(get.status, 200);
     assert.equal(get.headers.get('access-control-allow-origin'), APP);
     assert.equal(get.headers.get('x-upstream'), 'echo');
+  });
+});
+
+describe('token times, checked by the gateway', () => {
+  it('passes a token signed here with the issuer\'s key, so the key and claims are right', async () => {
+    const r = await call('/api/orders', { authorization: `Bearer ${await signLikeIssuer({ iat: 0, exp: 300 })}` });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json.headers['x-client-id'], client.client_id);
+  });
+
+  it('refuses an expired token: 401 invalid_token with the exact challenge', async () => {
+    // Expired 120 s ago: past the verifier's 60 s skew.
+    const r = await call('/api/orders', { authorization: `Bearer ${await signLikeIssuer({ iat: -900, exp: -120 })}` });
+    assert.equal(r.status, 401);
+    assert.deepEqual(r.json, { error: 'invalid_token', error_description: 'the token has expired' });
+    assert.equal(
+      r.headers.get('www-authenticate'),
+      `Bearer realm="${REALM}", error="invalid_token", error_description="the token has expired"`,
+    );
+  });
+
+  it('refuses a token not valid yet: 401 invalid_token with the exact challenge', async () => {
+    const r = await call('/api/orders', {
+      authorization: `Bearer ${await signLikeIssuer({ iat: 0, nbf: 600, exp: 900 })}`,
+    });
+    assert.equal(r.status, 401);
+    assert.deepEqual(r.json, { error: 'invalid_token', error_description: 'the token is not valid yet' });
+    assert.equal(
+      r.headers.get('www-authenticate'),
+      `Bearer realm="${REALM}", error="invalid_token", error_description="the token is not valid yet"`,
+    );
+  });
+});
+
+describe('a signing-key rotation, through the gateway', () => {
+  it('verifies tokens of the old key and of the new one', async () => {
+    const [old, next] = rotation.json.keys;
+    assert.deepEqual([old.state, next.state], ['current', 'next']);
+    const tokenA = readToken;
+    assert.equal(decodeProtectedHeader(tokenA).kid, old.kid);
+    // Wait for the switch: the issuer signs with the next key once its lead has passed.
+    let tokenB = null;
+    const deadline = Date.now() + 30_000;
+    while (!tokenB) {
+      const { access_token: t } = await grant(issuer.url, client.client_id, clientAuth, { scope: 'read', resource: API });
+      if (decodeProtectedHeader(t).kid === next.kid) tokenB = t;
+      else {
+        assert.ok(Date.now() < deadline, `the issuer signs with ${next.kid} within 30 s`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+    for (const [t, kid] of [[tokenA, old.kid], [tokenB, next.kid]]) {
+      const r = await call('/api/orders', { authorization: `Bearer ${t}` });
+      assert.equal(r.status, 200, `token of ${kid}: ${r.text}`);
+      assert.equal(r.json.headers['x-client-id'], client.client_id);
+      assert.equal(r.json.headers['x-client-scopes'], 'read');
+    }
   });
 });
