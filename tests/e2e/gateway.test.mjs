@@ -131,6 +131,16 @@ async function signLikeIssuer(times) {
   return new SignJWT(claims).setProtectedHeader({ alg: 'EdDSA', typ, kid }).sign(issuerKey());
 }
 
+/** A 401 invalid_token answer with `description`, in the body and in the exact challenge. */
+function assertInvalidToken(r, description) {
+  assert.equal(r.status, 401, r.text);
+  assert.deepEqual(r.json, { error: 'invalid_token', error_description: description });
+  assert.equal(
+    r.headers.get('www-authenticate'),
+    `Bearer realm="${REALM}", error="invalid_token", error_description="${description}"`,
+  );
+}
+
 after(async () => {
   await gateway?.stop();
   await issuer?.stop();
@@ -162,12 +172,7 @@ describe('the gateway in front of an upstream', () => {
 
   it('refuses a token for another audience: 401 invalid_token with the challenge', async () => {
     const r = await call('/api/orders', { authorization: `Bearer ${otherToken}` });
-    assert.equal(r.status, 401);
-    assert.deepEqual(r.json, { error: 'invalid_token', error_description: 'the token is not for this audience' });
-    assert.equal(
-      r.headers.get('www-authenticate'),
-      `Bearer realm="${REALM}", error="invalid_token", error_description="the token is not for this audience"`,
-    );
+    assertInvalidToken(r, 'the token is not for this audience');
   });
 
   it('refuses a token without the route\'s scope: 403 insufficient_scope naming it', async () => {
@@ -239,24 +244,14 @@ describe('token times, checked by the gateway', () => {
   it('refuses an expired token: 401 invalid_token with the exact challenge', async () => {
     // Expired 120 s ago: past the verifier's 60 s skew.
     const r = await call('/api/orders', { authorization: `Bearer ${await signLikeIssuer({ iat: -900, exp: -120 })}` });
-    assert.equal(r.status, 401);
-    assert.deepEqual(r.json, { error: 'invalid_token', error_description: 'the token has expired' });
-    assert.equal(
-      r.headers.get('www-authenticate'),
-      `Bearer realm="${REALM}", error="invalid_token", error_description="the token has expired"`,
-    );
+    assertInvalidToken(r, 'the token has expired');
   });
 
   it('refuses a token not valid yet: 401 invalid_token with the exact challenge', async () => {
     const r = await call('/api/orders', {
       authorization: `Bearer ${await signLikeIssuer({ iat: 0, nbf: 600, exp: 900 })}`,
     });
-    assert.equal(r.status, 401);
-    assert.deepEqual(r.json, { error: 'invalid_token', error_description: 'the token is not valid yet' });
-    assert.equal(
-      r.headers.get('www-authenticate'),
-      `Bearer realm="${REALM}", error="invalid_token", error_description="the token is not valid yet"`,
-    );
+    assertInvalidToken(r, 'the token is not valid yet');
   });
 });
 
