@@ -10,7 +10,10 @@
 // One workerd process serves: the Worker ("main", with KV, the SQLite-backed Durable Object and
 // the settings as text bindings), an in-memory KV service (tests/support/workerd-kv.mjs), and
 // with `hello` a JS hello-world Worker (bench/hello/worker.mjs) on a second port, the runtime's
-// own cost measured beside ours. Static assets ([assets], www/) are not served: every path
+// own cost measured beside ours. With `gateway` it also serves the gateway Worker
+// (crates/gateway/build/) on a third port, its ISSUER_SERVICE bound to "main" and its other
+// service bindings to Workers of the same process (the hello-world as a local upstream, say),
+// so a request through it never leaves workerd. Static assets ([assets], www/) are not served: every path
 // reaches the Worker, which is what the benchmark and the tests address.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
@@ -32,11 +35,14 @@ export function wranglerSettings(file = join(ROOT, 'wrangler.toml')) {
   const text = readFileSync(file, 'utf8');
   const one = (block, key) => block.match(new RegExp(`^${key}\\s*=\\s*"([^"]*)"`, 'm'))?.[1];
   const blocks = (name) => text.split(/^\[\[/m).slice(1).filter((b) => b.startsWith(`${name}]]`));
+  const services = blocks('services').map((b) => ({ binding: one(b, 'binding'), service: one(b, 'service') }));
   const flags = text.match(/^compatibility_flags\s*=\s*\[([^\]]*)\]/m)?.[1]
     ?.split(',').map((s) => s.trim().replace(/^"|"$/g, '')).filter(Boolean) ?? [];
   const sqlite = text.match(/new_sqlite_classes\s*=\s*\[([^\]]*)\]/)?.[1] ?? '';
   return {
+    name: one(text, 'name'),
     main: one(text, 'main') ?? 'build/index.js',
+    services,
     compatibilityDate: one(text, 'compatibility_date') ?? '2025-01-01',
     compatibilityFlags: flags,
     kv: blocks('kv_namespaces').map((b) => one(b, 'binding')),
@@ -64,19 +70,54 @@ function walk(dir, base = dir, acc = []) {
   return acc;
 }
 
+/** The `modules` entries of a build folder, main module first, as capnp `embed`s. */
+function buildModules(buildDir, mainName, rel) {
+  // The others keep their names relative to the build folder, so that the glue's
+  // `import "./index_bg.wasm"` resolves.
+  const files = walk(buildDir).filter((f) => moduleType(f) && f !== mainName).sort();
+  return [mainName, ...files]
+    .map((f) => `(name = ${str(f)}, ${moduleType(f)} = embed ${rel(join(buildDir, f))})`);
+}
+
+export const GATEWAY_DIR = join(ROOT, 'crates', 'gateway');
+
+/**
+ * The gateway Worker's definition: its wrangler.toml's bindings, the one to the issuer (by its
+ * name) made to "main", and `services` ({ BINDING: "service name in this config" }) added.
+ */
+function gatewayWorker({ issuerName, vars, services = {}, rel }) {
+  const g = wranglerSettings(join(GATEWAY_DIR, 'wrangler.toml'));
+  const buildDir = join(GATEWAY_DIR, dirname(g.main));
+  const bound = { ...Object.fromEntries(g.services.map((b) => [b.binding, b.service === issuerName ? 'main' : b.service])), ...services };
+  const bindings = [
+    ...Object.entries(vars).map(([k, v]) => `(name = ${str(k)}, text = ${str(v)})`),
+    ...Object.entries(bound).map(([k, v]) => `(name = ${str(k)}, service = ${str(v)})`),
+  ];
+  return `
+const gatewayWorker :Workerd.Worker = (
+  modules = [
+    ${buildModules(buildDir, relative(buildDir, join(GATEWAY_DIR, g.main)), rel).join(',\n    ')}
+  ],
+  compatibilityDate = ${str(g.compatibilityDate)},
+  compatibilityFlags = [${g.compatibilityFlags.map(str).join(', ')}],
+  bindings = [
+    ${bindings.join(',\n    ')}
+  ],
+);
+`;
+}
+
 /**
  * The capnp config text. `configDir` is where it will be written: capnp `embed` takes paths
  * relative to the config file only.
  */
-export function workerdConfig({ configDir, stateDir, port, helloPort, vars, buildDir = join(ROOT, 'build') }) {
+export function workerdConfig({
+  configDir, stateDir, port, helloPort, gatewayPort, gateway, vars, buildDir = join(ROOT, 'build'),
+}) {
   const s = wranglerSettings();
   const rel = (abs) => str(relative(configDir, abs).split(sep).join('/'));
   const mainName = relative(join(ROOT, dirname(s.main)), join(ROOT, s.main)).split(sep).join('/');
-  // Main module first; the others keep their names relative to build/, so that the glue's
-  // `import "./index_bg.wasm"` resolves.
-  const files = walk(buildDir).filter((f) => moduleType(f) && f !== mainName).sort();
-  const modules = [mainName, ...files]
-    .map((f) => `(name = ${str(f)}, ${moduleType(f)} = embed ${rel(join(buildDir, f))})`);
+  const modules = buildModules(buildDir, mainName, rel);
   const bindings = Object.entries(vars).map(([k, v]) => `(name = ${str(k)}, text = ${str(v)})`);
   for (const name of s.kv) bindings.push(`(name = ${str(name)}, kvNamespace = (name = "kv"))`);
   for (const d of s.durableObjects) bindings.push(`(name = ${str(d.name)}, durableObjectNamespace = ${str(d.className)})`);
@@ -99,6 +140,12 @@ const helloWorker :Workerd.Worker = (
   compatibilityDate = ${str(s.compatibilityDate)},
 );
 `;
+  }
+  let gatewayText = '';
+  if (gatewayPort) {
+    services.push('(name = "gateway", worker = .gatewayWorker)');
+    sockets.push(`(name = "gateway", address = ${str(`127.0.0.1:${gatewayPort}`)}, http = (), service = "gateway")`);
+    gatewayText = gatewayWorker({ issuerName: s.name, rel, ...gateway });
   }
   return `# written by tests/support/workerd.mjs
 using Workerd = import "/workerd/workerd.capnp";
@@ -131,12 +178,13 @@ const kvWorker :Workerd.Worker = (
   modules = [(name = "workerd-kv.mjs", esModule = embed ${rel(join(HERE, 'workerd-kv.mjs'))})],
   compatibilityDate = ${str(s.compatibilityDate)},
 );
-${hello}`;
+${hello}${gatewayText}`;
 }
 
 /**
  * Start workerd with the Worker. Options: `vars` (extra or overriding settings), `hello` (also
- * serve the JS hello-world, at `helloUrl`), `inspectorPort` (V8 inspector for profiling),
+ * serve the JS hello-world, at `helloUrl`), `gateway` ({ vars, services, healthPath }: also serve
+ * the gateway Worker, at `gatewayUrl`, probed at `healthPath`), `inspectorPort` (V8 inspector for profiling),
  * `timeoutMs`. Returns { url, helloUrl, adminToken, vars, processGroup, stop, output }.
  */
 export async function startWorkerd(options = {}) {
@@ -150,13 +198,18 @@ export async function startWorkerd(options = {}) {
   }
 }
 
-async function startOnce({ vars = {}, hello = false, inspectorPort, timeoutMs = 30_000 } = {}) {
+async function startOnce({ vars = {}, hello = false, gateway, inspectorPort, timeoutMs = 30_000 } = {}) {
   if (!existsSync(join(ROOT, 'build', 'index.js'))) {
     throw new Error('build/index.js missing: run `bash scripts/build.sh` first');
+  }
+  if (gateway && !existsSync(join(GATEWAY_DIR, 'build', 'index.js'))) {
+    throw new Error('crates/gateway/build/index.js missing: run `bash scripts/build-gateway.sh` first');
   }
   const port = await freePort();
   let helloPort = null;
   while (hello && (helloPort === null || helloPort === port)) helloPort = await freePort();
+  let gatewayPort = null;
+  while (gateway && (gatewayPort === null || gatewayPort === port || gatewayPort === helloPort)) gatewayPort = await freePort();
   const stateDir = await mkdtemp(join(tmpdir(), 'edgeauth-workerd-'));
   mkdirSync(join(stateDir, 'do'));
   const allVars = {
@@ -166,7 +219,9 @@ async function startOnce({ vars = {}, hello = false, inspectorPort, timeoutMs = 
     ...vars,
   };
   const config = join(stateDir, 'config.capnp');
-  writeFileSync(config, workerdConfig({ configDir: stateDir, stateDir, port, helloPort, vars: allVars }));
+  writeFileSync(config, workerdConfig({
+    configDir: stateDir, stateDir, port, helloPort, gatewayPort, gateway, vars: allVars,
+  }));
   const args = ['serve', config];
   if (inspectorPort) args.push(`--inspector-addr=127.0.0.1:${inspectorPort}`);
   const child = spawn(WORKERD, args, {
@@ -178,9 +233,13 @@ async function startOnce({ vars = {}, hello = false, inspectorPort, timeoutMs = 
 
   const url = `http://127.0.0.1:${port}`;
   const helloUrl = helloPort ? `http://127.0.0.1:${helloPort}` : null;
+  const gatewayUrl = gatewayPort ? `http://127.0.0.1:${gatewayPort}` : null;
   const deadline = Date.now() + timeoutMs;
   let lastErr = '';
-  for (const probe of [`${url}/healthz`, ...(helloUrl ? [`${helloUrl}/`] : [])]) {
+  const probes = [`${url}/healthz`];
+  if (helloUrl) probes.push(`${helloUrl}/`);
+  if (gatewayUrl) probes.push(`${gatewayUrl}${gateway.healthPath ?? '/healthz'}`);
+  for (const probe of probes) {
     for (;;) {
       if (exited()) {
         await stop();
@@ -204,6 +263,7 @@ async function startOnce({ vars = {}, hello = false, inspectorPort, timeoutMs = 
   return {
     url,
     helloUrl,
+    gatewayUrl,
     adminToken: allVars.ADMIN_TOKEN,
     vars: allVars,
     /** workerd's process group (its pid), for measuring memory. */

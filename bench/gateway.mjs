@@ -1,0 +1,185 @@
+// Benchmark of the gateway Worker under PLAIN workerd: one workerd process serves the issuer,
+// the gateway (crates/gateway/build/, its ISSUER_SERVICE bound to the issuer) and the JS
+// hello-world as the upstream (service binding UPSTREAM), so no request leaves the process and
+// no Node code is in the path. Two routes of the same gateway reach the same upstream:
+//
+//   passthrough  GET /open/item: a `public: true` route, no token read (the baseline)
+//   verified     GET /api/item with a valid token: EdDSA signature, claims, audience, scope
+//
+// They run alternately (A B, B A, A B, ...), each with a warm-up (discarded, checked) and a
+// measured run, and each round prints the ratio verified / pass-through and the CPU added per
+// request, 1/req/s at saturation of the single-threaded runtime minus the baseline's.
+//
+//   node bench/gateway.mjs [--rounds 3] [--duration 10] [--warmup 2] [--connections 32] [--threads 1]
+//   (usually through `bash bench/gateway.sh ...`, which builds first)
+//
+// Results are also saved under bench/results/ (gateway-*.txt and .json).
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ROOT } from '../tests/support/worker.mjs';
+import { startWorkerd } from '../tests/support/workerd.mjs';
+import { call, luaScript, wrk } from './wrk.mjs';
+
+const { values: opt } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '3' },
+    duration: { type: 'string', default: '10' },
+    warmup: { type: 'string', default: '2' },
+    connections: { type: 'string', default: '32' },
+    threads: { type: 'string', default: '1' },
+  },
+});
+const ROUNDS = Number(opt.rounds);
+if (!(ROUNDS >= 1) || !(Number(opt.duration) > 0) || !(Number(opt.warmup) > 0)
+    || !(Number(opt.threads) >= 1) || Number(opt.connections) < Number(opt.threads)) {
+  console.error('gateway bench: --rounds >= 1, --duration and --warmup > 0 s, --connections >= --threads >= 1');
+  process.exit(2);
+}
+const command = process.env.EDGEAUTH_BENCH_CMD || ['node', 'bench/gateway.mjs', ...process.argv.slice(2)].join(' ');
+const ISSUER = 'https://issuer.bench.example';
+const API = 'https://api.bench.example';
+const ROUTES = [
+  { prefix: '/open', public: true, upstream: { service: 'UPSTREAM' } },
+  { prefix: '/api', audience: API, scopes: { all_of: ['read'] }, upstream: { service: 'UPSTREAM' } },
+];
+
+const lines = [];
+const out = (s = '') => { console.log(s); lines.push(s); };
+const load = () => loadavg().map((x) => x.toFixed(2)).join(' ');
+const loadAtStart = load();
+
+let exitCode = 0;
+const w = await startWorkerd({
+  hello: true,
+  vars: { ISSUER },
+  gateway: { vars: { ISSUER, ROUTES: JSON.stringify(ROUTES) }, services: { UPSTREAM: 'hello' }, healthPath: '/open/' },
+});
+try {
+  // ---- a client, its token, and a check of each path before measuring ----------------------
+  const created = await call(`${w.url}/admin/clients`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${w.adminToken}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ client_name: 'gateway bench', scope: 'read', resources: [API], lockout_enabled: false }),
+  });
+  if (created.status !== 201) throw new Error(`create client: ${created.status} ${created.text}`);
+  const { client, secret } = created.json;
+  const issued = await call(`${w.url}/oauth/token`, {
+    method: 'POST',
+    headers: {
+      authorization: 'Basic ' + Buffer.from(`${client.client_id}:${secret.client_secret}`).toString('base64'),
+      'content-type': 'application/x-www-form-urlencoded',
+    },
+    body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'read', resource: API }).toString(),
+  });
+  if (issued.status !== 200 || !issued.json?.access_token) throw new Error(`token: ${issued.status} ${issued.text}`);
+  const bearer = `Bearer ${issued.json.access_token}`;
+  const expect = async (path, headers, status) => {
+    const r = await call(`${w.gatewayUrl}${path}`, { headers });
+    if (r.status !== status) throw new Error(`GET ${path} through the gateway: ${r.status} ${r.text}, expected ${status}`);
+    return r;
+  };
+  // Each path reaches the upstream (its body), and the verified one does verify: no token, no entry.
+  for (const path of ['/open/item', '/api/item']) {
+    const r = await expect(path, { authorization: bearer }, 200);
+    if (r.text !== 'ok') throw new Error(`GET ${path}: the upstream's body was not forwarded: ${r.text}`);
+  }
+  await expect('/api/item', {}, 401);
+
+  const cases = {
+    passthrough: { name: 'pass-through (public route)', path: '/open/item', headers: { Authorization: bearer } },
+    verified: { name: 'verified (valid token)', path: '/api/item', headers: { Authorization: bearer } },
+  };
+  const work = mkdtempSync(join(tmpdir(), 'edgeauth-wrk-'));
+  const rounds = [];
+  const settings = { threads: opt.threads, connections: opt.connections };
+  for (let i = 0; i < ROUNDS; i++) {
+    const order = i % 2 === 0 ? ['passthrough', 'verified'] : ['verified', 'passthrough'];
+    const round = {};
+    for (const key of order) {
+      const c = cases[key];
+      const script = join(work, `${key}.lua`);
+      writeFileSync(script, luaScript({ method: 'GET', ...c }, null, Number(opt.threads)));
+      const url = `${w.gatewayUrl}${c.path}`;
+      console.error(`gateway bench: round ${i + 1}: ${c.name}: warm-up ${opt.warmup}s, run ${opt.duration}s`);
+      const warm = await wrk(url, script, { ...settings, seconds: opt.warmup });
+      if (warm.non2xx > 0) {
+        console.error(`gateway bench: ${c.name}: warm-up had ${warm.non2xx} non-2xx`);
+        exitCode = 1;
+      }
+      round[key] = await wrk(url, script, { ...settings, seconds: opt.duration });
+    }
+    round.load = load();
+    rounds.push(round);
+  }
+  rmSync(work, { recursive: true, force: true });
+  report(rounds);
+} catch (e) {
+  console.error('gateway bench failed:', e);
+  exitCode = 1;
+} finally {
+  await w.stop();
+}
+process.exit(exitCode);
+
+function report(rounds) {
+  const ms = (us) => (us / 1000).toFixed(2);
+  const perReq = (r) => 1e6 / r.rps; // µs of the saturated runtime per request
+  const workerd = JSON.parse(readFileSync(join(ROOT, 'node_modules', 'workerd', 'package.json'), 'utf8')).version;
+  out(`edgeauth gateway bench  ${new Date().toISOString()}`);
+  out(`command: ${command}`);
+  out(`runtime: plain workerd ${workerd}: issuer, gateway and the JS hello-world upstream in one process (service bindings)`);
+  out(`machine: ${cpus().length} x ${cpus()[0]?.model ?? '?'}; load average at start ${loadAtStart}`);
+  out(`wrk: -t${opt.threads} -c${opt.connections} -d${opt.duration}s after a ${opt.warmup}s warm-up, per case and round; rounds alternate the order`);
+  out('');
+  out(`${'round'.padEnd(6)} ${'case'.padEnd(28)} ${['req/s', 'p50 ms', 'p99 ms', 'non-2xx', 'sockerr'].map((h) => h.padStart(8)).join(' ')}`);
+  const summary = [];
+  for (const [i, r] of rounds.entries()) {
+    for (const key of ['passthrough', 'verified']) {
+      const x = r[key];
+      const sockErr = x.connect + x.read + x.write + x.timeout;
+      const cells = [x.rps.toFixed(0), ms(x.p50_us), ms(x.p99_us), String(x.non2xx), String(sockErr)];
+      out(`${String(i + 1).padEnd(6)} ${(key === 'verified' ? 'verified (valid token)' : 'pass-through (public route)').padEnd(28)} ${cells.map((c) => c.padStart(8)).join(' ')}`);
+      if (x.non2xx > 0) exitCode = 1;
+    }
+    const ratio = r.verified.rps / r.passthrough.rps;
+    const added = perReq(r.verified) - perReq(r.passthrough);
+    summary.push({ ratio, added });
+    out(`${''.padEnd(6)} verified / pass-through ${ratio.toFixed(3)}, added ${added.toFixed(0)} µs per request (load average after: ${r.load})`);
+  }
+  const range = (xs, d) => {
+    const lo = Math.min(...xs); const hi = Math.max(...xs);
+    return lo.toFixed(d) === hi.toFixed(d) ? lo.toFixed(d) : `${lo.toFixed(d)}-${hi.toFixed(d)}`;
+  };
+  out('');
+  for (const key of ['passthrough', 'verified']) {
+    const xs = rounds.map((r) => r[key]);
+    out(`${key.padEnd(12)} req/s ${range(xs.map((x) => x.rps), 0)}, p50 ${range(xs.map((x) => x.p50_us / 1000), 2)} ms, p99 ${range(xs.map((x) => x.p99_us / 1000), 2)} ms, non-2xx ${xs.reduce((n, x) => n + x.non2xx, 0)}`);
+  }
+  const ratios = summary.map((s) => s.ratio);
+  const added = summary.map((s) => s.added);
+  const met = (ok) => `met in ${ok.filter(Boolean).length} of ${ok.length} rounds`;
+  out(`verified / pass-through: ${range(ratios, 3)} (aim >= 0.8: ${met(ratios.map((r) => r >= 0.8))})`);
+  out(`added CPU per request: ${range(added, 0)} µs (aim < 50: ${met(added.map((a) => a < 50))})`);
+
+  const dir = join(ROOT, 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  const stamp = `gateway-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+  writeFileSync(join(dir, `${stamp}.txt`), lines.join('\n') + '\n');
+  writeFileSync(join(dir, `${stamp}.json`), JSON.stringify({
+    date: new Date().toISOString(),
+    command,
+    options: opt,
+    runtime: `workerd ${workerd}`,
+    loadavg_at_start: loadAtStart,
+    rounds: rounds.map((r, i) => ({
+      passthrough: { ...r.passthrough, raw: undefined },
+      verified: { ...r.verified, raw: undefined },
+      ratio: summary[i].ratio,
+      added_us: summary[i].added,
+      loadavg_after: r.load,
+    })),
+  }, null, 2));
+  out(`saved bench/results/${stamp}.txt`);
+}
