@@ -168,7 +168,9 @@ impl ClientGuard {
         match storage.get_alarm().await? {
             Some(at) if at <= wanted => self.alarm_at.set(Some(at)),
             _ => {
-                storage.set_alarm(wanted).await?;
+                // workers-rs reads a bare number as an offset from now, not a time: give it one.
+                let now = worker::Date::now().as_millis() as i64;
+                storage.set_alarm((wanted - now).max(0)).await?;
                 self.alarm_at.set(Some(wanted));
             }
         }

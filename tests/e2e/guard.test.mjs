@@ -1,19 +1,43 @@
-// The client's guard (a SQLite-backed Durable Object) drops its storage when its alarm finds
-// nothing left; on SQLite that drops the tables too. The next use of the same object must
-// still work. The alarm fires 31 s after the assertion's exp, so this test spans that time,
-// using the object every two seconds so the instance stays the same one.
+// The client's guard (a SQLite-backed Durable Object) sweeps what expired with an alarm and
+// drops its storage when nothing is left; on SQLite that drops the tables too. Under plain
+// workerd, where the object's SQLite file can be read, this test waits for the sweep to have
+// happened (the jti row gone), then uses the same object again, which must still work.
+// It failed before two fixes: the alarm was set ~56 years ahead (workers-rs reads a bare
+// number as an offset, not a time), so nothing was ever swept; and with the alarm right,
+// the swept object had no tables.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { SignJWT, exportJWK, generateKeyPair } from 'jose';
 import { after, before, it } from 'node:test';
-import { admin, startWorker } from '../support/worker.mjs';
+import { admin } from '../support/worker.mjs';
+import { startWorkerd } from '../support/workerd.mjs';
 import { nowSec, sleep, tokenRequest } from '../support/http.mjs';
 
 const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 let w;
-before(async () => { w = await startWorker(); });
+before(async () => { w = await startWorkerd(); });
 after(async () => { await w?.stop(); });
 
-it('the guard works after its alarm has swept its storage away', { timeout: 90_000 }, async () => {
+/** Rows in the jti tables of every guard object's SQLite file (read-only, beside workerd). */
+function heldJtis() {
+  const dir = join(w.stateDir, 'do');
+  const files = readdirSync(dir, { recursive: true }).map(String)
+    .filter((f) => /[0-9a-f]{64}\.sqlite$/.test(f)).map((f) => join(dir, f));
+  const count = `
+import sqlite3, sys
+total = 0
+for f in sys.argv[1:]:
+    db = sqlite3.connect(f"file:{f}?mode=ro", uri=True)
+    if db.execute("select count(*) from sqlite_master where name = 'jti'").fetchone()[0]:
+        total += db.execute("select count(*) from jti").fetchone()[0]
+    db.close()
+print(total)`;
+  return Number(execFileSync('python3', ['-c', count, ...files]).toString().trim());
+}
+
+it('the guard sweeps expired jtis with its alarm and works after dropping its storage', { timeout: 120_000 }, async () => {
   const api = admin(w.url, w.adminToken);
   const { publicKey, privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519' });
   const created = await api('POST', '/admin/clients', {
@@ -22,21 +46,26 @@ it('the guard works after its alarm has swept its storage away', { timeout: 90_0
   });
   assert.equal(created.status, 201, created.text);
   const id = created.json.client.client_id;
-  const issuer = (await (await fetch(`${w.url}/.well-known/oauth-authorization-server`)).json()).issuer;
   const token = async (exp) => tokenRequest(w.url, {
     grant_type: 'client_credentials', client_assertion_type: ASSERTION_TYPE,
     client_assertion: await new SignJWT({ jti: crypto.randomUUID() }).setProtectedHeader({ alg: 'EdDSA', kid: 'k' })
-      .setIssuer(id).setSubject(id).setAudience(`${issuer}/oauth/token`).setExpirationTime(exp).sign(privateKey),
+      .setIssuer(id).setSubject(id).setAudience(`${w.url}/oauth/token`).setExpirationTime(exp).sign(privateKey),
   });
-  // A jti held until exp + 30 s: the alarm then removes it, finds nothing left and sweeps.
+  // The jti is held until exp + 30 s; the alarm fires just after, removes it, finds nothing
+  // left and drops the object's storage.
   const exp = nowSec() + 1;
   assert.equal((await token(exp)).status, 200);
-  while (nowSec() < exp + 40) {
-    // Reads the guard state: after the sweep this needs the tables back.
+  assert.equal(heldJtis(), 1);
+  const deadline = exp + 75;
+  while (heldJtis() > 0) {
+    assert.ok(nowSec() < deadline, 'the alarm swept the expired jti');
+    // Reads the guard state, so the same instance stays in use across the sweep.
     const view = await api('GET', `/admin/clients/${id}`);
     assert.equal(view.status, 200, view.text);
-    await sleep(2000);
+    await sleep(1000);
   }
+  assert.ok(nowSec() >= exp + 30, 'not swept before the jti expired');
   const again = await token(nowSec() + 60);
   assert.equal(again.status, 200, again.text);
+  assert.equal(heldJtis(), 1, 'the new jti is held in recreated tables');
 });

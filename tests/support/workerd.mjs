@@ -263,6 +263,8 @@ async function startOnce({ vars = {}, hello = false, gateway, inspectorPort, tim
   return {
     url,
     helloUrl,
+    /** Where workerd keeps this run's Durable Object storage (SQLite files under `do/`). */
+    stateDir,
     gatewayUrl,
     adminToken: allVars.ADMIN_TOKEN,
     vars: allVars,
