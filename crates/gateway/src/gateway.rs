@@ -49,6 +49,9 @@ pub enum Outcome {
     Forward(Forward),
 }
 
+/// Verified signatures each isolate remembers (32 bytes each).
+pub const SEEN_SIGNATURES: usize = 4096;
+
 /// The gateway of one isolate: settings, and the verifier with its key cache.
 #[derive(Debug)]
 pub struct Gateway<F> {
@@ -61,7 +64,10 @@ impl<F: Fetch> Gateway<F> {
     /// verifier accepts every audience of any route, and each route then checks its own.
     pub fn new(settings: Settings, fetcher: F) -> Gateway<F> {
         let keys = RemoteJwks::new(settings.jwks_url(), fetcher);
-        let verifier = Verifier::new(&*settings.issuer, settings.routes.audiences(), keys);
+        // A client sends one token until it expires: checking its signature once per isolate
+        // instead of on every request is most of the gateway's cost.
+        let verifier = Verifier::new(&*settings.issuer, settings.routes.audiences(), keys)
+            .with_seen_signatures(SEEN_SIGNATURES);
         Gateway { settings, verifier }
     }
 

@@ -59,6 +59,7 @@ mod claims;
 mod error;
 mod jwks;
 mod remote;
+mod seen;
 mod token;
 mod verifier;
 

@@ -4,6 +4,7 @@ use ed25519_dalek::Signature;
 
 use crate::claims::{check, ClaimRules};
 use crate::remote::{Fetch, RemoteJwks};
+use crate::seen::SeenSignatures;
 use crate::token::{parse, HeaderRules, Unverified};
 use crate::{Algorithm, Claims, JwkSet, Key, VerifyError};
 
@@ -25,6 +26,7 @@ pub struct Verifier<K> {
     algorithms: Vec<Algorithm>,
     max_token_len: usize,
     keys: K,
+    seen: Option<SeenSignatures>,
 }
 
 impl<K> Verifier<K> {
@@ -43,7 +45,17 @@ impl<K> Verifier<K> {
             algorithms: vec![Algorithm::EdDSA],
             max_token_len: DEFAULT_MAX_TOKEN_LEN,
             keys,
+            seen: None,
         }
+    }
+
+    /// Remembers up to `entries` signatures that verified (32 bytes each, oldest forgotten
+    /// first), so a token seen again skips the signature check; its claims are checked on
+    /// every call. Worth it for a long-lived verifier (a gateway's, per isolate), where a
+    /// client sends the same token until it expires.
+    pub fn with_seen_signatures(mut self, entries: usize) -> Self {
+        self.seen = Some(SeenSignatures::new(entries));
+        self
     }
 
     /// Tolerates `seconds` of clock difference on `exp`, `nbf` and `iat`.
@@ -96,10 +108,23 @@ impl<K> Verifier<K> {
         if key.algorithm() != token.alg {
             return Err(VerifyError::UnknownKey);
         }
-        let signature = Signature::from_bytes(&token.signature);
-        key.verifying_key()
-            .verify_strict(token.signing_input.as_bytes(), &signature)
-            .map_err(|_| VerifyError::BadSignature)?;
+        let public = key.verifying_key();
+        let fingerprint = self.seen.as_ref().map(|_| {
+            SeenSignatures::fingerprint(public.as_bytes(), token.signing_input, &token.signature)
+        });
+        let seen = match (&self.seen, &fingerprint) {
+            (Some(seen), Some(f)) => seen.contains(f),
+            _ => false,
+        };
+        if !seen {
+            let signature = Signature::from_bytes(&token.signature);
+            public
+                .verify_strict(token.signing_input.as_bytes(), &signature)
+                .map_err(|_| VerifyError::BadSignature)?;
+            if let (Some(seen), Some(f)) = (&self.seen, fingerprint) {
+                seen.insert(f);
+            }
+        }
         let rules = ClaimRules {
             issuer: &self.issuer,
             audiences: self.audiences.as_deref(),

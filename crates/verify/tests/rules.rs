@@ -328,3 +328,20 @@ fn required_claims_must_be_present_with_their_types() {
     let no_scope = check(&token(&header(), &with("scope", Value::Null))).unwrap();
     assert!(no_scope.scopes.is_empty());
 }
+
+#[test]
+fn remembered_signatures_skip_only_the_signature_check() {
+    let v = verifier().with_seen_signatures(8);
+    let good = token(&header(), &claims());
+    assert!(v.verify(&good, NOW).is_ok());
+    assert!(v.verify(&good, NOW).is_ok(), "again, from memory");
+    // The claims are still checked on every call: past exp + skew it is refused.
+    assert_eq!(v.verify(&good, NOW + 600 + 60), Err(VerifyError::Expired));
+    // Another signature over the same input was never verified, so it is checked, and fails.
+    let (input, sig) = good.rsplit_once('.').unwrap();
+    let mut bytes = B64.decode(sig).unwrap();
+    bytes[0] ^= 1;
+    let forged = format!("{input}.{}", B64.encode(bytes));
+    assert_eq!(v.verify(&forged, NOW), Err(VerifyError::BadSignature));
+    assert_eq!(v.verify(&forged, NOW), Err(VerifyError::BadSignature));
+}
