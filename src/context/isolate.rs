@@ -17,6 +17,7 @@ use crate::registry::guard::GuardState;
 use crate::registry::resources::{Resource, ResourceId};
 use crate::registry::signing_keys::KeyRing;
 use crate::support::cache::TtlCache;
+use edgeauth_verify::{JwkSet, Verifier};
 
 /// Every per-isolate cache and counter.
 #[derive(Debug, Default)]
@@ -31,7 +32,43 @@ pub struct IsolateState {
     pub remote_keys: RemoteKeys,
     /// Usage counts and last uses waiting to be written.
     pub activity: Activity,
+    /// The verifier of our own tokens for the keys published now (see [`TokenVerifier`]).
+    pub token_verifier: TokenVerifier,
     /// The signing keys, with when they were read; kept past their TTL so a refresh can
     /// reuse the derived keys.
     pub key_ring: RefCell<Option<(u64, Rc<KeyRing>)>>,
+}
+
+/// The isolate's verifier of the tokens we issue, kept while the issuer and the published keys
+/// stay the same, so the signatures it remembers carry over between requests.
+#[derive(Debug, Default)]
+pub struct TokenVerifier {
+    current: RefCell<Option<Built>>,
+}
+
+/// A verifier with the issuer and the kids it was built for.
+type Built = (String, Vec<String>, Rc<Verifier<JwkSet>>);
+
+impl TokenVerifier {
+    /// The verifier for `issuer` and the keys `ring` publishes at `now`, made with `build` when
+    /// either changed.
+    pub fn for_keys(
+        &self,
+        issuer: &str,
+        ring: &KeyRing,
+        now: u64,
+        build: impl FnOnce(&str, JwkSet) -> Verifier<JwkSet>,
+    ) -> Rc<Verifier<JwkSet>> {
+        let published = ring.published(now);
+        let kids: Vec<String> = published.iter().map(|k| k.kid().to_string()).collect();
+        if let Some((i, k, v)) = &*self.current.borrow() {
+            if i == issuer && *k == kids {
+                return Rc::clone(v);
+            }
+        }
+        let keys = JwkSet::new(published.iter().map(|k| k.verify_key().clone()).collect());
+        let verifier = Rc::new(build(issuer, keys));
+        *self.current.borrow_mut() = Some((issuer.to_string(), kids, Rc::clone(&verifier)));
+        verifier
+    }
 }

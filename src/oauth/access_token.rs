@@ -9,7 +9,6 @@ use crate::error::Error;
 use crate::jose::keys::SigningKey;
 use crate::oauth::client_auth::AuthenticatedClient;
 use crate::oauth::token::Authorized;
-use crate::registry::signing_keys::KeyRing;
 use crate::support::random::random_id;
 
 /// Longest token accepted for checking; ours are well under 1 KiB.
@@ -93,24 +92,28 @@ pub async fn verify(
     issuer: &str,
 ) -> Result<Option<VerifiedClaims>, Error> {
     let ring = ctx.key_ring().await?;
-    Ok(check(&ring, ctx.now(), token, issuer))
+    let verifier = ctx
+        .isolate
+        .token_verifier
+        .for_keys(issuer, &ring, ctx.now(), build);
+    Ok(check(&verifier, ctx.now(), token))
 }
 
-fn check(ring: &KeyRing, now: u64, token: &str, issuer: &str) -> Option<VerifiedClaims> {
-    let published = ring
-        .published(now)
-        .into_iter()
-        .map(|k| k.verify_key().clone());
-    let claims = Verifier::new(
-        issuer,
-        std::iter::empty::<String>(),
-        JwkSet::new(published.collect()),
-    )
-    .accept_any_audience()
-    .with_skew(SKEW)
-    .with_max_token_len(MAX_TOKEN_LEN)
-    .verify(token, now)
-    .ok()?;
+/// How we check our own tokens: any audience, our skew and size cap, and the signatures that
+/// verified remembered, since an API tends to ask about one token many times.
+fn build(issuer: &str, keys: JwkSet) -> Verifier<JwkSet> {
+    Verifier::new(issuer, std::iter::empty::<String>(), keys)
+        .accept_any_audience()
+        .with_skew(SKEW)
+        .with_max_token_len(MAX_TOKEN_LEN)
+        .with_seen_signatures(SEEN_SIGNATURES)
+}
+
+/// Verified signatures an isolate remembers for introspection (32 bytes each).
+const SEEN_SIGNATURES: usize = 4096;
+
+fn check(verifier: &Verifier<JwkSet>, now: u64, token: &str) -> Option<VerifiedClaims> {
+    let claims = verifier.verify(token, now).ok()?;
     // We issue one audience, as a string.
     let [aud] = <[String; 1]>::try_from(claims.audiences).ok()?;
     Some(VerifiedClaims {
