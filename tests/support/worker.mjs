@@ -118,27 +118,7 @@ async function startOnce({
   const { stop, exited, output } = supervise(child, stateDir);
 
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + timeoutMs;
-  let lastErr = '';
-  for (;;) {
-    if (exited()) {
-      await stop();
-      throw new Error(`wrangler dev exited (${JSON.stringify(exited())}) before ${healthPath} answered.\n--- output ---\n${output()}`);
-    }
-    try {
-      const r = await fetch(`${url}${healthPath}`, { signal: AbortSignal.timeout(2000) });
-      const body = await r.text();
-      if (r.status === 200) break;
-      lastErr = `status ${r.status}: ${body.slice(0, 200)}`;
-    } catch (e) {
-      lastErr = String(e?.cause?.code ?? e?.message ?? e);
-    }
-    if (Date.now() > deadline) {
-      await stop();
-      throw new Error(`worker did not answer GET ${healthPath} 200 within ${timeoutMs} ms (last: ${lastErr}).\n--- output ---\n${output()}`);
-    }
-    await sleep(250);
-  }
+  await untilHealthy(`${url}${healthPath}`, Date.now() + timeoutMs, { stop, exited, output }, 250);
 
   return {
     url,
@@ -156,6 +136,33 @@ async function startOnce({
  * output, and `stop()` ends the whole group (SIGTERM, SIGKILL after 5 s) and removes `stateDir`.
  * Answers { stop, exited: () => {code, signal} | null, output: () => text }.
  */
+/**
+ * Polls `probe` until it answers 200; before `deadline` (ms since the epoch), or the process
+ * exiting, stops it and throws with its output.
+ */
+export async function untilHealthy(probe, deadline, { stop, exited, output }, intervalMs) {
+  let lastErr = '';
+  for (;;) {
+    if (exited()) {
+      await stop();
+      throw new Error(`the runtime exited (${JSON.stringify(exited())}) before ${probe} answered.\n--- output ---\n${output()}`);
+    }
+    try {
+      const r = await fetch(probe, { signal: AbortSignal.timeout(2000) });
+      const body = await r.text();
+      if (r.status === 200) return;
+      lastErr = `status ${r.status}: ${body.slice(0, 200)}`;
+    } catch (e) {
+      lastErr = String(e?.cause?.code ?? e?.message ?? e);
+    }
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`${probe} did not answer 200 in time (last: ${lastErr}).\n--- output ---\n${output()}`);
+    }
+    await sleep(intervalMs);
+  }
+}
+
 export function supervise(child, stateDir) {
   let output = '';
   const keep = (chunk) => {

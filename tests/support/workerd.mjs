@@ -21,11 +21,10 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ROOT, freePort, randomSecret, supervise } from './worker.mjs';
+import { ROOT, freePort, randomSecret, supervise, untilHealthy } from './worker.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 export const WORKERD = join(ROOT, 'node_modules', '.bin', 'workerd');
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** A capnp string literal (JSON's escapes are capnp's for what we write). */
 const str = (s) => JSON.stringify(String(s));
@@ -235,31 +234,10 @@ async function startOnce({ vars = {}, hello = false, gateway, inspectorPort, tim
   const helloUrl = helloPort ? `http://127.0.0.1:${helloPort}` : null;
   const gatewayUrl = gatewayPort ? `http://127.0.0.1:${gatewayPort}` : null;
   const deadline = Date.now() + timeoutMs;
-  let lastErr = '';
   const probes = [`${url}/healthz`];
   if (helloUrl) probes.push(`${helloUrl}/`);
   if (gatewayUrl) probes.push(`${gatewayUrl}${gateway.healthPath ?? '/healthz'}`);
-  for (const probe of probes) {
-    for (;;) {
-      if (exited()) {
-        await stop();
-        throw new Error(`workerd exited (${JSON.stringify(exited())}) before ${probe} answered.\n--- output ---\n${output()}`);
-      }
-      try {
-        const r = await fetch(probe, { signal: AbortSignal.timeout(2000) });
-        const body = await r.text();
-        if (r.status === 200) break;
-        lastErr = `status ${r.status}: ${body.slice(0, 200)}`;
-      } catch (e) {
-        lastErr = String(e?.cause?.code ?? e?.message ?? e);
-      }
-      if (Date.now() > deadline) {
-        await stop();
-        throw new Error(`${probe} did not answer 200 within ${timeoutMs} ms (last: ${lastErr}).\n--- output ---\n${output()}`);
-      }
-      await sleep(50);
-    }
-  }
+  for (const probe of probes) await untilHealthy(probe, deadline, { stop, exited, output }, 50);
   return {
     url,
     helloUrl,
