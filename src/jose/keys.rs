@@ -143,7 +143,7 @@ impl SigningKey {
     }
 
     /// The 32-byte private seed, for handing the key to the platform's signer only.
-    pub fn seed_bytes(&self) -> Zeroizing<[u8; 32]> {
+    pub(crate) fn seed_bytes(&self) -> Zeroizing<[u8; 32]> {
         Zeroizing::new(self.key.to_bytes())
     }
 }
