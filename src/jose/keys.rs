@@ -143,6 +143,8 @@ impl SigningKey {
     }
 
     /// The 32-byte private seed, for handing the key to the platform's signer only.
+    // Only the wasm shell's WebCrypto signer (and tests) take it.
+    #[cfg_attr(not(any(target_arch = "wasm32", test)), allow(dead_code))]
     pub(crate) fn seed_bytes(&self) -> Zeroizing<[u8; 32]> {
         Zeroizing::new(self.key.to_bytes())
     }
