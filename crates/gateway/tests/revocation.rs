@@ -24,14 +24,16 @@ fn settings(vars: &[(&str, &str)]) -> Result<Settings, String> {
     })
 }
 
+/// The vars of a gateway with revocation routes and its introspection credential.
+const VARS: [(&str, &str); 4] = [
+    ("ISSUER", ISS),
+    ("ROUTES", ROUTES),
+    ("INTROSPECTION_CLIENT_ID", "gw"),
+    ("INTROSPECTION_CLIENT_SECRET", "s3cret"),
+];
+
 fn gateway(keys: &Keys) -> Gateway<&Keys> {
-    let s = settings(&[
-        ("ISSUER", ISS),
-        ("ROUTES", ROUTES),
-        ("INTROSPECTION_CLIENT_ID", "gw"),
-        ("INTROSPECTION_CLIENT_SECRET", "s3cret"),
-    ])
-    .unwrap();
+    let s = settings(&VARS).unwrap();
     Gateway::new(s, keys)
 }
 
@@ -125,7 +127,7 @@ fn tokens_refused_offline_cost_the_issuer_nothing() {
 
 #[test]
 fn an_issuer_that_cannot_answer_is_a_503_with_retry_after_never_a_pass() {
-    let failures: [(Result<(u16, Vec<u8>), String>, &str); 4] = [
+    let failures: [(Answer, &str); 4] = [
         (Err("connection refused".into()), "connection refused"),
         (Ok((401, vec![])), "answered 401"),
         (Ok((500, vec![])), "answered 500"),
@@ -189,13 +191,7 @@ fn revocation_settings_are_validated() {
         .unwrap()
         .introspection
         .is_none());
-    let s = settings(&[
-        ("ISSUER", ISS),
-        ("ROUTES", ROUTES),
-        ("INTROSPECTION_CLIENT_ID", "gw"),
-        ("INTROSPECTION_CLIENT_SECRET", "s3cret"),
-    ])
-    .unwrap();
+    let s = settings(&VARS).unwrap();
     assert_eq!(s.introspection.as_ref().unwrap().client_id, "gw");
     assert!(!format!("{s:?}").contains("s3cret"));
 }

@@ -16,6 +16,9 @@ pub const ISS: &str = "https://auth.example.com";
 pub const API: &str = "https://api.example.com";
 pub const NOW: u64 = 1_700_000_000;
 
+/// What the fake issuer's introspection answers: status and body, or a transport failure.
+pub type Answer = Result<(u16, Vec<u8>), String>;
+
 /// The issuer: serves the JWKS of key 1, or fails while `down`; counts fetches. Answers
 /// introspection with `{"active": !revoked}`, or `introspection` when set; records each call.
 #[derive(Default)]
@@ -24,7 +27,7 @@ pub struct Keys {
     pub fetches: Cell<u32>,
     pub urls: RefCell<Vec<String>>,
     pub revoked: Cell<bool>,
-    pub introspection: RefCell<Option<Result<(u16, Vec<u8>), String>>>,
+    pub introspection: RefCell<Option<Answer>>,
     /// (url, authorization, body) of each introspection call.
     pub introspected: RefCell<Vec<(String, String, String)>>,
 }
