@@ -2,7 +2,8 @@
 // Binding: tokens from openid-client pass or are refused per RFC 6750, identity headers are the
 // gateway's alone, public and unmatched routes, CORS preflights; expired and not-yet-valid
 // tokens (signed here with the issuer's own key, so nothing waits for a clock), and tokens of
-// both keys across a signing-key rotation.
+// both keys across a signing-key rotation; a route with `revocation` refuses a token within
+// seconds of its revocation at the issuer.
 //
 // Two `wrangler dev` sessions share a private dev registry, so the gateway's ISSUER_SERVICE
 // binding reaches this issuer and no other session on the machine. (In one multi-config
@@ -36,6 +37,7 @@ let issuer;
 let gateway;
 let client;
 let clientAuth;
+let clientSecret;
 let readToken; // scope read, for API, signed by key 0 (before the rotation switched)
 let otherToken; // scope read, for OTHER
 let rotation; // the POST /admin/keys/rotate answer
@@ -64,6 +66,7 @@ function routes(upstreamUrl) {
       cors: { origins: [APP], methods: ['GET', 'POST'], headers: ['authorization'], max_age: 300 },
     },
     { prefix: '/api/admin', audience: API, scopes: { all_of: ['admin'] }, upstream: { url: upstreamUrl } },
+    { prefix: '/live/', audience: API, revocation: true, upstream: { url: upstreamUrl } },
   ];
 }
 
@@ -97,7 +100,12 @@ before(async () => {
     client_name: 'gateway e2e', scope: 'read write', resources: [API, OTHER],
   });
   client = created.client;
-  clientAuth = oidc.ClientSecretBasic(created.secret.client_secret);
+  clientSecret = created.secret.client_secret;
+  clientAuth = oidc.ClientSecretBasic(clientSecret);
+  // The gateway introspects as its own client, which may introspect any token of the issuer.
+  const introspector = await createClient(admin(issuer.url, issuer.adminToken), {
+    client_name: 'gateway introspection', introspection_allowed: true,
+  });
   ({ access_token: readToken } = await grant(issuer.url, client.client_id, clientAuth, { scope: 'read', resource: API }));
   ({ access_token: otherToken } = await grant(issuer.url, client.client_id, clientAuth, { scope: 'read', resource: OTHER }));
   // Rotate before the gateway exists, so its first JWK Set already publishes the next key (the
@@ -109,7 +117,11 @@ before(async () => {
   gateway = await startWorker({
     config: 'crates/gateway/wrangler.toml',
     registry,
-    vars: { ISSUER: issuer.url, ROUTES: JSON.stringify(routes(upstream.url)), REALM },
+    vars: {
+      ISSUER: issuer.url, ROUTES: JSON.stringify(routes(upstream.url)), REALM,
+      INTROSPECTION_CLIENT_ID: introspector.client.client_id,
+      INTROSPECTION_CLIENT_SECRET: introspector.secret.client_secret,
+    },
   });
 });
 
@@ -278,5 +290,35 @@ describe('a signing-key rotation, through the gateway', () => {
       assert.equal(r.json.headers['x-client-id'], client.client_id);
       assert.equal(r.json.headers['x-client-scopes'], 'read');
     }
+  });
+});
+
+describe('a route that checks revocation with the issuer', () => {
+  it('passes a live token, and refuses it within 12 s of its revocation', async () => {
+    const { access_token: token } = await grant(issuer.url, client.client_id, clientAuth, { scope: 'read', resource: API });
+    const live = await call('/live/orders', { authorization: `Bearer ${token}` });
+    assert.equal(live.status, 200, live.text);
+    assert.equal(live.json.headers['x-client-id'], client.client_id);
+    // RFC 7009 revocation by the token's own client.
+    const revoked = await fetch(`${issuer.url}/oauth/revoke`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${Buffer.from(`${client.client_id}:${clientSecret}`).toString('base64')}` },
+      body: new URLSearchParams({ token }),
+    });
+    assert.equal(revoked.status, 200, await revoked.text());
+    const revokedAt = Date.now();
+    // The issuer's bound (5 s) plus the gateway's remembered answer (5 s), and some slack.
+    let r;
+    for (;;) {
+      r = await call('/live/orders', { authorization: `Bearer ${token}` });
+      if (r.status !== 200) break;
+      assert.ok(Date.now() - revokedAt < 12_000, 'the gateway still passes the token 12 s after its revocation');
+      await new Promise((res) => setTimeout(res, 200));
+    }
+    assert.ok(Date.now() - revokedAt < 12_000, `refused after ${Date.now() - revokedAt} ms`);
+    assertInvalidToken(r, 'the token was revoked');
+    // A route without `revocation` verifies offline only: the same token still passes there.
+    const offline = await call('/api/orders', { authorization: `Bearer ${token}` });
+    assert.equal(offline.status, 200, offline.text);
   });
 });

@@ -4,6 +4,7 @@ use edgeauth_verify::{bearer_token, Claims, Fetch, RemoteJwks, Scopes, Verifier,
 
 use crate::headers::{self, get};
 use crate::reply::Reply;
+use crate::revocation::{Introspect, Revocation, Unavailable};
 use crate::routes::{has_encoded_separator, Access, Route, ScopeRule, Upstream};
 use crate::settings::Settings;
 
@@ -52,23 +53,50 @@ pub enum Outcome {
 /// Verified signatures each isolate remembers (32 bytes each).
 pub const SEEN_SIGNATURES: usize = 4096;
 
-/// The gateway of one isolate: settings, and the verifier with its key cache.
+/// Why a protected route refused a request.
+enum Refusal {
+    /// The token or request, as the verifier judged it.
+    Token(VerifyError),
+    /// The issuer says the token is no longer active.
+    Revoked,
+    /// The issuer could not say whether it is.
+    Unknown(Unavailable),
+}
+
+impl From<VerifyError> for Refusal {
+    fn from(e: VerifyError) -> Refusal {
+        Refusal::Token(e)
+    }
+}
+
+/// The gateway of one isolate: settings, the verifier with its key cache, and the revocation
+/// check with its remembered answers (when a credential is configured).
 #[derive(Debug)]
 pub struct Gateway<F> {
     settings: Settings,
     verifier: Verifier<RemoteJwks<F>>,
+    revocation: Option<Revocation<F>>,
 }
 
-impl<F: Fetch> Gateway<F> {
-    /// A gateway whose keys come through `fetcher` (the service binding to the issuer). The
-    /// verifier accepts every audience of any route, and each route then checks its own.
-    pub fn new(settings: Settings, fetcher: F) -> Gateway<F> {
-        let keys = RemoteJwks::new(settings.jwks_url(), fetcher);
+impl<F: Fetch + Introspect + Clone> Gateway<F> {
+    /// A gateway whose keys and revocation answers come through `issuer` (the service binding
+    /// to the issuer). The verifier accepts every audience of any route, and each route then
+    /// checks its own.
+    pub fn new(settings: Settings, issuer: F) -> Gateway<F> {
+        let revocation = settings
+            .introspection
+            .as_ref()
+            .map(|c| Revocation::new(&settings.issuer, c, issuer.clone()));
+        let keys = RemoteJwks::new(settings.jwks_url(), issuer);
         // A client sends one token until it expires: checking its signature once per isolate
         // instead of on every request is most of the gateway's cost.
         let verifier = Verifier::new(&*settings.issuer, settings.routes.audiences(), keys)
             .with_seen_signatures(SEEN_SIGNATURES);
-        Gateway { settings, verifier }
+        Gateway {
+            settings,
+            verifier,
+            revocation,
+        }
     }
 
     /// The settings.
@@ -110,16 +138,24 @@ impl<F: Fetch> Gateway<F> {
             Access::Public => Vec::new(),
             Access::Protected { audiences, scopes } => {
                 match self
-                    .authorize(request, audiences, scopes.as_ref(), now)
+                    .authorize(request, route, audiences, scopes.as_ref(), now)
                     .await
                 {
                     Ok(claims) => vec![
                         (self.settings.client_id_header.clone(), claims.client_id),
                         (self.settings.scopes_header.clone(), claims.scopes.join(" ")),
                     ],
-                    Err(e) => {
-                        let keys_error = self.verifier.keys().last_error();
-                        let mut reply = Reply::refused(&e, &self.settings.realm, keys_error);
+                    Err(refusal) => {
+                        let realm = &self.settings.realm;
+                        let mut reply = match refusal {
+                            Refusal::Token(e) => {
+                                Reply::refused(&e, realm, self.verifier.keys().last_error())
+                            }
+                            Refusal::Revoked => Reply::revoked(realm),
+                            Refusal::Unknown(Unavailable(reason)) => {
+                                Reply::revocation_unknown(&reason)
+                            }
+                        };
                         reply.headers.extend(cors);
                         return Outcome::Reply(reply);
                     }
@@ -142,30 +178,45 @@ impl<F: Fetch> Gateway<F> {
         })
     }
 
-    /// The verified claims of the request's bearer token, for this route.
+    /// The verified claims of the request's bearer token, for this route; if the route says so,
+    /// only once the issuer has said the token is still active.
     async fn authorize(
         &self,
         request: &Incoming<'_>,
+        route: &Route,
         audiences: &[String],
         scopes: Option<&ScopeRule>,
         now: u64,
-    ) -> Result<Claims, VerifyError> {
+    ) -> Result<Claims, Refusal> {
         let token = bearer_token(get(request.headers, "authorization"))?;
         let claims = self.verifier.verify(token, now).await?;
         if !claims.audiences.iter().any(|a| audiences.contains(a)) {
-            return Err(VerifyError::WrongAudience);
+            return Err(VerifyError::WrongAudience.into());
         }
         // The values go into headers: refuse what a header cannot carry unchanged.
         if !is_header_safe(&claims.client_id) {
-            return Err(VerifyError::BadClaim("client_id"));
+            return Err(VerifyError::BadClaim("client_id").into());
         }
         if !claims.scopes.iter().all(|s| is_header_safe(s)) {
-            return Err(VerifyError::BadClaim("scope"));
+            return Err(VerifyError::BadClaim("scope").into());
         }
         match scopes {
             None => {}
             Some(ScopeRule::AllOf(list)) => claims.require_scopes(Scopes::AllOf(&strs(list)))?,
             Some(ScopeRule::AnyOf(list)) => claims.require_scopes(Scopes::AnyOf(&strs(list)))?,
+        }
+        // Asked last, so a request the token cannot pass anyway costs the issuer nothing.
+        if route.revocation {
+            // Settings refuse a revocation route without a credential, so this is always there.
+            let Some(revocation) = &self.revocation else {
+                let reason = "no introspection credential".to_string();
+                return Err(Refusal::Unknown(Unavailable(reason)));
+            };
+            match revocation.is_active(token, &claims.jti, now).await {
+                Ok(true) => {}
+                Ok(false) => return Err(Refusal::Revoked),
+                Err(e) => return Err(Refusal::Unknown(e)),
+            }
         }
         Ok(claims)
     }

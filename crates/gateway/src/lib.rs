@@ -3,14 +3,15 @@
 //! Worker through a Service Binding), answers refusals per RFC 6750, and forwards allowed
 //! requests with the verified client id and scopes in headers.
 //!
-//! The core (`routes`, `settings`, `gateway`, `headers`, `reply`) knows nothing of Workers and
-//! is tested on the host; `shell` (wasm only) translates to and from the runtime.
+//! The core (`routes`, `settings`, `gateway`, `headers`, `reply`, `revocation`) knows nothing
+//! of Workers and is tested on the host; `shell` (wasm only) translates to and from the runtime.
 #![cfg_attr(not(target_arch = "wasm32"), forbid(unsafe_code))]
 #![warn(missing_docs)]
 
 pub mod gateway;
 pub mod headers;
 pub mod reply;
+pub mod revocation;
 pub mod routes;
 pub mod settings;
 
@@ -19,5 +20,6 @@ mod shell;
 
 pub use gateway::{Forward, Gateway, Incoming, Outcome, Target};
 pub use reply::Reply;
+pub use revocation::{Credential, Introspect};
 pub use routes::{Access, Cors, Route, RouteTable, ScopeRule, Upstream};
 pub use settings::Settings;

@@ -1,6 +1,8 @@
 //! Answers the gateway gives itself: refusals, preflights, and its own failures.
 
 use edgeauth_verify::{VerifyError, REFETCH_COOLDOWN};
+
+use crate::revocation::RETRY_AFTER_SECS;
 use serde_json::json;
 
 /// A response made by the gateway rather than the upstream.
@@ -49,6 +51,33 @@ impl Reply {
         } else {
             reply.header("www-authenticate", &err.www_authenticate(realm));
         }
+        reply
+    }
+
+    /// A verified token the issuer says is no longer active: 401 `invalid_token`, with the
+    /// challenge built like the verifier's.
+    pub fn revoked(realm: &str) -> Reply {
+        const DESCRIPTION: &str = "the token was revoked";
+        let mut reply = Reply::error(401, "invalid_token", DESCRIPTION);
+        // The bare challenge carries the escaped realm; the rest is fixed text.
+        let challenge = format!(
+            "{}, error=\"invalid_token\", error_description=\"{DESCRIPTION}\"",
+            VerifyError::NoCredentials.www_authenticate(realm)
+        );
+        reply.header("www-authenticate", &challenge);
+        reply
+    }
+
+    /// The issuer could not say whether the token is revoked: fail closed, 503 with
+    /// `Retry-After`, and the reason logged.
+    pub fn revocation_unknown(reason: &str) -> Reply {
+        let mut reply = Reply::error(
+            503,
+            "temporarily_unavailable",
+            "the issuer cannot confirm the token is still valid",
+        );
+        reply.header("retry-after", &RETRY_AFTER_SECS.to_string());
+        reply.log = Some(format!("revocation check: {reason}"));
         reply
     }
 

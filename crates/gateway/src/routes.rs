@@ -86,6 +86,8 @@ pub struct Route {
     pub upstream: Upstream,
     /// Preflight handling, if the route serves browsers on other origins.
     pub cors: Option<Cors>,
+    /// Whether a verified token is also checked with the issuer for revocation.
+    pub revocation: bool,
 }
 
 impl Route {
@@ -201,6 +203,8 @@ struct RawRoute {
     strip_authorization: bool,
     upstream: Option<RawUpstream>,
     cors: Option<RawCors>,
+    #[serde(default)]
+    revocation: bool,
 }
 
 #[derive(Deserialize)]
@@ -257,6 +261,9 @@ impl RawRoute {
             return Err("prefix must start with '/' and hold no query, fragment, backslash or encoded slash".into());
         }
         let methods = self.methods.map(|m| methods(m, "methods")).transpose()?;
+        if self.public && self.revocation {
+            return Err("revocation needs a token: public routes cannot check it".into());
+        }
         let access = match (self.public, self.audience, self.scopes) {
             (true, None, None) => Access::Public,
             (true, _, _) => return Err("public routes take no audience or scopes".into()),
@@ -286,6 +293,7 @@ impl RawRoute {
             strip_authorization: self.strip_authorization,
             upstream,
             cors: self.cors.map(RawCors::validate).transpose()?,
+            revocation: self.revocation,
         })
     }
 }

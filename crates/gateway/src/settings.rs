@@ -1,15 +1,20 @@
 //! The gateway's configuration from Worker vars, parsed and validated once per isolate.
 
+use crate::revocation::Credential;
 use crate::routes::RouteTable;
 
-/// Names of the vars the gateway reads.
-pub const SETTINGS: [&str; 5] = [
+/// Names of the vars (and secrets) the gateway reads.
+pub const SETTINGS: [&str; 7] = [
     "ISSUER",
     "ROUTES",
     "CLIENT_ID_HEADER",
     "SCOPES_HEADER",
     "REALM",
+    "INTROSPECTION_CLIENT_ID",
+    "INTROSPECTION_CLIENT_SECRET",
 ];
+/// Longest introspection client id or secret accepted, in bytes.
+const MAX_CREDENTIAL_BYTES: usize = 512;
 /// The service binding to the issuer Worker: keys come through it, never over the internet.
 pub const ISSUER_BINDING: &str = "ISSUER_SERVICE";
 /// Default header carrying the verified client id upstream.
@@ -44,6 +49,9 @@ pub struct Settings {
     pub scopes_header: String,
     /// The challenge's realm (`REALM`).
     pub realm: String,
+    /// The client the gateway introspects as (`INTROSPECTION_CLIENT_ID` and
+    /// `INTROSPECTION_CLIENT_SECRET`), needed by routes with `revocation`.
+    pub introspection: Option<Credential>,
 }
 
 impl Settings {
@@ -73,17 +81,56 @@ impl Settings {
         if client_id_header == scopes_header {
             return Err("CLIENT_ID_HEADER and SCOPES_HEADER must differ".into());
         }
+        let introspection = credential(
+            get("INTROSPECTION_CLIENT_ID"),
+            get("INTROSPECTION_CLIENT_SECRET"),
+        )?;
+        if introspection.is_none() {
+            if let Some(i) = routes.routes().iter().position(|r| r.revocation) {
+                return Err(format!(
+                    "ROUTES[{i}] checks revocation but INTROSPECTION_CLIENT_ID and \
+                     INTROSPECTION_CLIENT_SECRET are not set"
+                ));
+            }
+        }
         Ok(Settings {
             issuer: issuer.trim_end_matches('/').to_string(),
             routes,
             client_id_header,
             scopes_header,
             realm: get("REALM").unwrap_or_else(|| DEFAULT_REALM.into()),
+            introspection,
         })
     }
 
     /// Where the issuer publishes its keys (fetched through [`ISSUER_BINDING`]).
     pub fn jwks_url(&self) -> String {
         format!("{}/.well-known/jwks.json", self.issuer)
+    }
+}
+
+/// Both or neither; the error names the var at fault and never the value.
+fn credential(id: Option<String>, secret: Option<String>) -> Result<Option<Credential>, String> {
+    match (id, secret) {
+        (None, None) => Ok(None),
+        (Some(_), None) => {
+            Err("INTROSPECTION_CLIENT_SECRET is not set, though INTROSPECTION_CLIENT_ID is".into())
+        }
+        (None, Some(_)) => {
+            Err("INTROSPECTION_CLIENT_ID is not set, though INTROSPECTION_CLIENT_SECRET is".into())
+        }
+        (Some(id), Some(secret)) => {
+            for (name, value) in [
+                ("INTROSPECTION_CLIENT_ID", &id),
+                ("INTROSPECTION_CLIENT_SECRET", &secret),
+            ] {
+                if value.len() > MAX_CREDENTIAL_BYTES || value.trim() != value {
+                    return Err(format!(
+                        "{name} must be at most {MAX_CREDENTIAL_BYTES} bytes, without surrounding spaces"
+                    ));
+                }
+            }
+            Ok(Some(Credential::new(id, secret)))
+        }
     }
 }

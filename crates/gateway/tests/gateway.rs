@@ -1,75 +1,10 @@
 //! The gateway's decisions, on the host: a fake key source, tokens signed here, fixed time.
 
-use std::cell::{Cell, RefCell};
-use std::future::Future;
+mod support;
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
-use base64::Engine;
-use ed25519_dalek::{Signer, SigningKey};
-use edgeauth_gateway::{Forward, Gateway, Incoming, Outcome, Reply, Settings, Target};
-use edgeauth_verify::{Fetch, FetchResponse, Key};
-use futures_util::FutureExt;
-use serde_json::{json, Value};
-
-const ISS: &str = "https://auth.example.com";
-const API: &str = "https://api.example.com";
-const NOW: u64 = 1_700_000_000;
-
-/// Serves the JWKS of key 1, or fails while `down`; counts fetches.
-#[derive(Default)]
-struct Keys {
-    down: Cell<bool>,
-    fetches: Cell<u32>,
-    urls: RefCell<Vec<String>>,
-}
-
-impl Fetch for &Keys {
-    fn get(&self, url: &str, _max: usize) -> impl Future<Output = Result<FetchResponse, String>> {
-        self.fetches.set(self.fetches.get() + 1);
-        self.urls.borrow_mut().push(url.to_string());
-        let answer = if self.down.get() {
-            Err("connection refused".to_string())
-        } else {
-            let x = B64.encode(signer().verifying_key().as_bytes());
-            let body = json!({"keys": [{"kty": "OKP", "crv": "Ed25519", "alg": "EdDSA",
-                                        "kid": kid(), "x": x}]});
-            Ok(FetchResponse {
-                status: 200,
-                cache_control: Some("max-age=300".into()),
-                body: body.to_string().into_bytes(),
-            })
-        };
-        std::future::ready(answer)
-    }
-}
-
-fn signer() -> SigningKey {
-    SigningKey::from_bytes(&[1; 32])
-}
-
-fn kid() -> String {
-    Key::ed25519(signer().verifying_key().as_bytes(), None)
-        .unwrap()
-        .kid()
-        .to_string()
-}
-
-/// A token as edgeauth issues it, with `changes` merged into the claims.
-fn token(changes: Value) -> String {
-    let mut claims = json!({"iss": ISS, "sub": "c1", "client_id": "c1", "aud": API,
-                            "scope": "read write", "iat": NOW, "exp": NOW + 600, "jti": "j1"});
-    for (k, v) in changes.as_object().unwrap() {
-        claims[k] = v.clone();
-    }
-    let header = json!({"alg": "EdDSA", "typ": "at+jwt", "kid": kid()});
-    let input = format!(
-        "{}.{}",
-        B64.encode(header.to_string()),
-        B64.encode(claims.to_string())
-    );
-    let sig = B64.encode(signer().sign(input.as_bytes()).to_bytes());
-    format!("{input}.{sig}")
-}
+use edgeauth_gateway::{Gateway, Reply, Settings, Target};
+use serde_json::json;
+use support::*;
 
 const ROUTES: &str = r#"[
   {"prefix": "/public/", "public": true, "upstream": {"url": "http://up.internal:9000/v2"}},
@@ -92,48 +27,6 @@ fn gateway(keys: &Keys) -> Gateway<&Keys> {
     .unwrap();
     Gateway::new(settings, keys)
 }
-
-fn run(g: &Gateway<&Keys>, method: &str, url: &str, headers: &[(&str, &str)]) -> Outcome {
-    let headers: Vec<(String, String)> = headers
-        .iter()
-        .map(|(n, v)| (n.to_string(), v.to_string()))
-        .collect();
-    let request = Incoming {
-        method,
-        url,
-        headers: &headers,
-    };
-    g.handle(&request, NOW)
-        .now_or_never()
-        .expect("the fake key source answers at once")
-}
-
-fn forwarded(outcome: Outcome) -> Forward {
-    match outcome {
-        Outcome::Forward(f) => f,
-        Outcome::Reply(r) => panic!("refused: {r:?}"),
-    }
-}
-
-fn replied(outcome: Outcome) -> Reply {
-    match outcome {
-        Outcome::Reply(r) => r,
-        Outcome::Forward(f) => panic!("forwarded: {f:?}"),
-    }
-}
-
-fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    let mut found = headers.iter().filter(|(n, _)| n.eq_ignore_ascii_case(name));
-    let first = found.next().map(|(_, v)| v.as_str());
-    assert!(found.next().is_none(), "{name} appears more than once");
-    first
-}
-
-fn body(r: &Reply) -> Value {
-    serde_json::from_str(r.body.as_deref().expect("a body")).unwrap()
-}
-
-const BASE: &str = "https://gw.example.com";
 
 #[test]
 fn a_good_token_is_forwarded_with_the_client_and_without_spoofed_copies() {
