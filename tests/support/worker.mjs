@@ -57,7 +57,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
  * dev: only the first serves the port; service bindings between them work).
  * `registry` is a dev registry folder shared by sessions whose service bindings must reach
  * each other; keep it private to the test, so no other wrangler dev on the machine answers.
- * `healthPath` is polled until it answers 200.
+ * `healthPath` is polled until it answers `healthStatus` (200).
  */
 export async function startWorker(options = {}) {
   // A port can still be taken between the check and wrangler's bind: try again on that alone.
@@ -72,7 +72,7 @@ export async function startWorker(options = {}) {
 
 async function startOnce({
   vars = {}, timeoutMs = 60_000, config = 'wrangler.toml', configs = [], registry,
-  healthPath = '/healthz',
+  healthPath = '/healthz', healthStatus = 200,
 } = {}) {
   const issuer = config === 'wrangler.toml';
   if (issuer && !existsSync(join(ROOT, 'build', 'index.js'))) {
@@ -118,7 +118,8 @@ async function startOnce({
   const { stop, exited, output } = supervise(child, stateDir);
 
   const url = `http://127.0.0.1:${port}`;
-  await untilHealthy(`${url}${healthPath}`, Date.now() + timeoutMs, { stop, exited, output }, 250);
+  const deadline = Date.now() + timeoutMs;
+  await untilHealthy(`${url}${healthPath}`, deadline, { stop, exited, output }, 250, healthStatus);
 
   return {
     url,
@@ -132,15 +133,10 @@ async function startOnce({
 }
 
 /**
- * Watches a child started with `detached: true` (its own process group): keeps the tail of its
- * output, and `stop()` ends the whole group (SIGTERM, SIGKILL after 5 s) and removes `stateDir`.
- * Answers { stop, exited: () => {code, signal} | null, output: () => text }.
+ * Polls `probe` until it answers `want` (200). Past `deadline` (ms since the epoch), or when
+ * the process exits, stops it and throws with its output.
  */
-/**
- * Polls `probe` until it answers 200; before `deadline` (ms since the epoch), or the process
- * exiting, stops it and throws with its output.
- */
-export async function untilHealthy(probe, deadline, { stop, exited, output }, intervalMs) {
+export async function untilHealthy(probe, deadline, { stop, exited, output }, intervalMs, want = 200) {
   let lastErr = '';
   for (;;) {
     if (exited()) {
@@ -150,19 +146,24 @@ export async function untilHealthy(probe, deadline, { stop, exited, output }, in
     try {
       const r = await fetch(probe, { signal: AbortSignal.timeout(2000) });
       const body = await r.text();
-      if (r.status === 200) return;
+      if (r.status === want) return;
       lastErr = `status ${r.status}: ${body.slice(0, 200)}`;
     } catch (e) {
       lastErr = String(e?.cause?.code ?? e?.message ?? e);
     }
     if (Date.now() > deadline) {
       await stop();
-      throw new Error(`${probe} did not answer 200 in time (last: ${lastErr}).\n--- output ---\n${output()}`);
+      throw new Error(`${probe} did not answer ${want} in time (last: ${lastErr}).\n--- output ---\n${output()}`);
     }
     await sleep(intervalMs);
   }
 }
 
+/**
+ * Watches a child started with `detached: true` (its own process group): keeps the tail of its
+ * output, and `stop()` ends the whole group (SIGTERM, SIGKILL after 5 s) and removes `stateDir`.
+ * Answers { stop, exited: () => {code, signal} | null, output: () => text }.
+ */
 export function supervise(child, stateDir) {
   let output = '';
   const keep = (chunk) => {
