@@ -20,8 +20,8 @@ mod guard;
 mod kv;
 mod webcrypto;
 
-/// The raw settings last seen, and the configuration parsed from them.
-type Loaded = (Vec<Option<String>>, Rc<Config>);
+/// The `env` object and raw settings last seen, and the configuration parsed from them.
+type Loaded = (wasm_bindgen::JsValue, Vec<Option<String>>, Rc<Config>);
 
 thread_local! {
     // Both live as long as the isolate: parsing config derives a key pair, so do it once.
@@ -120,24 +120,40 @@ async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
 }
 
 fn config(env: &Env) -> Result<Rc<Config>, String> {
+    // The runtime hands every request of an isolate the same `env` object: seeing it again
+    // skips reading each setting across the JS boundary.
+    let js_env: &wasm_bindgen::JsValue = env.as_ref();
+    let same = CONFIG.with(|cell| {
+        cell.borrow().as_ref().and_then(|(seen_env, _, config)| {
+            js_sys::Object::is(seen_env, js_env).then(|| Rc::clone(config))
+        })
+    });
+    if let Some(config) = same {
+        return Ok(config);
+    }
     let values: Vec<Option<String>> = SETTINGS
         .iter()
         .map(|name| env.var(name).ok().map(|v| v.to_string()))
         .collect();
     CONFIG.with(|cell| {
-        if let Some((seen, config)) = cell.borrow().as_ref() {
-            if *seen == values {
-                return Ok(Rc::clone(config));
+        let unchanged = cell
+            .borrow()
+            .as_ref()
+            .filter(|(_, seen, _)| *seen == values)
+            .map(|(_, _, config)| Rc::clone(config));
+        let config = match unchanged {
+            Some(config) => config,
+            None => {
+                let lookup = |name: &str| {
+                    SETTINGS
+                        .iter()
+                        .position(|n| *n == name)
+                        .and_then(|i| values[i].clone())
+                };
+                Rc::new(Config::from_lookup(lookup)?)
             }
-        }
-        let lookup = |name: &str| {
-            SETTINGS
-                .iter()
-                .position(|n| *n == name)
-                .and_then(|i| values[i].clone())
         };
-        let config = Rc::new(Config::from_lookup(lookup)?);
-        *cell.borrow_mut() = Some((values.clone(), Rc::clone(&config)));
+        *cell.borrow_mut() = Some((js_env.clone(), values, Rc::clone(&config)));
         Ok(config)
     })
 }
