@@ -60,13 +60,14 @@ impl TokenVerifier {
         build: impl FnOnce(&str, JwkSet) -> Verifier<JwkSet>,
     ) -> Rc<Verifier<JwkSet>> {
         let published = ring.published(now);
-        let kids: Vec<String> = published.iter().map(|k| k.kid().to_string()).collect();
+        let kids = || published.iter().map(|k| k.kid());
         if let Some((i, k, v)) = &*self.current.borrow() {
-            if i == issuer && *k == kids {
+            if i == issuer && kids().eq(k.iter().map(String::as_str)) {
                 return Rc::clone(v);
             }
         }
         let keys = JwkSet::new(published.iter().map(|k| k.verify_key().clone()).collect());
+        let kids = kids().map(str::to_string).collect();
         let verifier = Rc::new(build(issuer, keys));
         *self.current.borrow_mut() = Some((issuer.to_string(), kids, Rc::clone(&verifier)));
         verifier

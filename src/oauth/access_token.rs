@@ -2,7 +2,7 @@
 //! compact form are `jose::keys`'s business), and the full check of a token we issued.
 
 use edgeauth_verify::{JwkSet, Verifier};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::context::Ctx;
 use crate::error::Error;
@@ -60,7 +60,7 @@ pub async fn issue(
 }
 
 /// The claims of a token that passed [`verify`].
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct VerifiedClaims {
     /// Issuer.
     pub iss: String,
@@ -77,7 +77,6 @@ pub struct VerifiedClaims {
     /// Token id.
     pub jti: String,
     /// Scopes, space-separated.
-    #[serde(default)]
     pub scope: String,
 }
 
