@@ -69,3 +69,37 @@ it('the guard sweeps expired jtis with its alarm and works after dropping its st
   assert.equal(again.status, 200, again.text);
   assert.equal(heldJtis(), 1, 'the new jti is held in recreated tables');
 });
+
+it('claims arriving together are written in batches: each of 80 assertions, sent 3 times at once, is accepted exactly once', { timeout: 60_000 }, async () => {
+  const api = admin(w.url, w.adminToken);
+  const { publicKey, privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519' });
+  const created = await api('POST', '/admin/clients', {
+    client_name: 'batches', token_endpoint_auth_method: 'private_key_jwt', lockout_enabled: false,
+    jwks: { keys: [{ ...(await exportJWK(publicKey)), kid: 'k' }] },
+  });
+  assert.equal(created.status, 201, created.text);
+  const id = created.json.client.client_id;
+  const before = heldJtis();
+  const assertions = await Promise.all(Array.from({ length: 80 }, () => new SignJWT({ jti: crypto.randomUUID() })
+    .setProtectedHeader({ alg: 'EdDSA', kid: 'k' }).setIssuer(id).setSubject(id)
+    .setAudience(`${w.url}/oauth/token`).setExpirationTime(nowSec() + 120).sign(privateKey)));
+  // Every copy in flight at once, equal ones side by side, so that equal claims land in the
+  // same batch; more than 50 at once also splits a batch's insert into statements.
+  const sends = assertions.flatMap((a, i) => [0, 1, 2].map(() => ({ i, a })));
+  const results = await Promise.all(sends.map(({ i, a }) => tokenRequest(w.url, {
+    grant_type: 'client_credentials', client_assertion_type: ASSERTION_TYPE, client_assertion: a,
+  }).then((r) => ({ i, r }))));
+  const accepted = new Map();
+  for (const { i, r } of results) {
+    if (r.status === 200) {
+      accepted.set(i, (accepted.get(i) ?? 0) + 1);
+      assert.ok(r.json.access_token, r.text);
+    } else {
+      assert.equal(r.status, 401, r.text);
+      assert.equal(r.json.error_description, 'the assertion has already been used (jti replayed)');
+    }
+  }
+  assert.equal(accepted.size, 80, 'every assertion was accepted once');
+  assert.deepEqual([...new Set(accepted.values())], [1], 'no assertion was accepted twice');
+  assert.equal(heldJtis() - before, 80, 'each jti is recorded once');
+});
