@@ -6,6 +6,7 @@
 //   node bench/bench.mjs [--duration 10] [--warmup 2] [--connections 32] [--threads 1]
 //                        [--assertions N]   (sign N per phase instead of the estimate)
 //                        [--peers DIR]      (also run DIR/oidc-provider/bench.sh and print ratios)
+//                        [--cases basic,pkjwt]  (only these besides hello and trivial)
 //   (usually through `bash bench/run.sh ...`, which builds first)
 //
 // Cases, one after another, each with a warm-up (discarded, checked) and a measured run:
@@ -19,7 +20,7 @@
 //   admin_list  GET /admin/clients with the admin bearer token
 //
 // Needs build/ (bash scripts/build.sh) and wrk. Results are also saved under bench/results/.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -41,6 +42,8 @@ const { values: opt } = parseArgs({
     // Assertions to sign per phase instead of the estimate (a check: too few must show non-2xx).
     assertions: { type: 'string' },
     peers: { type: 'string' },
+    // Comma-separated case keys to run besides hello and trivial (default: all).
+    cases: { type: 'string' },
   },
 });
 const DURATION = Number(opt.duration);
@@ -75,6 +78,7 @@ if (!existsSync(join(BUILD, 'index.js'))) {
   console.error('bench: build/index.js missing; run `bash scripts/build.sh` first');
   process.exit(1);
 }
+const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
 const loadAtStart = loadavg().map((x) => x.toFixed(2)).join(' ');
 const workerdVersion = () => {
   try { return JSON.parse(readFileSync(join(ROOT, 'node_modules', 'workerd', 'package.json'), 'utf8')).version; } catch { return '?'; }
@@ -197,6 +201,8 @@ try {
     { key: 'admin_list', name: 'admin GET /admin/clients', method: 'GET', path: '/admin/clients', headers: { Authorization: adminAuth } },
   ];
 
+  const only = opt.cases ? new Set(['hello', 'trivial', ...opt.cases.split(',')]) : null;
+  if (only) cases.splice(0, cases.length, ...cases.filter((c) => only.has(c.key)));
   const work = mkdtempSync(join(tmpdir(), 'edgeauth-wrk-'));
   const results = [];
   const warmups = [];
@@ -213,7 +219,11 @@ try {
       }
       writeFileSync(script, luaScript(c, bodiesFile, THREADS));
       console.error(`bench: ${c.name}: ${name} ${seconds}s`);
+      const cpu0 = cpuSeconds(w.processGroup);
       const r = await wrk(c.url ?? `${base}${c.path}`, script, seconds);
+      // workerd's own CPU time per request (all its threads: the Worker, the guard, KV): unlike
+      // req/s it barely moves when another process takes the other core.
+      r.cpu_us = r.requests > 0 ? ((cpuSeconds(w.processGroup) - cpu0) * 1e6) / r.requests : NaN;
       if (bodiesFile) rmSync(bodiesFile, { force: true });
       r.bodies = count;
       return r;
@@ -238,6 +248,12 @@ try {
 }
 process.exit(exitCode);
 
+/** CPU seconds (user + system) a process has used so far, from /proc. */
+function cpuSeconds(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+}
+
 // ---- report ---------------------------------------------------------------------------------
 function report(results, warmups, peers) {
   const ms = (us) => (us / 1000).toFixed(2);
@@ -251,18 +267,19 @@ function report(results, warmups, peers) {
   out(`wrk: -t${opt.threads} -c${opt.connections} -d${opt.duration}s (after a ${opt.warmup}s warm-up per case)`);
   out(`RUSTFLAGS for the build (EDGEAUTH_RUSTFLAGS): ${process.env.EDGEAUTH_RUSTFLAGS || '(none)'}`);
   out('');
-  const head = ['req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'non-2xx', 'sockerr', 'x trivial'];
+  const head = ['req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'non-2xx', 'sockerr', 'x trivial', 'cpu µs'];
   out(`${'case'.padEnd(46)} ${head.map((h, i) => h.padStart(i ? 8 : 8)).join(' ')}`);
   for (const { key, name, r } of results) {
     const sockErr = r.connect + r.read + r.write + r.timeout;
     const ratio = key === 'hello' ? '' : (r.rps / trivial.rps).toFixed(3);
-    const cells = [r.rps.toFixed(0), ms(r.p50_us), ms(r.p90_us), ms(r.p99_us), String(r.non2xx), String(sockErr), ratio];
+    const cells = [r.rps.toFixed(0), ms(r.p50_us), ms(r.p90_us), ms(r.p99_us), String(r.non2xx), String(sockErr), ratio, r.cpu_us.toFixed(0)];
     out(`${name.padEnd(46)} ${cells.map((c) => c.padStart(8)).join(' ')}`);
   }
   out('');
   out('x trivial: throughput as a fraction of the trivial route\'s (GET /healthz), same runtime, same run.');
+  out('cpu µs: workerd\'s CPU time (user + system, all threads) per request served: steadier than req/s on a shared machine.');
   out(`trivial vs JS hello-world: ${(trivial.rps / by.hello.rps).toFixed(3)} of its req/s`);
-  out(`tail latency: token (Basic) p99 ${ms(by.basic.p99_us)} ms, JS hello-world p99 ${ms(by.hello.p99_us)} ms, trivial p99 ${ms(trivial.p99_us)} ms`);
+  if (by.basic) out(`tail latency: token (Basic) p99 ${ms(by.basic.p99_us)} ms, JS hello-world p99 ${ms(by.hello.p99_us)} ms, trivial p99 ${ms(trivial.p99_us)} ms`);
   const perReq = (r) => 1e6 / r.rps; // µs of the (saturated, single-threaded) runtime per request
   for (const { key, r } of results) {
     if (key === 'hello' || key === 'trivial') continue;
@@ -277,7 +294,7 @@ function report(results, warmups, peers) {
     out('');
     out(`oidc-provider (${peersDir}/oidc-provider/bench.sh), same sitting, after edgeauth stopped:`);
     for (const [k, v] of Object.entries(peers)) out(`  ${k.padEnd(11)} ${v.rps.toFixed(0).padStart(8)} req/s  p50 ${v.p50} ms  p99 ${v.p99} ms  non-2xx ${v.non2xx}`);
-    const vs = (ours, theirs) => (theirs ? (ours.rps / theirs.rps).toFixed(2) + 'x' : 'n/a');
+    const vs = (ours, theirs) => (theirs && ours ? (ours.rps / theirs.rps).toFixed(2) + 'x' : 'n/a');
     out(`edgeauth / oidc-provider: token Basic ${vs(by.basic, peers.token)}, private_key_jwt ${vs(by.pkjwt, peers.pkjwt)}, introspect ${vs(by.introspect, peers.introspect)}; runtime ceilings: JS hello / node:http ${vs(by.hello, peers.baseline)}`);
   }
   for (const f of readdirSync(BUILD).filter((n) => n.endsWith('.wasm'))) {
