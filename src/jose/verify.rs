@@ -1,6 +1,8 @@
-//! Signature verification in one place: Ed25519 and HMAC-SHA256 in the wasm, RS256, PS256 and
-//! ES256 by the platform (WebCrypto on Workers), so no RSA or ECDSA code ships in the wasm.
+//! Signature verification in one place: HMAC-SHA256 in the wasm, RS256, PS256 and ES256 by the
+//! platform (WebCrypto on Workers), so no RSA or ECDSA code ships in the wasm; Ed25519 by the
+//! platform after the strict checks here, or in the wasm where the platform has none.
 
+use curve25519_dalek::Scalar;
 use ed25519_dalek::{Signature, VerifyingKey};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -10,7 +12,7 @@ use crate::jose::{Alg, PublicJwk};
 use crate::support::b64::b64url_decode;
 use crate::support::LocalFuture;
 
-/// Signature checks the platform does natively: RS256, PS256, ES256.
+/// Signature checks the platform does natively: RS256, PS256, ES256, and Ed25519 if it can.
 pub trait PlatformVerifier {
     /// Whether `signature` over `input` verifies with `key` under `alg`.
     fn verify<'a>(
@@ -20,6 +22,18 @@ pub trait PlatformVerifier {
         input: &'a [u8],
         signature: &'a [u8],
     ) -> LocalFuture<'a, Result<bool, Error>>;
+
+    /// RFC 8032 5.1.7 verification (cofactorless, `R` compared as bytes) with the Ed25519 public
+    /// key `key`, or None where the platform has no Ed25519: the wasm verifies then. Called only
+    /// after [`StrictEd25519`] passed, so the platform need not check key or signature form.
+    fn ed25519<'a>(
+        &'a self,
+        _key: &'a [u8; 32],
+        _input: &'a [u8],
+        _signature: &'a [u8; 64],
+    ) -> LocalFuture<'a, Option<bool>> {
+        Box::pin(async { None })
+    }
 }
 
 /// Whether `signature` over `input` verifies with the registered public `key` under `alg`.
@@ -35,23 +49,87 @@ pub async fn verify(
         return Ok(false);
     }
     match alg {
-        Alg::EdDSA | Alg::Ed25519 => Ok(ed25519(key, input, signature)),
+        Alg::EdDSA | Alg::Ed25519 => {
+            let Some(strict) = StrictEd25519::check(key, signature) else {
+                return Ok(false);
+            };
+            let native = platform
+                .ed25519(strict.key.as_bytes(), input, &strict.signature)
+                .await;
+            Ok(native.unwrap_or_else(|| strict.verify(input)))
+        }
         Alg::HS256 => Ok(false),
         Alg::RS256 | Alg::PS256 | Alg::ES256 => platform.verify(alg, key, input, signature).await,
     }
 }
 
-/// Strict Ed25519 (RFC 8032): rejects small-order keys and non-canonical signatures.
-fn ed25519(key: &PublicJwk, input: &[u8], signature: &[u8]) -> bool {
-    let x = key
-        .x
-        .as_deref()
-        .and_then(b64url_decode)
-        .and_then(|b| <[u8; 32]>::try_from(b).ok());
-    let (Some(x), Ok(sig)) = (x, Signature::from_slice(signature)) else {
-        return false;
-    };
-    VerifyingKey::from_bytes(&x).is_ok_and(|vk| vk.verify_strict(input, &sig).is_ok())
+/// The canonical encodings of the eight points of small order (the 8-torsion): no other
+/// encoding of them can verify, as verification compares `R` with a canonical encoding.
+const SMALL_ORDER: [[u8; 32]; 8] = {
+    let mut points = [[0u8; 32]; 8];
+    // The identity (0, 1).
+    points[0][0] = 1;
+    // (0, -1), order 2: y = p - 1.
+    points[1] = [
+        0xec, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xff, 0x7f,
+    ];
+    // (±sqrt(-1), 0), order 4: y = 0, both signs of x.
+    points[3][31] = 0x80;
+    // Order 8: y = ±y8, both signs of x.
+    let y8 = [
+        0x26, 0xe8, 0x95, 0x8f, 0xc2, 0xb2, 0x27, 0xb0, 0x45, 0xc3, 0xf4, 0x89, 0xf2, 0xef, 0x98,
+        0xf0, 0xd5, 0xdf, 0xac, 0x05, 0xd3, 0xc6, 0x33, 0x39, 0xb1, 0x38, 0x02, 0x88, 0x6d, 0x53,
+        0xfc, 0x05,
+    ];
+    let minus_y8 = [
+        0xc7, 0x17, 0x6a, 0x70, 0x3d, 0x4d, 0xd8, 0x4f, 0xba, 0x3c, 0x0b, 0x76, 0x0d, 0x10, 0x67,
+        0x0f, 0x2a, 0x20, 0x53, 0xfa, 0x2c, 0x39, 0xcc, 0xc6, 0x4e, 0xc7, 0xfd, 0x77, 0x92, 0xac,
+        0x03, 0x7a,
+    ];
+    points[4] = y8;
+    points[5] = y8;
+    points[5][31] |= 0x80;
+    points[6] = minus_y8;
+    points[7] = minus_y8;
+    points[7][31] |= 0x80;
+    points
+};
+
+/// An Ed25519 key and signature that passed the checks of `verify_strict` that are not the
+/// verification equation itself: the key is a point of large order, `s` is reduced (no
+/// malleable twin of a signature) and `R` is not of small order. What is left is RFC 8032's
+/// equation, which the platform or [`StrictEd25519::verify`] checks.
+pub struct StrictEd25519 {
+    /// The client's public key, decompressed.
+    pub key: VerifyingKey,
+    /// `R || s`.
+    pub signature: [u8; 64],
+}
+
+impl StrictEd25519 {
+    /// The key and signature, if they pass; None verifies nothing.
+    pub fn check(key: &PublicJwk, signature: &[u8]) -> Option<StrictEd25519> {
+        let x = <[u8; 32]>::try_from(b64url_decode(key.x.as_deref()?)?).ok()?;
+        let key = VerifyingKey::from_bytes(&x).ok().filter(|k| !k.is_weak())?;
+        let signature = <[u8; 64]>::try_from(signature).ok()?;
+        let (r, s) = signature.split_at(32);
+        let s = <[u8; 32]>::try_from(s).ok()?;
+        if bool::from(Scalar::from_canonical_bytes(s).is_none())
+            || SMALL_ORDER.iter().any(|p| p == r)
+        {
+            return None;
+        }
+        Some(StrictEd25519 { key, signature })
+    }
+
+    /// The whole of strict verification in the wasm, for platforms without Ed25519.
+    pub fn verify(&self, input: &[u8]) -> bool {
+        self.key
+            .verify_strict(input, &Signature::from_bytes(&self.signature))
+            .is_ok()
+    }
 }
 
 /// HS256 (RFC 7518 3.2): the key is the secret's octets; the tag is compared in constant time.

@@ -25,18 +25,35 @@ use crate::error::Error;
 use crate::ports::{Guards, PortResult};
 use crate::registry::clients::ClientId;
 use crate::registry::guard::{GuardOp, GuardState};
+use crate::support::b64::{b64url, b64url_decode};
 
-/// What the Worker asks of a guard.
+/// A guard change, as the Worker sends it (jti claims take the compact path, [`claim_url`]).
 #[derive(Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-enum GuardRequest {
-    ClaimJti { jti: String, until: i64 },
-    Guard { change: GuardOp, now: i64 },
+struct GuardRequest {
+    change: GuardOp,
+    now: i64,
 }
 
-#[derive(Serialize, Deserialize)]
-struct Claimed {
-    fresh: bool,
+/// The claim path: `/claim/{base64url(jti)}/{until}`. A claim is a bodiless GET answered by
+/// its status alone, as it is the one guard call on a hot path: no body to write or read on
+/// either side.
+const CLAIM_PATH: &str = "/claim/";
+
+/// The answer to a claim that recorded its jti; a replay gets [`REPLAYED`].
+const FRESH: u16 = 200;
+/// The answer to a claim whose jti was already recorded.
+const REPLAYED: u16 = 409;
+
+fn claim_url(jti: &str, until: i64) -> String {
+    format!("https://guard{CLAIM_PATH}{}/{until}", b64url(jti))
+}
+
+/// The jti and time of a claim URL, or None if `url` is not one.
+fn parse_claim(url: &str) -> Option<(String, i64)> {
+    let rest = &url[url.find(CLAIM_PATH)? + CLAIM_PATH.len()..];
+    let (jti, until) = rest.split_once('/')?;
+    let jti = String::from_utf8(b64url_decode(jti)?).ok()?;
+    Some((jti, until.parse().ok()?))
 }
 
 #[derive(Deserialize)]
@@ -92,21 +109,19 @@ impl DurableObject for ClientGuard {
 
     async fn fetch(&self, mut req: worker::Request) -> worker::Result<worker::Response> {
         self.schema()?;
-        // text() and serde_json: json() would walk the parsed JS object across the boundary.
-        match serde_json::from_str(&req.text().await?)? {
-            GuardRequest::ClaimJti { jti, until } => {
-                let fresh = self.claim(jti, until).await?;
-                self.alarm_by(until).await?;
-                worker::Response::from_json(&Claimed { fresh })
-            }
-            GuardRequest::Guard { change, now } => {
-                let state = self.change(&change, now)?;
-                if let Some(next) = state.next_expiry() {
-                    self.alarm_by(next as i64).await?;
-                }
-                worker::Response::from_json(&state)
-            }
+        if let Some((jti, until)) = parse_claim(&req.inner().url()) {
+            let fresh = self.claim(jti, until).await?;
+            self.alarm_by(until).await?;
+            return worker::Response::empty()
+                .map(|r| r.with_status(if fresh { FRESH } else { REPLAYED }));
         }
+        // text() and serde_json: json() would walk the parsed JS object across the boundary.
+        let GuardRequest { change, now } = serde_json::from_str(&req.text().await?)?;
+        let state = self.change(&change, now)?;
+        if let Some(next) = state.next_expiry() {
+            self.alarm_by(next as i64).await?;
+        }
+        worker::Response::from_json(&state)
     }
 
     async fn alarm(&self) -> worker::Result<worker::Response> {
@@ -285,18 +300,21 @@ fn unavailable(e: impl std::fmt::Display) -> Error {
 }
 
 impl DurableGuards {
-    /// One request to the client's guard.
+    fn stub(&self, client: &ClientId) -> Result<worker::Stub, Error> {
+        self.namespace
+            .id_from_name(client.as_str())
+            .and_then(|id| id.get_stub())
+            .map_err(unavailable)
+    }
+
+    /// One guard change.
     async fn ask<T: serde::de::DeserializeOwned>(
         &self,
         client: &ClientId,
         request: &GuardRequest,
     ) -> Result<T, Error> {
         let body = serde_json::to_string(request).map_err(unavailable)?;
-        let stub = self
-            .namespace
-            .id_from_name(client.as_str())
-            .and_then(|id| id.get_stub())
-            .map_err(unavailable)?;
+        let stub = self.stub(client)?;
         let mut init = RequestInit::new();
         init.with_method(Method::Post).with_body(Some(body.into()));
         let req = worker::Request::new_with_init("https://guard/", &init).map_err(unavailable)?;
@@ -321,12 +339,17 @@ impl Guards for DurableGuards {
         until: u64,
     ) -> PortResult<'a, bool> {
         Box::pin(async move {
-            let request = GuardRequest::ClaimJti {
-                jti: jti.to_string(),
-                until: until as i64,
-            };
-            let claimed: Claimed = self.ask(client, &request).await?;
-            Ok(claimed.fresh)
+            let url = claim_url(jti, until as i64);
+            let resp = self
+                .stub(client)?
+                .fetch_with_str(&url)
+                .await
+                .map_err(unavailable)?;
+            match resp.status_code() {
+                FRESH => Ok(true),
+                REPLAYED => Ok(false),
+                other => Err(unavailable(format!("claim answered {other}"))),
+            }
         })
     }
 
@@ -337,7 +360,7 @@ impl Guards for DurableGuards {
         now: u64,
     ) -> PortResult<'a, GuardState> {
         Box::pin(async move {
-            let request = GuardRequest::Guard {
+            let request = GuardRequest {
                 change: op,
                 now: now as i64,
             };

@@ -1,6 +1,8 @@
 //! The runtime's WebCrypto: RS256, PS256 and ES256 verification (native speed and no RSA or
-//! P-256 code in the wasm; the key comes from the client's registration only), and Ed25519
-//! signing of access tokens (native, several times faster than in wasm).
+//! P-256 code in the wasm; the key comes from the client's registration only), Ed25519
+//! verification of client assertions once the core's strict checks passed (about 90 µs
+//! natively against 200 µs in the wasm), and Ed25519 signing of access tokens (native, several
+//! times faster than in wasm).
 
 use std::cell::RefCell;
 
@@ -88,6 +90,69 @@ impl PlatformVerifier for WebCrypto {
                 .map_err(|e| Error::Internal(format!("WebCrypto: {e:?}")))
         })
     }
+
+    fn ed25519<'a>(
+        &'a self,
+        key: &'a [u8; 32],
+        input: &'a [u8],
+        signature: &'a [u8; 64],
+    ) -> LocalFuture<'a, Option<bool>> {
+        // A runtime without WebCrypto Ed25519 leaves it to the wasm.
+        Box::pin(async move { verify_ed25519(key, input, signature).await.ok() })
+    }
+}
+
+/// Clients' Ed25519 public keys, imported: an import costs about as much as a verification.
+/// Bounded, and only keys that passed the strict checks of a registered client's key land here.
+const CLIENT_KEYS_HELD: usize = 32;
+
+thread_local! {
+    static CLIENT_KEYS: RefCell<Vec<([u8; 32], web_sys::CryptoKey)>> = const { RefCell::new(Vec::new()) };
+}
+
+async fn verify_ed25519(
+    key: &[u8; 32],
+    input: &[u8],
+    signature: &[u8; 64],
+) -> Result<bool, JsValue> {
+    let subtle = subtle()?;
+    let cached = CLIENT_KEYS.with(|k| {
+        k.borrow()
+            .iter()
+            .find(|(bytes, _)| bytes == key)
+            .map(|(_, c)| c.clone())
+    });
+    let crypto_key = match cached {
+        Some(c) => c,
+        None => {
+            let raw = js_sys::Uint8Array::from(key.as_slice());
+            let usages = Array::of1(&JsValue::from_str("verify"));
+            let imported = subtle.import_key_with_object(
+                "raw",
+                &raw,
+                &object(r#"{"name":"Ed25519"}"#)?,
+                false,
+                &usages,
+            )?;
+            let c: web_sys::CryptoKey = JsFuture::from(imported).await?.unchecked_into();
+            CLIENT_KEYS.with(|k| {
+                let mut keys = k.borrow_mut();
+                keys.truncate(CLIENT_KEYS_HELD - 1);
+                keys.insert(0, (*key, c.clone()));
+            });
+            c
+        }
+    };
+    let promise = subtle.verify_with_str_and_u8_array_and_u8_array(
+        "Ed25519",
+        &crypto_key,
+        signature,
+        input,
+    )?;
+    JsFuture::from(promise)
+        .await?
+        .as_bool()
+        .ok_or_else(|| JsValue::from_str("verify answered no boolean"))
 }
 
 thread_local! {
