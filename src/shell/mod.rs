@@ -4,8 +4,14 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use std::future::Future;
+use std::task::Poll;
+
 use futures_util::StreamExt;
-use worker::{event, Context, Env, Headers, ScheduleContext, ScheduledEvent};
+use wasm_bindgen::prelude::wasm_bindgen;
+use wasm_bindgen::JsValue;
+use wasm_bindgen_futures::JsFuture;
+use worker::{event, Context, Env, ScheduleContext, ScheduledEvent};
 
 use crate::config::{Config, SETTINGS};
 use crate::context::{activity, Ctx, IsolateState, Ports};
@@ -29,18 +35,35 @@ thread_local! {
     static ISOLATE: Rc<IsolateState> = Rc::new(IsolateState::default());
 }
 
-#[event(fetch)]
-async fn fetch(req: worker::Request, env: Env, ctx: Context) -> worker::Result<worker::Response> {
-    let response = match translate(req).await {
-        Err(e) => respond::error(e),
-        Ok(request) => serve(&request, &env, &ctx)
-            .await
-            .unwrap_or_else(respond::error),
-    };
-    if let Some(line) = &response.log {
-        worker::console_error!("{line}");
+/// The fetch entry, in place of `#[event(fetch)]`: it takes the runtime's request as it is
+/// (workers-rs would first read `request.cf`, which the runtime builds on first access), and
+/// answers without a promise when nothing had to wait (health, and keys or metadata from the
+/// isolate's cache): a promise costs a microtask turn and its closures.
+#[wasm_bindgen(js_name = fetch)]
+pub fn fetch(req: web_sys::Request, env: Env, ctx: worker::worker_sys::Context) -> JsValue {
+    let wctx = Context::new(ctx);
+    let mut answer = Box::pin(async move {
+        let response = match translate(&req).await {
+            Err(e) => respond::error(e),
+            Ok(request) => serve(&request, &env, &wctx)
+                .await
+                .unwrap_or_else(respond::error),
+        };
+        if let Some(line) = &response.log {
+            worker::console_error!("{line}");
+        }
+        Ok::<JsValue, JsValue>(into_js(response).into())
+    });
+    // Every future under it keeps the waker of its latest poll, as futures must: when this
+    // first poll pends, the promise's polls replace the no-op waker before anything wakes it.
+    match answer
+        .as_mut()
+        .poll(&mut std::task::Context::from_waker(std::task::Waker::noop()))
+    {
+        Poll::Ready(Ok(response)) => response,
+        Poll::Ready(Err(e)) => e,
+        Poll::Pending => wasm_bindgen_futures::future_to_promise(answer).into(),
     }
-    into_worker(response)
 }
 
 /// What a request or a scheduled run needs from the environment: the configuration and the
@@ -158,50 +181,58 @@ fn config(env: &Env) -> Result<Rc<Config>, String> {
     })
 }
 
-async fn translate(mut req: worker::Request) -> Result<Request, Error> {
+async fn translate(req: &web_sys::Request) -> Result<Request, Error> {
     // The runtime hands over a serialized WHATWG URL: split it rather than link a URL parser
     // (the `url` crate and its IDNA tables cost about 60 KB of wasm).
-    let method = Method::parse(req.method().as_ref());
-    let mut request = Request::new(method, &req.inner().url());
-    request.headers = req.headers().entries().collect();
+    let method = Method::parse(&req.method());
+    let mut request = Request::new(method, &req.url());
+    request.headers = header_pairs(&req.headers());
     if matches!(method, Method::Post | Method::Patch | Method::Put) {
-        request.body = read_body(&mut req, router::max_body(&request.path)).await?;
+        let cap = router::max_body(&request.path);
+        let declared = request.header("content-length").map(str::to_string);
+        request.body = read_body(req, declared.as_deref(), cap).await?;
     }
     Ok(request)
 }
 
-/// Reads the body through a capped stream: past `cap` bytes (declared or actually sent) the
-/// request is refused at once and the rest of the stream is cancelled (dropping it does that),
-/// so a body without `Content-Length` is never read whole.
-async fn read_body(req: &mut worker::Request, cap: usize) -> Result<Vec<u8>, Error> {
+/// The request's headers (names in lower case, as the runtime gives them) in three calls across
+/// the boundary, where iterating costs about six a header.
+fn header_pairs(headers: &web_sys::Headers) -> Vec<(String, String)> {
+    js_sys::JSON::stringify(&js_sys::Array::from(headers))
+        .ok()
+        .and_then(|json| json.as_string())
+        .and_then(|json| serde_json::from_str(&json).ok())
+        .unwrap_or_default()
+}
+
+/// Reads the body: at once when its length is declared (HTTP framing holds it to that), else
+/// through a capped stream, so that past `cap` bytes (declared or actually sent) the request
+/// is refused at once and the rest of the stream is cancelled (dropping it does that): a body
+/// without `Content-Length` is never read whole.
+async fn read_body(
+    req: &web_sys::Request,
+    declared: Option<&str>,
+    cap: usize,
+) -> Result<Vec<u8>, Error> {
     let too_large =
         || Error::invalid_request(format!("the request body is larger than {cap} bytes"));
-    let declared = req
-        .headers()
-        .get("content-length")
-        .ok()
-        .flatten()
-        .and_then(|l| l.parse::<usize>().ok());
-    match declared {
+    let unreadable = || Error::invalid_request("the request body could not be read");
+    match declared.and_then(|l| l.parse::<usize>().ok()) {
         Some(l) if l > cap => return Err(too_large()),
-        // HTTP framing holds a body to its declared length: read it in one call, the
-        // cheapest way across the JS/wasm boundary.
         Some(_) => {
-            return req
-                .bytes()
-                .await
-                .map_err(|_| Error::invalid_request("the request body could not be read"))
+            let buffer = req.array_buffer().map_err(|_| unreadable())?;
+            let buffer = JsFuture::from(buffer).await.map_err(|_| unreadable())?;
+            return Ok(js_sys::Uint8Array::new(&buffer).to_vec());
         }
         None => {}
     }
     // No body at all is an empty body.
-    let Ok(mut stream) = req.stream() else {
+    let Ok(mut stream) = worker::Request::from(Clone::clone(req)).stream() else {
         return Ok(Vec::new());
     };
-    let mut body = Vec::with_capacity(declared.unwrap_or(0));
+    let mut body = Vec::new();
     while let Some(chunk) = stream.next().await {
-        let chunk =
-            chunk.map_err(|_| Error::invalid_request("the request body could not be read"))?;
+        let chunk = chunk.map_err(|_| unreadable())?;
         if body.len() + chunk.len() > cap {
             return Err(too_large());
         }
@@ -210,17 +241,40 @@ async fn read_body(req: &mut worker::Request, cap: usize) -> Result<Vec<u8>, Err
     Ok(body)
 }
 
-fn into_worker(response: Response) -> worker::Result<worker::Response> {
-    let headers = Headers::new();
+/// The runtime's response. The headers cross as one JSON text; a name given twice keeps its
+/// last value, as setting them one by one did.
+fn into_js(response: Response) -> web_sys::Response {
+    let mut headers: Vec<(&str, &str)> = Vec::with_capacity(response.headers.len());
     for (name, value) in &response.headers {
-        headers.set(name, value)?;
+        match headers
+            .iter_mut()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        {
+            Some(slot) => slot.1 = value,
+            None => headers.push((name, value)),
+        }
     }
-    let out = if response.body.is_empty() {
-        worker::Response::empty()?
-    } else {
-        worker::Response::from_bytes(response.body)?
-    };
-    Ok(out.with_status(response.status).with_headers(headers))
+    let built = (|| {
+        let init = web_sys::ResponseInit::new();
+        init.set_status(response.status);
+        let pairs =
+            serde_json::to_string(&headers).map_err(|e| JsValue::from_str(&e.to_string()))?;
+        let headers =
+            web_sys::Headers::new_with_str_sequence_sequence(&js_sys::JSON::parse(&pairs)?)?;
+        init.set_headers(&headers);
+        let mut body = response.body;
+        let body = (!body.is_empty()).then_some(body.as_mut_slice());
+        web_sys::Response::new_with_opt_u8_array_and_init(body, &init)
+    })();
+    built.unwrap_or_else(|e| {
+        worker::console_error!("building the response failed: {e:?}");
+        web_sys::Response::new_with_opt_str_and_init(Some("INTERNAL SERVER ERROR"), &{
+            let init = web_sys::ResponseInit::new();
+            init.set_status(500);
+            init
+        })
+        .unwrap_or_else(|_| unreachable!("a plain 500 response is always valid"))
+    })
 }
 
 struct JsClock;

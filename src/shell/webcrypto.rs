@@ -202,11 +202,7 @@ async fn signing_key(key: &SigningKey) -> Result<web_sys::CryptoKey, JsValue> {
 
 async fn sign(key: &SigningKey, input: &[u8]) -> Result<[u8; 64], JsValue> {
     let crypto_key = signing_key(key).await?;
-    let promise = subtle()?.sign_with_object_and_u8_array(
-        &object(r#"{"name":"Ed25519"}"#)?,
-        &crypto_key,
-        input,
-    )?;
+    let promise = subtle()?.sign_with_str_and_u8_array("Ed25519", &crypto_key, input)?;
     let signature = js_sys::Uint8Array::new(&JsFuture::from(promise).await?).to_vec();
     <[u8; 64]>::try_from(signature.as_slice()).map_err(|_| JsValue::from_str("signature length"))
 }
