@@ -61,7 +61,12 @@ impl Default for Grants {
 }
 
 impl Grants {
-    fn from_parts(registered: Vec<ResourceGrant>, uris: Vec<String>, plain: Scope) -> Grants {
+    /// The grants stored as registered grants, plain URIs and their plain scope.
+    pub(crate) fn from_parts(
+        registered: Vec<ResourceGrant>,
+        uris: Vec<String>,
+        plain: Scope,
+    ) -> Grants {
         let registered = registered.into_iter().map(|g| Grant {
             audience: Audience::Resource {
                 identifier: g.resource,

@@ -9,6 +9,8 @@ use crate::error::Error;
 use crate::jose::PublicJwk;
 use crate::registry::audiences::Grants;
 use crate::registry::guard::{key_id, key_source};
+use crate::registry::resources::ResourceGrant;
+use crate::registry::scope::Scope;
 use crate::registry::secrets::StoredSecret;
 
 /// Token lifetime bounds and default, in seconds.
@@ -94,6 +96,7 @@ impl AuthMethod {
 
 /// A client's registration, without secret material.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(from = "StoredClient")]
 pub struct Client {
     /// Server-made UUID.
     pub client_id: ClientId,
@@ -132,6 +135,59 @@ pub struct Client {
     /// written before versioning read as 0.
     #[serde(default)]
     pub version: u64,
+}
+
+/// How a client is read back from storage: [`Client`] with its grants' fields inline. Reading
+/// `#[serde(flatten)]` buffers the whole record first, a generic path that cost about 5 KB of
+/// wasm more; written records are unchanged (the `Serialize` derive still flattens).
+#[derive(Deserialize)]
+struct StoredClient {
+    client_id: ClientId,
+    client_name: String,
+    #[serde(default)]
+    description: String,
+    enabled: bool,
+    token_endpoint_auth_method: AuthMethod,
+    access_token_lifetime: u32,
+    #[serde(default = "yes")]
+    lockout_enabled: bool,
+    #[serde(default)]
+    jwks: Option<Jwks>,
+    #[serde(default)]
+    jwks_uri: Option<String>,
+    client_id_issued_at: u64,
+    updated_at: u64,
+    #[serde(default)]
+    introspection_allowed: bool,
+    #[serde(default)]
+    scope: Scope,
+    #[serde(default)]
+    resources: Vec<String>,
+    #[serde(default)]
+    grants: Vec<ResourceGrant>,
+    #[serde(default)]
+    version: u64,
+}
+
+impl From<StoredClient> for Client {
+    fn from(s: StoredClient) -> Client {
+        Client {
+            client_id: s.client_id,
+            client_name: s.client_name,
+            description: s.description,
+            enabled: s.enabled,
+            token_endpoint_auth_method: s.token_endpoint_auth_method,
+            access_token_lifetime: s.access_token_lifetime,
+            lockout_enabled: s.lockout_enabled,
+            jwks: s.jwks,
+            jwks_uri: s.jwks_uri,
+            client_id_issued_at: s.client_id_issued_at,
+            updated_at: s.updated_at,
+            introspection_allowed: s.introspection_allowed,
+            grants: Grants::from_parts(s.grants, s.resources, s.scope),
+            version: s.version,
+        }
+    }
 }
 
 impl Client {
