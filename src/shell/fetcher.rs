@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use futures_util::future::{select, Either};
 use futures_util::StreamExt;
-use worker::{AbortController, Delay, Fetch, Method, RequestInit, RequestRedirect};
+use worker::{AbortController, Delay, Fetch};
 
 use crate::ports::{Fetched, KeyFetcher};
 use crate::support::LocalFuture;
@@ -33,13 +33,14 @@ async fn fetch(url: &str) -> Result<Fetched, String> {
 
 /// The whole exchange, headers and body, so one deadline covers both.
 async fn fetch_within(url: &str, signal: &worker::AbortSignal) -> Result<Fetched, String> {
-    let mut init = RequestInit::new();
+    // web-sys's RequestInit, not workers-rs's: that one links every `cf` option (about 11 KB).
+    let init = web_sys::RequestInit::new();
+    init.set_method("GET");
     // An https URL must not lead to http (or anywhere else) behind the client's back.
-    init.with_method(Method::Get)
-        .with_redirect(RequestRedirect::Manual);
+    init.set_redirect(web_sys::RequestRedirect::Manual);
     // From a string, not `Fetch::Url`: that would link the `url` crate just for this.
-    let request = worker::Request::new_with_init(url, &init)
-        .map(Fetch::Request)
+    let request = web_sys::Request::new_with_str_and_init(url, &init)
+        .map(|r| Fetch::Request(r.into()))
         .map_err(|_| "the URL is not valid".to_string())?;
     let mut resp = request
         .send_with_signal(signal)

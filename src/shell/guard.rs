@@ -17,9 +17,7 @@ use std::rc::Rc;
 use futures_util::future::{FutureExt, LocalBoxFuture, Shared};
 use serde::{Deserialize, Serialize};
 use wasm_bindgen_futures::JsFuture;
-use worker::{
-    durable_object, DurableObject, Env, Method, ObjectNamespace, RequestInit, SqlStorage, State,
-};
+use worker::{durable_object, DurableObject, Env, ObjectNamespace, SqlStorage, State};
 
 use crate::error::Error;
 use crate::ports::{Guards, PortResult};
@@ -315,10 +313,16 @@ impl DurableGuards {
     ) -> Result<T, Error> {
         let body = serde_json::to_string(request).map_err(unavailable)?;
         let stub = self.stub(client)?;
-        let mut init = RequestInit::new();
-        init.with_method(Method::Post).with_body(Some(body.into()));
-        let req = worker::Request::new_with_init("https://guard/", &init).map_err(unavailable)?;
-        let resp = stub.fetch_with_request(req).await.map_err(unavailable)?;
+        // web-sys's RequestInit, not workers-rs's: that one links every `cf` option.
+        let init = web_sys::RequestInit::new();
+        init.set_method("POST");
+        init.set_body(&body.into());
+        let req = web_sys::Request::new_with_str_and_init("https://guard/", &init)
+            .map_err(|e| unavailable(format!("{e:?}")))?;
+        let resp = stub
+            .fetch_with_request(req.into())
+            .await
+            .map_err(unavailable)?;
         // The runtime's own text(): workers-rs would read the body through a stream reader,
         // chunk by chunk across the boundary (about 60 µs a claim in a CPU profile).
         let text = web_sys::Response::from(resp)
