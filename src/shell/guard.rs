@@ -129,9 +129,7 @@ impl DurableObject for ClientGuard {
         let sql = self.state.storage().sql();
         sql.exec("DELETE FROM jti WHERE until < ?", vec![now.into()])?;
         let state = self.change(&GuardOp::Read, now)?;
-        let next: Vec<Next> = sql
-            .exec("SELECT MIN(until) AS until FROM jti", None)?
-            .to_array()?;
+        let next: Vec<Next> = rows_of(sql.exec("SELECT MIN(until) AS until FROM jti", None)?)?;
         let jti_next = next.first().and_then(|n| n.until);
         let guard_next = state.next_expiry().map(|t| t as i64);
         match jti_next.into_iter().chain(guard_next).min() {
@@ -145,6 +143,17 @@ impl DurableObject for ClientGuard {
         }
         worker::Response::ok("ok")
     }
+}
+
+/// A cursor's rows, each crossing as JSON text: `to_array` would link serde-wasm-bindgen for
+/// three small queries.
+fn rows_of<T: serde::de::DeserializeOwned>(cursor: worker::SqlCursor) -> worker::Result<Vec<T>> {
+    cursor
+        .map(|row| {
+            let text = js_sys::JSON::stringify(&row?)?;
+            Ok(serde_json::from_str(&String::from(text))?)
+        })
+        .collect()
 }
 
 /// Makes the tables if this instance has not yet, or dropped them with `delete_all`.
@@ -184,7 +193,7 @@ fn insert(
         let statement = format!(
             "INSERT INTO jti (jti, until) VALUES {rows} ON CONFLICT(jti) DO NOTHING RETURNING jti"
         );
-        let inserted: Vec<Inserted> = sql.exec(&statement, params)?.to_array()?;
+        let inserted: Vec<Inserted> = rows_of(sql.exec(&statement, params)?)?;
         recorded.extend(inserted.into_iter().map(|row| row.jti));
     }
     Ok(recorded)
@@ -244,9 +253,7 @@ impl ClientGuard {
     /// Reads, changes and writes the guard state with no await in between.
     fn change(&self, change: &GuardOp, now: i64) -> worker::Result<GuardState> {
         let sql = self.state.storage().sql();
-        let rows: Vec<StateRow> = sql
-            .exec("SELECT state FROM guard WHERE id = 0", None)?
-            .to_array()?;
+        let rows: Vec<StateRow> = rows_of(sql.exec("SELECT state FROM guard WHERE id = 0", None)?)?;
         let mut state: GuardState = rows
             .first()
             .and_then(|r| serde_json::from_str(&r.state).ok())

@@ -1,8 +1,13 @@
 //! The registry's ports over one Workers KV namespace; the key layout is
 //! [`crate::registry::keyspace`].
 
+use std::collections::HashMap;
+
+use js_sys::{Function, Object, Promise, Reflect, JSON};
 use serde::de::DeserializeOwned;
-use worker::KvStore;
+use serde::Deserialize;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
 
 use crate::error::Error;
 use crate::ports::{ActivityStore, AuditLog, Clients, KeyStore, Page, PortResult, Resources};
@@ -12,25 +17,87 @@ use crate::registry::keyspace::{self, decode, encode};
 use crate::registry::resources::{Resource, ResourceId};
 use crate::registry::signing_keys::KeySchedule;
 
-/// The registry over one KV namespace.
-pub struct KvRegistry(pub KvStore);
+/// The registry over one KV namespace: the binding's own methods, called directly, with the
+/// answers crossing as JSON text. workers-rs's KV wrapper converts them with
+/// serde-wasm-bindgen, about 20 KB of wasm for a handful of calls.
+pub struct KvRegistry(pub Object);
 
-fn unavailable(e: impl std::fmt::Display) -> Error {
-    Error::Unavailable(format!("KV: {e}"))
+fn unavailable(e: impl std::fmt::Debug) -> Error {
+    Error::Unavailable(format!("KV: {e:?}"))
+}
+
+/// One key of a list answer.
+#[derive(Deserialize)]
+struct Key {
+    name: String,
+    #[serde(default)]
+    metadata: Option<serde_json::Value>,
+}
+
+/// A list answer.
+#[derive(Deserialize)]
+struct Listed {
+    keys: Vec<Key>,
+    list_complete: bool,
+    #[serde(default)]
+    cursor: Option<String>,
 }
 
 /// A listed key's numeric metadata field, as written by this shell.
-fn metadata_u64(key: &worker::kv::Key, field: &str) -> Option<u64> {
+fn metadata_u64(key: &Key, field: &str) -> Option<u64> {
     key.metadata.as_ref()?.get(field)?.as_u64()
 }
 
+/// `value` as JSON text, parsed by serde_json.
+fn from_js<T: DeserializeOwned>(value: &JsValue) -> Result<T, Error> {
+    let text = JSON::stringify(value).map_err(unavailable)?;
+    serde_json::from_str(&String::from(text)).map_err(unavailable)
+}
+
 impl KvRegistry {
-    async fn put_text(&self, key: &str, value: String, ttl: Option<u64>) -> Result<(), Error> {
-        let mut put = self.0.put(key, value).map_err(unavailable)?;
-        if let Some(ttl) = ttl {
-            put = put.expiration_ttl(ttl);
+    /// Calls the binding's method `name` and awaits its promise.
+    async fn call(&self, name: &str, args: &[&JsValue]) -> Result<JsValue, Error> {
+        let method: Function = Reflect::get(&self.0, &name.into())
+            .and_then(|f| f.dyn_into())
+            .map_err(unavailable)?;
+        let promise = match args {
+            [a] => method.call1(&self.0, a),
+            [a, b] => method.call2(&self.0, a, b),
+            [a, b, c] => method.call3(&self.0, a, b, c),
+            _ => unreachable!("KV methods take one to three arguments"),
         }
-        put.execute().await.map_err(unavailable)
+        .map_err(unavailable)?;
+        JsFuture::from(Promise::from(promise))
+            .await
+            .map_err(unavailable)
+    }
+
+    async fn get_text(&self, key: &str) -> Result<Option<String>, Error> {
+        Ok(self.call("get", &[&key.into()]).await?.as_string())
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), Error> {
+        self.call("delete", &[&key.into()]).await.map(drop)
+    }
+
+    async fn put_with(
+        &self,
+        key: &str,
+        value: String,
+        options: serde_json::Value,
+    ) -> Result<(), Error> {
+        let options = JSON::parse(&options.to_string()).map_err(unavailable)?;
+        self.call("put", &[&key.into(), &value.into(), &options])
+            .await
+            .map(drop)
+    }
+
+    async fn put_text(&self, key: &str, value: String, ttl: Option<u64>) -> Result<(), Error> {
+        let options = match ttl {
+            Some(ttl) => serde_json::json!({ "expirationTtl": ttl }),
+            None => serde_json::json!({}),
+        };
+        self.put_with(key, value, options).await
     }
 
     async fn put_counted(
@@ -41,16 +108,36 @@ impl KvRegistry {
         ttl: Option<u64>,
     ) -> Result<(), Error> {
         // The number goes in the metadata too, so one list call reads them all.
-        let mut put = self
-            .0
-            .put(key, n.to_string())
-            .map_err(unavailable)?
-            .metadata(serde_json::json!({ field: n }))
-            .map_err(unavailable)?;
+        let mut options = serde_json::json!({ "metadata": { field: n } });
         if let Some(ttl) = ttl {
-            put = put.expiration_ttl(ttl);
+            options["expirationTtl"] = ttl.into();
         }
-        put.execute().await.map_err(unavailable)
+        self.put_with(key, n.to_string(), options).await
+    }
+
+    async fn list(
+        &self,
+        prefix: &str,
+        limit: Option<usize>,
+        cursor: Option<&str>,
+    ) -> Result<Listed, Error> {
+        let mut options = serde_json::json!({ "prefix": prefix });
+        if let Some(limit) = limit {
+            options["limit"] = limit.into();
+        }
+        if let Some(cursor) = cursor {
+            options["cursor"] = cursor.into();
+        }
+        let options = JSON::parse(&options.to_string()).map_err(unavailable)?;
+        from_js(&self.call("list", &[&options]).await?)
+    }
+
+    /// The values of `names`, in one call; a name without a value maps to None.
+    async fn get_bulk(&self, names: &[&str]) -> Result<HashMap<String, Option<String>>, Error> {
+        let names = js_sys::Array::from_iter(names.iter().map(|n| JsValue::from_str(n)));
+        let map = self.call("get", &[&names]).await?;
+        let map: js_sys::Map = map.dyn_into().map_err(unavailable)?;
+        from_js(&Object::from_entries(&map).map_err(unavailable)?.into())
     }
 
     /// One page of keys under `prefix` with their JSON values decoded.
@@ -60,27 +147,23 @@ impl KvRegistry {
         cursor: Option<&str>,
         limit: usize,
     ) -> Result<Page<T>, Error> {
-        let mut list = self.0.list().prefix(prefix.into()).limit(limit as u64);
-        if let Some(c) = cursor {
-            list = list.cursor(c.into());
-        }
-        let listed = match list.execute().await {
+        let listed = match self.list(prefix, Some(limit), cursor).await {
             Ok(listed) => listed,
             // A cursor KV cannot read is the caller's mistake, unless KV is failing anyway.
             Err(e) if cursor.is_some() => {
-                let probe = self.0.list().prefix(prefix.into()).limit(1).execute().await;
+                let probe = self.list(prefix, Some(1), None).await;
                 return Err(match probe {
                     Ok(_) => Error::invalid_request("invalid cursor"),
-                    Err(_) => unavailable(e),
+                    Err(_) => e,
                 });
             }
-            Err(e) => return Err(unavailable(e)),
+            Err(e) => return Err(e),
         };
         let names: Vec<&str> = listed.keys.iter().map(|k| k.name.as_str()).collect();
         let mut values = if names.is_empty() {
             Default::default()
         } else {
-            self.0.get_bulk(&names).text().await.map_err(unavailable)?
+            self.get_bulk(&names).await?
         };
         let mut out = Vec::with_capacity(names.len());
         for name in names {
@@ -97,7 +180,7 @@ impl KvRegistry {
 
     /// The JSON value under `key`, decoded.
     async fn read<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, Error> {
-        let text = self.0.get(key).text().await.map_err(unavailable)?;
+        let text = self.get_text(key).await?;
         text.map(|t| decode(key, &t)).transpose()
     }
 
@@ -114,15 +197,11 @@ impl KvRegistry {
     }
 
     /// Every key under `prefix`, across list pages.
-    async fn all_keys(&self, prefix: &str) -> Result<Vec<worker::kv::Key>, Error> {
+    async fn all_keys(&self, prefix: &str) -> Result<Vec<Key>, Error> {
         let mut keys = Vec::new();
         let mut cursor: Option<String> = None;
         loop {
-            let mut list = self.0.list().prefix(prefix.into());
-            if let Some(c) = cursor.take() {
-                list = list.cursor(c);
-            }
-            let listed = list.execute().await.map_err(unavailable)?;
+            let listed = self.list(prefix, None, cursor.take().as_deref()).await?;
             keys.extend(listed.keys);
             match listed.cursor.filter(|_| !listed.list_complete) {
                 Some(c) => cursor = Some(c),
@@ -147,7 +226,7 @@ impl Clients for KvRegistry {
     fn delete<'a>(&'a self, id: &'a ClientId) -> PortResult<'a, ()> {
         Box::pin(async move {
             let key = keyspace::client_key(id);
-            self.0.delete(&key).await.map_err(unavailable)
+            self.delete(&key).await
         })
     }
 
@@ -181,7 +260,7 @@ impl Resources for KvRegistry {
     fn id_for<'a>(&'a self, identifier: &'a str) -> PortResult<'a, Option<ResourceId>> {
         Box::pin(async move {
             let key = keyspace::identifier_key(identifier);
-            let text = self.0.get(&key).text().await.map_err(unavailable)?;
+            let text = self.get_text(&key).await?;
             Ok(text.and_then(|t| ResourceId::parse(&t)))
         })
     }
@@ -202,7 +281,7 @@ impl Resources for KvRegistry {
                 keyspace::resource_key(&resource.resource_id),
                 keyspace::identifier_key(&resource.identifier),
             ] {
-                self.0.delete(&key).await.map_err(unavailable)?;
+                self.delete(&key).await?;
             }
             Ok(())
         })
@@ -294,7 +373,7 @@ impl ActivityStore for KvRegistry {
                     .collect(),
             };
             for name in names {
-                self.0.delete(&name).await.map_err(unavailable)?;
+                self.delete(&name).await?;
             }
             Ok(())
         })

@@ -9,7 +9,7 @@ use std::task::Poll;
 
 use futures_util::StreamExt;
 use wasm_bindgen::prelude::wasm_bindgen;
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use worker::{event, Context, Env, ScheduleContext, ScheduledEvent};
 
@@ -77,9 +77,10 @@ struct Bindings {
 impl Bindings {
     fn from_env(env: &Env) -> Result<Bindings, Error> {
         let config = config(env).map_err(|d| Error::Internal(format!("configuration: {d}")))?;
-        let kv = env
-            .kv("CLIENTS")
-            .map_err(|e| Error::Internal(format!("KV binding CLIENTS: {e}")))?;
+        let kv = js_sys::Reflect::get(env.as_ref(), &JsValue::from_str("CLIENTS"))
+            .ok()
+            .and_then(|b| b.dyn_into::<js_sys::Object>().ok())
+            .ok_or_else(|| Error::Internal("KV binding CLIENTS: missing".into()))?;
         let namespace = env
             .durable_object("CLIENT_GUARD")
             .map_err(|e| Error::Internal(format!("DO binding CLIENT_GUARD: {e}")))?;
