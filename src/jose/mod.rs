@@ -5,6 +5,7 @@
 //! may use, and a key only verifies the algorithm of its own family.
 
 pub mod alg;
+mod der;
 pub mod jwk;
 pub mod jws;
 pub mod keys;

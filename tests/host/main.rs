@@ -12,6 +12,8 @@ mod introspect;
 mod keys;
 mod layers;
 mod lockout;
+mod pem_differential;
+mod pem_inputs;
 mod resources;
 mod revoke;
 mod token;
