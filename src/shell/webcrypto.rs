@@ -102,12 +102,44 @@ impl PlatformVerifier for WebCrypto {
     }
 }
 
-/// Clients' Ed25519 public keys, imported: an import costs about as much as a verification.
-/// Bounded, and only keys that passed the strict checks of a registered client's key land here.
-const CLIENT_KEYS_HELD: usize = 32;
+/// Imported keys by what identifies them, newest first and at most `held`: importing costs
+/// about as much as the operation the key is for.
+struct KeyCache<K> {
+    keys: RefCell<Vec<(K, web_sys::CryptoKey)>>,
+    held: usize,
+}
+
+impl<K: PartialEq> KeyCache<K> {
+    const fn new(held: usize) -> Self {
+        KeyCache {
+            keys: RefCell::new(Vec::new()),
+            held,
+        }
+    }
+
+    fn get<Q: PartialEq + ?Sized>(&self, id: &Q) -> Option<web_sys::CryptoKey>
+    where
+        K: std::borrow::Borrow<Q>,
+    {
+        let keys = self.keys.borrow();
+        keys.iter()
+            .find(|(k, _)| k.borrow() == id)
+            .map(|(_, c)| c.clone())
+    }
+
+    fn put(&self, id: K, key: &web_sys::CryptoKey) {
+        let mut keys = self.keys.borrow_mut();
+        keys.truncate(self.held - 1);
+        keys.insert(0, (id, key.clone()));
+    }
+}
 
 thread_local! {
-    static CLIENT_KEYS: RefCell<Vec<([u8; 32], web_sys::CryptoKey)>> = const { RefCell::new(Vec::new()) };
+    /// Clients' Ed25519 public keys: only keys that passed the strict checks of a registered
+    /// client's key land here.
+    static CLIENT_KEYS: KeyCache<[u8; 32]> = const { KeyCache::new(32) };
+    /// The server's own signing keys by kid (a handful over an isolate's life).
+    static SIGNING_KEYS: KeyCache<String> = const { KeyCache::new(8) };
 }
 
 async fn verify_ed25519(
@@ -116,13 +148,7 @@ async fn verify_ed25519(
     signature: &[u8; 64],
 ) -> Result<bool, JsValue> {
     let subtle = subtle()?;
-    let cached = CLIENT_KEYS.with(|k| {
-        k.borrow()
-            .iter()
-            .find(|(bytes, _)| bytes == key)
-            .map(|(_, c)| c.clone())
-    });
-    let crypto_key = match cached {
+    let crypto_key = match CLIENT_KEYS.with(|k| k.get(key)) {
         Some(c) => c,
         None => {
             let raw = js_sys::Uint8Array::from(key.as_slice());
@@ -135,11 +161,7 @@ async fn verify_ed25519(
                 &usages,
             )?;
             let c: web_sys::CryptoKey = JsFuture::from(imported).await?.unchecked_into();
-            CLIENT_KEYS.with(|k| {
-                let mut keys = k.borrow_mut();
-                keys.truncate(CLIENT_KEYS_HELD - 1);
-                keys.insert(0, (*key, c.clone()));
-            });
+            CLIENT_KEYS.with(|k| k.put(*key, &c));
             c
         }
     };
@@ -155,12 +177,6 @@ async fn verify_ed25519(
         .ok_or_else(|| JsValue::from_str("verify answered no boolean"))
 }
 
-thread_local! {
-    /// Imported signing keys by kid: importing costs more than signing. Only the server's own
-    /// keys land here (a handful over an isolate's life).
-    static SIGNING_KEYS: RefCell<Vec<(String, web_sys::CryptoKey)>> = const { RefCell::new(Vec::new()) };
-}
-
 fn subtle() -> Result<web_sys::SubtleCrypto, JsValue> {
     let global: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
     Ok(global.crypto()?.subtle())
@@ -168,13 +184,7 @@ fn subtle() -> Result<web_sys::SubtleCrypto, JsValue> {
 
 async fn signing_key(key: &SigningKey) -> Result<web_sys::CryptoKey, JsValue> {
     let kid = key.public().kid();
-    let cached = SIGNING_KEYS.with(|k| {
-        let keys = k.borrow();
-        keys.iter()
-            .find(|(id, _)| id == kid)
-            .map(|(_, c)| c.clone())
-    });
-    if let Some(c) = cached {
+    if let Some(c) = SIGNING_KEYS.with(|k| k.get(kid)) {
         return Ok(c);
     }
     let jwk = Object::new();
@@ -192,11 +202,7 @@ async fn signing_key(key: &SigningKey) -> Result<web_sys::CryptoKey, JsValue> {
         &usages,
     )?;
     let crypto_key: web_sys::CryptoKey = JsFuture::from(imported).await?.unchecked_into();
-    SIGNING_KEYS.with(|k| {
-        let mut keys = k.borrow_mut();
-        keys.truncate(7);
-        keys.insert(0, (kid.to_string(), crypto_key.clone()));
-    });
+    SIGNING_KEYS.with(|k| k.put(kid.to_string(), &crypto_key));
     Ok(crypto_key)
 }
 
