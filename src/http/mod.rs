@@ -61,6 +61,11 @@ impl Method {
     }
 }
 
+/// The request headers the core reads. The shell copies only these across the boundary
+/// (three lookups, where copying every header cost more than the rest of a trivial request's
+/// translation); reading another is a bug that [`Request::header`] catches in every test.
+pub const REQUEST_HEADERS: [&str; 3] = ["authorization", "content-type", "content-length"];
+
 /// An incoming request, already read in full.
 #[derive(Debug, Clone)]
 pub struct Request {
@@ -72,7 +77,7 @@ pub struct Request {
     pub path: String,
     /// The query string without `?`, empty when absent.
     pub query: String,
-    /// Header names in lower case.
+    /// Header names in lower case; from the runtime, only [`REQUEST_HEADERS`].
     pub headers: Vec<(String, String)>,
     /// The body bytes.
     pub body: Vec<u8>,
@@ -115,6 +120,10 @@ impl Request {
 
     /// The first value of a header, by lower-case name.
     pub fn header(&self, name: &str) -> Option<&str> {
+        debug_assert!(
+            REQUEST_HEADERS.contains(&name),
+            "the shell does not copy the header {name}: add it to REQUEST_HEADERS"
+        );
         self.headers
             .iter()
             .find(|(n, _)| n == name)
