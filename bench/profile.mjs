@@ -105,15 +105,22 @@ async function fixture(w) {
   };
 }
 
-/** Self time per function (µs), from a V8 cpuprofile's samples and timeDeltas. */
+/**
+ * Self time per function (µs): its share of the samples, times the profile's wall time.
+ * Summing `timeDeltas` per sample instead gives a sample the whole gap before it (the sampler
+ * falls behind under load: one sample per ~400 µs at a 100 µs interval), so whatever ran right
+ * after a gap (idle, GC, a JSON.parse) looked several times larger than it was.
+ */
 function selfTimes(profile) {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const wall = profile.timeDeltas.reduce((a, b) => a + b, 0);
+  const each = profile.samples.length ? wall / profile.samples.length : 0;
   const self = new Map();
-  profile.samples.forEach((id, i) => {
+  for (const id of profile.samples) {
     const f = byId.get(id).callFrame;
     const key = `${f.functionName || '(anonymous)'}  ${f.url ? f.url.split('/').pop() : ''}${f.url ? `:${f.lineNumber + 1}` : ''}`;
-    self.set(key, (self.get(key) ?? 0) + (profile.timeDeltas[i] ?? 0));
-  });
+    self.set(key, (self.get(key) ?? 0) + each);
+  }
   return self;
 }
 
