@@ -60,13 +60,8 @@ impl KvRegistry {
         let method: Function = Reflect::get(&self.0, &name.into())
             .and_then(|f| f.dyn_into())
             .map_err(unavailable)?;
-        let promise = match args {
-            [a] => method.call1(&self.0, a),
-            [a, b] => method.call2(&self.0, a, b),
-            [a, b, c] => method.call3(&self.0, a, b, c),
-            _ => unreachable!("KV methods take one to three arguments"),
-        }
-        .map_err(unavailable)?;
+        let promise = Reflect::apply(&method, &self.0, &args.iter().copied().collect())
+            .map_err(unavailable)?;
         JsFuture::from(Promise::from(promise))
             .await
             .map_err(unavailable)

@@ -52,7 +52,7 @@ pub fn fetch(req: web_sys::Request, env: Env, ctx: worker::worker_sys::Context) 
         if let Some(line) = &response.log {
             worker::console_error!("{line}");
         }
-        Ok::<JsValue, JsValue>(into_js(response).into())
+        JsValue::from(into_js(response))
     });
     // Every future under it keeps the waker of its latest poll, as futures must: when this
     // first poll pends, the promise's polls replace the no-op waker before anything wakes it.
@@ -60,9 +60,10 @@ pub fn fetch(req: web_sys::Request, env: Env, ctx: worker::worker_sys::Context) 
         .as_mut()
         .poll(&mut std::task::Context::from_waker(std::task::Waker::noop()))
     {
-        Poll::Ready(Ok(response)) => response,
-        Poll::Ready(Err(e)) => e,
-        Poll::Pending => wasm_bindgen_futures::future_to_promise(answer).into(),
+        Poll::Ready(response) => response,
+        Poll::Pending => {
+            wasm_bindgen_futures::future_to_promise(async move { Ok(answer.await) }).into()
+        }
     }
 }
 

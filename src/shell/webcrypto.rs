@@ -151,16 +151,8 @@ async fn verify_ed25519(
     let crypto_key = match CLIENT_KEYS.with(|k| k.get(key)) {
         Some(c) => c,
         None => {
-            let raw = js_sys::Uint8Array::from(key.as_slice());
-            let usages = Array::of1(&JsValue::from_str("verify"));
-            let imported = subtle.import_key_with_object(
-                "raw",
-                &raw,
-                &object(r#"{"name":"Ed25519"}"#)?,
-                false,
-                &usages,
-            )?;
-            let c: web_sys::CryptoKey = JsFuture::from(imported).await?.unchecked_into();
+            let c =
+                import_ed25519("raw", &js_sys::Uint8Array::from(key.as_slice()), "verify").await?;
             CLIENT_KEYS.with(|k| k.put(*key, &c));
             c
         }
@@ -175,6 +167,17 @@ async fn verify_ed25519(
         .await?
         .as_bool()
         .ok_or_else(|| JsValue::from_str("verify answered no boolean"))
+}
+
+/// An Ed25519 key for one use, not extractable.
+async fn import_ed25519(
+    format: &str,
+    data: &Object,
+    usage: &str,
+) -> Result<web_sys::CryptoKey, JsValue> {
+    let usages = Array::of1(&JsValue::from_str(usage));
+    let imported = subtle()?.import_key_with_str(format, data, "Ed25519", false, &usages)?;
+    Ok(JsFuture::from(imported).await?.unchecked_into())
 }
 
 fn subtle() -> Result<web_sys::SubtleCrypto, JsValue> {
@@ -193,15 +196,7 @@ async fn signing_key(key: &SigningKey) -> Result<web_sys::CryptoKey, JsValue> {
     for (name, value) in [("kty", "OKP"), ("crv", "Ed25519"), ("x", &x), ("d", &d)] {
         js_sys::Reflect::set(&jwk, &name.into(), &value.into())?;
     }
-    let usages = Array::of1(&JsValue::from_str("sign"));
-    let imported = subtle()?.import_key_with_object(
-        "jwk",
-        &jwk,
-        &object(r#"{"name":"Ed25519"}"#)?,
-        false,
-        &usages,
-    )?;
-    let crypto_key: web_sys::CryptoKey = JsFuture::from(imported).await?.unchecked_into();
+    let crypto_key = import_ed25519("jwk", &jwk, "sign").await?;
     SIGNING_KEYS.with(|k| k.put(kid.to_string(), &crypto_key));
     Ok(crypto_key)
 }
