@@ -239,6 +239,8 @@ try {
     results.push({ ...c, r: await phase('run', DURATION) });
   }
   rmSync(work, { recursive: true, force: true });
+  // EDGEAUTH_BENCH_LOG=1: the end of workerd's own output (Worker errors, runtime warnings).
+  if (process.env.EDGEAUTH_BENCH_LOG) console.log(String(w.output).split("\n").slice(-60).join("\n"));
   await w.stop();
   const peers = peersDir ? await runPeers() : null;
   report(results, warmups, peers);

@@ -5,19 +5,18 @@
 //! Between reading and writing, each request runs synchronous SQL only, so no other request
 //! can interleave: counting is exact however many arrive at once.
 //!
-//! jti claims are written in batches: every write costs the object a commit (about 280 µs of
-//! workerd's time, measured), while a statement is cheap. Claims arriving in the same turn of
-//! the event loop wait for one multi-row insert; each answer leaves only after that commit, as
-//! the output gate holds responses until the writes before them are durable.
+//! jti claims come in batches: every write costs the object a commit (about 280 µs of
+//! workerd's time, measured) while a statement is cheap, so each isolate sends a guard at most
+//! one claim call at a time, carrying the claims that waited for it ([`super::claims`]), and
+//! the call is one multi-row insert. Its answer leaves only after that commit, as the output
+//! gate holds responses until the writes before them are durable.
 
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
 use std::collections::HashSet;
-use std::rc::Rc;
 
-use futures_util::future::{FutureExt, LocalBoxFuture, Shared};
 use serde::{Deserialize, Serialize};
 use wasm_bindgen_futures::JsFuture;
-use worker::{durable_object, DurableObject, Env, ObjectNamespace, SqlStorage, State};
+use worker::{durable_object, DurableObject, Env, ObjectNamespace, State};
 
 use crate::error::Error;
 use crate::ports::{Guards, PortResult};
@@ -32,26 +31,44 @@ struct GuardRequest {
     now: i64,
 }
 
-/// The claim path: `/claim/{base64url(jti)}/{until}`. A claim is a bodiless GET answered by
-/// its status alone, as it is the one guard call on a hot path: no body to write or read on
-/// either side.
+/// The claim path: `/claim/{base64url(jti)}/{until}`, repeated for each claim a call carries.
+/// A claim call is a bodiless GET answered in one header, as it is the one guard call on a
+/// hot path: no body to write or read on either side.
 const CLAIM_PATH: &str = "/claim/";
 
-/// The answer to a claim that recorded its jti; a replay gets [`REPLAYED`].
-const FRESH: u16 = 200;
-/// The answer to a claim whose jti was already recorded.
-const REPLAYED: u16 = 409;
+/// The answer to a claim call: one character per claim, in order, `1` for a claim that
+/// recorded its jti and `0` for one whose jti was already recorded.
+pub(super) const CLAIMED_HEADER: &str = "x-claimed";
 
-fn claim_url(jti: &str, until: i64) -> String {
-    format!("https://guard{CLAIM_PATH}{}/{until}", b64url(jti))
+/// The URL of a call carrying `claims`, each a jti and the time its record may go.
+pub(super) fn claim_url<'a>(claims: impl IntoIterator<Item = (&'a str, i64)>) -> String {
+    let mut url = format!("https://guard{CLAIM_PATH}");
+    for (i, (jti, until)) in claims.into_iter().enumerate() {
+        if i > 0 {
+            url.push('/');
+        }
+        url.push_str(&b64url(jti));
+        url.push('/');
+        url.push_str(&until.to_string());
+    }
+    url
 }
 
-/// The jti and time of a claim URL, or None if `url` is not one.
-fn parse_claim(url: &str) -> Option<(String, i64)> {
+/// How many bytes a claim adds to [`claim_url`].
+pub(super) fn claim_url_len(jti: &str) -> usize {
+    jti.len().div_ceil(3) * 4 + 13
+}
+
+/// The claims of a claim URL, or None if `url` is not one.
+fn parse_claims(url: &str) -> Option<Vec<(String, i64)>> {
     let rest = &url[url.find(CLAIM_PATH)? + CLAIM_PATH.len()..];
-    let (jti, until) = rest.split_once('/')?;
-    let jti = String::from_utf8(b64url_decode(jti)?).ok()?;
-    Some((jti, until.parse().ok()?))
+    let mut parts = rest.split('/');
+    let mut claims = Vec::new();
+    while let Some(jti) = parts.next() {
+        let jti = String::from_utf8(b64url_decode(jti)?).ok()?;
+        claims.push((jti, parts.next()?.parse().ok()?));
+    }
+    Some(claims)
 }
 
 #[derive(Deserialize)]
@@ -69,16 +86,6 @@ struct Inserted {
     jti: String,
 }
 
-/// The jtis one batch recorded, or why its write failed.
-type Written = Rc<Result<HashSet<String>, String>>;
-
-/// Claims waiting for the next write, and that write: whoever awaits it drives it.
-#[derive(Clone)]
-struct Batch {
-    claims: Rc<RefCell<Vec<(String, i64)>>>,
-    written: Shared<LocalBoxFuture<'static, Written>>,
-}
-
 /// Cloudflare allows at most 100 bound parameters per statement: two per claim.
 const ROWS_PER_INSERT: usize = 50;
 
@@ -90,9 +97,7 @@ pub struct ClientGuard {
     alarm_at: Cell<Option<i64>>,
     /// Whether the tables exist: `delete_all` on a SQLite-backed object drops them, so they
     /// are made again before the next use, not only when the object starts.
-    schema_ready: Rc<Cell<bool>>,
-    /// The batch still taking claims, if any.
-    open: Rc<RefCell<Option<Batch>>>,
+    schema_ready: Cell<bool>,
 }
 
 impl DurableObject for ClientGuard {
@@ -100,18 +105,20 @@ impl DurableObject for ClientGuard {
         ClientGuard {
             state,
             alarm_at: Cell::new(None),
-            schema_ready: Rc::new(Cell::new(false)),
-            open: Rc::new(RefCell::new(None)),
+            schema_ready: Cell::new(false),
         }
     }
 
     async fn fetch(&self, mut req: worker::Request) -> worker::Result<worker::Response> {
-        self.schema()?;
-        if let Some((jti, until)) = parse_claim(&req.inner().url()) {
-            let fresh = self.claim(jti, until).await?;
-            self.alarm_by(until).await?;
-            return worker::Response::empty()
-                .map(|r| r.with_status(if fresh { FRESH } else { REPLAYED }));
+        if let Some(claims) = parse_claims(&req.inner().url()) {
+            let fresh = self.claim(&claims)?;
+            if let Some(latest) = claims.iter().map(|(_, until)| *until).max() {
+                self.alarm_by(latest).await?;
+            }
+            let answer: String = fresh.iter().map(|&f| if f { '1' } else { '0' }).collect();
+            let headers = worker::Headers::new();
+            headers.set(CLAIMED_HEADER, &answer)?;
+            return worker::Response::empty().map(|r| r.with_headers(headers));
         }
         // text() and serde_json: json() would walk the parsed JS object across the boundary.
         let GuardRequest { change, now } = serde_json::from_str(&req.text().await?)?;
@@ -156,102 +163,58 @@ fn rows_of<T: serde::de::DeserializeOwned>(cursor: worker::SqlCursor) -> worker:
         .collect()
 }
 
-/// Makes the tables if this instance has not yet, or dropped them with `delete_all`.
-fn schema(sql: &SqlStorage, ready: &Cell<bool>) -> worker::Result<()> {
-    if ready.get() {
-        return Ok(());
-    }
-    sql.exec(
-        "CREATE TABLE IF NOT EXISTS jti (jti TEXT PRIMARY KEY, until INTEGER NOT NULL)",
-        None,
-    )?;
-    sql.exec("CREATE INDEX IF NOT EXISTS jti_until ON jti (until)", None)?;
-    sql.exec(
-        "CREATE TABLE IF NOT EXISTS guard (id INTEGER PRIMARY KEY CHECK (id = 0), state TEXT NOT NULL)",
-        None,
-    )?;
-    ready.set(true);
-    Ok(())
-}
-
-/// Inserts the claims, with no await in between: the jtis the statements return are the ones
-/// recorded now, so exactly one of two equal claims wins. Expired rows are left to the alarm:
-/// an expired assertion never gets this far.
-fn insert(
-    sql: &SqlStorage,
-    ready: &Cell<bool>,
-    claims: &[(String, i64)],
-) -> worker::Result<HashSet<String>> {
-    schema(sql, ready)?;
-    let mut recorded = HashSet::with_capacity(claims.len());
-    for chunk in claims.chunks(ROWS_PER_INSERT) {
-        let rows = vec!["(?, ?)"; chunk.len()].join(", ");
-        let params: Vec<worker::SqlStorageValue> = chunk
-            .iter()
-            .flat_map(|(jti, until)| [jti.as_str().into(), (*until).into()])
-            .collect();
-        let statement = format!(
-            "INSERT INTO jti (jti, until) VALUES {rows} ON CONFLICT(jti) DO NOTHING RETURNING jti"
-        );
-        let inserted: Vec<Inserted> = rows_of(sql.exec(&statement, params)?)?;
-        recorded.extend(inserted.into_iter().map(|row| row.jti));
-    }
-    Ok(recorded)
-}
-
 impl ClientGuard {
     /// Makes the tables if this instance has not yet, or dropped them with `delete_all`.
     fn schema(&self) -> worker::Result<()> {
-        schema(&self.state.storage().sql(), &self.schema_ready)
+        if self.schema_ready.get() {
+            return Ok(());
+        }
+        let sql = self.state.storage().sql();
+        sql.exec(
+            "CREATE TABLE IF NOT EXISTS jti (jti TEXT PRIMARY KEY, until INTEGER NOT NULL)",
+            None,
+        )?;
+        sql.exec("CREATE INDEX IF NOT EXISTS jti_until ON jti (until)", None)?;
+        sql.exec(
+            "CREATE TABLE IF NOT EXISTS guard (id INTEGER PRIMARY KEY CHECK (id = 0), state TEXT NOT NULL)",
+            None,
+        )?;
+        self.schema_ready.set(true);
+        Ok(())
     }
 
-    /// Records a jti: true for the one claim that recorded it, false for every other. The
-    /// claim joins the open batch, which is written once the event loop has delivered the
-    /// claims already waiting.
-    async fn claim(&self, jti: String, until: i64) -> worker::Result<bool> {
-        let Batch { claims, written } = self.open_batch();
-        {
-            let mut claims = claims.borrow_mut();
-            // An equal claim in the same batch: that one is first, and the insert would
-            // return the jti once for both.
-            if claims.iter().any(|(j, _)| *j == jti) {
-                return Ok(false);
-            }
-            claims.push((jti.clone(), until));
-        }
-        match &*written.await {
-            Ok(recorded) => Ok(recorded.contains(&jti)),
-            Err(e) => Err(worker::Error::RustError(e.clone())),
-        }
-    }
-
-    /// The batch taking claims, opened if none is.
-    fn open_batch(&self) -> Batch {
-        let mut open = self.open.borrow_mut();
-        let batch = open.get_or_insert_with(|| {
-            let claims = Rc::new(RefCell::new(Vec::new()));
-            let (sql, ready, slot) = (
-                self.state.storage().sql(),
-                self.schema_ready.clone(),
-                self.open.clone(),
+    /// Records each jti, in order, with no await in between: true for the one claim that
+    /// recorded it, false for every other (recorded before, or earlier in `claims`). The jtis
+    /// the statements return are the ones recorded now. Expired rows are left to the alarm: an
+    /// expired assertion never gets this far.
+    fn claim(&self, claims: &[(String, i64)]) -> worker::Result<Vec<bool>> {
+        self.schema()?;
+        let sql = self.state.storage().sql();
+        let mut recorded = HashSet::with_capacity(claims.len());
+        for chunk in claims.chunks(ROWS_PER_INSERT) {
+            let rows = vec!["(?, ?)"; chunk.len()].join(", ");
+            let params: Vec<worker::SqlStorageValue> = chunk
+                .iter()
+                .flat_map(|(jti, until)| [jti.as_str().into(), (*until).into()])
+                .collect();
+            let statement = format!(
+                "INSERT INTO jti (jti, until) VALUES {rows} ON CONFLICT(jti) DO NOTHING RETURNING jti"
             );
-            let taken = claims.clone();
-            let written = async move {
-                // A zero timer ends the turn: claims already queued arrive before the write.
-                worker::Delay::from(std::time::Duration::ZERO).await;
-                slot.borrow_mut().take();
-                let claims = std::mem::take(&mut *taken.borrow_mut());
-                Rc::new(insert(&sql, &ready, &claims).map_err(|e| e.to_string()))
-            }
-            .boxed_local()
-            .shared();
-            Batch { claims, written }
-        });
-        batch.clone()
+            let inserted: Vec<Inserted> = rows_of(sql.exec(&statement, params)?)?;
+            recorded.extend(inserted.into_iter().map(|row| row.jti));
+        }
+        // The insert returns an equal jti once: the first of equal claims is the one.
+        let mut seen = HashSet::with_capacity(claims.len());
+        Ok(claims
+            .iter()
+            .map(|(jti, _)| seen.insert(jti.as_str()) && recorded.contains(jti))
+            .collect())
     }
 
     /// Reads, changes and writes the guard state with no await in between.
     fn change(&self, change: &GuardOp, now: i64) -> worker::Result<GuardState> {
+        // Here, not before the request's body is read: the alarm may drop the tables meanwhile.
+        self.schema()?;
         let sql = self.state.storage().sql();
         let rows: Vec<StateRow> = rows_of(sql.exec("SELECT state FROM guard WHERE id = 0", None)?)?;
         let mut state: GuardState = rows
@@ -298,9 +261,12 @@ impl ClientGuard {
 pub struct DurableGuards {
     /// The Durable Object namespace binding.
     pub namespace: ObjectNamespace,
+    /// The request's context, whose `waitUntil` keeps it alive while claims rely on it (none
+    /// for a scheduled run, which makes no claims).
+    pub context: Option<worker::worker_sys::Context>,
 }
 
-fn unavailable(e: impl std::fmt::Display) -> Error {
+pub(super) fn unavailable(e: impl std::fmt::Display) -> Error {
     Error::Unavailable(format!("ClientGuard: {e}"))
 }
 
@@ -310,6 +276,37 @@ impl DurableGuards {
             .id_from_name(client.as_str())
             .and_then(|id| id.get_stub())
             .map_err(unavailable)
+    }
+
+    /// Keeps the request alive until `promise` settles (see [`super::claims`]).
+    pub(super) fn keep_alive(&self, promise: &js_sys::Promise) {
+        if let Some(context) = &self.context {
+            let _ = context.wait_until(promise);
+        }
+    }
+
+    /// One claim call: whether each claim recorded its jti, in order.
+    pub(super) async fn send_claims(
+        &self,
+        client: &ClientId,
+        claims: Vec<(&str, i64)>,
+    ) -> Result<Vec<bool>, Error> {
+        let count = claims.len();
+        let resp = self
+            .stub(client)?
+            .fetch_with_str(&claim_url(claims))
+            .await
+            .map_err(unavailable)?;
+        let answer = resp.headers().get(CLAIMED_HEADER).ok().flatten();
+        match answer {
+            Some(a) if resp.status_code() == 200 && a.len() == count => {
+                Ok(a.bytes().map(|b| b == b'1').collect())
+            }
+            _ => Err(unavailable(format!(
+                "claim answered {} without {count} answers",
+                resp.status_code()
+            ))),
+        }
     }
 
     /// One guard change.
@@ -349,19 +346,7 @@ impl Guards for DurableGuards {
         jti: &'a str,
         until: u64,
     ) -> PortResult<'a, bool> {
-        Box::pin(async move {
-            let url = claim_url(jti, until as i64);
-            let resp = self
-                .stub(client)?
-                .fetch_with_str(&url)
-                .await
-                .map_err(unavailable)?;
-            match resp.status_code() {
-                FRESH => Ok(true),
-                REPLAYED => Ok(false),
-                other => Err(unavailable(format!("claim answered {other}"))),
-            }
-        })
+        Box::pin(super::claims::claim(self, client, jti, until as i64))
     }
 
     fn apply<'a>(

@@ -21,6 +21,7 @@ use crate::support::random::SystemRandom;
 use crate::support::time::Clock;
 use crate::{admin, router};
 
+mod claims;
 mod fetcher;
 mod guard;
 mod kv;
@@ -41,11 +42,12 @@ thread_local! {
 /// isolate's cache): a promise costs a microtask turn and its closures.
 #[wasm_bindgen(js_name = fetch)]
 pub fn fetch(req: web_sys::Request, env: Env, ctx: worker::worker_sys::Context) -> JsValue {
+    let raw_ctx: worker::worker_sys::Context = ctx.clone().unchecked_into();
     let wctx = Context::new(ctx);
     let mut answer = Box::pin(async move {
         let response = match translate(&req).await {
             Err(e) => respond::error(e),
-            Ok(request) => serve(&request, &env, &wctx)
+            Ok(request) => serve(&request, &env, &wctx, raw_ctx)
                 .await
                 .unwrap_or_else(respond::error),
         };
@@ -76,7 +78,10 @@ struct Bindings {
 }
 
 impl Bindings {
-    fn from_env(env: &Env) -> Result<Bindings, Error> {
+    fn from_env(
+        env: &Env,
+        context: Option<worker::worker_sys::Context>,
+    ) -> Result<Bindings, Error> {
         let config = config(env).map_err(|d| Error::Internal(format!("configuration: {d}")))?;
         let kv = js_sys::Reflect::get(env.as_ref(), &JsValue::from_str("CLIENTS"))
             .ok()
@@ -88,7 +93,7 @@ impl Bindings {
         Ok(Bindings {
             config,
             store: kv::KvRegistry(kv),
-            guards: guard::DurableGuards { namespace },
+            guards: guard::DurableGuards { namespace, context },
         })
     }
 
@@ -110,8 +115,13 @@ impl Bindings {
 
 /// Binds the ports for this request, answers it, and leaves the background writes it owes to
 /// `wait_until`.
-async fn serve(request: &Request, env: &Env, wctx: &Context) -> Result<Response, Error> {
-    let bindings = Bindings::from_env(env)?;
+async fn serve(
+    request: &Request,
+    env: &Env,
+    wctx: &Context,
+    raw_ctx: worker::worker_sys::Context,
+) -> Result<Response, Error> {
+    let bindings = Bindings::from_env(env, Some(raw_ctx))?;
     let isolate = ISOLATE.with(Rc::clone);
     let ctx = Ctx::new(&bindings.config, bindings.ports(), &isolate, &JsClock);
     let response = router::handle(&ctx, request).await;
@@ -131,7 +141,7 @@ async fn serve(request: &Request, env: &Env, wctx: &Context) -> Result<Response,
 /// The Cron Trigger: the signing-key schedule's work (retiring keys, periodic rotation).
 #[event(scheduled)]
 async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
-    let outcome = match Bindings::from_env(&env) {
+    let outcome = match Bindings::from_env(&env, None) {
         Err(e) => Err(e),
         Ok(bindings) => {
             let isolate = ISOLATE.with(Rc::clone);

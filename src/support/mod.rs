@@ -3,6 +3,7 @@
 
 pub mod b64;
 pub mod cache;
+pub mod coalesce;
 pub mod json;
 pub mod random;
 pub mod text;

@@ -1,0 +1,229 @@
+//! jti claims from this isolate, coalesced per client guard ([`Coalescer`]): while a claim
+//! call to a guard is in flight, the claims that arrive for it wait and go together in the
+//! next call, which answers each. Alone a claim goes at once; under load one Durable Object
+//! request, one insert and one commit carry many.
+//!
+//! Workers ties every I/O to the request that made it, so each request must resume in its
+//! own context. A request that awaits a promise made by another request is resumed by the
+//! runtime as an event of its own (workerd's cross-request promise handling), while one that
+//! awaits its own promise resumes inside whichever request settled it, and with it every Rust
+//! task woken in the same turn. So waiting claims follow a *gate*: a promise made by another
+//! request (the leader of the call ahead of them) and opened when that call is answered. They
+//! find their answers, or that they lead the next call, in this isolate's memory. Each gate
+//! is also given to its maker's `waitUntil`, so a maker whose client went away lives until
+//! its gate opens.
+
+use std::cell::{Cell, RefCell};
+
+use wasm_bindgen::JsValue;
+use wasm_bindgen_futures::JsFuture;
+
+use super::guard::{claim_url_len, unavailable, DurableGuards};
+use crate::error::Error;
+use crate::registry::clients::ClientId;
+use crate::support::coalesce::{Arrival, Coalescer};
+
+/// The answer left for a waiting claim: its jti was recorded by it, or already recorded.
+const FRESH: i8 = 1;
+const REPLAYED: i8 = 0;
+/// The answer left for the waiting claim that leads the next call.
+const LEAD: i8 = 2;
+/// The answer left for a claim whose call failed.
+const FAILED: i8 = -1;
+
+/// At most this many claims per call: the guard inserts 50 rows per statement.
+const MAX_CLAIMS: usize = 50;
+/// At most this many bytes of claims in a call's URL, far below the runtime's URL limit.
+const MAX_URL: usize = 8_000;
+/// How long (ms) a claim waits for the calls ahead of it before it answers unavailable.
+const WAIT_LIMIT_MS: u64 = 10_000;
+/// A lane whose call has not come back in this long is given up on (its leader's request is
+/// gone, or a claim told to lead had stopped waiting), and an answer not taken in this long
+/// is dropped.
+const STALE_MS: u64 = 10_000;
+
+/// A claim waiting for the call ahead of it.
+struct Waiter {
+    id: u64,
+    jti: String,
+    until: i64,
+}
+
+/// The promise a lane's waiting claims follow: made by the leader of the call in flight.
+#[derive(Default)]
+struct Gate {
+    promise: Option<js_sys::Promise>,
+}
+
+thread_local! {
+    static LANES: RefCell<Coalescer<Waiter, Gate>> =
+        RefCell::new(Coalescer::new(MAX_CLAIMS, MAX_URL, STALE_MS));
+    /// Answers left for waiting claims: claim id, answer, and when it was left. Taken within
+    /// a turn of being left, so a short list.
+    static ANSWERS: RefCell<Vec<(u64, i8, u64)>> = const { RefCell::new(Vec::new()) };
+    static IDS: Cell<u64> = const { Cell::new(0) };
+}
+
+/// Claims `jti` at `client`'s guard: true for the one claim, anywhere, that recorded it.
+pub(super) async fn claim(
+    guards: &DurableGuards,
+    client: &ClientId,
+    jti: &str,
+    until: i64,
+) -> Result<bool, Error> {
+    let key = client.as_str();
+    let id = IDS.with(|ids| {
+        ids.set(ids.get() + 1);
+        ids.get()
+    });
+    let arrival = LANES.with(|lanes| {
+        lanes.borrow_mut().arrive(key, now_ms(), || Waiter {
+            id,
+            jti: jti.to_string(),
+            until,
+        })
+    });
+    // Claims of a lane given up on are not answered here: their own time limit answers them.
+    let (generation, carried) = match arrival {
+        Arrival::Lead { generation, .. } => (generation, Vec::new()),
+        Arrival::Wait => match wait(key, id).await? {
+            Waited::Answer(fresh) => return Ok(fresh),
+            Waited::Lead(generation, carried) => (generation, carried),
+        },
+    };
+    lead(guards, client, generation, (jti, until), carried).await
+}
+
+enum Waited {
+    Answer(bool),
+    Lead(u64, Vec<Waiter>),
+}
+
+#[wasm_bindgen::prelude::wasm_bindgen(inline_js = "
+export function follow(gate, ms) {
+  return new Promise((settle) => {
+    const timer = setTimeout(settle, ms, false);
+    if (gate) gate.then(() => { clearTimeout(timer); settle(true); });
+  });
+}")]
+extern "C" {
+    /// A promise of this request that settles `true` when `gate` opens, or `false` after
+    /// `ms`. The timer also keeps the request from looking idle to the runtime, and the
+    /// `then` on another request's gate is what makes the runtime resume this one as an event
+    /// of its own.
+    fn follow(gate: Option<js_sys::Promise>, ms: u32) -> js_sys::Promise;
+}
+
+/// Follows the lane's gates until the claim is answered or told to lead.
+async fn wait(key: &str, id: u64) -> Result<Waited, Error> {
+    let deadline = now_ms() + WAIT_LIMIT_MS;
+    let mut followed: Option<js_sys::Promise> = None;
+    let mut pause = 1;
+    loop {
+        let gate = LANES.with(|lanes| lanes.borrow_mut().extra(key)?.promise.clone());
+        let Some(gate) = gate else {
+            return Err(unavailable("claim abandoned"));
+        };
+        let left = deadline.saturating_sub(now_ms()) as u32;
+        let woken = if followed
+            .as_ref()
+            .is_some_and(|f| js_sys::Object::is(f, &gate))
+        {
+            // Woken before the next leader made its gate: give it a moment.
+            pause = (pause * 2).min(64);
+            follow(None, (pause / 2).min(left))
+        } else {
+            followed = Some(gate.clone());
+            follow(Some(gate), left)
+        };
+        let _ = JsFuture::from(woken).await;
+        match take_answer(id) {
+            Some(FRESH) => return Ok(Waited::Answer(true)),
+            Some(REPLAYED) => return Ok(Waited::Answer(false)),
+            Some(LEAD) => {
+                let (generation, carried) = LANES
+                    .with(|lanes| lanes.borrow_mut().promoted(key))
+                    .ok_or_else(|| unavailable("claim abandoned"))?;
+                return Ok(Waited::Lead(generation, carried));
+            }
+            Some(_) => return Err(unavailable("claim failed")),
+            None if now_ms() >= deadline => return Err(unavailable("claim timed out")),
+            // Queued behind the call that just came back: follow the next gate.
+            None => {}
+        }
+    }
+}
+
+/// Makes the call carrying this request's claim and `carried`, leaves the answers, chooses
+/// the next leader and opens the gate the waiting claims follow.
+async fn lead(
+    guards: &DurableGuards,
+    client: &ClientId,
+    generation: u64,
+    own: (&str, i64),
+    carried: Vec<Waiter>,
+) -> Result<bool, Error> {
+    let key = client.as_str();
+    // The gate for the claims that wait during this call, made by this request, which is
+    // alive (awaiting the call) when it opens it.
+    let (gate, open) = new_gate(guards);
+    LANES.with(|lanes| {
+        if let Some(g) = lanes.borrow_mut().extra(key) {
+            g.promise = Some(gate);
+        }
+    });
+    let claims = std::iter::once(own).chain(carried.iter().map(|w| (w.jti.as_str(), w.until)));
+    let answers = guards.send_claims(client, claims.collect()).await;
+    let now = now_ms();
+    ANSWERS.with(|left| {
+        let mut left = left.borrow_mut();
+        left.retain(|(_, _, at)| now.saturating_sub(*at) < STALE_MS);
+        for (i, waiter) in carried.iter().enumerate() {
+            let answer = match &answers {
+                Ok(fresh) => fresh
+                    .get(i + 1)
+                    .map_or(FAILED, |&f| if f { FRESH } else { REPLAYED }),
+                Err(_) => FAILED,
+            };
+            left.push((waiter.id, answer, now));
+        }
+    });
+    let next = LANES.with(|lanes| {
+        let mut lanes = lanes.borrow_mut();
+        lanes.hand_off(key, generation, now, |w| claim_url_len(&w.jti))
+    });
+    if let Some(next) = next {
+        ANSWERS.with(|left| left.borrow_mut().push((next.id, LEAD, now)));
+    }
+    // Resolving only queues the followers' continuations: it cannot fail or re-enter.
+    let _ = open.call0(&JsValue::UNDEFINED);
+    answers.and_then(|fresh| {
+        fresh
+            .first()
+            .copied()
+            .ok_or_else(|| unavailable("claim unanswered"))
+    })
+}
+
+/// A gate made by the current request, and what opens it; the request's `waitUntil` holds
+/// it until then.
+fn new_gate(guards: &DurableGuards) -> (js_sys::Promise, js_sys::Function) {
+    let mut open = None;
+    let promise = js_sys::Promise::new(&mut |resolve, _reject| open = Some(resolve));
+    guards.keep_alive(&promise);
+    let open = open.unwrap_or_else(|| unreachable!("the executor runs at once"));
+    (promise, open)
+}
+
+/// The answer left for claim `id`, taken.
+fn take_answer(id: u64) -> Option<i8> {
+    ANSWERS.with(|left| {
+        let mut left = left.borrow_mut();
+        let at = left.iter().position(|(i, _, _)| *i == id)?;
+        Some(left.swap_remove(at).1)
+    })
+}
+
+fn now_ms() -> u64 {
+    worker::Date::now().as_millis()
+}
