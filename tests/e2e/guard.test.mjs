@@ -70,7 +70,7 @@ it('the guard sweeps expired jtis with its alarm and works after dropping its st
   assert.equal(heldJtis(), 1, 'the new jti is held in recreated tables');
 });
 
-it('claims arriving together are written in batches: each of 80 assertions, sent 3 times at once, is accepted exactly once', { timeout: 60_000 }, async () => {
+it('claims arriving together go in shared calls: each of 80 assertions, sent 3 times at once, is accepted exactly once', { timeout: 60_000 }, async () => {
   const api = admin(w.url, w.adminToken);
   const { publicKey, privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519' });
   const created = await api('POST', '/admin/clients', {
@@ -102,4 +102,51 @@ it('claims arriving together are written in batches: each of 80 assertions, sent
   assert.equal(accepted.size, 80, 'every assertion was accepted once');
   assert.deepEqual([...new Set(accepted.values())], [1], 'no assertion was accepted twice');
   assert.equal(heldJtis() - before, 80, 'each jti is recorded once');
+  // Waiting claims are resumed by the runtime in their own requests, never inside the one
+  // that answered them (workerd would refuse their I/O, or cancel them as hung).
+  assert.doesNotMatch(w.output, /different request|hung and would never/);
+});
+
+it('clients that go away mid-claim strand no other claim: each jti is recorded once and the client keeps working', { timeout: 60_000 }, async () => {
+  const api = admin(w.url, w.adminToken);
+  const { publicKey, privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519' });
+  const created = await api('POST', '/admin/clients', {
+    client_name: 'walk-aways', token_endpoint_auth_method: 'private_key_jwt', lockout_enabled: false,
+    jwks: { keys: [{ ...(await exportJWK(publicKey)), kid: 'k' }] },
+  });
+  assert.equal(created.status, 201, created.text);
+  const id = created.json.client.client_id;
+  const sign = () => new SignJWT({ jti: crypto.randomUUID() }).setProtectedHeader({ alg: 'EdDSA', kid: 'k' })
+    .setIssuer(id).setSubject(id).setAudience(`${w.url}/oauth/token`).setExpirationTime(nowSec() + 120).sign(privateKey);
+  const send = (assertion, signal) => fetch(`${w.url}/oauth/token`, {
+    method: 'POST', signal, headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'client_credentials', client_assertion_type: ASSERTION_TYPE, client_assertion: assertion }),
+  }).then(async (r) => ({ status: r.status, json: await r.json() }));
+  const before = heldJtis();
+  const assertions = await Promise.all(Array.from({ length: 60 }, sign));
+  // Every other request is abandoned by its client while the others are in flight: some of
+  // those may lead or wait in a claim call when their connection closes.
+  const aborts = assertions.map(() => new AbortController());
+  const first = assertions.map((a, i) => send(a, aborts[i].signal).catch((e) => ({ aborted: e.name })));
+  await new Promise((r) => setImmediate(r));
+  aborts.forEach((c, i) => { if (i % 2) c.abort(); });
+  const firstResults = await Promise.all(first);
+  firstResults.forEach((r, i) => {
+    if (i % 2 === 0) assert.equal(r.status, 200, `assertion ${i}: ${JSON.stringify(r)}`);
+  });
+  // Sent again: the ones answered before are replays; an abandoned one is accepted now only if
+  // its first claim never reached the guard.
+  const again = await Promise.all(assertions.map((a) => send(a)));
+  again.forEach((r, i) => {
+    if (r.status === 200) assert.ok(i % 2, `assertion ${i} was accepted twice`);
+    else {
+      assert.equal(r.status, 401, JSON.stringify(r));
+      assert.equal(r.json.error_description, 'the assertion has already been used (jti replayed)');
+    }
+  });
+  assert.equal(heldJtis() - before, 60, 'each jti is recorded exactly once');
+  // Nothing waits on an abandoned request: a new assertion goes through.
+  const fresh = await send(await sign());
+  assert.equal(fresh.status, 200, JSON.stringify(fresh));
+  assert.doesNotMatch(w.output, /different request|hung and would never/, 'every claim resumed in its own request');
 });
