@@ -9,9 +9,10 @@
 //! awaits its own promise resumes inside whichever request settled it, and with it every Rust
 //! task woken in the same turn. So waiting claims follow a *gate*: a promise made by another
 //! request (the leader of the call ahead of them) and opened when that call is answered. They
-//! find their answers, or that they lead the next call, in this isolate's memory. Each gate
-//! is also given to its maker's `waitUntil`, so a maker whose client went away lives until
-//! its gate opens.
+//! find their answers, or that they lead the next call, in this isolate's memory. The gate's
+//! maker is alive until it opens it (it awaits its own call meanwhile): a gate opened after
+//! its maker answered would not wake anyone, `waitUntil` or not (seen under workerd). Each
+//! gate still goes to its maker's `waitUntil`, for a maker whose client leaves mid-call.
 
 use std::cell::{Cell, RefCell};
 
