@@ -9,10 +9,12 @@
 //! awaits its own promise resumes inside whichever request settled it, and with it every Rust
 //! task woken in the same turn. So waiting claims follow a *gate*: a promise made by another
 //! request (the leader of the call ahead of them) and opened when that call is answered. They
-//! find their answers, or that they lead the next call, in this isolate's memory. The gate's
-//! maker is alive until it opens it (it awaits its own call meanwhile): a gate opened after
-//! its maker answered would not wake anyone, `waitUntil` or not (seen under workerd). Each
-//! gate still goes to its maker's `waitUntil`, for a maker whose client leaves mid-call.
+//! find their answers in this isolate's memory; the first of the next batch leads its call,
+//! or, if it has not within [`TAKE_OVER_MS`] (its request may be gone), another of them does.
+//! The gate's maker is alive until it opens it (it awaits its own call meanwhile): a gate
+//! opened after its maker answered would not wake anyone, `waitUntil` or not (seen under
+//! workerd). Each gate still goes to its maker's `waitUntil`, for a maker whose client leaves
+//! mid-call.
 
 use std::cell::{Cell, RefCell};
 
@@ -27,8 +29,6 @@ use crate::support::coalesce::{Arrival, Coalescer};
 /// The answer left for a waiting claim: its jti was recorded by it, or already recorded.
 const FRESH: i8 = 1;
 const REPLAYED: i8 = 0;
-/// The answer left for the waiting claim that leads the next call.
-const LEAD: i8 = 2;
 /// The answer left for a claim whose call failed.
 const FAILED: i8 = -1;
 
@@ -36,11 +36,13 @@ const FAILED: i8 = -1;
 const MAX_CLAIMS: usize = 50;
 /// At most this many bytes of claims in a call's URL, far below the runtime's URL limit.
 const MAX_URL: usize = 8_000;
+/// How long (ms) a claim waits for a call's first to take its lead before taking it itself:
+/// the first's request may be gone.
+const TAKE_OVER_MS: u32 = 20;
 /// How long (ms) a claim waits for the calls ahead of it before it answers unavailable.
 const WAIT_LIMIT_MS: u64 = 10_000;
 /// A lane whose call has not come back in this long is given up on (its leader's request is
-/// gone, or a claim told to lead had stopped waiting), and an answer not taken in this long
-/// is dropped.
+/// gone), and an answer not taken in this long is dropped.
 const STALE_MS: u64 = 10_000;
 
 /// A claim waiting for the call ahead of it.
@@ -115,48 +117,47 @@ extern "C" {
     fn follow(gate: Option<js_sys::Promise>, ms: u32) -> js_sys::Promise;
 }
 
-/// Follows the lane's gates until the claim is answered or told to lead.
+/// Follows the lane's gates until the claim is answered or leads a call.
 async fn wait(key: &str, id: u64) -> Result<Waited, Error> {
     let deadline = now_ms() + WAIT_LIMIT_MS;
     let mut followed: Option<js_sys::Promise> = None;
-    let mut pause = 1;
+    let (mut pause, mut paused) = (1, 0);
     loop {
         let gate = LANES.with(|lanes| lanes.borrow_mut().extra(key)?.promise.clone());
-        let Some(gate) = gate else {
-            return Err(unavailable("claim abandoned"));
-        };
+        let gate = gate.ok_or_else(|| unavailable("claim abandoned"))?;
         let left = deadline.saturating_sub(now_ms()) as u32;
-        let woken = if followed
+        if followed
             .as_ref()
             .is_some_and(|f| js_sys::Object::is(f, &gate))
         {
-            // Woken before the next leader made its gate: give it a moment.
+            // The call this claim goes in has no leader yet: give the first of it a moment.
+            let _ = JsFuture::from(follow(None, pause.min(left))).await;
+            paused += pause;
             pause = (pause * 2).min(64);
-            follow(None, (pause / 2).min(left))
         } else {
             followed = Some(gate.clone());
-            follow(Some(gate), left)
-        };
-        let _ = JsFuture::from(woken).await;
+            let _ = JsFuture::from(follow(Some(gate), left)).await;
+        }
         match take_answer(id) {
             Some(FRESH) => return Ok(Waited::Answer(true)),
             Some(REPLAYED) => return Ok(Waited::Answer(false)),
-            Some(LEAD) => {
-                let (generation, carried) = LANES
-                    .with(|lanes| lanes.borrow_mut().promoted(key))
-                    .ok_or_else(|| unavailable("claim abandoned"))?;
-                return Ok(Waited::Lead(generation, carried));
-            }
             Some(_) => return Err(unavailable("claim failed")),
-            None if now_ms() >= deadline => return Err(unavailable("claim timed out")),
-            // Queued behind the call that just came back: follow the next gate.
             None => {}
         }
+        let take_over = paused >= TAKE_OVER_MS;
+        let lead = LANES.with(|lanes| lanes.borrow_mut().take_lead(key, |w| w.id == id, take_over));
+        if let Some((generation, carried)) = lead {
+            return Ok(Waited::Lead(generation, carried));
+        }
+        if now_ms() >= deadline {
+            return Err(unavailable("claim timed out"));
+        }
+        // Queued behind the call that just came back: follow the gate of the next.
     }
 }
 
-/// Makes the call carrying this request's claim and `carried`, leaves the answers, chooses
-/// the next leader and opens the gate the waiting claims follow.
+/// Makes the call carrying this request's claim and `carried`, leaves the answers, hands the
+/// lane on and opens the gate the waiting claims follow.
 async fn lead(
     guards: &DurableGuards,
     client: &ClientId,
@@ -189,13 +190,11 @@ async fn lead(
             left.push((waiter.id, answer, now));
         }
     });
-    let next = LANES.with(|lanes| {
+    // The claims that waited during this call: the first of them to wake leads the next.
+    LANES.with(|lanes| {
         let mut lanes = lanes.borrow_mut();
         lanes.hand_off(key, generation, now, |w| claim_url_len(&w.jti))
     });
-    if let Some(next) = next {
-        ANSWERS.with(|left| left.borrow_mut().push((next.id, LEAD, now)));
-    }
     // Resolving only queues the followers' continuations: it cannot fail or re-enter.
     let _ = open.call0(&JsValue::UNDEFINED);
     answers.and_then(|fresh| {

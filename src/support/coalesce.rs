@@ -12,8 +12,7 @@ use std::collections::HashMap;
 /// What an arriving caller does next.
 #[derive(Debug, PartialEq)]
 pub enum Arrival<W> {
-    /// Nothing was in flight: make the call now, carrying what [`Coalescer::promoted`] gives
-    /// (nothing, for a caller that arrived to an empty lane), then [`Coalescer::hand_off`].
+    /// Nothing was in flight: make the call now, then [`Coalescer::hand_off`].
     Lead {
         /// The lane's generation, for [`Coalescer::hand_off`].
         generation: u64,
@@ -21,7 +20,8 @@ pub enum Arrival<W> {
         /// be carried, so fail them.
         abandoned: Vec<W>,
     },
-    /// A call is in flight: the waiter was queued, and will be told its answer or to lead.
+    /// A call is in flight: the waiter was queued; once woken it is answered, or leads
+    /// ([`Coalescer::take_lead`]), or waits for the next call.
     Wait,
 }
 
@@ -33,8 +33,10 @@ struct Lane<W, S> {
     since_ms: u64,
     /// In arrival order; a few dozen at most in practice, so a `Vec` (less wasm than a deque).
     waiting: Vec<W>,
-    /// The batch chosen for a waiter that was told to lead, until it takes it.
+    /// The batch chosen for the next call, until a woken waiter takes its lead.
     promoted: Vec<W>,
+    /// Whether `promoted` waits for a leader.
+    wanted: bool,
 }
 
 /// Keys with a call in flight, each with its queue and the caller's state `S`. A key is held
@@ -83,6 +85,7 @@ impl<W, S: Default> Coalescer<W, S> {
             since_ms: now_ms,
             waiting: Vec::new(),
             promoted: Vec::new(),
+            wanted: false,
         };
         self.lanes.insert(key.to_string(), lane);
         Arrival::Lead {
@@ -91,23 +94,25 @@ impl<W, S: Default> Coalescer<W, S> {
         }
     }
 
-    /// The leader's call is answered: the next leader, whose batch (the waiters after it, up to
-    /// the limits) waits in [`Coalescer::promoted`], or `None` when nothing waits and the key
-    /// is released. A leader of a lane since given up on changes nothing.
+    /// The leader's call is answered: the waiters next in line (up to the limits) become the
+    /// next call's batch, led by its first ([`Coalescer::take_lead`]); `false` when nothing waits and the key is released. A
+    /// leader of a lane since given up on changes nothing.
     pub fn hand_off(
         &mut self,
         key: &str,
         generation: u64,
         now_ms: u64,
         weight: impl Fn(&W) -> usize,
-    ) -> Option<W> {
-        let lane = self.lanes.get_mut(key)?;
+    ) -> bool {
+        let Some(lane) = self.lanes.get_mut(key) else {
+            return false;
+        };
         if lane.generation != generation {
-            return None;
+            return false;
         }
         if lane.waiting.is_empty() {
             self.lanes.remove(key);
-            return None;
+            return false;
         }
         let mut load = 0;
         let taken = lane
@@ -120,18 +125,35 @@ impl<W, S: Default> Coalescer<W, S> {
             })
             .count()
             .max(1);
-        let mut batch = lane.waiting.drain(..taken);
-        let next = batch.next();
-        lane.promoted = batch.collect();
+        lane.promoted = lane.waiting.drain(..taken).collect();
+        lane.wanted = true;
         lane.since_ms = now_ms;
-        next
+        true
     }
 
-    /// Taken once by a promoted leader: its lane's generation and the waiters it carries.
-    /// `None` if the lane was given up on in between.
-    pub fn promoted(&mut self, key: &str) -> Option<(u64, Vec<W>)> {
+    /// A woken waiter takes the lead of the batch that wants one, if any: the lane's
+    /// generation and the waiters it carries. The first of the batch may take it at once;
+    /// any other waiter only with `any` (the first kept it waiting: its request may be gone).
+    /// The taker's own entry (found by `mine`) is taken out, from the batch or, if it was
+    /// beyond it, from the queue: a leader carries its own claim.
+    pub fn take_lead(
+        &mut self,
+        key: &str,
+        mine: impl Fn(&W) -> bool,
+        any: bool,
+    ) -> Option<(u64, Vec<W>)> {
         let lane = self.lanes.get_mut(key)?;
-        Some((lane.generation, std::mem::take(&mut lane.promoted)))
+        if !lane.wanted || !(any || lane.promoted.first().is_some_and(&mine)) {
+            return None;
+        }
+        lane.wanted = false;
+        let mut batch = std::mem::take(&mut lane.promoted);
+        if let Some(at) = batch.iter().position(&mine) {
+            batch.remove(at);
+        } else if let Some(at) = lane.waiting.iter().position(&mine) {
+            lane.waiting.remove(at);
+        }
+        Some((lane.generation, batch))
     }
 
     /// The caller's state for `key`'s lane, if a call for it is in flight.
@@ -172,9 +194,13 @@ mod tests {
         assert_eq!(c.extra("a"), Some(&mut vec![7]));
         // Another key is not held up by the first.
         assert_eq!(c.arrive("b", 1, || 3), lead(2));
-        assert_eq!(c.hand_off("a", 1, 5, |_| 1), Some(2));
-        assert_eq!(c.promoted("a"), Some((1, vec![])));
-        assert_eq!(c.hand_off("a", 1, 9, |_| 1), None);
+        // Nobody leads before the call in flight is answered.
+        assert_eq!(c.take_lead("a", |w| *w == 2, true), None);
+        assert!(c.hand_off("a", 1, 5, |_| 1));
+        assert_eq!(c.take_lead("a", |w| *w == 2, false), Some((1, vec![])));
+        // Taken once.
+        assert_eq!(c.take_lead("a", |w| *w == 2, true), None);
+        assert!(!c.hand_off("a", 1, 9, |_| 1));
         // Released: the next caller leads a new lane.
         assert_eq!(c.lanes(), 1);
         assert_eq!(c.generation("a"), None);
@@ -194,17 +220,48 @@ mod tests {
         for w in 1..=6 {
             assert_eq!(c.arrive("a", 0, || w), Arrival::Wait);
         }
-        // Count: the leader and two more.
-        assert_eq!(c.hand_off("a", 1, 0, |_| 1), Some(1));
-        assert_eq!(c.promoted("a"), Some((1, vec![2, 3])));
+        // Count: three a call, led by the first.
+        assert!(c.hand_off("a", 1, 0, |_| 1));
+        assert_eq!(c.take_lead("a", |w| *w == 1, false), Some((1, vec![2, 3])));
         // Weight: 4 + 5 fits in 10, 4 + 5 + 6 does not.
-        assert_eq!(c.hand_off("a", 1, 0, |w| *w as usize), Some(4));
-        assert_eq!(c.promoted("a"), Some((1, vec![5])));
+        assert!(c.hand_off("a", 1, 0, |w| *w as usize));
+        assert_eq!(c.take_lead("a", |w| *w == 4, true), Some((1, vec![5])));
         // A waiter heavier than the limit still goes, alone.
-        assert_eq!(c.hand_off("a", 1, 0, |_| 99), Some(6));
-        assert_eq!(c.promoted("a"), Some((1, vec![])));
-        assert_eq!(c.hand_off("a", 1, 0, |_| 1), None);
+        assert!(c.hand_off("a", 1, 0, |_| 99));
+        assert_eq!(c.take_lead("a", |w| *w == 6, true), Some((1, vec![])));
+        assert!(!c.hand_off("a", 1, 0, |_| 1));
         assert_eq!(c.lanes(), 0);
+    }
+
+    #[test]
+    fn the_first_leads_and_another_only_once_kept_waiting() {
+        let mut c: Coalescer<u32> = Coalescer::new(2, 1000, 30_000);
+        assert_eq!(c.arrive("a", 0, || 0), lead(1));
+        for w in 1..=3 {
+            assert_eq!(c.arrive("a", 0, || w), Arrival::Wait);
+        }
+        assert!(c.hand_off("a", 1, 0, |_| 1));
+        // 1 and 2 are the batch: 1 leads it, 2 only once 1 kept it waiting (1's request may
+        // be gone), and then 2 carries 1.
+        assert_eq!(c.take_lead("a", |w| *w == 2, false), None);
+        assert_eq!(c.take_lead("a", |w| *w == 2, true), Some((1, vec![1])));
+        assert!(c.hand_off("a", 1, 0, |_| 1));
+        // 3, beyond the last batch, now leads its own.
+        assert_eq!(c.take_lead("a", |w| *w == 3, true), Some((1, vec![])));
+        assert!(!c.hand_off("a", 1, 0, |_| 1));
+    }
+
+    #[test]
+    fn a_waiter_beyond_the_batch_that_takes_the_lead_leaves_the_queue() {
+        let mut c: Coalescer<u32> = Coalescer::new(2, 1000, 30_000);
+        assert_eq!(c.arrive("a", 0, || 0), lead(1));
+        for w in 1..=3 {
+            assert_eq!(c.arrive("a", 0, || w), Arrival::Wait);
+        }
+        assert!(c.hand_off("a", 1, 0, |_| 1));
+        // 3 is not in the batch (1, 2) but wakes first: it leads them and leaves the queue.
+        assert_eq!(c.take_lead("a", |w| *w == 3, true), Some((1, vec![1, 2])));
+        assert!(!c.hand_off("a", 1, 0, |_| 1), "nothing is left waiting");
     }
 
     #[test]
@@ -221,9 +278,11 @@ mod tests {
             }
         );
         assert_eq!(c.arrive("a", 30_001, || 5), Arrival::Wait);
-        // The first leader comes back late: it must not take the new lane's waiters.
-        assert_eq!(c.hand_off("a", 1, 30_002, |_| 1), None);
-        assert_eq!(c.hand_off("a", 2, 30_002, |_| 1), Some(5));
+        // The first leader comes back late: it must not hand the new lane's waiters on.
+        assert!(!c.hand_off("a", 1, 30_002, |_| 1));
+        assert_eq!(c.take_lead("a", |w| *w == 5, true), None);
+        assert!(c.hand_off("a", 2, 30_002, |_| 1));
+        assert_eq!(c.take_lead("a", |w| *w == 5, true), Some((2, vec![])));
     }
 
     #[test]
@@ -231,7 +290,7 @@ mod tests {
         let mut c: Coalescer<u32> = Coalescer::new(50, 1000, 100);
         assert_eq!(c.arrive("a", 0, || 1), lead(1));
         assert_eq!(c.arrive("a", 90, || 2), Arrival::Wait);
-        assert_eq!(c.hand_off("a", 1, 95, |_| 1), Some(2));
+        assert!(c.hand_off("a", 1, 95, |_| 1));
         assert_eq!(c.arrive("a", 150, || 3), Arrival::Wait);
     }
 }
