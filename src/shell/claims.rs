@@ -52,14 +52,10 @@ struct Waiter {
     until: i64,
 }
 
-/// The promise a lane's waiting claims follow: made by the leader of the call in flight.
-#[derive(Default)]
-struct Gate {
-    promise: Option<js_sys::Promise>,
-}
-
 thread_local! {
-    static LANES: RefCell<Coalescer<Waiter, Gate>> =
+    /// Per client, the call in flight, its waiting claims, and the gate they follow: a promise
+    /// made by that call's leader.
+    static LANES: RefCell<Coalescer<Waiter, Option<js_sys::Promise>>> =
         RefCell::new(Coalescer::new(MAX_CLAIMS, MAX_URL, STALE_MS));
     /// Answers left for waiting claims: claim id, answer, and when it was left. Taken within
     /// a turn of being left, so a short list.
@@ -86,9 +82,8 @@ pub(super) async fn claim(
             until,
         })
     });
-    // Claims of a lane given up on are not answered here: their own time limit answers them.
     let (generation, carried) = match arrival {
-        Arrival::Lead { generation, .. } => (generation, Vec::new()),
+        Arrival::Lead(generation) => (generation, Vec::new()),
         Arrival::Wait => match wait(key, id).await? {
             Waited::Answer(fresh) => return Ok(fresh),
             Waited::Lead(generation, carried) => (generation, carried),
@@ -123,7 +118,7 @@ async fn wait(key: &str, id: u64) -> Result<Waited, Error> {
     let mut followed: Option<js_sys::Promise> = None;
     let (mut pause, mut paused) = (1, 0);
     loop {
-        let gate = LANES.with(|lanes| lanes.borrow_mut().extra(key)?.promise.clone());
+        let gate = LANES.with(|lanes| lanes.borrow_mut().extra(key)?.clone());
         let gate = gate.ok_or_else(|| unavailable("claim abandoned"))?;
         let left = deadline.saturating_sub(now_ms()) as u32;
         if followed
@@ -170,8 +165,8 @@ async fn lead(
     // alive (awaiting the call) when it opens it.
     let (gate, open) = new_gate(guards);
     LANES.with(|lanes| {
-        if let Some(g) = lanes.borrow_mut().extra(key) {
-            g.promise = Some(gate);
+        if let Some(current) = lanes.borrow_mut().extra(key) {
+            *current = Some(gate);
         }
     });
     let claims = std::iter::once(own).chain(carried.iter().map(|w| (w.jti.as_str(), w.until)));
@@ -190,7 +185,7 @@ async fn lead(
             left.push((waiter.id, answer, now));
         }
     });
-    // The claims that waited during this call: the first of them to wake leads the next.
+    // The claims that waited during this call go in the next, led by the first of them.
     LANES.with(|lanes| {
         let mut lanes = lanes.borrow_mut();
         lanes.hand_off(key, generation, now, |w| claim_url_len(&w.jti))

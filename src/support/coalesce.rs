@@ -11,15 +11,11 @@ use std::collections::HashMap;
 
 /// What an arriving caller does next.
 #[derive(Debug, PartialEq)]
-pub enum Arrival<W> {
-    /// Nothing was in flight: make the call now, then [`Coalescer::hand_off`].
-    Lead {
-        /// The lane's generation, for [`Coalescer::hand_off`].
-        generation: u64,
-        /// Waiters of a lane whose call never came back (see `stale_after_ms`): they will not
-        /// be carried, so fail them.
-        abandoned: Vec<W>,
-    },
+pub enum Arrival {
+    /// Nothing was in flight (or the call in flight was given up on, see `stale_after_ms`,
+    /// and its waiters with it: their own time limits answer them): make the call now, then
+    /// [`Coalescer::hand_off`] with this generation.
+    Lead(u64),
     /// A call is in flight: the waiter was queued; once woken it is answered, or leads
     /// ([`Coalescer::take_lead`]), or waits for the next call.
     Wait,
@@ -63,7 +59,7 @@ impl<W, S: Default> Coalescer<W, S> {
     }
 
     /// A caller arrives for `key`: it leads if nothing is in flight, else `waiter` is queued.
-    pub fn arrive(&mut self, key: &str, now_ms: u64, waiter: impl FnOnce() -> W) -> Arrival<W> {
+    pub fn arrive(&mut self, key: &str, now_ms: u64, waiter: impl FnOnce() -> W) -> Arrival {
         if let Some(lane) = self.lanes.get_mut(key) {
             if now_ms.saturating_sub(lane.since_ms) < self.stale_after_ms {
                 lane.waiting.push(waiter());
@@ -71,12 +67,7 @@ impl<W, S: Default> Coalescer<W, S> {
             }
         }
         // A call that has not come back in `stale_after_ms` never will (its request is gone):
-        // without this, the key would queue forever.
-        let abandoned = self
-            .lanes
-            .remove(key)
-            .map(|lane| lane.promoted.into_iter().chain(lane.waiting).collect())
-            .unwrap_or_default();
+        // without this, the key would queue forever. Its lane is replaced, waiters and all.
         self.generations += 1;
         let generation = self.generations;
         let lane = Lane {
@@ -88,10 +79,7 @@ impl<W, S: Default> Coalescer<W, S> {
             wanted: false,
         };
         self.lanes.insert(key.to_string(), lane);
-        Arrival::Lead {
-            generation,
-            abandoned,
-        }
+        Arrival::Lead(generation)
     }
 
     /// The leader's call is answered: the waiters next in line (up to the limits) become the
@@ -176,11 +164,8 @@ impl<W, S: Default> Coalescer<W, S> {
 mod tests {
     use super::*;
 
-    fn lead(generation: u64) -> Arrival<u32> {
-        Arrival::Lead {
-            generation,
-            abandoned: vec![],
-        }
+    fn lead(generation: u64) -> Arrival {
+        Arrival::Lead(generation)
     }
 
     #[test]
@@ -270,13 +255,8 @@ mod tests {
         assert_eq!(c.arrive("a", 0, || 1), lead(1));
         assert_eq!(c.arrive("a", 10, || 2), Arrival::Wait);
         assert_eq!(c.arrive("a", 29_999, || 3), Arrival::Wait);
-        assert_eq!(
-            c.arrive("a", 30_000, || 4),
-            Arrival::Lead {
-                generation: 2,
-                abandoned: vec![2, 3]
-            }
-        );
+        assert_eq!(c.arrive("a", 30_000, || 4), lead(2));
+        // The given-up lane's waiters went with it: 5 is the new lane's only one.
         assert_eq!(c.arrive("a", 30_001, || 5), Arrival::Wait);
         // The first leader comes back late: it must not hand the new lane's waiters on.
         assert!(!c.hand_off("a", 1, 30_002, |_| 1));
