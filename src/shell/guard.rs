@@ -54,7 +54,8 @@ pub(super) fn claim_url<'a>(claims: impl IntoIterator<Item = (&'a str, i64)>) ->
     url
 }
 
-/// How many bytes a claim adds to [`claim_url`].
+/// How many bytes a claim adds to [`claim_url`], at most: the jti in base64url, two slashes
+/// and an `until` of up to 11 digits.
 pub(super) fn claim_url_len(jti: &str) -> usize {
     jti.len().div_ceil(3) * 4 + 13
 }
