@@ -105,6 +105,22 @@ impl Request {
         }
     }
 
+    /// A request from the one line the shell reads off the runtime's request: method, URL and
+    /// the values of [`REQUEST_HEADERS`] in order, separated by `\n`, with `\0` for a header
+    /// that is absent (neither can occur in a method, a serialized URL or a header value).
+    pub fn from_head(head: &str) -> Request {
+        let mut parts = head.split('\n');
+        let method = Method::parse(parts.next().unwrap_or_default());
+        let mut request = Request::new(method, parts.next().unwrap_or_default());
+        request.headers = REQUEST_HEADERS
+            .iter()
+            .zip(parts)
+            .filter(|(_, value)| *value != "\0")
+            .map(|(name, value)| (name.to_string(), value.to_string()))
+            .collect();
+        request
+    }
+
     /// Adds a header (name is lower-cased).
     pub fn with_header(mut self, name: &str, value: &str) -> Request {
         self.headers
@@ -231,5 +247,36 @@ impl Response {
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn from_head_reads_method_url_and_the_present_headers() {
+        let r =
+            Request::from_head("POST\nhttps://issuer.example/oauth/token?x=1\nBasic YTpi\n\0\n29");
+        assert_eq!(r.method, Method::Post);
+        assert_eq!(r.origin, "https://issuer.example");
+        assert_eq!((r.path.as_str(), r.query.as_str()), ("/oauth/token", "x=1"));
+        assert_eq!(r.header("authorization"), Some("Basic YTpi"));
+        assert_eq!(r.header("content-type"), None);
+        assert_eq!(r.header("content-length"), Some("29"));
+        assert_eq!(r.headers.len(), 2);
+    }
+
+    #[test]
+    fn from_head_keeps_empty_values_and_survives_a_short_line() {
+        let r = Request::from_head("GET\nhttp://h/healthz\n\n\0");
+        assert_eq!(r.method, Method::Get);
+        assert_eq!(r.path, "/healthz");
+        assert_eq!(r.header("authorization"), Some(""));
+        assert_eq!(r.header("content-type"), None);
+        assert_eq!(r.header("content-length"), None);
+        let r = Request::from_head("");
+        assert_eq!(r.method, Method::Other);
+        assert!(r.headers.is_empty());
     }
 }

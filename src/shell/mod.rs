@@ -4,14 +4,11 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use std::future::Future;
-use std::task::Poll;
-
 use futures_util::StreamExt;
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use worker::{event, Context, Env, ScheduleContext, ScheduledEvent};
+use worker::{event, Env, ObjectNamespace, ScheduleContext, ScheduledEvent};
 
 use crate::config::{Config, SETTINGS};
 use crate::context::{activity, Ctx, IsolateState, Ports};
@@ -25,6 +22,7 @@ mod claims;
 mod fetcher;
 mod guard;
 mod kv;
+mod task;
 mod webcrypto;
 
 /// The `env` object and raw settings last seen, and the configuration parsed from them.
@@ -34,20 +32,19 @@ thread_local! {
     // Both live as long as the isolate: parsing config derives a key pair, so do it once.
     static CONFIG: RefCell<Option<Loaded>> = const { RefCell::new(None) };
     static ISOLATE: Rc<IsolateState> = Rc::new(IsolateState::default());
+    static BOUND: RefCell<Option<(JsValue, js_sys::Object, ObjectNamespace)>> = const { RefCell::new(None) };
 }
 
 /// The fetch entry, in place of `#[event(fetch)]`: it takes the runtime's request as it is
 /// (workers-rs would first read `request.cf`, which the runtime builds on first access), and
 /// answers without a promise when nothing had to wait (health, and keys or metadata from the
-/// isolate's cache): a promise costs a microtask turn and its closures.
+/// isolate's cache): a promise costs a microtask turn and its closures. See [`task`].
 #[wasm_bindgen(js_name = fetch)]
 pub fn fetch(req: web_sys::Request, env: Env, ctx: worker::worker_sys::Context) -> JsValue {
-    let raw_ctx: worker::worker_sys::Context = ctx.clone().unchecked_into();
-    let wctx = Context::new(ctx);
-    let mut answer = Box::pin(async move {
+    task::answer(async move {
         let response = match translate(&req).await {
             Err(e) => respond::error(e),
-            Ok(request) => serve(&request, &env, &wctx, raw_ctx)
+            Ok(request) => serve(&request, &env, ctx)
                 .await
                 .unwrap_or_else(respond::error),
         };
@@ -55,18 +52,7 @@ pub fn fetch(req: web_sys::Request, env: Env, ctx: worker::worker_sys::Context) 
             worker::console_error!("{line}");
         }
         JsValue::from(into_js(response))
-    });
-    // Every future under it keeps the waker of its latest poll, as futures must: when this
-    // first poll pends, the promise's polls replace the no-op waker before anything wakes it.
-    match answer
-        .as_mut()
-        .poll(&mut std::task::Context::from_waker(std::task::Waker::noop()))
-    {
-        Poll::Ready(response) => response,
-        Poll::Pending => {
-            wasm_bindgen_futures::future_to_promise(async move { Ok(answer.await) }).into()
-        }
-    }
+    })
 }
 
 /// What a request or a scheduled run needs from the environment: the configuration and the
@@ -83,13 +69,7 @@ impl Bindings {
         context: Option<worker::worker_sys::Context>,
     ) -> Result<Bindings, Error> {
         let config = config(env).map_err(|d| Error::Internal(format!("configuration: {d}")))?;
-        let kv = js_sys::Reflect::get(env.as_ref(), &JsValue::from_str("CLIENTS"))
-            .ok()
-            .and_then(|b| b.dyn_into::<js_sys::Object>().ok())
-            .ok_or_else(|| Error::Internal("KV binding CLIENTS: missing".into()))?;
-        let namespace = env
-            .durable_object("CLIENT_GUARD")
-            .map_err(|e| Error::Internal(format!("DO binding CLIENT_GUARD: {e}")))?;
+        let (kv, namespace) = storage(env)?;
         Ok(Bindings {
             config,
             store: kv::KvRegistry(kv),
@@ -118,10 +98,9 @@ impl Bindings {
 async fn serve(
     request: &Request,
     env: &Env,
-    wctx: &Context,
     raw_ctx: worker::worker_sys::Context,
 ) -> Result<Response, Error> {
-    let bindings = Bindings::from_env(env, Some(raw_ctx))?;
+    let bindings = Bindings::from_env(env, Some(raw_ctx.clone().unchecked_into()))?;
     let isolate = ISOLATE.with(Rc::clone);
     let ctx = Ctx::new(&bindings.config, bindings.ports(), &isolate, &JsClock);
     let response = router::handle(&ctx, request).await;
@@ -129,11 +108,12 @@ async fn serve(
     let writes = ctx.due_activity();
     if !writes.is_empty() {
         let store = kv::KvRegistry(bindings.store.0.clone());
-        wctx.wait_until(async move {
+        let _ = raw_ctx.wait_until(&task::spawn(async move {
             for e in activity::write(&store, writes).await {
                 worker::console_error!("activity write failed: {e:?}");
             }
-        });
+            JsValue::UNDEFINED
+        }));
     }
     Ok(response)
 }
@@ -152,6 +132,30 @@ async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     if let Err(e) = outcome {
         worker::console_error!("scheduled key work failed: {e:?}");
     }
+}
+
+/// The KV and Durable Object bindings, looked up again only when the `env` object changes (as
+/// [`config`] does): the lookups cost a few runtime calls per request.
+fn storage(env: &Env) -> Result<(js_sys::Object, ObjectNamespace), Error> {
+    let js_env: &wasm_bindgen::JsValue = env.as_ref();
+    let seen = BOUND.with(|cell| {
+        cell.borrow()
+            .as_ref()
+            .filter(|(seen_env, ..)| js_sys::Object::is(seen_env, js_env))
+            .map(|(_, kv, namespace)| (kv.clone(), namespace.clone()))
+    });
+    if let Some(bound) = seen {
+        return Ok(bound);
+    }
+    let kv = js_sys::Reflect::get(js_env, &JsValue::from_str("CLIENTS"))
+        .ok()
+        .and_then(|b| b.dyn_into::<js_sys::Object>().ok())
+        .ok_or_else(|| Error::Internal("KV binding CLIENTS: missing".into()))?;
+    let namespace = env
+        .durable_object("CLIENT_GUARD")
+        .map_err(|e| Error::Internal(format!("DO binding CLIENT_GUARD: {e}")))?;
+    BOUND.with(|cell| *cell.borrow_mut() = Some((js_env.clone(), kv.clone(), namespace.clone())));
+    Ok((kv, namespace))
 }
 
 fn config(env: &Env) -> Result<Rc<Config>, String> {
@@ -196,10 +200,8 @@ fn config(env: &Env) -> Result<Rc<Config>, String> {
 async fn translate(req: &web_sys::Request) -> Result<Request, Error> {
     // The runtime hands over a serialized WHATWG URL: split it rather than link a URL parser
     // (the `url` crate and its IDNA tables cost about 60 KB of wasm).
-    let method = Method::parse(&req.method());
-    let mut request = Request::new(method, &req.url());
-    request.headers = header_pairs(&req.headers());
-    if matches!(method, Method::Post | Method::Patch | Method::Put) {
+    let mut request = Request::from_head(&HEADER_NAMES.with(|names| head(req, names)));
+    if matches!(request.method, Method::Post | Method::Patch | Method::Put) {
         let cap = router::max_body(&request.path);
         let declared = request.header("content-length").map(str::to_string);
         request.body = read_body(req, declared.as_deref(), cap).await?;
@@ -207,13 +209,21 @@ async fn translate(req: &web_sys::Request) -> Result<Request, Error> {
     Ok(request)
 }
 
-/// The headers the core reads, looked up one by one: copying every header (`Array.from`
-/// and JSON) cost more than the rest of a trivial request's translation.
-fn header_pairs(headers: &web_sys::Headers) -> Vec<(String, String)> {
-    REQUEST_HEADERS
-        .iter()
-        .filter_map(|name| Some((name.to_string(), headers.get(name).ok()??)))
-        .collect()
+#[wasm_bindgen(inline_js = "
+export function head(r, names) {
+  const h = r.headers;
+  return r.method + '\\n' + r.url + '\\n' + names.map((n) => h.get(n) ?? '\\0').join('\\n');
+}")]
+extern "C" {
+    /// The request's method, URL and the headers in `names`, as [`Request::from_head`] reads
+    /// them: one crossing and one string, where a call per part cost about 5 µs a request.
+    fn head(req: &web_sys::Request, names: &js_sys::Array) -> String;
+}
+
+thread_local! {
+    /// [`REQUEST_HEADERS`] as a JS array, made once.
+    static HEADER_NAMES: js_sys::Array =
+        REQUEST_HEADERS.iter().map(|n| JsValue::from_str(n)).collect();
 }
 
 /// Reads the body: at once when its length is declared (HTTP framing holds it to that), else
@@ -252,34 +262,46 @@ async fn read_body(
     Ok(body)
 }
 
-/// The runtime's response. The headers cross as one JSON object, given to the runtime as a
-/// plain record: a `Headers` object costs workerd about 25 µs to build (measured with a JS
-/// Worker, six headers), a record about 2. A name given twice keeps its last value, as setting
-/// them one by one did.
+#[wasm_bindgen(inline_js = "
+export function respond(status, head, body) {
+  const headers = {};
+  const parts = head.split('\\n');
+  for (let i = 0; i + 1 < parts.length; i += 2) headers[parts[i]] = parts[i + 1];
+  return new Response(body ?? null, { status, headers });
+}")]
+extern "C" {
+    /// A response with `status`, the headers in `head` (`name\nvalue\n...`) and `body`.
+    /// The headers go to the runtime as a plain record: a `Headers` object costs workerd about
+    /// 25 µs to build (measured with a JS Worker, six headers), a record about 2; and one
+    /// string crossing costs less than JSON made here and parsed there.
+    #[wasm_bindgen(catch)]
+    fn respond(status: u16, head: &str, body: Option<&[u8]>) -> Result<web_sys::Response, JsValue>;
+}
+
+/// The runtime's response. A name given twice keeps its last value, as setting them one by one
+/// did. `\n` separates names and values because no header may hold a line break: one that does
+/// is refused here, as the runtime would refuse it, rather than split into another header.
 fn into_js(response: Response) -> web_sys::Response {
-    let mut headers = serde_json::Map::with_capacity(response.headers.len());
-    for (name, value) in response.headers {
-        let name = name.to_ascii_lowercase();
-        headers.insert(name, serde_json::Value::String(value));
+    let mut head = String::with_capacity(256);
+    let mut broken = false;
+    for (name, value) in &response.headers {
+        broken |= name.contains(['\n', '\r']) || value.contains(['\n', '\r']);
+        if !head.is_empty() {
+            head.push('\n');
+        }
+        head.push_str(&name.to_ascii_lowercase());
+        head.push('\n');
+        head.push_str(value);
     }
-    let built = (|| {
-        let init = web_sys::ResponseInit::new();
-        init.set_status(response.status);
-        let record =
-            serde_json::to_string(&headers).map_err(|e| JsValue::from_str(&e.to_string()))?;
-        init.set_headers(&js_sys::JSON::parse(&record)?);
-        let mut body = response.body;
-        let body = (!body.is_empty()).then_some(body.as_mut_slice());
-        web_sys::Response::new_with_opt_u8_array_and_init(body, &init)
-    })();
+    let body = (!response.body.is_empty()).then_some(response.body.as_slice());
+    let built = match broken {
+        true => Err(JsValue::from_str("a header holds a line break")),
+        false => respond(response.status, &head, body),
+    };
     built.unwrap_or_else(|e| {
         worker::console_error!("building the response failed: {e:?}");
-        web_sys::Response::new_with_opt_str_and_init(Some("INTERNAL SERVER ERROR"), &{
-            let init = web_sys::ResponseInit::new();
-            init.set_status(500);
-            init
-        })
-        .unwrap_or_else(|_| unreachable!("a plain 500 response is always valid"))
+        respond(500, "", Some(b"INTERNAL SERVER ERROR"))
+            .unwrap_or_else(|_| unreachable!("a plain 500 response is always valid"))
     })
 }
 

@@ -157,12 +157,14 @@ async fn verify_ed25519(
             c
         }
     };
-    let promise = subtle.verify_with_str_and_u8_array_and_u8_array(
-        "Ed25519",
-        &crypto_key,
-        signature,
-        input,
-    )?;
+    let promise = ED25519.with(|algorithm| {
+        subtle.verify_with_object_and_u8_array_and_u8_array(
+            algorithm,
+            &crypto_key,
+            signature,
+            input,
+        )
+    })?;
     JsFuture::from(promise)
         .await?
         .as_bool()
@@ -181,8 +183,21 @@ async fn import_ed25519(
 }
 
 fn subtle() -> Result<web_sys::SubtleCrypto, JsValue> {
-    let global: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
-    Ok(global.crypto()?.subtle())
+    SUBTLE.with(|s| s.clone())
+}
+
+thread_local! {
+    // Fetched once: three runtime calls each time otherwise, on every token.
+    static SUBTLE: Result<web_sys::SubtleCrypto, JsValue> = {
+        let global: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
+        global.crypto().map(|c| c.subtle())
+    };
+    /// `{name: "Ed25519"}`, made once rather than a string decoded on every call.
+    static ED25519: Object = {
+        let algorithm = Object::new();
+        let _ = js_sys::Reflect::set(&algorithm, &"name".into(), &"Ed25519".into());
+        algorithm
+    };
 }
 
 async fn signing_key(key: &SigningKey) -> Result<web_sys::CryptoKey, JsValue> {
@@ -203,7 +218,9 @@ async fn signing_key(key: &SigningKey) -> Result<web_sys::CryptoKey, JsValue> {
 
 async fn sign(key: &SigningKey, input: &[u8]) -> Result<[u8; 64], JsValue> {
     let crypto_key = signing_key(key).await?;
-    let promise = subtle()?.sign_with_str_and_u8_array("Ed25519", &crypto_key, input)?;
+    let subtle = subtle()?;
+    let promise = ED25519
+        .with(|algorithm| subtle.sign_with_object_and_u8_array(algorithm, &crypto_key, input))?;
     let signature = js_sys::Uint8Array::new(&JsFuture::from(promise).await?).to_vec();
     <[u8; 64]>::try_from(signature.as_slice()).map_err(|_| JsValue::from_str("signature length"))
 }
