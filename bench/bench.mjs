@@ -12,6 +12,9 @@
 // Cases, one after another, each with a warm-up (discarded, checked) and a measured run:
 //   hello       GET / of the JS hello-world under the same workerd
 //   trivial     GET /healthz
+//   floor       POST /floor of the JS hello-world: read the body, one WebCrypto Ed25519 sign of
+//               a token-sized payload, answer; the least a token can cost in this runtime (run
+//               with basic)
 //   basic       POST /oauth/token, client_secret_basic (one fixed request, replayed)
 //   pkjwt       POST /oauth/token, private_key_jwt (Ed25519): every request its own pre-signed
 //               assertion with a unique jti; warm-up and run use disjoint sets, split per wrk
@@ -171,6 +174,14 @@ try {
     { key: 'hello', name: 'JS hello-world GET / (same workerd)', method: 'GET', url: `${w.helloUrl}/`, headers: {} },
     { key: 'trivial', name: 'trivial GET /healthz', method: 'GET', path: '/healthz', headers: {} },
     {
+      key: 'floor',
+      name: 'JS floor: body + Ed25519 sign (same workerd)',
+      method: 'POST',
+      url: `${w.helloUrl}/floor`,
+      headers: { 'Content-Type': form },
+      body: tokenBody,
+    },
+    {
       key: 'basic',
       name: 'token POST /oauth/token (client_secret_basic)',
       method: 'POST',
@@ -203,7 +214,9 @@ try {
     { key: 'admin_list', name: 'admin GET /admin/clients', method: 'GET', path: '/admin/clients', headers: { Authorization: adminAuth } },
   ];
 
-  const only = opt.cases ? new Set(['hello', 'trivial', ...opt.cases.split(',')]) : null;
+  // The floor goes with the token case it is the floor of.
+  const chosen = opt.cases?.split(',') ?? [];
+  const only = opt.cases ? new Set(['hello', 'trivial', ...chosen, ...(chosen.includes('basic') ? ['floor'] : [])]) : null;
   if (only) cases.splice(0, cases.length, ...cases.filter((c) => only.has(c.key)));
   const work = mkdtempSync(join(tmpdir(), 'edgeauth-wrk-'));
   const results = [];
@@ -286,8 +299,12 @@ function report(results, warmups, peers) {
   if (by.basic) out(`tail latency: token (Basic) p99 ${ms(by.basic.p99_us)} ms, JS hello-world p99 ${ms(by.hello.p99_us)} ms, trivial p99 ${ms(trivial.p99_us)} ms`);
   const perReq = (r) => 1e6 / r.rps; // µs of the (saturated, single-threaded) runtime per request
   for (const { key, r } of results) {
-    if (key === 'hello' || key === 'trivial') continue;
+    if (key === 'hello' || key === 'trivial' || key === 'floor') continue;
     out(`${key}: ${(perReq(r) - perReq(trivial)).toFixed(0)} µs per request over the trivial route (1/req/s at saturation)`);
+  }
+  if (by.floor && by.basic) {
+    const over = (a, b) => (a.cpu_us - b.cpu_us).toFixed(0);
+    out(`token floor: body + Ed25519 sign cost the JS Worker ${over(by.floor, by.hello)} µs of workerd CPU over its GET /; token Basic costs edgeauth ${over(by.basic, trivial)} µs over its trivial route`);
   }
   for (const { key, r } of results) {
     if (!r.bodies) continue;
