@@ -54,7 +54,7 @@ pub async fn verify(
                 return Ok(false);
             };
             let native = platform
-                .ed25519(strict.key.as_bytes(), input, &strict.signature)
+                .ed25519(&strict.key, input, &strict.signature)
                 .await;
             Ok(native.unwrap_or_else(|| strict.verify(input)))
         }
@@ -102,8 +102,8 @@ const SMALL_ORDER: [[u8; 32]; 8] = {
 /// malleable twin of a signature) and `R` is not of small order. What is left is RFC 8032's
 /// equation, which the platform or [`StrictEd25519::verify`] checks.
 pub struct StrictEd25519 {
-    /// The client's public key, decompressed.
-    pub key: VerifyingKey,
+    /// The client's public key, a point of large order.
+    pub key: [u8; 32],
     /// `R || s`.
     pub signature: [u8; 64],
 }
@@ -111,8 +111,10 @@ pub struct StrictEd25519 {
 impl StrictEd25519 {
     /// The key and signature, if they pass; None verifies nothing.
     pub fn check(key: &PublicJwk, signature: &[u8]) -> Option<StrictEd25519> {
-        let x = <[u8; 32]>::try_from(b64url_decode(key.x.as_deref()?)?).ok()?;
-        let key = VerifyingKey::from_bytes(&x).ok().filter(|k| !k.is_weak())?;
+        let key = <[u8; 32]>::try_from(b64url_decode(key.x.as_deref()?)?).ok()?;
+        if !is_checked_key(&key) {
+            return None;
+        }
         let signature = <[u8; 64]>::try_from(signature).ok()?;
         let (r, s) = signature.split_at(32);
         let s = <[u8; 32]>::try_from(s).ok()?;
@@ -126,10 +128,38 @@ impl StrictEd25519 {
 
     /// The whole of strict verification in the wasm, for platforms without Ed25519.
     pub fn verify(&self, input: &[u8]) -> bool {
-        self.key
-            .verify_strict(input, &Signature::from_bytes(&self.signature))
-            .is_ok()
+        VerifyingKey::from_bytes(&self.key).is_ok_and(|key| {
+            key.verify_strict(input, &Signature::from_bytes(&self.signature))
+                .is_ok()
+        })
     }
+}
+
+thread_local! {
+    /// Client keys that passed the point checks, newest first and at most [`CHECKED_HELD`]:
+    /// decompressing a key is a square root, about 20 µs in the wasm, on every assertion
+    /// otherwise. Only keys that passed are held, and keys come from registrations, never from
+    /// a request.
+    static CHECKED: std::cell::RefCell<Vec<[u8; 32]>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// How many checked keys [`CHECKED`] holds.
+const CHECKED_HELD: usize = 32;
+
+/// Whether `x` encodes a point of large order.
+fn is_checked_key(x: &[u8; 32]) -> bool {
+    if CHECKED.with(|c| c.borrow().contains(x)) {
+        return true;
+    }
+    if !VerifyingKey::from_bytes(x).is_ok_and(|k| !k.is_weak()) {
+        return false;
+    }
+    CHECKED.with(|c| {
+        let mut held = c.borrow_mut();
+        held.truncate(CHECKED_HELD - 1);
+        held.insert(0, *x);
+    });
+    true
 }
 
 /// HS256 (RFC 7518 3.2): the key is the secret's octets; the tag is compared in constant time.

@@ -285,7 +285,9 @@ fn into_js(response: Response) -> web_sys::Response {
     let mut head = String::with_capacity(256);
     let mut broken = false;
     for (name, value) in &response.headers {
-        broken |= name.contains(['\n', '\r']) || value.contains(['\n', '\r']);
+        broken |= [*name, value.as_str()]
+            .iter()
+            .any(|s| s.bytes().any(|b| b == b'\n' || b == b'\r'));
         if !head.is_empty() {
             head.push('\n');
         }

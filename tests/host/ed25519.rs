@@ -178,3 +178,41 @@ impl Lenient {
         block_on(self.ed25519(key, input, signature)).unwrap()
     }
 }
+
+#[test]
+fn checked_keys_are_remembered_only_when_good_and_stay_right_past_eviction() {
+    let mut identity = [0u8; 32];
+    identity[0] = 1;
+    let mut sig = [0u8; 64];
+    sig[..32].copy_from_slice(curve25519_dalek::constants::ED25519_BASEPOINT_COMPRESSED.as_bytes());
+    sig[32] = 1;
+    // More keys than are held, twice over: each verifies its own signature and not another's,
+    // whether it was remembered or checked again; the small-order key is refused every time.
+    let keys: Vec<SigningKey> = (0..40u8)
+        .map(|i| SigningKey::from_bytes(&[i ^ 0x5a; 32]))
+        .collect();
+    for round in 0..2 {
+        for (i, key) in keys.iter().enumerate() {
+            let a = key.verifying_key().to_bytes();
+            let good = key.sign(b"m").to_bytes();
+            let other = keys[(i + 1) % keys.len()].sign(b"m").to_bytes();
+            assert_eq!(
+                both(&a, b"m", &good),
+                [true, true],
+                "key {i}, round {round}"
+            );
+            assert_eq!(
+                both(&a, b"m", &other),
+                [false, false],
+                "key {i}, round {round}"
+            );
+            assert_eq!(both(&identity, b"anything", &sig), [false, false]);
+        }
+    }
+    // Not a point at all (y = 2 has no x on the curve): refused, and again.
+    let mut off = [0u8; 32];
+    off[0] = 2;
+    for _ in 0..2 {
+        assert!(StrictEd25519::check(&jwk(&off), &sig).is_none());
+    }
+}
