@@ -4,11 +4,14 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use std::future::Future;
+use std::task::Poll;
+
 use futures_util::StreamExt;
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use worker::{event, Env, ObjectNamespace, ScheduleContext, ScheduledEvent};
+use worker::{event, Context, Env, ObjectNamespace, ScheduleContext, ScheduledEvent};
 
 use crate::config::{Config, SETTINGS};
 use crate::context::{activity, Ctx, IsolateState, Ports};
@@ -22,7 +25,6 @@ mod claims;
 mod fetcher;
 mod guard;
 mod kv;
-mod task;
 mod webcrypto;
 
 /// The `env` object and raw settings last seen, and the configuration parsed from them.
@@ -38,13 +40,15 @@ thread_local! {
 /// The fetch entry, in place of `#[event(fetch)]`: it takes the runtime's request as it is
 /// (workers-rs would first read `request.cf`, which the runtime builds on first access), and
 /// answers without a promise when nothing had to wait (health, and keys or metadata from the
-/// isolate's cache): a promise costs a microtask turn and its closures. See [`task`].
+/// isolate's cache): a promise costs a microtask turn and its closures.
 #[wasm_bindgen(js_name = fetch)]
 pub fn fetch(req: web_sys::Request, env: Env, ctx: worker::worker_sys::Context) -> JsValue {
-    task::answer(async move {
+    let raw_ctx: worker::worker_sys::Context = ctx.clone().unchecked_into();
+    let wctx = Context::new(ctx);
+    let mut answer = Box::pin(async move {
         let response = match translate(&req).await {
             Err(e) => respond::error(e),
-            Ok(request) => serve(&request, &env, ctx)
+            Ok(request) => serve(&request, &env, &wctx, raw_ctx)
                 .await
                 .unwrap_or_else(respond::error),
         };
@@ -52,7 +56,25 @@ pub fn fetch(req: web_sys::Request, env: Env, ctx: worker::worker_sys::Context) 
             worker::console_error!("{line}");
         }
         JsValue::from(into_js(response))
-    })
+    });
+    // Every future under it keeps the waker of its latest poll, as futures must: when this
+    // first poll pends, the promise's polls replace the no-op waker before anything wakes it.
+    //
+    // Tried and reverted (2026-12-02): polling the request's future straight from the callback
+    // that wakes it, instead of wasm-bindgen's queue (one `queueMicrotask` per wake, about
+    // 10 µs of a token request). Under load, `private_key_jwt` requests then failed with
+    // "Cannot perform I/O on behalf of a different request" (about a quarter of them in
+    // `bench/bench.mjs --cases pkjwt`), even with its wakes deferred to that queue: the claims'
+    // gates (see `claims`) rely on something in this exact arrangement that was not found.
+    match answer
+        .as_mut()
+        .poll(&mut std::task::Context::from_waker(std::task::Waker::noop()))
+    {
+        Poll::Ready(response) => response,
+        Poll::Pending => {
+            wasm_bindgen_futures::future_to_promise(async move { Ok(answer.await) }).into()
+        }
+    }
 }
 
 /// What a request or a scheduled run needs from the environment: the configuration and the
@@ -98,9 +120,10 @@ impl Bindings {
 async fn serve(
     request: &Request,
     env: &Env,
+    wctx: &Context,
     raw_ctx: worker::worker_sys::Context,
 ) -> Result<Response, Error> {
-    let bindings = Bindings::from_env(env, Some(raw_ctx.clone().unchecked_into()))?;
+    let bindings = Bindings::from_env(env, Some(raw_ctx))?;
     let isolate = ISOLATE.with(Rc::clone);
     let ctx = Ctx::new(&bindings.config, bindings.ports(), &isolate, &JsClock);
     let response = router::handle(&ctx, request).await;
@@ -108,12 +131,11 @@ async fn serve(
     let writes = ctx.due_activity();
     if !writes.is_empty() {
         let store = kv::KvRegistry(bindings.store.0.clone());
-        let _ = raw_ctx.wait_until(&task::spawn(async move {
+        wctx.wait_until(async move {
             for e in activity::write(&store, writes).await {
                 worker::console_error!("activity write failed: {e:?}");
             }
-            JsValue::UNDEFINED
-        }));
+        });
     }
     Ok(response)
 }
