@@ -15,6 +15,8 @@
 //   floor       POST /floor of the JS hello-world: read the body, one WebCrypto Ed25519 sign of
 //               a token-sized payload, answer; the least a token can cost in this runtime (run
 //               with basic)
+//   floor_pkjwt the same plus one WebCrypto Ed25519 verify: the least a private_key_jwt token
+//               can cost here before its jti is claimed (run with pkjwt)
 //   basic       POST /oauth/token, client_secret_basic (one fixed request, replayed)
 //   pkjwt       POST /oauth/token, private_key_jwt (Ed25519): every request its own pre-signed
 //               assertion with a unique jti; warm-up and run use disjoint sets, split per wrk
@@ -182,6 +184,14 @@ try {
       body: tokenBody,
     },
     {
+      key: 'floor_pkjwt',
+      name: 'JS floor: + Ed25519 verify (same workerd)',
+      method: 'POST',
+      url: `${w.helloUrl}/floor-assertion`,
+      headers: { 'Content-Type': form },
+      body: tokenBody,
+    },
+    {
       key: 'basic',
       name: 'token POST /oauth/token (client_secret_basic)',
       method: 'POST',
@@ -214,9 +224,10 @@ try {
     { key: 'admin_list', name: 'admin GET /admin/clients', method: 'GET', path: '/admin/clients', headers: { Authorization: adminAuth } },
   ];
 
-  // The floor goes with the token case it is the floor of.
+  // A floor goes with the token case it is the floor of.
   const chosen = opt.cases?.split(',') ?? [];
-  const only = opt.cases ? new Set(['hello', 'trivial', ...chosen, ...(chosen.includes('basic') ? ['floor'] : [])]) : null;
+  const floors = [...(chosen.includes('basic') ? ['floor'] : []), ...(chosen.includes('pkjwt') ? ['floor_pkjwt'] : [])];
+  const only = opt.cases ? new Set(['hello', 'trivial', ...chosen, ...floors]) : null;
   if (only) cases.splice(0, cases.length, ...cases.filter((c) => only.has(c.key)));
   const work = mkdtempSync(join(tmpdir(), 'edgeauth-wrk-'));
   const results = [];
@@ -299,12 +310,15 @@ function report(results, warmups, peers) {
   if (by.basic) out(`tail latency: token (Basic) p99 ${ms(by.basic.p99_us)} ms, JS hello-world p99 ${ms(by.hello.p99_us)} ms, trivial p99 ${ms(trivial.p99_us)} ms`);
   const perReq = (r) => 1e6 / r.rps; // µs of the (saturated, single-threaded) runtime per request
   for (const { key, r } of results) {
-    if (key === 'hello' || key === 'trivial' || key === 'floor') continue;
+    if (key === 'hello' || key === 'trivial' || key.startsWith('floor')) continue;
     out(`${key}: ${(perReq(r) - perReq(trivial)).toFixed(0)} µs per request over the trivial route (1/req/s at saturation)`);
   }
+  const over = (a, b) => (a.cpu_us - b.cpu_us).toFixed(0);
   if (by.floor && by.basic) {
-    const over = (a, b) => (a.cpu_us - b.cpu_us).toFixed(0);
     out(`token floor: body + Ed25519 sign cost the JS Worker ${over(by.floor, by.hello)} µs of workerd CPU over its GET /; token Basic costs edgeauth ${over(by.basic, trivial)} µs over its trivial route`);
+  }
+  if (by.floor_pkjwt && by.pkjwt) {
+    out(`assertion floor: body + Ed25519 verify + sign cost the JS Worker ${over(by.floor_pkjwt, by.hello)} µs over its GET /; token private_key_jwt costs edgeauth ${over(by.pkjwt, trivial)} µs over its trivial route`);
   }
   for (const { key, r } of results) {
     if (!r.bodies) continue;
@@ -317,6 +331,7 @@ function report(results, warmups, peers) {
     for (const [k, v] of Object.entries(peers)) out(`  ${k.padEnd(11)} ${v.rps.toFixed(0).padStart(8)} req/s  p50 ${v.p50} ms  p99 ${v.p99} ms  non-2xx ${v.non2xx}`);
     const vs = (ours, theirs) => (theirs && ours ? (ours.rps / theirs.rps).toFixed(2) + 'x' : 'n/a');
     out(`edgeauth / oidc-provider: token Basic ${vs(by.basic, peers.token)}, private_key_jwt ${vs(by.pkjwt, peers.pkjwt)}, introspect ${vs(by.introspect, peers.introspect)}; runtime ceilings: JS hello / node:http ${vs(by.hello, peers.baseline)}`);
+    out(`JS floors / oidc-provider (what any Worker that signs each token reaches here): token ${vs(by.floor, peers.token)}, private_key_jwt ${vs(by.floor_pkjwt, peers.pkjwt)}`);
   }
   for (const f of readdirSync(BUILD).filter((n) => n.endsWith('.wasm'))) {
     const raw = readFileSync(join(BUILD, f));
