@@ -263,8 +263,9 @@ try {
     results.push({ ...c, r: await phase('run', DURATION) });
   }
   rmSync(work, { recursive: true, force: true });
-  // EDGEAUTH_BENCH_LOG=1: the end of workerd's own output (Worker errors, runtime warnings).
-  if (process.env.EDGEAUTH_BENCH_LOG) console.log(String(w.output).split("\n").slice(-60).join("\n"));
+  // EDGEAUTH_BENCH_LOG=1: the end of workerd's own output (Worker errors, runtime warnings), the
+  // last 60 lines or EDGEAUTH_BENCH_LOG_LINES (the harness keeps a bounded tail of it anyway).
+  if (process.env.EDGEAUTH_BENCH_LOG) console.log(String(w.output).split("\n").slice(-Number(process.env.EDGEAUTH_BENCH_LOG_LINES || 60)).join("\n"));
   await w.stop();
   const peers = peersDir ? await runPeers() : null;
   report(results, warmups, peers);
