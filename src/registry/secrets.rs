@@ -71,7 +71,8 @@ pub const MAX_SECRET_LEN: usize = 256;
 ///
 /// Held as the HMAC state already keyed with it: keying hashes two blocks, two of the five
 /// compressions a digest took on every token request. The state is as secret as the pepper and
-/// lives as long (the isolate's configuration); the pepper's bytes are wiped once keyed.
+/// lives as long (the isolate's configuration); the bytes given to [`Pepper::new`] are wiped
+/// once keyed.
 pub struct Pepper(hmac::Hmac<sha2::Sha256>);
 
 impl Pepper {
