@@ -34,7 +34,7 @@ thread_local! {
     // Both live as long as the isolate: parsing config derives a key pair, so do it once.
     static CONFIG: RefCell<Option<Loaded>> = const { RefCell::new(None) };
     static ISOLATE: Rc<IsolateState> = Rc::new(IsolateState::default());
-    static BOUND: RefCell<Option<(JsValue, js_sys::Object, ObjectNamespace)>> = const { RefCell::new(None) };
+    static BOUND: RefCell<Option<(js_sys::Object, ObjectNamespace)>> = const { RefCell::new(None) };
 }
 
 /// The fetch entry, in place of `#[event(fetch)]`: it takes the runtime's request as it is
@@ -156,27 +156,21 @@ async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     }
 }
 
-/// The KV and Durable Object bindings, looked up again only when the `env` object changes (as
-/// [`config`] does): the lookups cost a few runtime calls per request.
+/// The KV and Durable Object bindings, looked up again only when the `env` object changes:
+/// the lookups cost a few runtime calls per request. [`config`], called first for every
+/// request, forgets them when it sees a new `env`, so one identity check serves both.
 fn storage(env: &Env) -> Result<(js_sys::Object, ObjectNamespace), Error> {
-    let js_env: &wasm_bindgen::JsValue = env.as_ref();
-    let seen = BOUND.with(|cell| {
-        cell.borrow()
-            .as_ref()
-            .filter(|(seen_env, ..)| js_sys::Object::is(seen_env, js_env))
-            .map(|(_, kv, namespace)| (kv.clone(), namespace.clone()))
-    });
-    if let Some(bound) = seen {
+    if let Some(bound) = BOUND.with(|cell| cell.borrow().clone()) {
         return Ok(bound);
     }
-    let kv = js_sys::Reflect::get(js_env, &JsValue::from_str("CLIENTS"))
+    let kv = js_sys::Reflect::get(env.as_ref(), &JsValue::from_str("CLIENTS"))
         .ok()
         .and_then(|b| b.dyn_into::<js_sys::Object>().ok())
         .ok_or_else(|| Error::Internal("KV binding CLIENTS: missing".into()))?;
     let namespace = env
         .durable_object("CLIENT_GUARD")
         .map_err(|e| Error::Internal(format!("DO binding CLIENT_GUARD: {e}")))?;
-    BOUND.with(|cell| *cell.borrow_mut() = Some((js_env.clone(), kv.clone(), namespace.clone())));
+    BOUND.with(|cell| *cell.borrow_mut() = Some((kv.clone(), namespace.clone())));
     Ok((kv, namespace))
 }
 
@@ -192,6 +186,7 @@ fn config(env: &Env) -> Result<Rc<Config>, String> {
     if let Some(config) = same {
         return Ok(config);
     }
+    BOUND.with(|cell| cell.borrow_mut().take());
     let values: Vec<Option<String>> = SETTINGS
         .iter()
         .map(|name| env.var(name).ok().map(|v| v.to_string()))

@@ -122,15 +122,20 @@ fn good_signatures_verify_both_ways_and_altered_ones_do_not() {
     }
 }
 
-#[test]
-fn a_small_order_key_is_refused_though_the_equation_holds() {
-    // The identity as key, R = B and s = 1: [1]B = R + [k]A for every message, and R is of
-    // large order, so only the key check refuses it.
+/// The identity as key with R = B and s = 1: [1]B = R + [k]A holds for every message.
+fn identity_forgery() -> ([u8; 32], [u8; 64]) {
     let mut identity = [0u8; 32];
     identity[0] = 1;
     let mut sig = [0u8; 64];
     sig[..32].copy_from_slice(curve25519_dalek::constants::ED25519_BASEPOINT_COMPRESSED.as_bytes());
     sig[32] = 1;
+    (identity, sig)
+}
+
+#[test]
+fn a_small_order_key_is_refused_though_the_equation_holds() {
+    // R is of large order, so only the key check refuses it.
+    let (identity, sig) = identity_forgery();
     assert!(
         Lenient.ed25519_sync(&identity, b"anything", &sig),
         "the equation holds"
@@ -181,11 +186,7 @@ impl Lenient {
 
 #[test]
 fn checked_keys_are_remembered_only_when_good_and_stay_right_past_eviction() {
-    let mut identity = [0u8; 32];
-    identity[0] = 1;
-    let mut sig = [0u8; 64];
-    sig[..32].copy_from_slice(curve25519_dalek::constants::ED25519_BASEPOINT_COMPRESSED.as_bytes());
-    sig[32] = 1;
+    let (identity, sig) = identity_forgery();
     // More keys than are held, twice over: each verifies its own signature and not another's,
     // whether it was remembered or checked again; the small-order key is refused every time.
     let keys: Vec<SigningKey> = (0..40u8)
