@@ -7,6 +7,8 @@
 //                        [--assertions N]   (sign N per phase instead of the estimate)
 //                        [--peers DIR]      (also run DIR/oidc-provider/bench.sh and print ratios)
 //                        [--cases basic,pkjwt]  (only these besides hello and trivial)
+//                        [--storage memory|disk] (where the Durable Objects' SQLite files live:
+//                                            tmpfs by default, see STORAGE below)
 //   (usually through `bash bench/run.sh ...`, which builds first)
 //
 // Cases, one after another, each with a warm-up (discarded, checked) and a measured run:
@@ -26,7 +28,9 @@
 //
 // Needs build/ (bash scripts/build.sh) and wrk. Results are also saved under bench/results/.
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import {
+  accessSync, constants, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync,
+} from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -49,6 +53,7 @@ const { values: opt } = parseArgs({
     peers: { type: 'string' },
     // Comma-separated case keys to run besides hello and trivial (default: all).
     cases: { type: 'string' },
+    storage: { type: 'string', default: 'memory' },
   },
 });
 const DURATION = Number(opt.duration);
@@ -65,6 +70,22 @@ if (DURATION > ASSERTION_TTL - 40 || WARMUP > ASSERTION_TTL - 40) {
   console.error(`bench: --duration/--warmup at most ${ASSERTION_TTL - 40} s (assertions live ${ASSERTION_TTL} s)`);
   process.exit(2);
 }
+if (!['memory', 'disk'].includes(opt.storage)) {
+  console.error('bench: --storage is memory or disk');
+  process.exit(2);
+}
+// STORAGE: the Durable Objects' SQLite files go on tmpfs by default. Locally each commit is an
+// fsync on workerd's only thread, about a quarter of a private_key_jwt request's time here; a
+// deployed object's storage is not a local file, and oidc-provider keeps its jtis in memory.
+// `--storage disk` measures with the files on disk, as the tests and `wrangler dev` keep them.
+const TMPFS = '/dev/shm';
+const memoryRoot = () => {
+  try { accessSync(TMPFS, constants.W_OK); return TMPFS; } catch { return null; }
+};
+const stateRoot = opt.storage === 'memory' ? memoryRoot() : null;
+const storageNote = stateRoot
+  ? `SQLite files on tmpfs (${stateRoot}); --storage disk puts them on disk`
+  : `SQLite files on disk (${tmpdir()})${opt.storage === 'memory' ? `: ${TMPFS} is not writable here` : ''}`;
 const peersDir = opt.peers ? resolve(opt.peers) : null;
 if (peersDir && !existsSync(join(peersDir, 'oidc-provider', 'bench.sh'))) {
   console.error(`bench: ${peersDir}/oidc-provider/bench.sh not found (copy the peers folder to a writable place first)`);
@@ -72,7 +93,7 @@ if (peersDir && !existsSync(join(peersDir, 'oidc-provider', 'bench.sh'))) {
 }
 const command = process.env.EDGEAUTH_BENCH_CMD
   || ['node', 'bench/bench.mjs', ...process.argv.slice(2)].join(' ');
-const canonical = `bash bench/run.sh --duration ${opt.duration} --warmup ${opt.warmup} --connections ${opt.connections} --threads ${opt.threads}${peersDir ? ` --peers ${peersDir}` : ''}`;
+const canonical = `bash bench/run.sh --duration ${opt.duration} --warmup ${opt.warmup} --connections ${opt.connections} --threads ${opt.threads} --storage ${opt.storage}${peersDir ? ` --peers ${peersDir}` : ''}`;
 const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 
 const lines = [];
@@ -90,7 +111,7 @@ const workerdVersion = () => {
 };
 
 let exitCode = 0;
-const w = await startWorkerd({ hello: true });
+const w = await startWorkerd({ hello: true, stateRoot: stateRoot ?? tmpdir() });
 try {
   const base = w.url;
   const adminAuth = `Bearer ${w.adminToken}`;
@@ -292,6 +313,7 @@ function report(results, warmups, peers) {
   out(`command: ${command}`);
   out(`  (all options spelled out: ${canonical})`);
   out(`runtime: plain workerd ${workerdVersion()} (${WORKERD.replace(ROOT + '/', '')}), edgeauth and the JS hello-world in one process`);
+  out(`Durable Object storage: ${storageNote}`);
   out(`machine: ${cpus().length} x ${cpus()[0]?.model ?? '?'}; load average at start ${loadAtStart}`);
   out(`wrk: -t${opt.threads} -c${opt.connections} -d${opt.duration}s (after a ${opt.warmup}s warm-up per case)`);
   out(`RUSTFLAGS for the build (EDGEAUTH_RUSTFLAGS): ${process.env.EDGEAUTH_RUSTFLAGS || '(none)'}`);

@@ -9,7 +9,7 @@
 //
 // Output: bench/results/profile-<case>-<date>.cpuprofile and a table on stdout.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ROOT, freePort } from '../tests/support/worker.mjs';
@@ -127,7 +127,10 @@ function selfTimes(profile) {
 
 mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
 const inspectorPort = await freePort();
-const w = await startWorkerd({ inspectorPort });
+// The Durable Objects' SQLite files on tmpfs, as bench/bench.mjs keeps them (see STORAGE there).
+let stateRoot;
+try { accessSync('/dev/shm', constants.W_OK); stateRoot = '/dev/shm'; } catch { /* the default */ }
+const w = await startWorkerd({ inspectorPort, stateRoot });
 const script = join(ROOT, 'bench', 'results', `profile-${process.pid}.lua`);
 let c = {};
 try {

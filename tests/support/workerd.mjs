@@ -184,7 +184,8 @@ ${hello}${gatewayText}`;
  * Start workerd with the Worker. Options: `vars` (extra or overriding settings), `hello` (also
  * serve the JS hello-world, at `helloUrl`), `gateway` ({ vars, services, healthPath }: also serve
  * the gateway Worker, at `gatewayUrl`, probed at `healthPath`), `inspectorPort` (V8 inspector for profiling),
- * `timeoutMs`. Returns { url, helloUrl, adminToken, vars, processGroup, stop, output }.
+ * `timeoutMs`, `stateRoot` (where the state folder goes, with the Durable Objects' SQLite files; the
+ * system's temporary folder by default). Returns { url, helloUrl, adminToken, vars, processGroup, stop, output }.
  */
 export async function startWorkerd(options = {}) {
   // A port can still be taken between the check and workerd's bind: try again on that alone.
@@ -197,7 +198,9 @@ export async function startWorkerd(options = {}) {
   }
 }
 
-async function startOnce({ vars = {}, hello = false, gateway, inspectorPort, timeoutMs = 30_000 } = {}) {
+async function startOnce({
+  vars = {}, hello = false, gateway, inspectorPort, timeoutMs = 30_000, stateRoot = tmpdir(),
+} = {}) {
   if (!existsSync(join(ROOT, 'build', 'index.js'))) {
     throw new Error('build/index.js missing: run `bash scripts/build.sh` first');
   }
@@ -209,7 +212,7 @@ async function startOnce({ vars = {}, hello = false, gateway, inspectorPort, tim
   while (hello && (helloPort === null || helloPort === port)) helloPort = await freePort();
   let gatewayPort = null;
   while (gateway && (gatewayPort === null || gatewayPort === port || gatewayPort === helloPort)) gatewayPort = await freePort();
-  const stateDir = await mkdtemp(join(tmpdir(), 'edgeauth-workerd-'));
+  const stateDir = await mkdtemp(join(stateRoot, 'edgeauth-workerd-'));
   mkdirSync(join(stateDir, 'do'));
   const allVars = {
     ADMIN_TOKEN: randomSecret(),
