@@ -61,8 +61,8 @@ pub fn fetch(req: web_sys::Request, env: Env, ctx: worker::worker_sys::Context) 
     // first poll pends, the promise's polls replace the no-op waker before anything wakes it.
     //
     // Tried and reverted (2026-12-02): polling the request's future straight from the callback
-    // that wakes it, instead of wasm-bindgen's queue (one `queueMicrotask` per wake, about
-    // 10 µs of a token request). Under load, `private_key_jwt` requests then failed with
+    // that wakes it, instead of wasm-bindgen's queue (one turn per wake; see [`start`] for
+    // what a turn costs now). Under load, `private_key_jwt` requests then failed with
     // "Cannot perform I/O on behalf of a different request" (about a quarter of them in
     // `bench/bench.mjs --cases pkjwt`), even with its wakes deferred to that queue: the claims'
     // gates (see `claims`) rely on something in this exact arrangement that was not found.
@@ -75,6 +75,36 @@ pub fn fetch(req: web_sys::Request, env: Env, ctx: worker::worker_sys::Context) 
             wasm_bindgen_futures::future_to_promise(async move { Ok(answer.await) }).into()
         }
     }
+}
+
+#[wasm_bindgen(inline_js = "
+let hidden;
+export function hide_queue_microtask() {
+  hidden = Object.getOwnPropertyDescriptor(globalThis, 'queueMicrotask');
+  try { globalThis.queueMicrotask = undefined; } catch { hidden = null; }
+}
+export function restore_queue_microtask() {
+  if (hidden === null) return;
+  if (hidden) Object.defineProperty(globalThis, 'queueMicrotask', hidden);
+  else delete globalThis.queueMicrotask;
+}")]
+extern "C" {
+    fn hide_queue_microtask();
+    fn restore_queue_microtask();
+}
+
+/// Runs once, as the module loads (outside any request): makes wasm-bindgen's task queue
+/// schedule its turns with `then` on a settled promise instead of `queueMicrotask`. The queue
+/// picks one when it is made, by whether `queueMicrotask` exists, so it is made here with that
+/// hidden for a moment. workerd's `queueMicrotask` costs about 2 µs a call where V8's own
+/// `then` costs a tenth of that (measured with a JS Worker), and a token request makes several
+/// turns. The promise is made here because the runtime ties a promise made in a request to it.
+/// If the global cannot be hidden, the queue keeps `queueMicrotask`: slower, no different.
+#[wasm_bindgen(start)]
+pub fn start() {
+    hide_queue_microtask();
+    wasm_bindgen_futures::spawn_local(async {});
+    restore_queue_microtask();
 }
 
 /// What a request or a scheduled run needs from the environment: the configuration and the
