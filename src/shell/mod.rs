@@ -79,18 +79,18 @@ pub fn fetch(req: web_sys::Request, env: Env, ctx: worker::worker_sys::Context) 
 
 #[wasm_bindgen(inline_js = "
 let hidden;
-export function hide_queue_microtask() {
-  hidden = Object.getOwnPropertyDescriptor(globalThis, 'queueMicrotask');
-  try { globalThis.queueMicrotask = undefined; } catch { hidden = null; }
-}
-export function restore_queue_microtask() {
-  if (hidden === null) return;
-  if (hidden) Object.defineProperty(globalThis, 'queueMicrotask', hidden);
-  else delete globalThis.queueMicrotask;
+export function hide_queue_microtask(hide) {
+  if (hide) {
+    hidden = Object.getOwnPropertyDescriptor(globalThis, 'queueMicrotask');
+    try { globalThis.queueMicrotask = undefined; } catch { hidden = null; }
+  } else if (hidden !== null) {
+    if (hidden) Object.defineProperty(globalThis, 'queueMicrotask', hidden);
+    else delete globalThis.queueMicrotask;
+  }
 }")]
 extern "C" {
-    fn hide_queue_microtask();
-    fn restore_queue_microtask();
+    /// Hides the global `queueMicrotask` (`true`), or puts it back as it was (`false`).
+    fn hide_queue_microtask(hide: bool);
 }
 
 /// Runs once, as the module loads (outside any request): makes wasm-bindgen's task queue
@@ -102,9 +102,9 @@ extern "C" {
 /// If the global cannot be hidden, the queue keeps `queueMicrotask`: slower, no different.
 #[wasm_bindgen(start)]
 pub fn start() {
-    hide_queue_microtask();
+    hide_queue_microtask(true);
     wasm_bindgen_futures::spawn_local(async {});
-    restore_queue_microtask();
+    hide_queue_microtask(false);
 }
 
 /// What a request or a scheduled run needs from the environment: the configuration and the
