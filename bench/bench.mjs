@@ -28,16 +28,14 @@
 //
 // Needs build/ (bash scripts/build.sh) and wrk. Results are also saved under bench/results/.
 import { execFileSync, spawn } from 'node:child_process';
-import {
-  accessSync, constants, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync,
-} from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { SignJWT, exportJWK, generateKeyPair } from 'jose';
 import { ROOT } from '../tests/support/worker.mjs';
-import { WORKERD, startWorkerd } from '../tests/support/workerd.mjs';
+import { MEMORY_ROOT, WORKERD, memoryStateRoot, startWorkerd } from '../tests/support/workerd.mjs';
 import { call, luaScript, wrk as runWrk } from './wrk.mjs';
 
 const wrk = (url, script, seconds) => runWrk(url, script, { threads: opt.threads, connections: opt.connections, seconds });
@@ -78,14 +76,10 @@ if (!['memory', 'disk'].includes(opt.storage)) {
 // fsync on workerd's only thread, about a quarter of a private_key_jwt request's time here; a
 // deployed object's storage is not a local file, and oidc-provider keeps its jtis in memory.
 // `--storage disk` measures with the files on disk, as the tests and `wrangler dev` keep them.
-const TMPFS = '/dev/shm';
-const memoryRoot = () => {
-  try { accessSync(TMPFS, constants.W_OK); return TMPFS; } catch { return null; }
-};
-const stateRoot = opt.storage === 'memory' ? memoryRoot() : null;
+const stateRoot = opt.storage === 'memory' ? memoryStateRoot() : null;
 const storageNote = stateRoot
   ? `SQLite files on tmpfs (${stateRoot}); --storage disk puts them on disk`
-  : `SQLite files on disk (${tmpdir()})${opt.storage === 'memory' ? `: ${TMPFS} is not writable here` : ''}`;
+  : `SQLite files on disk (${tmpdir()})${opt.storage === 'memory' ? `: ${MEMORY_ROOT} is not writable here` : ''}`;
 const peersDir = opt.peers ? resolve(opt.peers) : null;
 if (peersDir && !existsSync(join(peersDir, 'oidc-provider', 'bench.sh'))) {
   console.error(`bench: ${peersDir}/oidc-provider/bench.sh not found (copy the peers folder to a writable place first)`);

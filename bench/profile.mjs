@@ -9,11 +9,11 @@
 //
 // Output: bench/results/profile-<case>-<date>.cpuprofile and a table on stdout.
 import { spawn, spawnSync } from 'node:child_process';
-import { accessSync, constants, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ROOT, freePort } from '../tests/support/worker.mjs';
-import { startWorkerd } from '../tests/support/workerd.mjs';
+import { memoryStateRoot, startWorkerd } from '../tests/support/workerd.mjs';
 
 // Node 20 has WebSocket behind a flag: run again with it.
 if (typeof WebSocket === 'undefined') {
@@ -128,9 +128,7 @@ function selfTimes(profile) {
 mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
 const inspectorPort = await freePort();
 // The Durable Objects' SQLite files on tmpfs, as bench/bench.mjs keeps them (see STORAGE there).
-let stateRoot;
-try { accessSync('/dev/shm', constants.W_OK); stateRoot = '/dev/shm'; } catch { /* the default */ }
-const w = await startWorkerd({ inspectorPort, stateRoot });
+const w = await startWorkerd({ inspectorPort, stateRoot: memoryStateRoot() ?? undefined });
 const script = join(ROOT, 'bench', 'results', `profile-${process.pid}.lua`);
 let c = {};
 try {

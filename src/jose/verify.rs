@@ -10,6 +10,7 @@ use sha2::Sha256;
 use crate::error::Error;
 use crate::jose::{Alg, PublicJwk};
 use crate::support::b64::b64url_decode;
+use crate::support::cache::Recent;
 use crate::support::LocalFuture;
 
 /// Signature checks the platform does natively: RS256, PS256, ES256, and Ed25519 if it can.
@@ -136,29 +137,21 @@ impl StrictEd25519 {
 }
 
 thread_local! {
-    /// Client keys that passed the point checks, newest first and at most [`CHECKED_HELD`]:
-    /// decompressing a key is a square root, about 20 µs in the wasm, on every assertion
-    /// otherwise. Only keys that passed are held, and keys come from registrations, never from
-    /// a request.
-    static CHECKED: std::cell::RefCell<Vec<[u8; 32]>> = const { std::cell::RefCell::new(Vec::new()) };
+    /// Client keys that passed the point checks: decompressing a key is a square root, about
+    /// 20 µs in the wasm, on every assertion otherwise. Only keys that passed are held, and
+    /// keys come from registrations, never from a request.
+    static CHECKED: Recent<[u8; 32], ()> = const { Recent::new(32) };
 }
-
-/// How many checked keys [`CHECKED`] holds.
-const CHECKED_HELD: usize = 32;
 
 /// Whether `x` encodes a point of large order.
 fn is_checked_key(x: &[u8; 32]) -> bool {
-    if CHECKED.with(|c| c.borrow().contains(x)) {
+    if CHECKED.with(|c| c.get(x)).is_some() {
         return true;
     }
     if !VerifyingKey::from_bytes(x).is_ok_and(|k| !k.is_weak()) {
         return false;
     }
-    CHECKED.with(|c| {
-        let mut held = c.borrow_mut();
-        held.truncate(CHECKED_HELD - 1);
-        held.insert(0, *x);
-    });
+    CHECKED.with(|c| c.put(*x, ()));
     true
 }
 

@@ -4,8 +4,6 @@
 //! natively against 200 µs in the wasm), and Ed25519 signing of access tokens (native, several
 //! times faster than in wasm).
 
-use std::cell::RefCell;
-
 use js_sys::{Array, Object, JSON};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -15,6 +13,7 @@ use crate::jose::keys::{PlatformSigner, SigningKey};
 use crate::jose::verify::PlatformVerifier;
 use crate::jose::{Alg, PublicJwk};
 use crate::support::b64::b64url;
+use crate::support::cache::Recent;
 use crate::support::LocalFuture;
 
 /// [`PlatformVerifier`] over `crypto.subtle`.
@@ -102,44 +101,13 @@ impl PlatformVerifier for WebCrypto {
     }
 }
 
-/// Imported keys by what identifies them, newest first and at most `held`: importing costs
-/// about as much as the operation the key is for.
-struct KeyCache<K> {
-    keys: RefCell<Vec<(K, web_sys::CryptoKey)>>,
-    held: usize,
-}
-
-impl<K: PartialEq> KeyCache<K> {
-    const fn new(held: usize) -> Self {
-        KeyCache {
-            keys: RefCell::new(Vec::new()),
-            held,
-        }
-    }
-
-    fn get<Q: PartialEq + ?Sized>(&self, id: &Q) -> Option<web_sys::CryptoKey>
-    where
-        K: std::borrow::Borrow<Q>,
-    {
-        let keys = self.keys.borrow();
-        keys.iter()
-            .find(|(k, _)| k.borrow() == id)
-            .map(|(_, c)| c.clone())
-    }
-
-    fn put(&self, id: K, key: &web_sys::CryptoKey) {
-        let mut keys = self.keys.borrow_mut();
-        keys.truncate(self.held - 1);
-        keys.insert(0, (id, key.clone()));
-    }
-}
-
 thread_local! {
-    /// Clients' Ed25519 public keys: only keys that passed the strict checks of a registered
-    /// client's key land here.
-    static CLIENT_KEYS: KeyCache<[u8; 32]> = const { KeyCache::new(32) };
+    /// Clients' Ed25519 public keys, imported: importing costs about as much as the operation
+    /// the key is for. Only keys that passed the strict checks of a registered client's key
+    /// land here.
+    static CLIENT_KEYS: Recent<[u8; 32], web_sys::CryptoKey> = const { Recent::new(32) };
     /// The server's own signing keys by kid (a handful over an isolate's life).
-    static SIGNING_KEYS: KeyCache<String> = const { KeyCache::new(8) };
+    static SIGNING_KEYS: Recent<String, web_sys::CryptoKey> = const { Recent::new(8) };
 }
 
 async fn verify_ed25519(
@@ -153,7 +121,7 @@ async fn verify_ed25519(
         None => {
             let c =
                 import_ed25519("raw", &js_sys::Uint8Array::from(key.as_slice()), "verify").await?;
-            CLIENT_KEYS.with(|k| k.put(*key, &c));
+            CLIENT_KEYS.with(|k| k.put(*key, c.clone()));
             c
         }
     };
@@ -212,7 +180,7 @@ async fn signing_key(key: &SigningKey) -> Result<web_sys::CryptoKey, JsValue> {
         js_sys::Reflect::set(&jwk, &name.into(), &value.into())?;
     }
     let crypto_key = import_ed25519("jwk", &jwk, "sign").await?;
-    SIGNING_KEYS.with(|k| k.put(kid.to_string(), &crypto_key));
+    SIGNING_KEYS.with(|k| k.put(kid.to_string(), crypto_key.clone()));
     Ok(crypto_key)
 }
 

@@ -55,9 +55,60 @@ impl<K: Eq + Hash + Clone, V: Clone> TtlCache<K, V> {
     }
 }
 
+/// The last few values put, newest first and at most `held`: for a handful of keys an isolate
+/// sees again and again (verified client keys, imported WebCrypto keys), where a linear scan of
+/// a short list beats hashing.
+#[derive(Debug)]
+pub struct Recent<K, V> {
+    entries: RefCell<Vec<(K, V)>>,
+    held: usize,
+}
+
+impl<K, V: Clone> Recent<K, V> {
+    /// An empty list that keeps at most `held` entries (at least one).
+    pub const fn new(held: usize) -> Self {
+        Recent {
+            entries: RefCell::new(Vec::new()),
+            held,
+        }
+    }
+
+    /// The value put under `key`, if still held.
+    pub fn get<Q: PartialEq + ?Sized>(&self, key: &Q) -> Option<V>
+    where
+        K: std::borrow::Borrow<Q>,
+    {
+        let entries = self.entries.borrow();
+        entries
+            .iter()
+            .find(|(k, _)| k.borrow() == key)
+            .map(|(_, v)| v.clone())
+    }
+
+    /// Puts `value` under `key` as the newest, dropping the oldest beyond `held`.
+    pub fn put(&self, key: K, value: V) {
+        let mut entries = self.entries.borrow_mut();
+        entries.truncate(self.held.max(1) - 1);
+        entries.insert(0, (key, value));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn recent_keeps_the_newest_up_to_its_bound() {
+        let r: Recent<String, u32> = Recent::new(2);
+        r.put("a".into(), 1);
+        r.put("b".into(), 2);
+        assert_eq!((r.get("a"), r.get("b")), (Some(1), Some(2)));
+        r.put("c".into(), 3);
+        assert_eq!(
+            (r.get("a"), r.get("b"), r.get("c")),
+            (None, Some(2), Some(3))
+        );
+    }
 
     #[test]
     fn entries_expire_after_the_ttl() {

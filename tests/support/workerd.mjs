@@ -16,7 +16,9 @@
 // so a request through it never leaves workerd. Static assets ([assets], www/) are not served: every path
 // reaches the Worker, which is what the benchmark and the tests address.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import {
+  accessSync, constants, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync,
+} from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, sep } from 'node:path';
@@ -25,6 +27,12 @@ import { ROOT, freePort, randomSecret, supervise, untilHealthy } from './worker.
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 export const WORKERD = join(ROOT, 'node_modules', '.bin', 'workerd');
+
+/** Where the benchmarks keep workerd's state (tmpfs, see bench/bench.mjs), or null if not writable. */
+export const MEMORY_ROOT = '/dev/shm';
+export function memoryStateRoot() {
+  try { accessSync(MEMORY_ROOT, constants.W_OK); return MEMORY_ROOT; } catch { return null; }
+}
 
 /** A capnp string literal (JSON's escapes are capnp's for what we write). */
 const str = (s) => JSON.stringify(String(s));
