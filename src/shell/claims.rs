@@ -22,6 +22,7 @@ use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
 
 use super::guard::{claim_url_len, unavailable, DurableGuards};
+use super::now_ms;
 use crate::error::Error;
 use crate::registry::clients::ClientId;
 use crate::support::coalesce::{Arrival, Coalescer};
@@ -217,8 +218,4 @@ fn take_answer(id: u64) -> Option<i8> {
         let at = left.iter().position(|(i, _, _)| *i == id)?;
         Some(left.swap_remove(at).1)
     })
-}
-
-fn now_ms() -> u64 {
-    worker::Date::now().as_millis()
 }

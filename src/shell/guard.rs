@@ -133,7 +133,7 @@ impl DurableObject for ClientGuard {
     async fn alarm(&self) -> worker::Result<worker::Response> {
         self.alarm_at.set(None);
         self.schema()?;
-        let now = worker::Date::now().as_millis() as i64 / 1000;
+        let now = super::now_ms() as i64 / 1000;
         let sql = self.state.storage().sql();
         sql.exec("DELETE FROM jti WHERE until < ?", vec![now.into()])?;
         let state = self.change(&GuardOp::Read, now)?;
@@ -249,7 +249,7 @@ impl ClientGuard {
             Some(at) if at <= wanted => self.alarm_at.set(Some(at)),
             _ => {
                 // workers-rs reads a bare number as an offset from now, not a time: give it one.
-                let now = worker::Date::now().as_millis() as i64;
+                let now = super::now_ms() as i64;
                 storage.set_alarm((wanted - now).max(0)).await?;
                 self.alarm_at.set(Some(wanted));
             }

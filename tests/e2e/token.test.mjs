@@ -5,7 +5,7 @@ import * as oidc from 'openid-client';
 import { createRemoteJWKSet } from 'jose';
 import { admin, startWorker } from '../support/worker.mjs';
 import { createClient as newClient, discover as discoverAt, grant as grantAt, grantError, verifyAccessToken } from '../support/oauth.mjs';
-import { assertError, basic, decodeJwt, eventually, nowSec, sleep, tokenRequest } from '../support/http.mjs';
+import { assertError, basic, decodeJwt, eventually, nowSec, request, sleep, tokenRequest } from '../support/http.mjs';
 
 let w;
 let api;
@@ -167,6 +167,53 @@ describe('client_secret_basic', () => {
   it('a request without client authentication is 401 invalid_client', async () => {
     const r = await tokenRequest(w.url, { grant_type: 'client_credentials' });
     assertError(r, 401, 'invalid_client');
+  });
+});
+
+describe('response headers', () => {
+  // The shell keeps a Headers object for each header set it has seen twice: interleaved
+  // responses, each served several times, must still carry exactly their own headers.
+  it('each response carries its own headers, first time and every time after', async () => {
+    const { client_id } = basicClient.client;
+    const good = basic(client_id, basicClient.secret.client_secret);
+    const bad = basic(client_id, 'wrong-secret');
+    const grantForm = { grant_type: 'client_credentials' };
+    const kinds = [
+      {
+        name: 'health',
+        send: () => request(`${w.url}/healthz`),
+        status: 200,
+        headers: { 'content-type': 'application/json', 'x-content-type-options': 'nosniff' },
+      },
+      {
+        name: 'token',
+        send: () => tokenRequest(w.url, grantForm, { authorization: good }),
+        status: 200,
+        headers: {
+          'content-type': 'application/json', 'cache-control': 'no-store', pragma: 'no-cache',
+          'x-content-type-options': 'nosniff',
+        },
+      },
+      {
+        name: 'wrong secret',
+        send: () => tokenRequest(w.url, grantForm, { authorization: bad }),
+        status: 401,
+        headers: {
+          'content-type': 'application/json', 'cache-control': 'no-store',
+          'www-authenticate': 'Basic realm="edgeauth"', 'x-content-type-options': 'nosniff',
+        },
+      },
+    ];
+    // Every header the app sets on any of these; the runtime adds its own transport headers.
+    const APP = ['content-type', 'cache-control', 'pragma', 'x-content-type-options', 'www-authenticate', 'allow', 'retry-after'];
+    const ours = (headers) => Object.fromEntries([...headers].filter(([n]) => APP.includes(n)));
+    for (let round = 0; round < 4; round++) {
+      for (const kind of kinds) {
+        const r = await kind.send();
+        assert.equal(r.status, kind.status, `${kind.name}, round ${round}: ${r.text}`);
+        assert.deepEqual(ours(r.headers), kind.headers, `${kind.name}, round ${round}`);
+      }
+    }
   });
 });
 
