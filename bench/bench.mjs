@@ -352,7 +352,12 @@ function report(results, warmups, peers) {
   }
   for (const f of readdirSync(BUILD).filter((n) => n.endsWith('.wasm'))) {
     const raw = readFileSync(join(BUILD, f));
-    out(`build/${f}: ${raw.length} bytes, ${gzipSync(raw, { level: 9 }).length} bytes gzipped (gzip -9)`);
+    // The gzip tool's -9 is the figure the size aim is stated in; Node's zlib at level 9 packs
+    // a few KB less tightly, and is the fallback where the tool is missing.
+    let gz;
+    try { gz = `${execFileSync('gzip', ['-9', '-c', join(BUILD, f)], { maxBuffer: 1 << 26 }).length} bytes gzipped (gzip -9)`; }
+    catch { gz = `${gzipSync(raw, { level: 9 }).length} bytes gzipped (Node's zlib, level 9)`; }
+    out(`build/${f}: ${raw.length} bytes, ${gz}`);
   }
   for (const { name, r } of results) {
     if (r.non2xx > 0) { out(`WARNING: ${name}: ${r.non2xx} non-2xx answers`); exitCode = 1; }
