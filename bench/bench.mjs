@@ -323,6 +323,7 @@ function report(results, warmups, peers) {
   out('');
   out('x trivial: throughput as a fraction of the trivial route\'s (GET /healthz), same runtime, same run.');
   out('cpu µs: workerd\'s CPU time (user + system, all threads) per request served: steadier than req/s on a shared machine.');
+  out('p50/p90/p99: wrk\'s, corrected for coordinated omission (a stall adds the samples a steady-rate client would have had), not raw per-request latencies.');
   out(`trivial vs JS hello-world: ${(trivial.rps / by.hello.rps).toFixed(3)} of its req/s`);
   if (by.basic) out(`tail latency: token (Basic) p99 ${ms(by.basic.p99_us)} ms, JS hello-world p99 ${ms(by.hello.p99_us)} ms, trivial p99 ${ms(trivial.p99_us)} ms`);
   const perReq = (r) => 1e6 / r.rps; // µs of the (saturated, single-threaded) runtime per request
