@@ -171,8 +171,8 @@ describe('client_secret_basic', () => {
 });
 
 describe('response headers', () => {
-  // The shell keeps a Headers object for each header set it has seen twice: interleaved
-  // responses, each served several times, must still carry exactly their own headers.
+  // The shell keeps a Headers object for each header set it serves: interleaved responses,
+  // each served several times, must still carry exactly their own headers.
   it('each response carries its own headers, first time and every time after', async () => {
     const { client_id } = basicClient.client;
     const good = basic(client_id, basicClient.secret.client_secret);
