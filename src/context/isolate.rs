@@ -5,7 +5,9 @@
 //! [`CACHE_TTL_MS`](crate::support::cache::CACHE_TTL_MS), so it bites everywhere within that
 //! TTL. Other changes (scopes, lifetimes, new secrets, resources) take this TTL plus KV's own
 //! propagation between locations (up to about 60 s). In the isolate that served the admin
-//! change, everything bites at once: admin writes refresh the entries.
+//! change, everything bites at once: admin writes refresh the entries. Under steady use one
+//! request reads an entry again in its last second (`REFRESH_AHEAD_MS`), so it rarely expires
+//! at all; nothing is ever used past the TTL.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -16,7 +18,7 @@ use crate::registry::clients::{ClientId, ClientRecord};
 use crate::registry::guard::GuardState;
 use crate::registry::resources::{Resource, ResourceId};
 use crate::registry::signing_keys::KeyRing;
-use crate::support::cache::TtlCache;
+use crate::support::cache::{Stamp, TtlCache};
 use edgeauth_verify::{JwkSet, Verifier};
 
 /// Every per-isolate cache and counter.
@@ -36,7 +38,7 @@ pub struct IsolateState {
     pub token_verifier: TokenVerifier,
     /// The signing keys, with when they were read; kept past their TTL so a refresh can
     /// reuse the derived keys.
-    pub key_ring: RefCell<Option<(u64, Rc<KeyRing>)>>,
+    pub key_ring: RefCell<Option<(Stamp, Rc<KeyRing>)>>,
 }
 
 /// The isolate's verifier of the tokens we issue, kept while the issuer and the published keys

@@ -22,7 +22,7 @@ use crate::registry::clients::{ClientId, ClientRecord};
 use crate::registry::guard::{GuardOp, GuardState};
 use crate::registry::resources::{Resource, ResourceId};
 use crate::registry::signing_keys::{KeyRing, KeySchedule};
-use crate::support::cache::{TtlCache, CACHE_TTL_MS};
+use crate::support::cache::{Stamp, TtlCache};
 use crate::support::random::Random;
 use crate::support::time::Clock;
 use activity::ActivityWrite;
@@ -175,14 +175,13 @@ impl<'a> Ctx<'a> {
     /// A rotation made elsewhere reaches this isolate within the cache TTL plus KV
     /// propagation, well inside the publish lead.
     pub async fn key_ring(&self) -> Result<Rc<KeyRing>, Error> {
-        let before = self.isolate.key_ring.borrow().clone();
-        if let Some((at, ring)) = &before {
-            if self.now_ms.saturating_sub(*at) < CACHE_TTL_MS {
-                return Ok(Rc::clone(ring));
-            }
-        }
+        let before = match &*self.isolate.key_ring.borrow() {
+            Some((stamp, ring)) if stamp.serve(self.now_ms) => return Ok(Rc::clone(ring)),
+            Some((_, ring)) => Some(Rc::clone(ring)),
+            None => None,
+        };
         let schedule = self.key_schedule().await?;
-        Ok(self.remember_ring(schedule, before.map(|(_, r)| r)))
+        Ok(self.remember_ring(schedule, before))
     }
 
     /// The stored signing-key schedule, read fresh: what a change must start from.
@@ -195,15 +194,20 @@ impl<'a> Ctx<'a> {
     /// Stores a new schedule and uses it in this isolate at once.
     pub async fn save_key_schedule(&self, schedule: KeySchedule) -> Result<Rc<KeyRing>, Error> {
         self.ports.keys.put_schedule(&schedule).await?;
-        let before = self.isolate.key_ring.borrow().clone();
-        Ok(self.remember_ring(schedule, before.map(|(_, r)| r)))
+        let before = self
+            .isolate
+            .key_ring
+            .borrow()
+            .as_ref()
+            .map(|(_, r)| Rc::clone(r));
+        Ok(self.remember_ring(schedule, before))
     }
 
     fn remember_ring(&self, schedule: KeySchedule, before: Option<Rc<KeyRing>>) -> Rc<KeyRing> {
         let previous = self.config.configured_previous.clone();
         let ring = KeyRing::new(&self.config.seed, schedule, previous, before.as_deref());
         let ring = Rc::new(ring);
-        *self.isolate.key_ring.borrow_mut() = Some((self.now_ms, Rc::clone(&ring)));
+        *self.isolate.key_ring.borrow_mut() = Some((Stamp::new(self.now_ms), Rc::clone(&ring)));
         ring
     }
 

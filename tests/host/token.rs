@@ -1,6 +1,6 @@
 //! The token endpoint: client credentials grant, client authentication, scope and resource.
 
-use edgeauth::support::cache::CACHE_TTL_MS;
+use edgeauth::support::cache::{CACHE_TTL_MS, REFRESH_AHEAD_MS};
 use edgeauth::{Method, Request};
 use serde_json::json;
 
@@ -361,6 +361,43 @@ fn the_warm_path_reads_storage_once_per_cache_period() {
     h.token_basic(&id, &secret, "grant_type=client_credentials");
     h.token_basic(&id, &secret, "grant_type=client_credentials");
     assert_eq!(h.store.reads(), reads + 1);
+}
+
+/// Under steady use no request finds the client or its guard state expired: in their last
+/// second one request reads both again and the others keep using what is cached, so the
+/// requests in flight when an entry would expire do not all read at once.
+#[test]
+fn one_request_refreshes_the_cache_ahead_of_its_expiry() {
+    let h = Harness::new();
+    let (id, secret) = basic_client(&h);
+    let ok = |h: &Harness| {
+        let r = h.token_basic(&id, &secret, "grant_type=client_credentials");
+        assert_eq!(r.status, 200, "{:?}", r.body);
+    };
+    ok(&h);
+    let (reads, guard_calls) = (h.store.reads(), h.guards.guard_calls());
+    h.clock.advance_ms(CACHE_TTL_MS - REFRESH_AHEAD_MS - 1);
+    ok(&h);
+    assert_eq!(
+        (h.store.reads(), h.guards.guard_calls()),
+        (reads, guard_calls)
+    );
+    h.clock.advance_ms(1);
+    for _ in 0..3 {
+        ok(&h);
+    }
+    assert_eq!(
+        (h.store.reads(), h.guards.guard_calls()),
+        (reads + 1, guard_calls + 1),
+        "the first request in the last second read both again, the next two did not"
+    );
+    // Past the first read's expiry, the refreshed copy serves.
+    h.clock.advance_ms(REFRESH_AHEAD_MS + 1);
+    ok(&h);
+    assert_eq!(
+        (h.store.reads(), h.guards.guard_calls()),
+        (reads + 1, guard_calls + 1)
+    );
 }
 
 #[test]

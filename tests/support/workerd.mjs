@@ -28,6 +28,12 @@ import { ROOT, freePort, randomSecret, supervise, untilHealthy } from './worker.
 const HERE = dirname(fileURLToPath(import.meta.url));
 export const WORKERD = join(ROOT, 'node_modules', '.bin', 'workerd');
 
+/**
+ * V8 flags for diagnosis, from EDGEAUTH_V8_FLAGS (e.g. "--trace-gc"). With any set, workerd runs
+ * under `stdbuf -oL`: V8 prints to a block-buffered stdout, which would hold its lines back.
+ */
+const V8_FLAGS = (process.env.EDGEAUTH_V8_FLAGS ?? '').split(/\s+/).filter(Boolean);
+
 /** Where the benchmarks keep workerd's state (tmpfs, see bench/bench.mjs), or null if not writable. */
 export const MEMORY_ROOT = '/dev/shm';
 export function memoryStateRoot() {
@@ -154,6 +160,7 @@ const helloWorker :Workerd.Worker = (
     sockets.push(`(name = "gateway", address = ${str(`127.0.0.1:${gatewayPort}`)}, http = (), service = "gateway")`);
     gatewayText = gatewayWorker({ issuerName: s.name, rel, ...gateway });
   }
+  const v8Flags = V8_FLAGS.length ? `\n  v8Flags = [${V8_FLAGS.map(str).join(', ')}],` : '';
   return `# written by tests/support/workerd.mjs
 using Workerd = import "/workerd/workerd.capnp";
 
@@ -163,7 +170,7 @@ const config :Workerd.Config = (
   ],
   sockets = [
     ${sockets.join(',\n    ')}
-  ],
+  ],${v8Flags}
 );
 
 const mainWorker :Workerd.Worker = (
@@ -234,7 +241,8 @@ async function startOnce({
   }));
   const args = ['serve', config];
   if (inspectorPort) args.push(`--inspector-addr=127.0.0.1:${inspectorPort}`);
-  const child = spawn(WORKERD, args, {
+  const [command, argv] = V8_FLAGS.length ? ['stdbuf', ['-oL', WORKERD, ...args]] : [WORKERD, args];
+  const child = spawn(command, argv, {
     cwd: stateDir,
     detached: true, // own process group: stop() ends workerd and anything it started
     stdio: ['ignore', 'pipe', 'pipe'],
