@@ -6,12 +6,17 @@
 // V8's collections with EDGEAUTH_V8_FLAGS=--trace-gc).
 //
 //   node bench/tail.mjs [--case basic|floor|hello|trivial] [--duration 20] [--connections 32]
-//                       [--rounds 1] [--stall-ms 100]
+//                       [--rate N] [--warmup 2] [--rounds 1] [--stall-ms 100]
 //
-// Each round starts its own workerd (SQLite files on tmpfs, as bench.mjs), registers a
-// client_secret_basic client, and keeps --connections keep-alive connections busy for
-// --duration seconds, each sending its next request when the last is answered (closed loop,
-// like wrk). Prints per round: req/s, non-2xx, p50/p99/p99.9/max of the recorded latencies,
+// Each round starts its own workerd (SQLite files on tmpfs, as bench.mjs) and registers a
+// client_secret_basic client. Without --rate it keeps --connections keep-alive connections
+// busy for --duration seconds, each sending its next request when the last is answered (closed
+// loop, like wrk: the server saturated). With --rate it sends N requests a second on schedule
+// whatever the answers (open loop, like wrk2), over up to --connections connections, and
+// measures each from when it was due, so a stall counts for every request it held back: the
+// latency a client sees at that load, below saturation, where queueing does not dominate.
+// Each round first runs --warmup seconds of the same load, not recorded (the first requests
+// compile and fill caches). Prints per round: req/s, non-2xx, p50/p99/p99.9/max of the recorded latencies,
 // how many took over 250 ms, and the stalls: each 0.1 s of start times whose slowest request
 // took over --stall-ms, as `second:ms`. Needs build/ (bash scripts/build.sh). Exit 1 on any
 // non-2xx.
@@ -25,6 +30,8 @@ const { values: opt } = parseArgs({
     case: { type: 'string', default: 'basic' },
     duration: { type: 'string', default: '20' },
     connections: { type: 'string', default: '32' },
+    rate: { type: 'string' },
+    warmup: { type: 'string', default: '2' },
     rounds: { type: 'string', default: '1' },
     'stall-ms': { type: 'string', default: '100' },
   },
@@ -38,13 +45,15 @@ const CASES = {
 const chosen = CASES[opt.case];
 const [DURATION_MS, CONNECTIONS, ROUNDS, STALL_MS] =
   [Number(opt.duration) * 1000, Number(opt.connections), Number(opt.rounds), Number(opt['stall-ms'])];
-if (!chosen || !(DURATION_MS > 0) || !(CONNECTIONS >= 1) || !(ROUNDS >= 1) || !(STALL_MS > 0)) {
-  console.error(`tail: --case is one of ${Object.keys(CASES).join(', ')}; --duration, --connections, --rounds, --stall-ms > 0`);
+const RATE = opt.rate === undefined ? null : Number(opt.rate);
+const WARMUP_MS = Number(opt.warmup) * 1000;
+if (!(WARMUP_MS >= 0) || !chosen || !(DURATION_MS > 0) || !(CONNECTIONS >= 1) || !(ROUNDS >= 1) || !(STALL_MS > 0) || (RATE !== null && !(RATE > 0))) {
+  console.error(`tail: --case is one of ${Object.keys(CASES).join(', ')}; --duration, --connections, --rate, --rounds, --stall-ms > 0`);
   process.exit(2);
 }
 const BODY = 'grant_type=client_credentials&scope=read';
 
-/** One round: a fresh workerd, a client, the closed loop; answers the round's summary line. */
+/** One round: a fresh workerd, a client, the warm-up, the load; answers the round's summary. */
 async function round() {
   const w = await startWorkerd({ hello: true, stateRoot: memoryStateRoot() });
   try {
@@ -62,20 +71,20 @@ async function round() {
       'content-length': BODY.length,
     } : {};
     const agent = new http.Agent({ keepAlive: true, maxSockets: CONNECTIONS });
-    const one = () => new Promise((settle, fail) => {
-      const t0 = performance.now();
+    // One request, timed from `t0`: when it was sent, or when it was due (open loop).
+    const one = (t0 = performance.now()) => new Promise((settle, fail) => {
       const req = http.request({ host: url.hostname, port: url.port, path: url.pathname, method: chosen.method, agent, headers }, (res) => {
         res.resume();
         res.on('end', () => settle([t0, performance.now() - t0, res.statusCode]));
       });
-      req.on('error', fail);
+      // A keep-alive connection workerd reset (wrk counts these as read errors): a failed
+      // request, counted apart, not a latency.
+      req.on('error', (e) => (e.code === 'ECONNRESET' ? settle([t0, null, 'reset']) : fail(e)));
       req.end(chosen.method === 'POST' ? BODY : undefined);
     });
-    const start = performance.now();
+    await load(one, WARMUP_MS);
     const log = [];
-    await Promise.all(Array.from({ length: CONNECTIONS }, async () => {
-      while (performance.now() - start < DURATION_MS) log.push(await one());
-    }));
+    const start = await load(one, DURATION_MS, log);
     agent.destroy();
     return summary(log, start);
   } finally {
@@ -83,8 +92,32 @@ async function round() {
   }
 }
 
+/** Runs the load for `ms` with `one`, each answer pushed to `log`; answers when it started. */
+async function load(one, ms, log = []) {
+  const start = performance.now();
+  if (RATE === null) {
+    await Promise.all(Array.from({ length: CONNECTIONS }, async () => {
+      while (performance.now() - start < ms) log.push(await one());
+    }));
+  } else {
+    // Every millisecond, send what fell due since the last tick; the agent queues requests
+    // beyond its connections, and that wait counts, since each is timed from when it was due.
+    const total = Math.floor((RATE * ms) / 1000);
+    const pending = [];
+    let sent = 0;
+    while (sent < total) {
+      const due = Math.min(total, Math.floor(((performance.now() - start) * RATE) / 1000));
+      for (; sent < due; sent++) pending.push(one(start + (sent * 1000) / RATE).then((r) => log.push(r)));
+      await new Promise((tick) => setTimeout(tick, 1));
+    }
+    await Promise.all(pending);
+  }
+  return start;
+}
+
 /** The round's figures from its [start, latency, status] records. */
-function summary(log, start) {
+function summary(all, start) {
+  const log = all.filter(([, ms]) => ms !== null);
   const byLatency = log.map(([, ms]) => ms).sort((a, b) => b - a);
   const at = (fraction) => byLatency[Math.floor(byLatency.length * fraction)].toFixed(1);
   const stalls = new Map();
@@ -99,13 +132,15 @@ function summary(log, start) {
       `non-2xx ${log.filter(([, , s]) => s < 200 || s > 299).length}`,
       `p50 ${at(0.5)} p99 ${at(0.01)} p99.9 ${at(0.001)} max ${byLatency[0].toFixed(0)} ms`,
       `over 250 ms: ${byLatency.filter((ms) => ms > 250).length}`,
+      `connections reset: ${all.length - log.length}`,
     ].join(', '),
     stalls: [...stalls].sort((a, b) => a[0] - b[0]).map(([s, ms]) => `${s}:${ms}`).join(' '),
     non2xx: log.some(([, , s]) => s < 200 || s > 299),
   };
 }
 
-console.log(`tail: ${opt.case} ${chosen.method} ${chosen.path}, ${CONNECTIONS} connections, ${opt.duration} s a round, stalls over ${STALL_MS} ms (start second:slowest ms)`);
+const shape = RATE === null ? `${CONNECTIONS} connections, closed loop` : `${RATE} req/s on schedule over up to ${CONNECTIONS} connections`;
+console.log(`tail: ${opt.case} ${chosen.method} ${chosen.path}, ${shape}, ${opt.duration} s a round, stalls over ${STALL_MS} ms (start second:slowest ms)`);
 let failed = false;
 for (let i = 1; i <= ROUNDS; i++) {
   const r = await round();
