@@ -159,7 +159,11 @@ impl<'a> Ctx<'a> {
     pub async fn cached_guard(&self, id: &ClientId) -> Result<GuardState, Error> {
         match self.isolate.guards.get(id, self.now_ms) {
             Some(hit) => Ok(hit),
-            None => self.guard(id, GuardOp::Read).await,
+            None => match self.guard(id, GuardOp::Read).await {
+                // A read ahead of expiry that failed: the copy holds until its TTL.
+                Err(e) => self.isolate.guards.unexpired(id, self.now_ms).ok_or(e),
+                read => read,
+            },
         }
     }
 
@@ -177,11 +181,15 @@ impl<'a> Ctx<'a> {
     pub async fn key_ring(&self) -> Result<Rc<KeyRing>, Error> {
         let before = match &*self.isolate.key_ring.borrow() {
             Some((stamp, ring)) if stamp.serve(self.now_ms) => return Ok(Rc::clone(ring)),
-            Some((_, ring)) => Some(Rc::clone(ring)),
+            Some((stamp, ring)) => Some((stamp.fresh(self.now_ms), Rc::clone(ring))),
             None => None,
         };
-        let schedule = self.key_schedule().await?;
-        Ok(self.remember_ring(schedule, before))
+        match (self.key_schedule().await, before) {
+            (Ok(schedule), before) => Ok(self.remember_ring(schedule, before.map(|(_, r)| r))),
+            // A read ahead of expiry that failed: the copy holds until its TTL.
+            (Err(_), Some((true, ring))) => Ok(ring),
+            (Err(e), _) => Err(e),
+        }
     }
 
     /// The stored signing-key schedule, read fresh: what a change must start from.
@@ -247,7 +255,11 @@ async fn read_through<'p, K: Eq + Hash + Clone, V>(
     if let Some(hit) = cache.get(key, now_ms) {
         return Ok(hit);
     }
-    let value = read().await?.map(Rc::new);
+    let value = match read().await {
+        Ok(value) => value.map(Rc::new),
+        // A read ahead of expiry that failed: the copy holds until its TTL.
+        Err(e) => return cache.unexpired(key, now_ms).ok_or(e),
+    };
     cache.put(key.clone(), value.clone(), now_ms);
     Ok(value)
 }

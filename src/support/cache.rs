@@ -41,7 +41,8 @@ impl Stamp {
         age < CACHE_TTL_MS - REFRESH_AHEAD_MS || self.refreshing.replace(true)
     }
 
-    fn fresh(&self, now_ms: u64) -> bool {
+    /// Whether the value is within its TTL at `now_ms`, whoever is reading it again.
+    pub fn fresh(&self, now_ms: u64) -> bool {
         now_ms.saturating_sub(self.at) < CACHE_TTL_MS
     }
 }
@@ -68,6 +69,14 @@ impl<K: Eq + Hash + Clone, V: Clone> TtlCache<K, V> {
         let entries = self.entries.borrow();
         let (stamp, value) = entries.get(key)?;
         stamp.serve(now_ms).then(|| value.clone())
+    }
+
+    /// The cached value while within its TTL, whoever is reading it again: what a request
+    /// whose read ahead of expiry failed still answers with.
+    pub fn unexpired(&self, key: &K, now_ms: u64) -> Option<V> {
+        let entries = self.entries.borrow();
+        let (stamp, value) = entries.get(key)?;
+        stamp.fresh(now_ms).then(|| value.clone())
     }
 
     /// Stores a value read at `now_ms`.
@@ -166,6 +175,12 @@ mod tests {
         assert_eq!(c.get(&1, ahead - 1), Some(7));
         let asked: Vec<_> = (0..5).map(|i| c.get(&1, ahead + i)).collect();
         assert_eq!(asked, [None, Some(7), Some(7), Some(7), Some(7)]);
+        assert_eq!(
+            c.unexpired(&1, CACHE_TTL_MS - 1),
+            Some(7),
+            "for a failed refresh"
+        );
+        assert_eq!(c.unexpired(&1, CACHE_TTL_MS), None);
         c.put(1, 8, ahead + 5);
         assert_eq!(
             c.get(&1, CACHE_TTL_MS + 1),

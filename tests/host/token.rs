@@ -400,6 +400,29 @@ fn one_request_refreshes_the_cache_ahead_of_its_expiry() {
     );
 }
 
+/// A read ahead of expiry that fails costs nobody an answer: the copy still holds until its TTL,
+/// and only then does the outage show.
+#[test]
+fn a_failed_refresh_keeps_the_copy_until_its_ttl() {
+    let h = Harness::new();
+    let (id, secret) = basic_client(&h);
+    let status = |h: &Harness| {
+        h.token_basic(&id, &secret, "grant_type=client_credentials")
+            .status
+    };
+    assert_eq!(status(&h), 200);
+    h.store.faults.set_failing(true);
+    h.guards.faults.set_failing(true);
+    h.clock.advance_ms(CACHE_TTL_MS - REFRESH_AHEAD_MS);
+    assert_eq!(status(&h), 200, "the refresh failed; the copy answered");
+    assert_eq!(status(&h), 200);
+    h.clock.advance_ms(REFRESH_AHEAD_MS);
+    assert_eq!(status(&h), 503, "past the TTL the outage shows");
+    h.store.faults.set_failing(false);
+    h.guards.faults.set_failing(false);
+    assert_eq!(status(&h), 200);
+}
+
 #[test]
 fn grant_type_is_required_and_must_be_client_credentials() {
     let h = Harness::new();
