@@ -179,16 +179,15 @@ impl<'a> Ctx<'a> {
     /// A rotation made elsewhere reaches this isolate within the cache TTL plus KV
     /// propagation, well inside the publish lead.
     pub async fn key_ring(&self) -> Result<Rc<KeyRing>, Error> {
-        let before = match &*self.isolate.key_ring.borrow() {
+        let (fresh, before) = match &*self.isolate.key_ring.borrow() {
             Some((stamp, ring)) if stamp.serve(self.now_ms) => return Ok(Rc::clone(ring)),
-            Some((stamp, ring)) => Some((stamp.fresh(self.now_ms), Rc::clone(ring))),
-            None => None,
+            Some((stamp, ring)) => (stamp.fresh(self.now_ms), Some(Rc::clone(ring))),
+            None => (false, None),
         };
-        match (self.key_schedule().await, before) {
-            (Ok(schedule), before) => Ok(self.remember_ring(schedule, before.map(|(_, r)| r))),
+        match self.key_schedule().await {
+            Ok(schedule) => Ok(self.remember_ring(schedule, before)),
             // A read ahead of expiry that failed: the copy holds until its TTL.
-            (Err(_), Some((true, ring))) => Ok(ring),
-            (Err(e), _) => Err(e),
+            Err(e) => before.filter(|_| fresh).ok_or(e),
         }
     }
 
