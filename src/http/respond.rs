@@ -26,6 +26,7 @@ pub fn error(error: Error) -> Response {
             response.with_header("www-authenticate", "Bearer realm=\"edgeauth-admin\"")
         }
         Error::MethodNotAllowed(allow) => response.with_header("allow", allow),
+        Error::TooManyRequests(_, after) => response.with_header("retry-after", after.to_string()),
         Error::Unavailable(detail) => {
             let mut r = response.with_header("retry-after", "2");
             r.log = Some(format!("storage unavailable: {detail}"));

@@ -39,6 +39,8 @@ pub enum Action {
     KeysRotated,
     /// A replaced signing key was dropped from the JWKS.
     KeyRetired,
+    /// A client passed its monitored token quota (once per window).
+    QuotaExceeded,
 }
 
 impl Action {
@@ -59,6 +61,7 @@ impl Action {
             Action::TokenRevoked => "client.token_revoked",
             Action::KeysRotated => "keys.rotated",
             Action::KeyRetired => "keys.retired",
+            Action::QuotaExceeded => "client.quota_exceeded",
         }
     }
 }

@@ -9,6 +9,7 @@ use crate::error::Error;
 use crate::jose::PublicJwk;
 use crate::registry::audiences::Grants;
 use crate::registry::guard::{key_id, key_source};
+use crate::registry::quota::TokenQuota;
 use crate::registry::resources::ResourceGrant;
 use crate::registry::scope::Scope;
 use crate::registry::secrets::StoredSecret;
@@ -127,6 +128,9 @@ pub struct Client {
     /// Whether the client may introspect tokens of other clients (RFC 7662); off by default.
     #[serde(default)]
     pub introspection_allowed: bool,
+    /// Most tokens per UTC hour and day, enforced or monitored; `None` (the default): no quota.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_quota: Option<TokenQuota>,
     /// Where its tokens may be for and with which scopes (stored as the flat `scope` and
     /// `resources` and the registered `grants`; see [`Grants`]).
     #[serde(flatten)]
@@ -159,6 +163,9 @@ struct StoredClient {
     updated_at: u64,
     #[serde(default)]
     introspection_allowed: bool,
+    /// Read through [`TokenQuota::parse`], which the input path links anyway.
+    #[serde(default)]
+    token_quota: Option<serde_json::Value>,
     #[serde(default)]
     scope: Scope,
     #[serde(default)]
@@ -184,6 +191,7 @@ impl From<StoredClient> for Client {
             client_id_issued_at: s.client_id_issued_at,
             updated_at: s.updated_at,
             introspection_allowed: s.introspection_allowed,
+            token_quota: s.token_quota.and_then(|v| TokenQuota::parse(&v).ok()),
             grants: Grants::from_parts(s.grants, s.resources, s.scope),
             version: s.version,
         }

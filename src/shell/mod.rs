@@ -14,7 +14,7 @@ use wasm_bindgen_futures::JsFuture;
 use worker::{event, Context, Env, ObjectNamespace, ScheduleContext, ScheduledEvent};
 
 use crate::config::{Config, SETTINGS};
-use crate::context::{activity, Ctx, IsolateState, Ports};
+use crate::context::{activity, quota, Ctx, IsolateState, Ports};
 use crate::error::Error;
 use crate::http::{respond, Method, Request, Response, REQUEST_HEADERS};
 use crate::support::random::SystemRandom;
@@ -157,13 +157,17 @@ async fn serve(
     let isolate = ISOLATE.with(Rc::clone);
     let ctx = Ctx::new(&bindings.config, bindings.ports(), &isolate, &JsClock);
     let response = router::handle(&ctx, request).await;
-    // Usage counts and last uses go out after the response, off the hot path.
+    // Usage counts, last uses and quota reports go out after the response, off the hot path.
     let writes = ctx.due_activity();
-    if !writes.is_empty() {
-        let store = kv::KvRegistry(bindings.store.0.clone());
+    let reports = quota::due(&ctx);
+    if !writes.is_empty() || !reports.is_empty() {
         wctx.wait_until(async move {
-            for e in activity::write(&store, writes).await {
+            let ctx = Ctx::new(&bindings.config, bindings.ports(), &isolate, &JsClock);
+            for e in activity::write(ctx.ports.activity, writes).await {
                 worker::console_error!("activity write failed: {e:?}");
+            }
+            for e in quota::settle(&ctx, reports).await {
+                worker::console_error!("quota report failed: {e:?}");
             }
         });
     }

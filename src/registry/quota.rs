@@ -1,0 +1,487 @@
+//! Per-client token quotas: a client's `token_quota`, and how its guard counts tokens.
+//!
+//! A quota is `{"per_hour": N?, "per_day": N?, "enforce": bool}` (at least one limit, each
+//! 1..[`MAX_QUOTA`]). Windows are fixed and aligned to UTC hours and days: the simplest rule
+//! to state and to check, and it makes `Retry-After` exact (the seconds to the window's end,
+//! when the whole window's count is freed). A sliding window would free tokens one by one
+//! but needs a time per token, which neither the isolate nor the guard can afford to keep.
+//!
+//! Counting stays off the hot path. Each isolate counts the tokens it issues to the client
+//! (see `context::quota`) and reports its *running totals* for the hour and the day to the
+//! client's guard, in batches. The guard keeps one entry per isolate and window, raised to the
+//! highest total reported ([`GuardState::count_tokens`]), and answers the sums. Totals rather
+//! than increments make a report idempotent: a retried or reordered report never counts
+//! twice, and one answer confirms every token the isolate had issued when it sent the report,
+//! whatever other reports are still in flight. That is what makes the bound below hold.
+//!
+//! The bound. An isolate issues a token under an enforced quota only while (the other
+//! isolates' tokens as its guard last told it) + (its own tokens) < N, and while fewer than B
+//! of its own tokens are unconfirmed ([`TokenQuota::batch`]: B = N / 1000, at least 1 and at
+//! most 1000, N the smaller limit); at B it reports on the request's path first. Take the
+//! isolate `m` whose last answer was the guard's latest: its own check holds the total to N
+//! minus the others' tokens the guard had then, and each other isolate had at most B tokens
+//! the guard did not have yet. So a window's total never exceeds **N + (K − 1) × B**, K the
+//! number of isolates that issued the client tokens in it: at most 0.1 % of N (at least one
+//! token) more per additional isolate. One isolate alone never exceeds N.
+//!
+//! A guard keeps at most [`MAX_REPORTERS`] isolates per window; beyond that the smallest
+//! entry folds into one shared entry (`*`). An isolate folded that way and heard from again is
+//! counted twice: the count errs high (refusing early), never low.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::error::Error;
+use crate::registry::guard::GuardState;
+use crate::support::text::printable;
+use crate::support::time::rfc3339;
+
+/// Largest limit a quota may set.
+pub const MAX_QUOTA: u32 = 10_000_000;
+/// Seconds in a quota hour.
+pub const HOUR: u64 = 3_600;
+/// Most isolates a guard counts one by one in a window (see the module doc).
+pub const MAX_REPORTERS: usize = 64;
+/// The shared entry that isolates beyond [`MAX_REPORTERS`] fold into.
+const FOLDED: &str = "*";
+/// Bits of [`GuardState::quota_noted`]: the hour's and the day's monitored limit.
+pub const NOTED_HOUR: u32 = 1;
+/// See [`NOTED_HOUR`].
+pub const NOTED_DAY: u32 = 2;
+
+/// A client's token quota.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct TokenQuota {
+    /// Most tokens per UTC hour.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub per_hour: Option<u32>,
+    /// Most tokens per UTC day.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub per_day: Option<u32>,
+    /// Refuse tokens over the quota (true), or issue them and audit once per window (false).
+    pub enforce: bool,
+}
+
+const SHAPE: &str =
+    "token_quota must be null or an object such as {\"per_hour\": 1000, \"enforce\": true}";
+
+impl TokenQuota {
+    /// Parses admin input (and stored records): an object with `per_hour` and/or `per_day`
+    /// and optionally `enforce` (default true).
+    pub fn parse(value: &Value) -> Result<TokenQuota, Error> {
+        let object = value
+            .as_object()
+            .ok_or_else(|| Error::invalid_metadata(SHAPE))?;
+        let mut quota = TokenQuota {
+            per_hour: None,
+            per_day: None,
+            enforce: true,
+        };
+        for (key, v) in object {
+            match key.as_str() {
+                "per_hour" => quota.per_hour = limit(key, v)?,
+                "per_day" => quota.per_day = limit(key, v)?,
+                "enforce" => {
+                    quota.enforce = v.as_bool().ok_or_else(|| {
+                        Error::invalid_metadata("token_quota.enforce must be true or false")
+                    })?
+                }
+                other => {
+                    return Err(Error::InvalidMetadata(
+                        format!(
+                            "token_quota takes per_hour, per_day and enforce, not '{}'",
+                            printable(other)
+                        )
+                        .into(),
+                    ))
+                }
+            }
+        }
+        if quota.per_hour.is_none() && quota.per_day.is_none() {
+            return Err(Error::invalid_metadata(
+                "token_quota needs per_hour, per_day or both",
+            ));
+        }
+        Ok(quota)
+    }
+
+    /// B: how many of an isolate's tokens may be unconfirmed by the guard (see the module
+    /// doc): a thousandth of the smaller limit, at least 1 and at most 1000.
+    pub fn batch(&self) -> u64 {
+        let n = self
+            .per_hour
+            .min(self.per_day)
+            .or(self.per_hour.or(self.per_day));
+        (u64::from(n.unwrap_or(1)) / 1_000).clamp(1, 1_000)
+    }
+
+    /// The limits to note crossing at the guard: only a monitored quota is audited.
+    pub fn monitored(&self) -> (Option<u64>, Option<u64>) {
+        match self.enforce {
+            true => (None, None),
+            false => (self.per_hour.map(u64::from), self.per_day.map(u64::from)),
+        }
+    }
+
+    /// The refusal for `hour` and `day` tokens counted at `now`, if a limit is reached: the
+    /// day's when both are (it frees later), with `Retry-After` to that window's end.
+    pub fn refusal(&self, hour: u64, day: u64, now: u64) -> Option<Error> {
+        let reached = |limit: Option<u32>, count: u64| limit.filter(|l| count >= u64::from(*l));
+        let (limit, per, window) = match (reached(self.per_day, day), reached(self.per_hour, hour))
+        {
+            (Some(l), _) => (l, "day", 24 * HOUR),
+            (None, Some(l)) => (l, "hour", HOUR),
+            (None, None) => return None,
+        };
+        let ends = (now / window + 1) * window;
+        let text = format!(
+            "the client has used its quota of {limit} tokens per {per}; more from {}",
+            rfc3339(ends)
+        );
+        Some(Error::TooManyRequests(text.into(), ends - now))
+    }
+}
+
+fn limit(key: &str, v: &Value) -> Result<Option<u32>, Error> {
+    if v.is_null() {
+        return Ok(None);
+    }
+    let n = v
+        .as_u64()
+        .filter(|n| (1..=u64::from(MAX_QUOTA)).contains(n));
+    match n {
+        Some(n) => Ok(Some(n as u32)),
+        None => Err(Error::InvalidMetadata(
+            format!("token_quota.{key} must be a whole number from 1 to {MAX_QUOTA}").into(),
+        )),
+    }
+}
+
+/// What one isolate reports to a client's guard: its running totals, so a report repeated or
+/// overtaken by a later one changes nothing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenReport {
+    /// The reporting isolate's id.
+    pub isolate: String,
+    /// The UTC hour the totals are for (hours since the epoch).
+    pub hour: u64,
+    /// Tokens the isolate issued to the client in that hour.
+    pub in_hour: u64,
+    /// Tokens the isolate issued to the client that UTC day.
+    pub in_day: u64,
+    /// A monitored per-hour limit: the report that takes the hour past it is the one noted.
+    pub monitor_hour: Option<u64>,
+    /// A monitored per-day limit, likewise.
+    pub monitor_day: Option<u64>,
+}
+
+/// What a guard's counts say to one isolate: the other isolates' tokens in its window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Counted {
+    /// Others' tokens this hour (0 when the guard's hour is another).
+    pub others_hour: u64,
+    /// Others' tokens this day.
+    pub others_day: u64,
+    /// This isolate's day total as the guard holds it: its confirmed tokens.
+    pub own_day: u64,
+}
+
+impl GuardState {
+    /// Counts a report at `now`: raises the isolate's entries to its totals (never lowers
+    /// them) and, for a monitored limit, notes the first report of a window over it in
+    /// `quota_noted_now`. A report for an hour or day already over counts only where its
+    /// window still is (an hour's last tokens still count for the day).
+    pub fn count_tokens(&mut self, report: &TokenReport, now: u64) {
+        let hour = self.roll_quota(now);
+        if report.hour / 24 != hour / 24 || report.hour > hour {
+            return;
+        }
+        if report.hour == hour {
+            raise(&mut self.quota_hourly, &report.isolate, report.in_hour);
+        }
+        raise(&mut self.quota_daily, &report.isolate, report.in_day);
+        self.quota_hour = hour;
+        let over =
+            |limit: Option<u64>, list: &[(String, u64)]| limit.is_some_and(|l| sum(list) > l);
+        let mut noted = 0;
+        if over(report.monitor_hour, &self.quota_hourly) {
+            noted |= NOTED_HOUR;
+        }
+        if over(report.monitor_day, &self.quota_daily) {
+            noted |= NOTED_DAY;
+        }
+        self.quota_noted_now = noted & !self.quota_noted;
+        self.quota_noted |= noted;
+    }
+
+    /// Starts new windows as time passes (never goes back); answers the current hour.
+    pub(crate) fn roll_quota(&mut self, now: u64) -> u64 {
+        let hour = now / HOUR;
+        if self.quota_hour != 0 && hour > self.quota_hour {
+            self.quota_hourly.clear();
+            self.quota_noted &= !NOTED_HOUR;
+            if hour / 24 != self.quota_hour / 24 {
+                self.quota_daily.clear();
+                self.quota_noted = 0;
+            }
+            self.quota_hour = if self.quota_daily.is_empty() { 0 } else { hour };
+        }
+        hour.max(self.quota_hour)
+    }
+
+    /// Tokens counted this hour and this day at `now`, all isolates together.
+    pub fn quota_use(&self, now: u64) -> (u64, u64) {
+        let hour = now / HOUR;
+        match self.quota_hour {
+            h if h == hour => (sum(&self.quota_hourly), sum(&self.quota_daily)),
+            h if h != 0 && h / 24 == hour / 24 && h < hour => (0, sum(&self.quota_daily)),
+            _ => (0, 0),
+        }
+    }
+
+    /// What these counts say to `isolate` about its window (`hour`): nothing when they are
+    /// for another day.
+    pub fn counted_for(&self, isolate: &str, hour: u64) -> Option<Counted> {
+        if self.quota_hour == 0 || self.quota_hour / 24 != hour / 24 {
+            return None;
+        }
+        let own = |list: &[(String, u64)]| {
+            list.iter()
+                .find(|(i, _)| i == isolate)
+                .map_or(0, |(_, n)| *n)
+        };
+        let others_hour = match self.quota_hour == hour {
+            true => sum(&self.quota_hourly) - own(&self.quota_hourly),
+            false => 0,
+        };
+        let own_day = own(&self.quota_daily);
+        Some(Counted {
+            others_hour,
+            others_day: sum(&self.quota_daily) - own_day,
+            own_day,
+        })
+    }
+}
+
+fn sum(list: &[(String, u64)]) -> u64 {
+    list.iter().map(|(_, n)| n).sum()
+}
+
+/// Raises `isolate`'s entry to `total`; a new isolate beyond [`MAX_REPORTERS`] first folds the
+/// smallest entries into the shared one.
+fn raise(list: &mut Vec<(String, u64)>, isolate: &str, total: u64) {
+    if let Some(entry) = list.iter_mut().find(|(i, _)| i == isolate) {
+        entry.1 = entry.1.max(total);
+        return;
+    }
+    while list.len() >= MAX_REPORTERS {
+        let smallest = list
+            .iter()
+            .enumerate()
+            .filter(|(_, (i, _))| i != FOLDED)
+            .min_by_key(|(_, (_, n))| *n)
+            .map(|(at, _)| at);
+        let Some(at) = smallest else { break };
+        let (_, n) = list.swap_remove(at);
+        match list.iter_mut().find(|(i, _)| i == FOLDED) {
+            Some(folded) => folded.1 += n,
+            None => list.push((FOLDED.to_string(), n)),
+        }
+    }
+    list.push((isolate.to_string(), total));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn parse(v: Value) -> Result<TokenQuota, String> {
+        TokenQuota::parse(&v).map_err(|e| e.description().into_owned())
+    }
+
+    #[test]
+    fn a_quota_needs_a_limit_in_range_and_nothing_else() {
+        assert_eq!(
+            parse(json!({"per_hour": 3})),
+            Ok(TokenQuota {
+                per_hour: Some(3),
+                per_day: None,
+                enforce: true
+            })
+        );
+        assert_eq!(
+            parse(json!({"per_day": 10_000_000, "per_hour": null, "enforce": false})),
+            Ok(TokenQuota {
+                per_hour: None,
+                per_day: Some(10_000_000),
+                enforce: false
+            })
+        );
+        let range = "token_quota.per_hour must be a whole number from 1 to 10000000";
+        for bad in [
+            json!(0),
+            json!(10_000_001),
+            json!(-1),
+            json!(1.5),
+            json!("5"),
+        ] {
+            assert_eq!(parse(json!({"per_hour": bad})), Err(range.into()), "{bad}");
+        }
+        assert_eq!(
+            parse(json!({"enforce": true})),
+            Err("token_quota needs per_hour, per_day or both".into())
+        );
+        assert_eq!(
+            parse(json!({"per_day": 1, "enforce": "yes"})),
+            Err("token_quota.enforce must be true or false".into())
+        );
+        assert_eq!(
+            parse(json!({"per_minute": 1})),
+            Err("token_quota takes per_hour, per_day and enforce, not 'per_minute'".into())
+        );
+        assert_eq!(parse(json!([1])), Err(SHAPE.into()));
+    }
+
+    #[test]
+    fn the_batch_is_a_thousandth_of_the_smaller_limit_within_1_and_1000() {
+        let q = |h: Option<u32>, d: Option<u32>| TokenQuota {
+            per_hour: h,
+            per_day: d,
+            enforce: true,
+        };
+        assert_eq!(q(Some(3), None).batch(), 1);
+        assert_eq!(q(Some(1_999), None).batch(), 1);
+        assert_eq!(q(Some(50_000), Some(20_000)).batch(), 20);
+        assert_eq!(q(None, Some(10_000_000)).batch(), 1_000);
+    }
+
+    #[test]
+    fn the_refusal_names_the_window_that_frees_last_and_its_end() {
+        let q = TokenQuota {
+            per_hour: Some(3),
+            per_day: Some(5),
+            enforce: true,
+        };
+        let now = 1_800_000_000; // 2027-01-15T08:00:00Z
+        assert_eq!(q.refusal(2, 4, now), None);
+        let e = q.refusal(3, 4, now + 754).unwrap();
+        assert_eq!(
+            (e.status(), e.code(), e.description().as_ref()),
+            (
+                429,
+                "too_many_requests",
+                "the client has used its quota of 3 tokens per hour; more from 2027-01-15T09:00:00Z"
+            )
+        );
+        assert_eq!(e, Error::TooManyRequests(e.description(), HOUR - 754));
+        let e = q.refusal(3, 5, now).unwrap();
+        assert_eq!(
+            e.description(),
+            "the client has used its quota of 5 tokens per day; more from 2027-01-16T00:00:00Z"
+        );
+        assert_eq!(e, Error::TooManyRequests(e.description(), 16 * HOUR));
+    }
+
+    fn report(isolate: &str, hour: u64, in_hour: u64, in_day: u64) -> TokenReport {
+        TokenReport {
+            isolate: isolate.into(),
+            hour,
+            in_hour,
+            in_day,
+            monitor_hour: None,
+            monitor_day: None,
+        }
+    }
+
+    #[test]
+    fn totals_are_raised_never_added_so_a_repeated_report_counts_once() {
+        let now = 500_000 * HOUR + 10;
+        let mut s = GuardState::default();
+        s.count_tokens(&report("a", 500_000, 5, 7), now);
+        s.count_tokens(&report("a", 500_000, 5, 7), now);
+        s.count_tokens(&report("a", 500_000, 4, 6), now); // overtaken by the one above
+        s.count_tokens(&report("b", 500_000, 2, 2), now);
+        assert_eq!(s.quota_use(now), (7, 9));
+        let c = s.counted_for("a", 500_000).unwrap();
+        assert_eq!(
+            c,
+            Counted {
+                others_hour: 2,
+                others_day: 2,
+                own_day: 7
+            }
+        );
+        assert_eq!(s.next_expiry(), Some(500_001 * HOUR));
+    }
+
+    #[test]
+    fn windows_roll_with_the_clock_and_the_state_empties_after_the_day() {
+        let day_start = 20_000 * 24; // an hour at midnight UTC
+        let mut s = GuardState::default();
+        s.count_tokens(&report("a", day_start + 22, 3, 9), (day_start + 22) * HOUR);
+        // Next hour: the hour starts over, the day goes on; a late report of the last hour
+        // still counts for the day.
+        s.apply(
+            &crate::registry::guard::GuardOp::Read,
+            (day_start + 23) * HOUR,
+        );
+        assert_eq!(s.quota_use((day_start + 23) * HOUR), (0, 9));
+        s.count_tokens(&report("a", day_start + 22, 4, 10), (day_start + 23) * HOUR);
+        assert_eq!(s.quota_use((day_start + 23) * HOUR + 5), (0, 10));
+        s.count_tokens(
+            &report("b", day_start + 23, 1, 1),
+            (day_start + 23) * HOUR + 5,
+        );
+        assert_eq!(s.quota_use((day_start + 23) * HOUR + 5), (1, 11));
+        // The next day nothing is left.
+        s.apply(
+            &crate::registry::guard::GuardOp::Read,
+            (day_start + 24) * HOUR,
+        );
+        assert!(s.is_empty(), "{s:?}");
+    }
+
+    #[test]
+    fn a_monitored_limit_is_noted_once_per_window_by_the_report_that_passes_it() {
+        let now = 500_000 * HOUR;
+        let monitored = |isolate: &str, in_hour, in_day| TokenReport {
+            monitor_hour: Some(3),
+            monitor_day: Some(5),
+            ..report(isolate, 500_000, in_hour, in_day)
+        };
+        let next_hour = |in_hour, in_day| TokenReport {
+            hour: 500_001,
+            ..monitored("a", in_hour, in_day)
+        };
+        let mut s = GuardState::default();
+        s.count_tokens(&monitored("a", 3, 3), now);
+        assert_eq!(s.quota_noted_now, 0);
+        s.count_tokens(&monitored("b", 1, 1), now);
+        assert_eq!(s.quota_noted_now, NOTED_HOUR);
+        s.count_tokens(&monitored("b", 3, 3), now);
+        assert_eq!(s.quota_noted_now, NOTED_DAY);
+        s.count_tokens(&monitored("a", 9, 9), now);
+        assert_eq!(s.quota_noted_now, 0);
+        // The next hour may be noted again; the day not.
+        s.count_tokens(&next_hour(4, 13), now + HOUR);
+        assert_eq!(s.quota_noted_now, NOTED_HOUR);
+        s.apply(&crate::registry::guard::GuardOp::Read, now + HOUR);
+        assert_eq!(s.quota_noted_now, 0, "only the report's own answer says so");
+    }
+
+    #[test]
+    fn reporters_beyond_the_bound_fold_so_the_count_errs_high() {
+        let now = 500_000 * HOUR;
+        let mut s = GuardState::default();
+        for i in 0..(MAX_REPORTERS as u64 + 10) {
+            s.count_tokens(&report(&format!("i{i}"), 500_000, i + 1, i + 1), now);
+        }
+        assert!(s.quota_hourly.len() <= MAX_REPORTERS);
+        let all: u64 = (1..=MAX_REPORTERS as u64 + 10).sum();
+        assert_eq!(s.quota_use(now), (all, all));
+        // A folded isolate heard from again is counted again: high, never low.
+        s.count_tokens(&report("i0", 500_000, 1, 1), now);
+        assert_eq!(s.quota_use(now), (all + 1, all + 1));
+    }
+}
