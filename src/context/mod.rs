@@ -174,10 +174,9 @@ impl<'a> Ctx<'a> {
         let cache = &self.isolate.guards;
         // The copy every token request clones leaves out the quota counts: only admin reads
         // and the quota's own bookkeeping use them, from the state answered here.
-        let counts = std::mem::take(&mut state.quota_hourly);
-        let daily = std::mem::take(&mut state.quota_daily);
+        let counts = std::mem::take(&mut state.quota);
         cache.put(id.clone(), state.clone(), self.now_ms);
-        (state.quota_hourly, state.quota_daily) = (counts, daily);
+        state.quota = counts;
         Ok(state)
     }
 

@@ -14,7 +14,6 @@
 //! a quota costs nothing here: no entry, no call, one `Cell` read after each request.
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
 
 use crate::context::{Actor, Ctx};
 use crate::error::Error;
@@ -23,6 +22,7 @@ use crate::registry::clients::ClientId;
 use crate::registry::guard::{GuardOp, GuardState};
 use crate::registry::quota::{TokenQuota, TokenReport, HOUR, NOTED_DAY, NOTED_HOUR};
 use crate::support::random::{random_id, Random};
+use crate::support::LocalFuture;
 
 /// Longest time (ms) a token stays unreported while the isolate serves requests. Shorter than
 /// the guard copy's age at which it is read again (`support::cache`): a report's answer
@@ -52,9 +52,9 @@ struct Counter {
     reported_at: u64,
     /// A background report in flight since (ms).
     sending: Option<u64>,
-    /// From the quota as last seen: B, and the monitored limits.
+    /// From the quota as last seen: B, and the monitored limits (0: none).
     batch: u64,
-    monitor: (Option<u64>, Option<u64>),
+    monitor: (u64, u64),
 }
 
 impl Counter {
@@ -122,17 +122,20 @@ enum Admission {
 pub struct Quotas {
     /// This isolate's id at the guards, made at first use.
     isolate: RefCell<Option<String>>,
-    counters: RefCell<HashMap<ClientId, Counter>>,
+    /// A list, not a map: an isolate serves few clients with a quota, and a scan of a short
+    /// list is both quick and small in wasm.
+    counters: RefCell<Vec<(ClientId, Counter)>>,
     /// The earliest time (ms) a background report falls due; `None` when nothing is
     /// unreported: the one check a request pays when no client here has a quota.
     due_at: Cell<Option<u64>>,
 }
 
-/// Most clients counted at once; beyond it, those idle for a day are dropped first. Only
-/// authenticated clients with a quota get an entry.
-const MAX_COUNTERS: usize = 4_096;
+/// Most clients counted at once (only authenticated clients with a quota get an entry); the
+/// next one starts the isolate over under a new id (see [`Quotas::admit`]).
+const MAX_COUNTERS: usize = 1_024;
 
 impl Quotas {
+    /// This isolate's id at the guards, made when first needed.
     fn isolate(&self, rng: &dyn Random) -> Result<String, Error> {
         let mut id = self.isolate.borrow_mut();
         if id.is_none() {
@@ -146,15 +149,25 @@ impl Quotas {
         client: &ClientId,
         quota: &TokenQuota,
         now_ms: u64,
-        isolate: &str,
-    ) -> Admission {
+        rng: &dyn Random,
+    ) -> Result<Admission, Error> {
         let now = now_ms / 1000;
         let mut counters = self.counters.borrow_mut();
-        if counters.len() >= MAX_COUNTERS && !counters.contains_key(client) {
-            let day = now / HOUR / 24;
-            counters.retain(|_, c| c.hour / 24 == day);
-        }
-        let c = counters.entry(client.clone()).or_default();
+        let at = match counters.iter().position(|(id, _)| id == client) {
+            Some(at) => at,
+            None => {
+                if counters.len() >= MAX_COUNTERS {
+                    // Start over under a new id. Dropping one client's counts but reporting
+                    // under the same id would undercount (the guard keeps the highest total);
+                    // a new id is one more isolate to the guards, within the bound.
+                    counters.clear();
+                    *self.isolate.borrow_mut() = None;
+                }
+                counters.push((client.clone(), Counter::default()));
+                counters.len() - 1
+            }
+        };
+        let c = &mut counters[at].1;
         c.roll(now / HOUR, now_ms);
         c.batch = quota.batch();
         c.monitor = quota.monitored();
@@ -162,16 +175,17 @@ impl Quotas {
             let refusal =
                 quota.refusal(c.others_hour + c.mine_hour, c.others_day + c.mine_day, now);
             if let Some(e) = refusal {
-                return Admission::Refuse(e);
+                return Ok(Admission::Refuse(e));
             }
             if c.unconfirmed() >= c.batch {
-                return Admission::Report(c.report(isolate, now_ms));
+                let isolate = self.isolate(rng)?;
+                return Ok(Admission::Report(c.report(&isolate, now_ms)));
             }
         }
         c.mine_hour += 1;
         c.mine_day += 1;
         self.schedule(c);
-        Admission::Issue
+        Ok(Admission::Issue)
     }
 
     /// Makes sure the next look for due reports is no later than `c`'s.
@@ -185,10 +199,11 @@ impl Quotas {
     /// Takes in a guard's answer to `report`.
     fn confirm(&self, client: &ClientId, report: &TokenReport, state: &GuardState) {
         let mut counters = self.counters.borrow_mut();
-        let Some(c) = counters.get_mut(client) else {
+        let Some((_, c)) = counters.iter_mut().find(|(id, _)| id == client) else {
             return;
         };
-        if report.hour / 24 != c.hour / 24 {
+        let ours = self.isolate.borrow().as_deref() == Some(report.isolate.as_str());
+        if !ours || report.hour / 24 != c.hour / 24 {
             return;
         }
         c.sending = None;
@@ -205,7 +220,8 @@ impl Quotas {
 
     /// A report failed: its tokens go again with the next.
     fn failed(&self, client: &ClientId) {
-        if let Some(c) = self.counters.borrow_mut().get_mut(client) {
+        let mut counters = self.counters.borrow_mut();
+        if let Some((_, c)) = counters.iter_mut().find(|(id, _)| id == client) {
             c.sending = None;
             c.reported = c.confirmed;
             self.schedule(c);
@@ -213,11 +229,14 @@ impl Quotas {
     }
 
     /// The background reports due at `now_ms`, each marked as in flight.
-    fn take_due(&self, now_ms: u64) -> Vec<(ClientId, TokenReport)> {
+    fn take_due(&self, now_ms: u64, rng: &dyn Random) -> Vec<(ClientId, TokenReport)> {
         if self.due_at.get().is_none_or(|d| d > now_ms) {
             return Vec::new();
         }
-        let isolate = self.isolate.borrow().clone().unwrap_or_default();
+        // Without randomness no id can be made: keep counting and try next time.
+        let Ok(isolate) = self.isolate(rng) else {
+            return Vec::new();
+        };
         let mut reports = Vec::new();
         let mut next: Option<u64> = None;
         for (client, c) in self.counters.borrow_mut().iter_mut() {
@@ -244,20 +263,11 @@ impl Quotas {
 /// over an enforced quota; the guard is asked first only when B tokens are unconfirmed.
 pub async fn admit(ctx: &Ctx<'_>, client: &ClientId, quota: &TokenQuota) -> Result<(), Error> {
     let quotas = &ctx.isolate.quota;
-    let isolate = quotas.isolate(ctx.ports.rng)?;
     for _ in 0..MAX_ROUNDS {
-        match quotas.admit(client, quota, ctx.now_ms(), &isolate) {
+        match quotas.admit(client, quota, ctx.now_ms(), ctx.ports.rng)? {
             Admission::Issue => return Ok(()),
             Admission::Refuse(e) => return Err(e),
-            Admission::Report(report) => {
-                match ctx.guard(client, GuardOp::Tokens(report.clone())).await {
-                    Ok(state) => quotas.confirm(client, &report, &state),
-                    Err(e) => {
-                        quotas.failed(client);
-                        return Err(e);
-                    }
-                }
-            }
+            Admission::Report(report) => send(ctx, client, report).await?,
         }
     }
     Err(Error::Unavailable(
@@ -267,60 +277,66 @@ pub async fn admit(ctx: &Ctx<'_>, client: &ClientId, quota: &TokenQuota) -> Resu
 
 /// The background reports this isolate owes now; [`settle`] sends them.
 pub fn due(ctx: &Ctx<'_>) -> Vec<(ClientId, TokenReport)> {
-    ctx.isolate.quota.take_due(ctx.now_ms())
+    ctx.isolate.quota.take_due(ctx.now_ms(), ctx.ports.rng)
 }
 
 /// Sends background reports, takes in the answers and writes the audit events they call for
 /// (a monitored limit passed, once per window); answers the failures, for the log.
 pub async fn settle(ctx: &Ctx<'_>, reports: Vec<(ClientId, TokenReport)>) -> Vec<Error> {
-    let quotas = &ctx.isolate.quota;
     let mut errors = Vec::new();
     for (client, report) in reports {
-        match ctx.guard(&client, GuardOp::Tokens(report.clone())).await {
-            Ok(state) => {
-                quotas.confirm(&client, &report, &state);
-                if let Err(e) = note(ctx, &client, &report, &state).await {
-                    errors.push(e);
-                }
-            }
-            Err(e) => {
-                quotas.failed(&client);
-                errors.push(e);
-            }
+        if let Err(e) = send(ctx, &client, report).await {
+            errors.push(e);
         }
     }
     errors
 }
 
-/// Audits each window whose monitored limit this report's answer says it passed.
-async fn note(
-    ctx: &Ctx<'_>,
-    client: &ClientId,
-    report: &TokenReport,
-    state: &GuardState,
-) -> Result<(), Error> {
-    let (hour, day) = state.quota_use(ctx.now());
-    let windows = [
-        (NOTED_HOUR, "hour", report.monitor_hour, hour),
-        (NOTED_DAY, "day", report.monitor_day, day),
-    ];
-    for (bit, per, limit, count) in windows {
-        let Some(limit) = limit.filter(|_| state.quota_noted_now & bit != 0) else {
-            continue;
+/// Sends one report, takes in its answer and audits a monitored limit it passed; on failure
+/// its tokens go with the next report. Boxed: the token path and the shell's background work
+/// share this one state machine instead of each inlining it.
+fn send<'a>(
+    ctx: &'a Ctx<'a>,
+    client: &'a ClientId,
+    report: TokenReport,
+) -> LocalFuture<'a, Result<(), Error>> {
+    Box::pin(async move {
+        let quotas = &ctx.isolate.quota;
+        let op = GuardOp::Tokens {
+            tokens: report.clone(),
         };
-        let detail = format!(
-            "{count} tokens this {per}, over its quota of {limit} per {per} (monitored, not enforced)"
-        );
-        let subject = Subject::client(client);
-        ctx.audit(Actor::System, Action::QuotaExceeded, subject, detail)
-            .await?;
-    }
-    Ok(())
+        let state = match ctx.guard(client, op).await {
+            Ok(state) => state,
+            Err(e) => {
+                quotas.failed(client);
+                return Err(e);
+            }
+        };
+        quotas.confirm(client, &report, &state);
+        let (hour, day) = state.quota_use(ctx.now());
+        let windows = [
+            (NOTED_HOUR, "hour", report.monitor_hour, hour),
+            (NOTED_DAY, "day", report.monitor_day, day),
+        ];
+        for (bit, per, limit, count) in windows {
+            if state.quota_noted_now() & bit == 0 {
+                continue;
+            }
+            let detail = format!(
+                "{count} tokens this {per}, over its quota of {limit} per {per} (monitored, not enforced)"
+            );
+            let subject = Subject::client(client);
+            ctx.audit(Actor::System, Action::QuotaExceeded, subject, detail)
+                .await?;
+        }
+        Ok(())
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::SeqRandom;
     use serde_json::json;
 
     fn client() -> ClientId {
@@ -352,21 +368,16 @@ mod tests {
         let start = 1_800_000_000_000; // 2027-01-15T08:00:00Z, in ms
         for seed in 1..=20 {
             let mut dice = Dice(seed);
-            let isolates: Vec<(Quotas, String)> = (0..k)
-                .map(|i| {
-                    let quotas = Quotas::default();
-                    *quotas.isolate.borrow_mut() = Some(format!("i{i}"));
-                    (quotas, format!("i{i}"))
-                })
-                .collect();
+            let rng = SeqRandom::default();
+            let isolates: Vec<Quotas> = (0..k).map(|_| Quotas::default()).collect();
             let mut guard = GuardState::default();
             let mut flight: Vec<(usize, TokenReport)> = Vec::new();
             let (mut now, mut issued, mut refused) = (start, 0u64, 0);
             while refused < 200 {
                 now += dice.roll(3);
                 let at = dice.roll(k as u64) as usize;
-                let (quotas, id) = &isolates[at];
-                match quotas.admit(&client(), &quota, now, id) {
+                let quotas = &isolates[at];
+                match quotas.admit(&client(), &quota, now, &rng).unwrap() {
                     Admission::Issue => issued += 1,
                     Admission::Refuse(e) => {
                         assert_eq!(e.status(), 429);
@@ -377,11 +388,11 @@ mod tests {
                         quotas.confirm(&client(), &r, &guard);
                     }
                 }
-                flight.extend(quotas.take_due(now).into_iter().map(|(_, r)| (at, r)));
+                flight.extend(quotas.take_due(now, &rng).into_iter().map(|(_, r)| (at, r)));
                 // Deliver some reports in flight, any of them, in any order.
                 while !flight.is_empty() && dice.roll(3) == 0 {
                     let (at, r) = flight.swap_remove(dice.roll(flight.len() as u64) as usize);
-                    let quotas = &isolates[at].0;
+                    let quotas = &isolates[at];
                     match dice.roll(10) {
                         0 => quotas.failed(&client()),           // lost on the way
                         1 => guard.count_tokens(&r, now / 1000), // answer lost
@@ -400,11 +411,11 @@ mod tests {
                 (n..=n + (k as u64 - 1) * b).contains(&issued),
                 "seed {seed}: {issued} issued for {n}"
             );
-            for (quotas, _) in &isolates {
-                if let Some(c) = quotas.counters.borrow_mut().get_mut(&client()) {
+            for quotas in &isolates {
+                for (_, c) in quotas.counters.borrow_mut().iter_mut() {
                     c.sending = None;
                 }
-                for (_, r) in quotas.take_due(now + REPORT_MS + GIVE_UP_MS) {
+                for (_, r) in quotas.take_due(now + REPORT_MS + GIVE_UP_MS, &rng) {
                     guard.count_tokens(&r, now / 1000);
                 }
             }
@@ -414,41 +425,41 @@ mod tests {
 
     #[test]
     fn without_a_quota_nothing_is_due_and_nothing_is_kept() {
-        let q = Quotas::default();
-        assert!(q.take_due(u64::MAX).is_empty());
+        let (q, rng) = (Quotas::default(), SeqRandom::default());
+        assert!(q.take_due(u64::MAX, &rng).is_empty());
         assert!(q.counters.borrow().is_empty() && q.isolate.borrow().is_none());
     }
 
     #[test]
     fn a_background_report_goes_at_half_a_batch_or_after_the_interval() {
         let quota = TokenQuota::parse(&json!({"per_day": 10_000})).unwrap();
-        let q = Quotas::default();
+        let (q, rng) = (Quotas::default(), SeqRandom::default());
         let t = 1_800_000_000_000;
         for i in 0..4 {
             assert!(matches!(
-                q.admit(&client(), &quota, t + i, "i"),
+                q.admit(&client(), &quota, t + i, &rng).unwrap(),
                 Admission::Issue
             ));
-            assert!(q.take_due(t + i).is_empty(), "{i}");
+            assert!(q.take_due(t + i, &rng).is_empty(), "{i}");
         }
         assert!(matches!(
-            q.admit(&client(), &quota, t + 4, "i"),
+            q.admit(&client(), &quota, t + 4, &rng).unwrap(),
             Admission::Issue
         ));
-        let due = q.take_due(t + 4);
+        let due = q.take_due(t + 4, &rng);
         assert_eq!(due.len(), 1);
         assert_eq!((due[0].1.in_hour, due[0].1.in_day), (5, 5));
         // In flight: the next one waits for its answer (or for it to be given up).
         assert!(matches!(
-            q.admit(&client(), &quota, t + 5, "i"),
+            q.admit(&client(), &quota, t + 5, &rng).unwrap(),
             Admission::Issue
         ));
-        assert!(q.take_due(t + 5 + REPORT_MS).is_empty());
+        assert!(q.take_due(t + 5 + REPORT_MS, &rng).is_empty());
         let mut guard = GuardState::default();
         guard.count_tokens(&due[0].1, t / 1000);
         q.confirm(&client(), &due[0].1, &guard);
-        assert!(q.take_due(t + 4 + REPORT_MS - 1).is_empty());
-        let due = q.take_due(t + 4 + REPORT_MS);
+        assert!(q.take_due(t + 4 + REPORT_MS - 1, &rng).is_empty());
+        let due = q.take_due(t + 4 + REPORT_MS, &rng);
         assert_eq!(due.len(), 1, "one token left, sent after the interval");
         assert_eq!(due[0].1.in_day, 6);
     }

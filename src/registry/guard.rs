@@ -66,28 +66,10 @@ pub struct GuardState {
     /// [`MAX_REVOKED_TOKENS`].
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub revoked_tokens: Vec<RevokedToken>,
-    /// The UTC hour (hours since the epoch) the token counts below are for; 0 when none
-    /// (see [`crate::registry::quota`]).
-    #[serde(default, skip_serializing_if = "is_zero")]
-    pub quota_hour: u64,
-    /// Tokens issued under a quota this hour: each isolate's highest reported total.
+    /// Tokens counted under the client's quota, per isolate, this UTC hour and day (the
+    /// entries: [`crate::registry::quota`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub quota_hourly: Vec<(String, u64)>,
-    /// The same for the UTC day of `quota_hour`.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub quota_daily: Vec<(String, u64)>,
-    /// Windows whose monitored limit was passed and noted ([`crate::registry::quota::NOTED_HOUR`],
-    /// [`crate::registry::quota::NOTED_DAY`]).
-    #[serde(default, skip_serializing_if = "is_zero")]
-    pub quota_noted: u32,
-    /// The windows the latest change noted: the one report that passed a monitored limit
-    /// sees them in its answer (its caller writes the audit event); every change clears it.
-    #[serde(default, skip_serializing_if = "is_zero")]
-    pub quota_noted_now: u32,
-}
-
-fn is_zero<T: Default + PartialEq>(n: &T) -> bool {
-    *n == T::default()
+    pub quota: Vec<(String, u64)>,
 }
 
 /// One revoked access token, named by its `jti`.
@@ -154,7 +136,10 @@ pub enum GuardOp {
     },
     /// An isolate's running totals of tokens issued under a quota (see
     /// [`crate::registry::quota`]).
-    Tokens(TokenReport),
+    Tokens {
+        /// The report.
+        tokens: TokenReport,
+    },
 }
 
 /// How the guard reads a [`GuardOp`]: the tag and every variant's fields in one flat struct.
@@ -171,12 +156,7 @@ struct WireOp {
     exp: Option<u64>,
     removed: Option<Vec<String>>,
     current: Option<Vec<String>>,
-    isolate: Option<String>,
-    hour: Option<u64>,
-    in_hour: Option<u64>,
-    in_day: Option<u64>,
-    monitor_hour: Option<u64>,
-    monitor_day: Option<u64>,
+    tokens: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -226,14 +206,10 @@ impl TryFrom<WireOp> for GuardOp {
                 removed: field(w.removed, "removed")?,
                 current: field(w.current, "current")?,
             },
-            OpName::Tokens => GuardOp::Tokens(TokenReport {
-                isolate: field(w.isolate, "isolate")?,
-                hour: field(w.hour, "hour")?,
-                in_hour: field(w.in_hour, "in_hour")?,
-                in_day: field(w.in_day, "in_day")?,
-                monitor_hour: w.monitor_hour,
-                monitor_day: w.monitor_day,
-            }),
+            OpName::Tokens => GuardOp::Tokens {
+                tokens: TokenReport::parse(&field(w.tokens, "tokens")?)
+                    .ok_or("malformed field `tokens`")?,
+            },
         })
     }
 }
@@ -242,7 +218,6 @@ impl GuardState {
     /// Applies one change at `now`.
     pub fn apply(&mut self, op: &GuardOp, now: u64) {
         self.prune(now);
-        self.quota_noted_now = 0;
         match op {
             GuardOp::Read => {}
             GuardOp::Failure { lock } => {
@@ -272,7 +247,7 @@ impl GuardState {
                     remember(&mut self.revoked_keys, k, now);
                 }
             }
-            GuardOp::Tokens(report) => self.count_tokens(report, now),
+            GuardOp::Tokens { tokens } => self.count_tokens(tokens, now),
         }
     }
 
@@ -382,8 +357,7 @@ impl GuardState {
         let window = self.failing_since.map(|t| t + LOCK_SECS);
         let mark = self.tokens_valid_after.map(|t| t + TOKEN_MARK_SECS);
         let tokens = self.revoked_tokens.iter().map(|r| r.exp + TOKEN_SKEW);
-        let quota =
-            (self.quota_hour != 0).then(|| (self.quota_hour + 1) * crate::registry::quota::HOUR);
+        let quota = self.quota_expiry();
         self.locked_until
             .into_iter()
             .chain(quota)
@@ -441,14 +415,16 @@ mod tests {
                 removed: vec!["key:a".into()],
                 current: vec![],
             },
-            GuardOp::Tokens(TokenReport {
-                isolate: "i".into(),
-                hour: 3,
-                in_hour: 4,
-                in_day: 5,
-                monitor_hour: None,
-                monitor_day: Some(9),
-            }),
+            GuardOp::Tokens {
+                tokens: TokenReport {
+                    isolate: "i".into(),
+                    hour: 3,
+                    in_hour: 4,
+                    in_day: 5,
+                    monitor_hour: 0,
+                    monitor_day: 9,
+                },
+            },
         ];
         for op in ops {
             let json = serde_json::to_string(&op).unwrap();

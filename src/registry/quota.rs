@@ -28,7 +28,7 @@
 //! entry folds into one shared entry (`*`). An isolate folded that way and heard from again is
 //! counted twice: the count errs high (refusing early), never low.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::Value;
 
 use crate::error::Error;
@@ -44,7 +44,7 @@ pub const HOUR: u64 = 3_600;
 pub const MAX_REPORTERS: usize = 64;
 /// The shared entry that isolates beyond [`MAX_REPORTERS`] fold into.
 const FOLDED: &str = "*";
-/// Bits of [`GuardState::quota_noted`]: the hour's and the day's monitored limit.
+/// Bits of [`GuardState::quota_noted_now`]: the hour's and the day's monitored limit.
 pub const NOTED_HOUR: u32 = 1;
 /// See [`NOTED_HOUR`].
 pub const NOTED_DAY: u32 = 2;
@@ -115,12 +115,14 @@ impl TokenQuota {
         (u64::from(n.unwrap_or(1)) / 1_000).clamp(1, 1_000)
     }
 
-    /// The limits to note crossing at the guard: only a monitored quota is audited.
-    pub fn monitored(&self) -> (Option<u64>, Option<u64>) {
-        match self.enforce {
-            true => (None, None),
-            false => (self.per_hour.map(u64::from), self.per_day.map(u64::from)),
-        }
+    /// The per-hour and per-day limits to note passing at the guard (0: none): only a
+    /// monitored quota is audited.
+    pub fn monitored(&self) -> (u64, u64) {
+        let limit = |l: Option<u32>| match self.enforce {
+            true => 0,
+            false => l.map_or(0, u64::from),
+        };
+        (limit(self.per_hour), limit(self.per_day))
     }
 
     /// The refusal for `hour` and `day` tokens counted at `now`, if a limit is reached: the
@@ -158,10 +160,11 @@ fn limit(key: &str, v: &Value) -> Result<Option<u32>, Error> {
 }
 
 /// What one isolate reports to a client's guard: its running totals, so a report repeated or
-/// overtaken by a later one changes nothing.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// overtaken by a later one changes nothing. On the wire it is one string of six numbers
+/// ([`TokenReport::parse`]): one field for the guard's reader instead of six.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenReport {
-    /// The reporting isolate's id.
+    /// The reporting isolate's id (base64url, no spaces).
     pub isolate: String,
     /// The UTC hour the totals are for (hours since the epoch).
     pub hour: u64,
@@ -169,10 +172,42 @@ pub struct TokenReport {
     pub in_hour: u64,
     /// Tokens the isolate issued to the client that UTC day.
     pub in_day: u64,
-    /// A monitored per-hour limit: the report that takes the hour past it is the one noted.
-    pub monitor_hour: Option<u64>,
-    /// A monitored per-day limit, likewise.
-    pub monitor_day: Option<u64>,
+    /// A monitored per-hour limit (0: none): the report that takes the hour past it is the
+    /// one noted.
+    pub monitor_hour: u64,
+    /// A monitored per-day limit (0: none), likewise.
+    pub monitor_day: u64,
+}
+
+impl TokenReport {
+    /// Reads `isolate hour in_hour in_day monitor_hour monitor_day`.
+    pub fn parse(text: &str) -> Option<TokenReport> {
+        let mut parts = text.split(' ');
+        let isolate = parts.next()?.to_string();
+        let mut n = [0u64; 5];
+        for slot in &mut n {
+            *slot = parts.next()?.parse().ok()?;
+        }
+        let [hour, in_hour, in_day, monitor_hour, monitor_day] = n;
+        Some(TokenReport {
+            isolate,
+            hour,
+            in_hour,
+            in_day,
+            monitor_hour,
+            monitor_day,
+        })
+    }
+}
+
+impl Serialize for TokenReport {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let r = self;
+        s.collect_str(&format_args!(
+            "{} {} {} {} {} {}",
+            r.isolate, r.hour, r.in_hour, r.in_day, r.monitor_hour, r.monitor_day
+        ))
+    }
 }
 
 /// What a guard's counts say to one isolate: the other isolates' tokens in its window.
@@ -186,109 +221,154 @@ pub struct Counted {
     pub own_day: u64,
 }
 
+// The guard keeps its counts in one list, `GuardState::quota` (a type its reader already
+// has): `@h` the UTC hour they are for, `@n` the windows noted, `@new` the windows the latest
+// change noted, `h:{isolate}` and `d:{isolate}` each isolate's totals this hour and this day.
+const AT: &str = "@h";
+const NOTED: &str = "@n";
+const NOTED_NOW: &str = "@new";
+const HOURLY: &str = "h:";
+const DAILY: &str = "d:";
+
 impl GuardState {
     /// Counts a report at `now`: raises the isolate's entries to its totals (never lowers
-    /// them) and, for a monitored limit, notes the first report of a window over it in
-    /// `quota_noted_now`. A report for an hour or day already over counts only where its
-    /// window still is (an hour's last tokens still count for the day).
+    /// them) and, for a monitored limit, notes the first report of a window over it
+    /// ([`GuardState::quota_noted_now`]). A report for an hour already over still counts for
+    /// its day; one for a day already over counts nowhere.
     pub fn count_tokens(&mut self, report: &TokenReport, now: u64) {
         let hour = self.roll_quota(now);
         if report.hour / 24 != hour / 24 || report.hour > hour {
             return;
         }
+        let q = &mut self.quota;
         if report.hour == hour {
-            raise(&mut self.quota_hourly, &report.isolate, report.in_hour);
+            raise(q, HOURLY, &report.isolate, report.in_hour);
         }
-        raise(&mut self.quota_daily, &report.isolate, report.in_day);
-        self.quota_hour = hour;
-        let over =
-            |limit: Option<u64>, list: &[(String, u64)]| limit.is_some_and(|l| sum(list) > l);
-        let mut noted = 0;
-        if over(report.monitor_hour, &self.quota_hourly) {
-            noted |= NOTED_HOUR;
-        }
-        if over(report.monitor_day, &self.quota_daily) {
-            noted |= NOTED_DAY;
-        }
-        self.quota_noted_now = noted & !self.quota_noted;
-        self.quota_noted |= noted;
+        raise(q, DAILY, &report.isolate, report.in_day);
+        set(q, AT, hour);
+        let over = |limit: u64, prefix| limit != 0 && sum(q, prefix) > limit;
+        let passed = u64::from(over(report.monitor_hour, HOURLY))
+            | u64::from(over(report.monitor_day, DAILY)) << 1;
+        let noted = get(q, NOTED);
+        set(q, NOTED_NOW, passed & !noted);
+        set(q, NOTED, noted | passed);
     }
 
-    /// Starts new windows as time passes (never goes back); answers the current hour.
+    /// The windows ([`NOTED_HOUR`], [`NOTED_DAY`]) the latest change noted: the one report that
+    /// passed a monitored limit sees them in its answer, and its caller audits it.
+    pub fn quota_noted_now(&self) -> u32 {
+        get(&self.quota, NOTED_NOW) as u32
+    }
+
+    /// Starts new windows as time passes (never goes back), and forgets what the latest change
+    /// noted; answers the current hour.
     pub(crate) fn roll_quota(&mut self, now: u64) -> u64 {
-        let hour = now / HOUR;
-        if self.quota_hour != 0 && hour > self.quota_hour {
-            self.quota_hourly.clear();
-            self.quota_noted &= !NOTED_HOUR;
-            if hour / 24 != self.quota_hour / 24 {
-                self.quota_daily.clear();
-                self.quota_noted = 0;
+        let q = &mut self.quota;
+        set(q, NOTED_NOW, 0);
+        let (hour, at) = (now / HOUR, get(q, AT));
+        if at != 0 && hour > at {
+            let new_day = hour / 24 != at / 24;
+            q.retain(|(k, _)| !k.starts_with(HOURLY) && !(new_day && k.starts_with(DAILY)));
+            let noted = get(q, NOTED) & if new_day { 0 } else { NOTED_DAY as u64 };
+            set(q, NOTED, noted);
+            set(q, AT, hour);
+            if !q.iter().any(|(k, _)| k.starts_with(DAILY)) {
+                q.clear();
             }
-            self.quota_hour = if self.quota_daily.is_empty() { 0 } else { hour };
         }
-        hour.max(self.quota_hour)
+        hour.max(get(q, AT))
+    }
+
+    /// When the current quota hour ends, for the guard's cleanup alarm.
+    pub(crate) fn quota_expiry(&self) -> Option<u64> {
+        let at = get(&self.quota, AT);
+        (at != 0).then_some((at + 1) * HOUR)
     }
 
     /// Tokens counted this hour and this day at `now`, all isolates together.
     pub fn quota_use(&self, now: u64) -> (u64, u64) {
-        let hour = now / HOUR;
-        match self.quota_hour {
-            h if h == hour => (sum(&self.quota_hourly), sum(&self.quota_daily)),
-            h if h != 0 && h / 24 == hour / 24 && h < hour => (0, sum(&self.quota_daily)),
-            _ => (0, 0),
+        let (hour, at) = (now / HOUR, get(&self.quota, AT));
+        let day = match at / 24 == hour / 24 {
+            true => sum(&self.quota, DAILY),
+            false => 0,
+        };
+        match at == hour {
+            true => (sum(&self.quota, HOURLY), day),
+            false => (0, day),
         }
     }
 
     /// What these counts say to `isolate` about its window (`hour`): nothing when they are
     /// for another day.
     pub fn counted_for(&self, isolate: &str, hour: u64) -> Option<Counted> {
-        if self.quota_hour == 0 || self.quota_hour / 24 != hour / 24 {
+        let q = &self.quota;
+        let at = get(q, AT);
+        if at == 0 || at / 24 != hour / 24 {
             return None;
         }
-        let own = |list: &[(String, u64)]| {
-            list.iter()
-                .find(|(i, _)| i == isolate)
-                .map_or(0, |(_, n)| *n)
-        };
-        let others_hour = match self.quota_hour == hour {
-            true => sum(&self.quota_hourly) - own(&self.quota_hourly),
+        let own = |prefix| find(q, prefix, isolate).map_or(0, |at| q[at].1);
+        let others_hour = match at == hour {
+            true => sum(q, HOURLY) - own(HOURLY),
             false => 0,
         };
-        let own_day = own(&self.quota_daily);
+        let own_day = own(DAILY);
         Some(Counted {
             others_hour,
-            others_day: sum(&self.quota_daily) - own_day,
+            others_day: sum(q, DAILY) - own_day,
             own_day,
         })
     }
 }
 
-fn sum(list: &[(String, u64)]) -> u64 {
-    list.iter().map(|(_, n)| n).sum()
+fn find(list: &[(String, u64)], prefix: &str, name: &str) -> Option<usize> {
+    list.iter()
+        .position(|(k, _)| k.strip_prefix(prefix) == Some(name))
 }
 
-/// Raises `isolate`'s entry to `total`; a new isolate beyond [`MAX_REPORTERS`] first folds the
-/// smallest entries into the shared one.
-fn raise(list: &mut Vec<(String, u64)>, isolate: &str, total: u64) {
-    if let Some(entry) = list.iter_mut().find(|(i, _)| i == isolate) {
-        entry.1 = entry.1.max(total);
+fn get(list: &[(String, u64)], key: &str) -> u64 {
+    find(list, "", key).map_or(0, |at| list[at].1)
+}
+
+/// Sets `key` to `value`; 0 removes it.
+fn set(list: &mut Vec<(String, u64)>, key: &str, value: u64) {
+    match find(list, "", key) {
+        Some(at) if value == 0 => {
+            list.remove(at);
+        }
+        Some(at) => list[at].1 = value,
+        None if value == 0 => {}
+        None => list.push((key.to_string(), value)),
+    }
+}
+
+fn sum(list: &[(String, u64)], prefix: &str) -> u64 {
+    list.iter()
+        .filter(|(k, _)| k.starts_with(prefix))
+        .map(|(_, n)| n)
+        .sum()
+}
+
+/// Raises `isolate`'s entry under `prefix` to `total`. A new isolate beyond [`MAX_REPORTERS`]
+/// first folds the smallest entry into the shared one (`{prefix}*`).
+fn raise(list: &mut Vec<(String, u64)>, prefix: &str, isolate: &str, total: u64) {
+    if let Some(at) = find(list, prefix, isolate) {
+        list[at].1 = list[at].1.max(total);
         return;
     }
-    while list.len() >= MAX_REPORTERS {
-        let smallest = list
-            .iter()
-            .enumerate()
-            .filter(|(_, (i, _))| i != FOLDED)
-            .min_by_key(|(_, (_, n))| *n)
-            .map(|(at, _)| at);
-        let Some(at) = smallest else { break };
-        let (_, n) = list.swap_remove(at);
-        match list.iter_mut().find(|(i, _)| i == FOLDED) {
-            Some(folded) => folded.1 += n,
-            None => list.push((FOLDED.to_string(), n)),
+    let mine = |k: &str| k.starts_with(prefix) && !k.ends_with(FOLDED);
+    if list.iter().filter(|(k, _)| mine(k)).count() >= MAX_REPORTERS {
+        let smallest = (0..list.len())
+            .filter(|&at| mine(&list[at].0))
+            .min_by_key(|&at| list[at].1);
+        if let Some(at) = smallest {
+            let (_, n) = list.swap_remove(at);
+            match find(list, prefix, FOLDED) {
+                Some(folded) => list[folded].1 += n,
+                None => list.push(([prefix, FOLDED].concat(), n)),
+            }
         }
     }
-    list.push((isolate.to_string(), total));
+    list.push(([prefix, isolate].concat(), total));
 }
 
 #[cfg(test)]
@@ -389,8 +469,8 @@ mod tests {
             hour,
             in_hour,
             in_day,
-            monitor_hour: None,
-            monitor_day: None,
+            monitor_hour: 0,
+            monitor_day: 0,
         }
     }
 
@@ -446,8 +526,8 @@ mod tests {
     fn a_monitored_limit_is_noted_once_per_window_by_the_report_that_passes_it() {
         let now = 500_000 * HOUR;
         let monitored = |isolate: &str, in_hour, in_day| TokenReport {
-            monitor_hour: Some(3),
-            monitor_day: Some(5),
+            monitor_hour: 3,
+            monitor_day: 5,
             ..report(isolate, 500_000, in_hour, in_day)
         };
         let next_hour = |in_hour, in_day| TokenReport {
@@ -456,18 +536,22 @@ mod tests {
         };
         let mut s = GuardState::default();
         s.count_tokens(&monitored("a", 3, 3), now);
-        assert_eq!(s.quota_noted_now, 0);
+        assert_eq!(s.quota_noted_now(), 0);
         s.count_tokens(&monitored("b", 1, 1), now);
-        assert_eq!(s.quota_noted_now, NOTED_HOUR);
+        assert_eq!(s.quota_noted_now(), NOTED_HOUR);
         s.count_tokens(&monitored("b", 3, 3), now);
-        assert_eq!(s.quota_noted_now, NOTED_DAY);
+        assert_eq!(s.quota_noted_now(), NOTED_DAY);
         s.count_tokens(&monitored("a", 9, 9), now);
-        assert_eq!(s.quota_noted_now, 0);
+        assert_eq!(s.quota_noted_now(), 0);
         // The next hour may be noted again; the day not.
         s.count_tokens(&next_hour(4, 13), now + HOUR);
-        assert_eq!(s.quota_noted_now, NOTED_HOUR);
+        assert_eq!(s.quota_noted_now(), NOTED_HOUR);
         s.apply(&crate::registry::guard::GuardOp::Read, now + HOUR);
-        assert_eq!(s.quota_noted_now, 0, "only the report's own answer says so");
+        assert_eq!(
+            s.quota_noted_now(),
+            0,
+            "only the report's own answer says so"
+        );
     }
 
     #[test]
@@ -477,7 +561,12 @@ mod tests {
         for i in 0..(MAX_REPORTERS as u64 + 10) {
             s.count_tokens(&report(&format!("i{i}"), 500_000, i + 1, i + 1), now);
         }
-        assert!(s.quota_hourly.len() <= MAX_REPORTERS);
+        let hourly = s
+            .quota
+            .iter()
+            .filter(|(k, _)| k.starts_with(HOURLY))
+            .count();
+        assert!(hourly <= MAX_REPORTERS + 1, "{hourly}");
         let all: u64 = (1..=MAX_REPORTERS as u64 + 10).sum();
         assert_eq!(s.quota_use(now), (all, all));
         // A folded isolate heard from again is counted again: high, never low.
