@@ -268,7 +268,7 @@ impl GuardState {
         let (hour, at) = (now / HOUR, get(q, AT));
         if at != 0 && hour > at {
             let new_day = hour / 24 != at / 24;
-            q.retain(|(k, _)| !k.starts_with(HOURLY) && !(new_day && k.starts_with(DAILY)));
+            q.retain(|(k, _)| !(k.starts_with(HOURLY) || new_day && k.starts_with(DAILY)));
             let noted = get(q, NOTED) & if new_day { 0 } else { NOTED_DAY as u64 };
             set(q, NOTED, noted);
             set(q, AT, hour);
