@@ -20,6 +20,8 @@
 //   floor_pkjwt the same plus one WebCrypto Ed25519 verify: the least a private_key_jwt token
 //               can cost here before its jti is claimed (run with pkjwt)
 //   basic       POST /oauth/token, client_secret_basic (one fixed request, replayed)
+//   basic_quota the same for a client with an enforced token quota (10,000,000 per hour and
+//               per day: never reached, so every token is counted, and reported in batches)
 //   pkjwt       POST /oauth/token, private_key_jwt (Ed25519): every request its own pre-signed
 //               assertion with a unique jti; warm-up and run use disjoint sets, split per wrk
 //               thread. A replayed or expired assertion is a 401, so non-2xx must stay 0.
@@ -126,6 +128,16 @@ try {
   });
   if (issued.status !== 200 || !issued.json?.access_token) throw new Error(`token request: ${issued.status} ${issued.text}`);
   const introspectBody = `token=${issued.json.access_token}`;
+  const createdQuota = await call(`${base}/admin/clients`, {
+    method: 'POST',
+    headers: { authorization: adminAuth, 'content-type': 'application/json' },
+    body: JSON.stringify({
+      client_name: 'bench-quota', scope: 'read write', lockout_enabled: false,
+      token_quota: { per_hour: 10_000_000, per_day: 10_000_000, enforce: true },
+    }),
+  });
+  if (createdQuota.status !== 201) throw new Error(`create quota client: ${createdQuota.status} ${createdQuota.text}`);
+  const quotaAuth = 'Basic ' + Buffer.from(`${createdQuota.json.client.client_id}:${createdQuota.json.secret.client_secret}`).toString('base64');
   const active = await call(`${base}/oauth/introspect`, {
     method: 'POST', headers: { authorization: basicAuth, 'content-type': form }, body: introspectBody,
   });
@@ -212,6 +224,14 @@ try {
       method: 'POST',
       path: '/oauth/token',
       headers: { Authorization: basicAuth, 'Content-Type': form },
+      body: tokenBody,
+    },
+    {
+      key: 'basic_quota',
+      name: 'token POST /oauth/token (Basic, token quota)',
+      method: 'POST',
+      path: '/oauth/token',
+      headers: { Authorization: quotaAuth, 'Content-Type': form },
       body: tokenBody,
     },
     {
@@ -334,6 +354,10 @@ function report(results, warmups, peers) {
   const over = (a, b) => (a.cpu_us - b.cpu_us).toFixed(0);
   if (by.floor && by.basic) {
     out(`token floor: body + Ed25519 sign cost the JS Worker ${over(by.floor, by.hello)} µs of workerd CPU over its GET /; token Basic costs edgeauth ${over(by.basic, trivial)} µs over its trivial route`);
+  }
+  if (by.basic && by.basic_quota) {
+    const pct = (a, b) => `${((a / b - 1) * 100).toFixed(1)}%`;
+    out(`token quota: Basic with a quota ${by.basic_quota.cpu_us.toFixed(0)} µs CPU and ${by.basic_quota.rps.toFixed(0)} req/s, without ${by.basic.cpu_us.toFixed(0)} µs and ${by.basic.rps.toFixed(0)} req/s: CPU ${pct(by.basic_quota.cpu_us, by.basic.cpu_us)}, req/s ${pct(by.basic_quota.rps, by.basic.rps)}`);
   }
   if (by.floor_pkjwt && by.pkjwt) {
     out(`assertion floor: body + Ed25519 verify + sign cost the JS Worker ${over(by.floor_pkjwt, by.hello)} µs over its GET /; token private_key_jwt costs edgeauth ${over(by.pkjwt, trivial)} µs over its trivial route`);
