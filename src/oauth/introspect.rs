@@ -7,14 +7,14 @@
 //! nothing. A token is active only while its client exists and is enabled, which the guard
 //! makes true everywhere within the 5 s cache time.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::json;
 
 use crate::context::Ctx;
 use crate::error::Error;
 use crate::http::{Request, Response};
 use crate::oauth::access_token::{self, VerifiedClaims};
-use crate::oauth::client_auth;
+use crate::oauth::{client_auth, TokenInput};
 use crate::registry::clients::ClientId;
 
 /// Where admins introspect: under `/admin/`, answered here.
@@ -58,12 +58,6 @@ pub async fn handle(ctx: &Ctx<'_>, req: &Request) -> Result<Response, Error> {
     answer(ctx, token, issuer, sees).await
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct AdminInput {
-    token: String,
-}
-
 /// Handles `POST /admin/tokens/introspect`: `{"token": "..."}` with the admin bearer token,
 /// answered as a client with `introspection_allowed` is.
 pub async fn admin_handle(ctx: &Ctx<'_>, req: &Request) -> Result<Response, Error> {
@@ -71,7 +65,7 @@ pub async fn admin_handle(ctx: &Ctx<'_>, req: &Request) -> Result<Response, Erro
         Some(t) if ctx.config.is_admin_token(t) => {}
         _ => return Err(Error::AdminUnauthorized),
     }
-    let input: AdminInput = req.json(MAX_INTROSPECTION_BODY)?;
+    let input: TokenInput = req.json(MAX_INTROSPECTION_BODY)?;
     answer(ctx, &input.token, ctx.config.issuer(&req.origin), None).await
 }
 

@@ -84,23 +84,16 @@ impl<K: Eq + Hash + Clone, V: Clone, const MAX: usize> TtlCache<K, V, MAX> {
     }
 
     /// Stores a value read at `now_ms`. A full cache drops what expired, and if that is not
-    /// enough its oldest eighth: never everything, so a burst of new keys cannot flush the
-    /// entries in use, and the scan is paid once per eighth of the capacity.
+    /// enough its oldest entry: never everything, so a burst of new keys cannot flush the
+    /// entries in use. The scans are over at most `MAX` entries, only when full.
     pub fn put(&self, key: K, value: V, now_ms: u64) {
         let mut entries = self.entries.borrow_mut();
         if entries.len() >= MAX && !entries.contains_key(&key) {
             entries.retain(|_, (stamp, _)| stamp.fresh(now_ms));
-            if entries.len() >= MAX {
-                let mut ages: Vec<u64> = entries.values().map(|(s, _)| s.at).collect();
-                let cut = (MAX / 8).max(1) - 1;
-                let (_, oldest, _) = ages.select_nth_unstable(cut);
-                let oldest = *oldest;
-                let mut dropped = 0;
-                entries.retain(|_, (s, _)| {
-                    let keep = s.at > oldest || dropped > cut;
-                    dropped += usize::from(!keep);
-                    keep
-                });
+            let oldest = entries.iter().min_by_key(|(_, (s, _))| s.at);
+            if let Some(oldest) = oldest.filter(|_| entries.len() >= MAX) {
+                let oldest = oldest.0.clone();
+                entries.remove(&oldest);
             }
         }
         entries.insert(key, (Stamp::new(now_ms), value));
@@ -123,18 +116,19 @@ impl<K: Eq + Hash + Clone, V: Clone, const MAX: usize> TtlCache<K, V, MAX> {
 }
 
 /// Things by id, and ids of things that do not exist, kept apart: the ids a stranger can make
-/// up only ever fill the small cache of missing ones (see [`MISSING_MAX`]).
+/// up only ever fill the short list of missing ones (see [`MISSING_MAX`]).
 #[derive(Debug)]
 pub struct Lookup<K, V> {
     found: TtlCache<K, Rc<V>>,
-    missing: TtlCache<K, (), MISSING_MAX>,
+    /// Ids read as missing, with when (ms): newest first, at most [`MISSING_MAX`].
+    missing: Recent<K, u64>,
 }
 
 impl<K, V> Default for Lookup<K, V> {
     fn default() -> Self {
         Lookup {
             found: TtlCache::default(),
-            missing: TtlCache::default(),
+            missing: Recent::new(MISSING_MAX),
         }
     }
 }
@@ -144,7 +138,7 @@ impl<K: Eq + Hash + Clone, V> Lookup<K, V> {
     pub fn get(&self, key: &K, now_ms: u64) -> Option<Option<Rc<V>>> {
         match self.found.get(key, now_ms) {
             Some(v) => Some(Some(v)),
-            None => self.missing.get(key, now_ms).map(|()| None),
+            None => self.missing(key, now_ms),
         }
     }
 
@@ -152,8 +146,13 @@ impl<K: Eq + Hash + Clone, V> Lookup<K, V> {
     pub fn unexpired(&self, key: &K, now_ms: u64) -> Option<Option<Rc<V>>> {
         match self.found.unexpired(key, now_ms) {
             Some(v) => Some(Some(v)),
-            None => self.missing.unexpired(key, now_ms).map(|()| None),
+            None => self.missing(key, now_ms),
         }
+    }
+
+    fn missing(&self, key: &K, now_ms: u64) -> Option<Option<Rc<V>>> {
+        let at = self.missing.get(key)?;
+        (now_ms.saturating_sub(at) < CACHE_TTL_MS).then_some(None)
     }
 
     /// Stores what was read of `key` at `now_ms`: the thing, or that there is none.
@@ -165,14 +164,14 @@ impl<K: Eq + Hash + Clone, V> Lookup<K, V> {
             }
             None => {
                 self.found.remove(&key);
-                self.missing.put(key, (), now_ms);
+                self.missing.put(key, now_ms);
             }
         }
     }
 
     /// Entries held (things, missing ids), for tests.
     pub fn len(&self) -> (usize, usize) {
-        (self.found.len(), self.missing.len())
+        (self.found.len(), self.missing.entries.borrow().len())
     }
 }
 
@@ -211,6 +210,14 @@ impl<K, V: Clone> Recent<K, V> {
         let mut entries = self.entries.borrow_mut();
         entries.truncate(self.held.max(1) - 1);
         entries.insert(0, (key, value));
+    }
+
+    /// Forgets every value put under `key`.
+    pub fn remove<Q: PartialEq + ?Sized>(&self, key: &Q)
+    where
+        K: std::borrow::Borrow<Q>,
+    {
+        self.entries.borrow_mut().retain(|(k, _)| k.borrow() != key);
     }
 }
 
@@ -278,11 +285,11 @@ mod tests {
         let newest = CACHE_MAX * 3 - 1;
         assert_eq!(c.get(&newest, newest as u64), Some(()));
         assert_eq!(c.get(&0, newest as u64), None, "the oldest went first");
-        // Keys arriving at one instant: an eighth goes at a time, never the whole cache.
+        // Keys arriving at one instant: one goes at a time, never the whole cache.
         let c: TtlCache<usize, (), 16> = TtlCache::default();
         for k in 0..1_000 {
             c.put(k, (), 1);
-            assert!((14..=16).contains(&c.len()) || k < 14, "{k}: {}", c.len());
+            assert_eq!(c.len(), (k + 1).min(16));
         }
     }
 
@@ -294,8 +301,7 @@ mod tests {
             l.put(k, None, 10);
         }
         assert_eq!(l.get(&1, 10).flatten().as_deref(), Some(&7));
-        let (found, missing) = l.len();
-        assert!(found == 1 && missing <= MISSING_MAX && missing > MISSING_MAX * 7 / 8);
+        assert_eq!(l.len(), (1, MISSING_MAX));
         assert_eq!(l.get(&9_999, 10), Some(None));
         // A thing made after being missing is found, and a deleted one is missing.
         l.put(9_999, Some(Rc::new(9)), 20);
