@@ -64,7 +64,7 @@ pub fn fetch(req: web_sys::Request, env: Env, ctx: worker::worker_sys::Context) 
     // that wakes it, instead of wasm-bindgen's queue (one turn per wake; see [`start`] for
     // what a turn costs now). Under load, `private_key_jwt` requests then failed with
     // "Cannot perform I/O on behalf of a different request" (about a quarter of them in
-    // `bench/bench.mjs --cases pkjwt`), even with its wakes deferred to that queue: the claims'
+    // `bench/issuer.mjs --cases pkjwt`), even with its wakes deferred to that queue: the claims'
     // gates (see `claims`) rely on something in this exact arrangement that was not found.
     match answer
         .as_mut()

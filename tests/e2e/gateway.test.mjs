@@ -26,7 +26,7 @@ const API = 'https://api.example.com';
 const OTHER = 'https://other.example.com';
 const APP = 'https://app.example.com';
 const REALM = 'edgeauth e2e';
-// The issuer's SIGNING_KEY_SEED: its key 0 is this seed's Ed25519 key (README "Signing keys"),
+// The issuer's SIGNING_KEY_SEED: its key 0 is this seed's Ed25519 key (docs/SECURITY.md, "Signing keys"),
 // so the test can sign tokens the issuer would, with any times.
 const SEED = randomSecret();
 const LEAD = 2; // KEY_PUBLISH_LEAD, seconds: the rotation switches within the test

@@ -1,5 +1,6 @@
-//! The layering rule of README "Code layout", checked on the source: each top-level module of
-//! `src/` imports only from modules of lower layers (test code aside), so there is no cycle.
+//! The layering rule of docs/ARCHITECTURE.md ("Layers of `src/`"), checked on the source: each
+//! top-level module of `src/` imports only from modules of lower layers (test code aside), so
+//! there is no cycle.
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -24,7 +25,7 @@ fn layer_of(module: &str) -> usize {
         .iter()
         .position(|l| l.contains(&module))
         .unwrap_or_else(|| {
-            panic!("module '{module}' is in no layer: add it to LAYERS and the README")
+            panic!("module '{module}' is in no layer: add it to LAYERS and docs/ARCHITECTURE.md")
         })
 }
 
