@@ -22,7 +22,7 @@ use crate::registry::clients::{ClientId, ClientRecord};
 use crate::registry::guard::{GuardOp, GuardState};
 use crate::registry::resources::{Resource, ResourceId};
 use crate::registry::signing_keys::{KeyRing, KeySchedule};
-use crate::support::cache::{Stamp, TtlCache};
+use crate::support::cache::{Lookup, Stamp};
 use crate::support::random::Random;
 use crate::support::time::Clock;
 use activity::ActivityWrite;
@@ -246,7 +246,7 @@ impl<'a> Ctx<'a> {
 
 /// The cached value of `key`, or `read` it and cache the answer (a "no such thing" too).
 async fn read_through<'p, K: Eq + Hash + Clone, V>(
-    cache: &TtlCache<K, Option<Rc<V>>>,
+    cache: &Lookup<K, V>,
     key: &K,
     now_ms: u64,
     read: impl FnOnce() -> PortResult<'p, Option<V>>,

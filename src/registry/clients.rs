@@ -218,6 +218,14 @@ pub struct ClientRecord {
     pub secrets: Vec<StoredSecret>,
 }
 
+impl ClientRecord {
+    /// Whether the client has a secret a caller could guess: its method uses secrets and it
+    /// holds at least one. Only a wrong guess at such a secret counts towards the lockout.
+    pub fn holds_secret(&self) -> bool {
+        self.client.token_endpoint_auth_method.uses_secrets() && !self.secrets.is_empty()
+    }
+}
+
 fn yes() -> bool {
     true
 }

@@ -26,9 +26,7 @@ fn revoke(h: &Harness, id: &str, secret: &str, form: &str) -> Response {
 }
 
 fn introspect_in(h: &Harness, isolate: &IsolateState, token: &str) -> Value {
-    let admin = Some(format!("Bearer {ADMIN_TOKEN}"));
-    let req = post("/oauth/introspect", admin, &format!("token={token}"));
-    body_json(&h.send_in(isolate, req))
+    body_json(&h.send_in(isolate, admin_introspect(token)))
 }
 
 fn active(h: &Harness, token: &str) -> bool {
