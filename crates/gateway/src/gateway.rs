@@ -37,7 +37,7 @@ pub struct Forward {
     pub target: Target,
     /// Its headers, rewritten.
     pub headers: Vec<(String, String)>,
-    /// Changes to the upstream's answer (CORS).
+    /// Changes to the upstream's answer (hop-by-hop headers, CORS).
     pub response: ResponseEdits,
 }
 
@@ -135,7 +135,7 @@ impl<F: Fetch + Introspect + Clone> Gateway<F> {
                 return Outcome::Reply(Reply::method_not_allowed(&allowed))
             }
         };
-        let cors = headers::cors_response(route.cors.as_ref(), origin);
+        let edits = headers::response_edits(route.cors.as_ref(), origin);
         let identity = match &route.access {
             Access::Public => Vec::new(),
             Access::Protected { audiences, scopes } => {
@@ -158,7 +158,7 @@ impl<F: Fetch + Introspect + Clone> Gateway<F> {
                                 Reply::revocation_unknown(&reason)
                             }
                         };
-                        cors.apply(&mut reply.headers);
+                        edits.apply(&mut reply.headers);
                         return Outcome::Reply(reply);
                     }
                 }
@@ -176,7 +176,7 @@ impl<F: Fetch + Introspect + Clone> Gateway<F> {
                 route.strip_authorization,
                 identity,
             ),
-            response: cors,
+            response: edits,
         })
     }
 

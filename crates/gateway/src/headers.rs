@@ -73,9 +73,10 @@ pub struct ResponseEdits {
 }
 
 impl ResponseEdits {
-    /// Whether the answer goes out as it is.
-    pub fn is_empty(&self) -> bool {
-        self.set.is_empty() && self.remove.is_empty() && self.append.is_empty()
+    /// Whether an answer whose headers `has` (names lower case) would change: if not, it goes
+    /// out as it is, uncopied.
+    pub fn change(&self, has: impl Fn(&str) -> bool) -> bool {
+        !self.set.is_empty() || !self.append.is_empty() || self.remove.iter().any(|n| has(n))
     }
 
     /// The edits applied to `headers` (names compared without case).
@@ -114,30 +115,38 @@ pub fn list_with(current: Option<&str>, token: &str) -> Option<String> {
     (!listed).then(|| format!("{current}, {token}"))
 }
 
-/// The CORS edits for an answer on a route with `cors`, to a request from `origin`:
-/// - `origins: ["*"]`: a literal `Access-Control-Allow-Origin: *` on every answer, and no
-///   `Access-Control-Allow-Credentials` (a browser must never send cookies to a route any site
-///   may read, whatever the upstream says);
+/// Hop-by-hop headers of an answer that reach the Worker: the runtime drops the framing ones
+/// (`Connection`, `Keep-Alive`, `Trailer`, `Upgrade`, ...) itself, but not this one, which asks
+/// the caller for credentials of a proxy between the gateway and the upstream.
+pub const RESPONSE_HOP_BY_HOP: [&str; 1] = ["proxy-authenticate"];
+
+/// The edits for an answer on `route_cors` (the route's `cors`), to a request from `origin`:
+/// the hop-by-hop headers dropped, and for CORS:
+/// - `origins: ["*"]`: a literal `Access-Control-Allow-Origin: *` on every answer, never the
+///   caller's origin, and no `Access-Control-Allow-Credentials`: no site may make credentialed
+///   (cookie) reads of a route every site may call, whatever the upstream says;
 /// - listed origins: `Origin` added to `Vary` on every answer (it depends on the caller's
 ///   origin), and the origin echoed when listed.
 ///
 /// Allowed callers may read `WWW-Authenticate`.
-pub fn cors_response(cors: Option<&Cors>, origin: Option<&str>) -> ResponseEdits {
-    let Some(cors) = cors else {
-        return ResponseEdits::default();
+pub fn response_edits(route_cors: Option<&Cors>, origin: Option<&str>) -> ResponseEdits {
+    let mut edits = ResponseEdits {
+        remove: RESPONSE_HOP_BY_HOP.to_vec(),
+        ..ResponseEdits::default()
+    };
+    let Some(cors) = route_cors else {
+        return edits;
     };
     let expose = ("access-control-expose-headers", "www-authenticate");
     if cors.allows_any() {
-        return ResponseEdits {
-            set: vec![("access-control-allow-origin".into(), "*".into())],
-            remove: vec!["access-control-allow-credentials"],
-            append: vec![expose],
-        };
+        edits
+            .set
+            .push(("access-control-allow-origin".into(), "*".into()));
+        edits.remove.push("access-control-allow-credentials");
+        edits.append.push(expose);
+        return edits;
     }
-    let mut edits = ResponseEdits {
-        append: vec![("vary", "Origin")],
-        ..ResponseEdits::default()
-    };
+    edits.append.push(("vary", "Origin"));
     if let Some(origin) = origin.filter(|o| cors.allows_origin(o)) {
         edits
             .set

@@ -152,12 +152,16 @@ async fn forward(
         Target::Origin | Target::Url(_) => worker::Fetch::Request(outgoing).send().await,
     }
     .map_err(|e| e.to_string())?;
-    if f.response.is_empty() {
-        return Ok(response);
+    let inner: web_sys::Response = response.into();
+    let upstream_headers = inner.headers();
+    if !f
+        .response
+        .change(|name| upstream_headers.has(name).unwrap_or(true))
+    {
+        return Ok(worker::Response::from(inner));
     }
     // The upstream's headers are immutable: copy them into a new response around its body.
-    let inner: web_sys::Response = response.into();
-    let copied = web_sys::Headers::new_with_headers(&inner.headers()).map_err(js)?;
+    let copied = web_sys::Headers::new_with_headers(&upstream_headers).map_err(js)?;
     for name in &f.response.remove {
         copied.delete(name).map_err(js)?;
     }
