@@ -14,9 +14,10 @@ use wasm_bindgen_futures::JsFuture;
 use worker::{event, Context, Env, ObjectNamespace, ScheduleContext, ScheduledEvent};
 
 use crate::config::{Config, SETTINGS};
-use crate::context::{activity, Ctx, IsolateState, Ports};
+use crate::context::{activity, Ctx, IsolateState};
 use crate::error::Error;
 use crate::http::{respond, Method, Request, Response, REQUEST_HEADERS};
+use crate::ports::Ports;
 use crate::support::random::SystemRandom;
 use crate::{admin, router};
 
