@@ -33,9 +33,13 @@ pub enum Error {
     InvalidMetadata(Cow<'static, str>),
     /// The change conflicts with the stored state (for example a limit is reached).
     Conflict(Cow<'static, str>),
-    /// Too many requests: a limit such as a client's token quota is reached; holds the
-    /// description and the seconds to wait (`Retry-After`).
-    TooManyRequests(Cow<'static, str>, u64),
+    /// A per-client limit is reached: 429 `too_many_requests`, with `Retry-After` in seconds.
+    TooManyRequests {
+        /// What limit, and when it frees up.
+        reason: Cow<'static, str>,
+        /// Seconds until the request may succeed.
+        retry_after: u64,
+    },
     /// Storage or coordination failed; the detail is for the log only.
     Unavailable(String),
     /// A client's `jwks_uri` could not be fetched (and no kept key set has the key): an outage
@@ -68,8 +72,8 @@ impl Error {
             Error::NotFound(_) => 404,
             Error::MethodNotAllowed(_) => 405,
             Error::Conflict(_) => 409,
+            Error::TooManyRequests { .. } => 429,
             Error::InvalidMetadata(_) => 422,
-            Error::TooManyRequests(..) => 429,
             Error::Unavailable(_) | Error::KeysUnavailable(_) => 503,
             Error::Internal(_) => 500,
             _ => 400,
@@ -90,7 +94,7 @@ impl Error {
             Error::MethodNotAllowed(_) => "method_not_allowed",
             Error::InvalidMetadata(_) => "invalid_client_metadata",
             Error::Conflict(_) => "conflict",
-            Error::TooManyRequests(..) => "too_many_requests",
+            Error::TooManyRequests { .. } => "too_many_requests",
             Error::Unavailable(_) | Error::KeysUnavailable(_) => "temporarily_unavailable",
             Error::Internal(_) => "server_error",
         }
@@ -108,7 +112,7 @@ impl Error {
             | Error::NotFound(d)
             | Error::InvalidMetadata(d)
             | Error::Conflict(d)
-            | Error::TooManyRequests(d, _) => d.clone(),
+            | Error::TooManyRequests { reason: d, .. } => d.clone(),
             Error::Unproven(_) => "client authentication failed".into(),
             Error::AdminUnauthorized => "a valid admin bearer token is required".into(),
             Error::MethodNotAllowed(_) => "method not allowed on this path".into(),

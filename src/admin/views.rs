@@ -43,7 +43,7 @@ pub fn client<'a>(record: &'a ClientRecord, guard: &GuardState, now: u64) -> Cli
         failed_attempts: guard.failures,
         tokens_valid_after: guard.tokens_valid_after,
         token_quota_use: record.client.token_quota.map(|_| {
-            let (per_hour, per_day) = guard.quota_use(now);
+            let (per_hour, per_day) = guard.quota.in_use(now);
             QuotaUse { per_hour, per_day }
         }),
     }

@@ -9,7 +9,7 @@
 //! Counting stays off the hot path. Each isolate counts the tokens it issues to the client
 //! (see `context::quota`) and reports its *running totals* for the hour and the day to the
 //! client's guard, in batches. The guard keeps one entry per isolate and window, raised to the
-//! highest total reported ([`GuardState::count_tokens`]), and answers the sums. Totals rather
+//! highest total reported ([`TokenCounts::count`]), and answers the sums. Totals rather
 //! than increments make a report idempotent: a retried or reordered report never counts
 //! twice, and one answer confirms every token the isolate had issued when it sent the report,
 //! whatever other reports are still in flight. That is what makes the bound below hold.
@@ -28,11 +28,10 @@
 //! entry folds into one shared entry (`*`). An isolate folded that way and heard from again is
 //! counted twice: the count errs high (refusing early), never low.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::error::Error;
-use crate::registry::guard::GuardState;
 use crate::support::text::printable;
 use crate::support::time::rfc3339;
 
@@ -44,7 +43,7 @@ pub const HOUR: u64 = 3_600;
 pub const MAX_REPORTERS: usize = 64;
 /// The shared entry that isolates beyond [`MAX_REPORTERS`] fold into.
 const FOLDED: &str = "*";
-/// Bits of [`GuardState::quota_noted_now`]: the hour's and the day's monitored limit.
+/// Bits of [`TokenCounts::noted_now`]: the hour's and the day's monitored limit.
 pub const NOTED_HOUR: u32 = 1;
 /// See [`NOTED_HOUR`].
 pub const NOTED_DAY: u32 = 2;
@@ -140,7 +139,10 @@ impl TokenQuota {
             "the client has used its quota of {limit} tokens per {per}; more from {}",
             rfc3339(ends)
         );
-        Some(Error::TooManyRequests(text.into(), ends - now))
+        Some(Error::TooManyRequests {
+            reason: text.into(),
+            retry_after: ends - now,
+        })
     }
 }
 
@@ -221,26 +223,36 @@ pub struct Counted {
     pub own_day: u64,
 }
 
-// The guard keeps its counts in one list, `GuardState::quota` (a type its reader already
-// has): `@h` the UTC hour they are for, `@n` the windows noted, `@new` the windows the latest
-// change noted, `h:{isolate}` and `d:{isolate}` each isolate's totals this hour and this day.
+/// A client's token counts, as its guard keeps them: one list of names and numbers (a type
+/// the guard's reader already has): `@h` the UTC hour they are for, `@n` the windows noted,
+/// `@new` the windows the latest change noted, `h:{isolate}` and `d:{isolate}` each isolate's
+/// totals this hour and this day.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct TokenCounts(Vec<(String, u64)>);
+
 const AT: &str = "@h";
 const NOTED: &str = "@n";
 const NOTED_NOW: &str = "@new";
 const HOURLY: &str = "h:";
 const DAILY: &str = "d:";
 
-impl GuardState {
+impl TokenCounts {
+    /// Whether there is nothing counted.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
     /// Counts a report at `now`: raises the isolate's entries to its totals (never lowers
     /// them) and, for a monitored limit, notes the first report of a window over it
-    /// ([`GuardState::quota_noted_now`]). A report for an hour already over still counts for
+    /// ([`TokenCounts::noted_now`]). A report for an hour already over still counts for
     /// its day; one for a day already over counts nowhere.
-    pub fn count_tokens(&mut self, report: &TokenReport, now: u64) {
-        let hour = self.roll_quota(now);
+    pub fn count(&mut self, report: &TokenReport, now: u64) {
+        let hour = self.roll(now);
         if report.hour / 24 != hour / 24 || report.hour > hour {
             return;
         }
-        let q = &mut self.quota;
+        let q = &mut self.0;
         if report.hour == hour {
             raise(q, HOURLY, &report.isolate, report.in_hour);
         }
@@ -256,14 +268,14 @@ impl GuardState {
 
     /// The windows ([`NOTED_HOUR`], [`NOTED_DAY`]) the latest change noted: the one report that
     /// passed a monitored limit sees them in its answer, and its caller audits it.
-    pub fn quota_noted_now(&self) -> u32 {
-        get(&self.quota, NOTED_NOW) as u32
+    pub fn noted_now(&self) -> u32 {
+        get(&self.0, NOTED_NOW) as u32
     }
 
     /// Starts new windows as time passes (never goes back), and forgets what the latest change
     /// noted; answers the current hour.
-    pub(crate) fn roll_quota(&mut self, now: u64) -> u64 {
-        let q = &mut self.quota;
+    pub fn roll(&mut self, now: u64) -> u64 {
+        let q = &mut self.0;
         set(q, NOTED_NOW, 0);
         let (hour, at) = (now / HOUR, get(q, AT));
         if at != 0 && hour > at {
@@ -280,20 +292,20 @@ impl GuardState {
     }
 
     /// When the current quota hour ends, for the guard's cleanup alarm.
-    pub(crate) fn quota_expiry(&self) -> Option<u64> {
-        let at = get(&self.quota, AT);
+    pub fn expiry(&self) -> Option<u64> {
+        let at = get(&self.0, AT);
         (at != 0).then_some((at + 1) * HOUR)
     }
 
     /// Tokens counted this hour and this day at `now`, all isolates together.
-    pub fn quota_use(&self, now: u64) -> (u64, u64) {
-        let (hour, at) = (now / HOUR, get(&self.quota, AT));
+    pub fn in_use(&self, now: u64) -> (u64, u64) {
+        let (hour, at) = (now / HOUR, get(&self.0, AT));
         let day = match at / 24 == hour / 24 {
-            true => sum(&self.quota, DAILY),
+            true => sum(&self.0, DAILY),
             false => 0,
         };
         match at == hour {
-            true => (sum(&self.quota, HOURLY), day),
+            true => (sum(&self.0, HOURLY), day),
             false => (0, day),
         }
     }
@@ -301,7 +313,7 @@ impl GuardState {
     /// What these counts say to `isolate` about its window (`hour`): nothing when they are
     /// for another day.
     pub fn counted_for(&self, isolate: &str, hour: u64) -> Option<Counted> {
-        let q = &self.quota;
+        let q = &self.0;
         let at = get(q, AT);
         if at == 0 || at / 24 != hour / 24 {
             return None;
@@ -454,13 +466,17 @@ mod tests {
                 "the client has used its quota of 3 tokens per hour; more from 2027-01-15T09:00:00Z"
             )
         );
-        assert_eq!(e, Error::TooManyRequests(e.description(), HOUR - 754));
+        let retry = |e: &Error| match e {
+            Error::TooManyRequests { retry_after, .. } => *retry_after,
+            _ => 0,
+        };
+        assert_eq!(retry(&e), HOUR - 754);
         let e = q.refusal(3, 5, now).unwrap();
         assert_eq!(
             e.description(),
             "the client has used its quota of 5 tokens per day; more from 2027-01-16T00:00:00Z"
         );
-        assert_eq!(e, Error::TooManyRequests(e.description(), 16 * HOUR));
+        assert_eq!(retry(&e), 16 * HOUR);
     }
 
     fn report(isolate: &str, hour: u64, in_hour: u64, in_day: u64) -> TokenReport {
@@ -477,12 +493,12 @@ mod tests {
     #[test]
     fn totals_are_raised_never_added_so_a_repeated_report_counts_once() {
         let now = 500_000 * HOUR + 10;
-        let mut s = GuardState::default();
-        s.count_tokens(&report("a", 500_000, 5, 7), now);
-        s.count_tokens(&report("a", 500_000, 5, 7), now);
-        s.count_tokens(&report("a", 500_000, 4, 6), now); // overtaken by the one above
-        s.count_tokens(&report("b", 500_000, 2, 2), now);
-        assert_eq!(s.quota_use(now), (7, 9));
+        let mut s = TokenCounts::default();
+        s.count(&report("a", 500_000, 5, 7), now);
+        s.count(&report("a", 500_000, 5, 7), now);
+        s.count(&report("a", 500_000, 4, 6), now); // overtaken by the one above
+        s.count(&report("b", 500_000, 2, 2), now);
+        assert_eq!(s.in_use(now), (7, 9));
         let c = s.counted_for("a", 500_000).unwrap();
         assert_eq!(
             c,
@@ -492,33 +508,27 @@ mod tests {
                 own_day: 7
             }
         );
-        assert_eq!(s.next_expiry(), Some(500_001 * HOUR));
+        assert_eq!(s.expiry(), Some(500_001 * HOUR));
     }
 
     #[test]
     fn windows_roll_with_the_clock_and_the_state_empties_after_the_day() {
         let day_start = 20_000 * 24; // an hour at midnight UTC
-        let mut s = GuardState::default();
-        s.count_tokens(&report("a", day_start + 22, 3, 9), (day_start + 22) * HOUR);
+        let mut s = TokenCounts::default();
+        s.count(&report("a", day_start + 22, 3, 9), (day_start + 22) * HOUR);
         // Next hour: the hour starts over, the day goes on; a late report of the last hour
         // still counts for the day.
-        s.apply(
-            &crate::registry::guard::GuardOp::Read,
-            (day_start + 23) * HOUR,
-        );
-        assert_eq!(s.quota_use((day_start + 23) * HOUR), (0, 9));
-        s.count_tokens(&report("a", day_start + 22, 4, 10), (day_start + 23) * HOUR);
-        assert_eq!(s.quota_use((day_start + 23) * HOUR + 5), (0, 10));
-        s.count_tokens(
+        s.roll((day_start + 23) * HOUR);
+        assert_eq!(s.in_use((day_start + 23) * HOUR), (0, 9));
+        s.count(&report("a", day_start + 22, 4, 10), (day_start + 23) * HOUR);
+        assert_eq!(s.in_use((day_start + 23) * HOUR + 5), (0, 10));
+        s.count(
             &report("b", day_start + 23, 1, 1),
             (day_start + 23) * HOUR + 5,
         );
-        assert_eq!(s.quota_use((day_start + 23) * HOUR + 5), (1, 11));
+        assert_eq!(s.in_use((day_start + 23) * HOUR + 5), (1, 11));
         // The next day nothing is left.
-        s.apply(
-            &crate::registry::guard::GuardOp::Read,
-            (day_start + 24) * HOUR,
-        );
+        s.roll((day_start + 24) * HOUR);
         assert!(s.is_empty(), "{s:?}");
     }
 
@@ -534,43 +544,35 @@ mod tests {
             hour: 500_001,
             ..monitored("a", in_hour, in_day)
         };
-        let mut s = GuardState::default();
-        s.count_tokens(&monitored("a", 3, 3), now);
-        assert_eq!(s.quota_noted_now(), 0);
-        s.count_tokens(&monitored("b", 1, 1), now);
-        assert_eq!(s.quota_noted_now(), NOTED_HOUR);
-        s.count_tokens(&monitored("b", 3, 3), now);
-        assert_eq!(s.quota_noted_now(), NOTED_DAY);
-        s.count_tokens(&monitored("a", 9, 9), now);
-        assert_eq!(s.quota_noted_now(), 0);
+        let mut s = TokenCounts::default();
+        s.count(&monitored("a", 3, 3), now);
+        assert_eq!(s.noted_now(), 0);
+        s.count(&monitored("b", 1, 1), now);
+        assert_eq!(s.noted_now(), NOTED_HOUR);
+        s.count(&monitored("b", 3, 3), now);
+        assert_eq!(s.noted_now(), NOTED_DAY);
+        s.count(&monitored("a", 9, 9), now);
+        assert_eq!(s.noted_now(), 0);
         // The next hour may be noted again; the day not.
-        s.count_tokens(&next_hour(4, 13), now + HOUR);
-        assert_eq!(s.quota_noted_now(), NOTED_HOUR);
-        s.apply(&crate::registry::guard::GuardOp::Read, now + HOUR);
-        assert_eq!(
-            s.quota_noted_now(),
-            0,
-            "only the report's own answer says so"
-        );
+        s.count(&next_hour(4, 13), now + HOUR);
+        assert_eq!(s.noted_now(), NOTED_HOUR);
+        s.roll(now + HOUR);
+        assert_eq!(s.noted_now(), 0, "only the report's own answer says so");
     }
 
     #[test]
     fn reporters_beyond_the_bound_fold_so_the_count_errs_high() {
         let now = 500_000 * HOUR;
-        let mut s = GuardState::default();
+        let mut s = TokenCounts::default();
         for i in 0..(MAX_REPORTERS as u64 + 10) {
-            s.count_tokens(&report(&format!("i{i}"), 500_000, i + 1, i + 1), now);
+            s.count(&report(&format!("i{i}"), 500_000, i + 1, i + 1), now);
         }
-        let hourly = s
-            .quota
-            .iter()
-            .filter(|(k, _)| k.starts_with(HOURLY))
-            .count();
+        let hourly = s.0.iter().filter(|(k, _)| k.starts_with(HOURLY)).count();
         assert!(hourly <= MAX_REPORTERS + 1, "{hourly}");
         let all: u64 = (1..=MAX_REPORTERS as u64 + 10).sum();
-        assert_eq!(s.quota_use(now), (all, all));
+        assert_eq!(s.in_use(now), (all, all));
         // A folded isolate heard from again is counted again: high, never low.
-        s.count_tokens(&report("i0", 500_000, 1, 1), now);
-        assert_eq!(s.quota_use(now), (all + 1, all + 1));
+        s.count(&report("i0", 500_000, 1, 1), now);
+        assert_eq!(s.in_use(now), (all + 1, all + 1));
     }
 }
