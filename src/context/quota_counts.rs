@@ -285,7 +285,10 @@ mod tests {
             let mut guard = TokenCounts::default();
             let mut flight: Vec<(usize, TokenReport)> = Vec::new();
             let (mut now, mut issued, mut refused) = (start, 0u64, 0);
-            while refused < 200 {
+            for _ in 0..100_000 {
+                if refused == 200 {
+                    break;
+                }
                 now += dice.roll(3);
                 let at = dice.roll(k as u64) as usize;
                 let quotas = &isolates[at];
@@ -319,6 +322,7 @@ mod tests {
                     }
                 }
             }
+            assert_eq!(refused, 200, "seed {seed}: the quota never refused");
             assert!(
                 (n..=n + (k as u64 - 1) * b).contains(&issued),
                 "seed {seed}: {issued} issued for {n}"

@@ -29,6 +29,20 @@ fn token_in(h: &Harness, isolate: &IsolateState, id: &str, secret: &str) -> Resp
     )
 }
 
+/// Tokens `isolate` issues before its first 429; a regression that never refuses fails here
+/// instead of spinning.
+fn issued_until_refused(h: &Harness, isolate: &IsolateState, id: &str, secret: &str) -> u64 {
+    for issued in 0..1_000 {
+        let r = token_in(h, isolate, id, secret);
+        match r.status {
+            200 => {}
+            429 => return issued,
+            s => panic!("status {s}: {:?}", body_json(&r)),
+        }
+    }
+    panic!("1,000 tokens and no 429");
+}
+
 fn quota_events(h: &Harness, id: &str) -> Vec<String> {
     let (_, v) = h.admin(Method::Get, &format!("/admin/clients/{id}/audit"), None);
     v["events"]
@@ -163,18 +177,12 @@ fn the_overshoot_is_at_most_b_per_additional_isolate() {
     let (id, secret) = quota_client(&h, json!({"per_hour": n}));
     let b = TokenQuota::parse(&json!({"per_hour": n})).unwrap().batch();
     assert_eq!(b, 1);
-    let mut issued = 0;
-    while token(&h, &id, &secret).status == 200 {
-        issued += 1;
-    }
+    let issued = issued_until_refused(&h, &h.isolate, &id, &secret);
     assert_eq!(issued, n, "one isolate alone never exceeds N");
     h.hold_reports.set(true);
     let others: Vec<IsolateState> = (0..3).map(|_| IsolateState::default()).collect();
     for isolate in &others {
-        let mut here = 0;
-        while token_in(&h, isolate, &id, &secret).status == 200 {
-            here += 1;
-        }
+        let here = issued_until_refused(&h, isolate, &id, &secret);
         assert_eq!(here, b, "at most B unconfirmed tokens per isolate");
     }
     // Reports later carry everything: the guard counts exactly what was issued, N + 3B.
