@@ -1,5 +1,7 @@
 //! The token signing keys: `GET /admin/keys` shows each key's state and dates,
-//! `POST /admin/keys/rotate` starts a rotation, and [`tick`] (the Cron Trigger) drops retired
+//! `POST /admin/keys/rotate` starts a rotation, `POST /admin/keys/{kid}/revoke` pulls a key at
+//! once (see [`KeySchedule::revoke`](crate::registry::signing_keys::KeySchedule::revoke)), and
+//! [`tick`] (the Cron Trigger) drops retired
 //! keys and rotates on the configured period.
 
 use std::rc::Rc;
@@ -7,12 +9,12 @@ use std::rc::Rc;
 use serde::Serialize;
 use serde_json::json;
 
-use crate::admin::audited;
+use crate::admin::{audited, not_found};
 use crate::context::{Actor, Ctx};
 use crate::error::Error;
 use crate::http::Response;
 use crate::registry::audit::{Action, Subject};
-use crate::registry::signing_keys::{KeyRing, KeyState, ScheduledKey};
+use crate::registry::signing_keys::{KeyRing, KeyState, ScheduledKey, MAX_KEYS};
 use crate::support::time::rfc3339;
 
 /// One key as the admin API shows it.
@@ -26,6 +28,7 @@ struct KeyView<'a> {
     published_at: Option<u64>,
     signs_from: Option<u64>,
     retires_at: Option<u64>,
+    revoked_at: Option<u64>,
 }
 
 /// The key list at `now`: retired keys not yet pruned are shown as such.
@@ -43,6 +46,7 @@ fn view(ctx: &Ctx<'_>, ring: &KeyRing) -> Response {
             published_at: Some(k.published_at),
             signs_from: Some(k.signs_from),
             retires_at,
+            revoked_at: k.revoked_at,
         })
         .collect();
     keys.extend(ring.configured_previous().map(|k| KeyView {
@@ -53,6 +57,7 @@ fn view(ctx: &Ctx<'_>, ring: &KeyRing) -> Response {
         published_at: None,
         signs_from: None,
         retires_at: None,
+        revoked_at: None,
     }));
     Response::json(
         200,
@@ -88,6 +93,51 @@ pub async fn rotate(ctx: &Ctx<'_>) -> Result<Response, Error> {
     Ok(audited(
         ctx,
         Action::KeysRotated,
+        Subject::default(),
+        detail,
+        response,
+    )
+    .await)
+}
+
+/// `POST /admin/keys/{kid}/revoke`: the key leaves the JWKS and signing at once (a revoked
+/// signing key hands over to the next key, or a fresh one). Answers the key list; a key
+/// already revoked answers it unchanged and is not audited again.
+pub async fn revoke(ctx: &Ctx<'_>, kid: &str) -> Result<Response, Error> {
+    let base64url = |b: u8| b.is_ascii_alphanumeric() || b == b'-' || b == b'_';
+    if kid.is_empty() || kid.len() > 128 || !kid.bytes().all(base64url) {
+        return Err(Error::invalid_request(
+            "kid must be a key id as GET /admin/keys lists it",
+        ));
+    }
+    // A fresh read, as for a rotation; this isolate uses it at once either way.
+    let mut schedule = ctx.key_schedule().await?;
+    let ring = ctx.use_key_schedule(schedule.clone());
+    let Some(index) = schedule.indexes().find(|&i| ring.kid(i) == kid) else {
+        if ring.configured_previous().is_some_and(|k| k.kid() == kid) {
+            return Err(Error::Conflict(
+                "this key comes from PREVIOUS_SIGNING_KEY_SEED: unset that setting instead".into(),
+            ));
+        }
+        return Err(not_found("signing key"));
+    };
+    let full = || {
+        Error::Conflict(
+            format!("no room for a fresh signing key: the schedule holds {MAX_KEYS} keys").into(),
+        )
+    };
+    if !schedule.revoke(index, ctx.now()).map_err(|()| full())? {
+        return Ok(view(ctx, &ring));
+    }
+    let ring = ctx.save_key_schedule(schedule).await?;
+    let detail = format!(
+        "revoked key {kid} (index {index}); key {} signs",
+        ring.signing(ctx.now()).public().kid()
+    );
+    let response = view(ctx, &ring);
+    Ok(audited(
+        ctx,
+        Action::KeyRevoked,
         Subject::default(),
         detail,
         response,

@@ -39,6 +39,8 @@ pub enum Action {
     KeysRotated,
     /// A replaced signing key was dropped from the JWKS.
     KeyRetired,
+    /// A signing key was revoked: out of the JWKS and of signing at once.
+    KeyRevoked,
 }
 
 impl Action {
@@ -59,6 +61,7 @@ impl Action {
             Action::TokenRevoked => "client.token_revoked",
             Action::KeysRotated => "keys.rotated",
             Action::KeyRetired => "keys.retired",
+            Action::KeyRevoked => "keys.revoked",
         }
     }
 }
