@@ -17,6 +17,7 @@ use std::rc::Rc;
 
 use serde::{Deserialize, Serialize};
 
+use crate::error::Error;
 use crate::jose::keys::{PublicKey, Seed, SigningKey};
 use crate::registry::guard::TOKEN_MARK_SECS;
 
@@ -158,14 +159,15 @@ impl KeySchedule {
     /// Revokes the key `index` at `now`: `Ok(false)` if it already was. If it was signing,
     /// the pending next key signs from `now`, or with none a fresh key (the next index,
     /// published and signing at once; verifiers that have not fetched it yet refetch the
-    /// JWKS for its unknown kid). `Err` when the schedule has no room for a fresh key.
-    pub fn revoke(&mut self, index: u32, now: u64) -> Result<bool, ()> {
+    /// JWKS for its unknown kid). A conflict when the schedule has no room for a fresh key.
+    pub fn revoke(&mut self, index: u32, now: u64) -> Result<bool, Error> {
         let current = self.keys[self.current_position(now)].index;
         let pending = self.pending(now).map(|p| p.index);
         if index == current && pending.is_none() {
             self.prune(now);
             if self.keys.len() >= MAX_KEYS {
-                return Err(());
+                let full = "no room for a fresh signing key: the schedule holds 16 keys";
+                return Err(Error::Conflict(full.into()));
             }
         }
         let live = |k: &&mut ScheduledKey| k.index == index && k.revoked_at.is_none();
@@ -583,7 +585,8 @@ mod tests {
         assert_eq!(s.states(now).len(), MAX_KEYS);
         let before = s.clone();
         let current = s.keys[s.current_position(now)].index;
-        assert_eq!(s.revoke(current, now), Err(()));
+        let full = format!("no room for a fresh signing key: the schedule holds {MAX_KEYS} keys");
+        assert_eq!(s.revoke(current, now), Err(Error::Conflict(full.into())));
         assert_eq!(s, before);
         // A previous key needs no fresh one.
         assert_eq!(s.revoke(0, now), Ok(true));
