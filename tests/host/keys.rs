@@ -394,13 +394,21 @@ fn a_revoked_key_never_comes_back_through_rotations_or_the_cron_trigger() {
     }
 }
 
+/// A client with a token of the first key, and a rotation started: (id, secret, the first
+/// kid, its token, the next kid).
+fn token_then_rotation(h: &Harness) -> (String, String, String, String, String) {
+    let (id, secret) = h.create(json!({"client_name": "a"}));
+    let (kid, token) = token_kid(h, &id, &secret);
+    let (status, v) = rotate(h);
+    assert_eq!(status, 200, "{v}");
+    let next_kid = v["keys"][1]["kid"].as_str().unwrap().to_string();
+    (id, secret, kid, token, next_kid)
+}
+
 #[test]
 fn revoking_the_signing_key_during_a_rotation_hands_signing_to_the_next_key() {
     let h = Harness::new();
-    let (id, secret) = h.create(json!({"client_name": "a"}));
-    let (old_kid, _) = token_kid(&h, &id, &secret);
-    let (_, v) = rotate(&h);
-    let next_kid = v["keys"][1]["kid"].as_str().unwrap().to_string();
+    let (id, secret, old_kid, _, next_kid) = token_then_rotation(&h);
     h.clock.advance(10);
     let (status, v) = revoke(&h, &old_kid);
     assert_eq!(status, 200, "{v}");
@@ -420,10 +428,7 @@ fn revoking_the_signing_key_during_a_rotation_hands_signing_to_the_next_key() {
 #[test]
 fn revoking_the_next_key_keeps_the_current_one_signing_and_frees_the_rotation() {
     let h = Harness::new();
-    let (id, secret) = h.create(json!({"client_name": "a"}));
-    let (kid, _) = token_kid(&h, &id, &secret);
-    let (_, v) = rotate(&h);
-    let next_kid = v["keys"][1]["kid"].as_str().unwrap().to_string();
+    let (id, secret, kid, _, next_kid) = token_then_rotation(&h);
     let (status, v) = revoke(&h, &next_kid);
     assert_eq!(status, 200, "{v}");
     assert_eq!(
@@ -445,11 +450,8 @@ fn revoking_the_next_key_keeps_the_current_one_signing_and_frees_the_rotation() 
 #[test]
 fn revoking_a_previous_key_drops_its_tokens_and_leaves_signing_alone() {
     let h = Harness::new();
-    let (id, secret) = h.create(json!({"client_name": "a"}));
+    let (id, secret, old_kid, old_token, new_kid) = token_then_rotation(&h);
     let client = (id.as_str(), secret.as_str());
-    let (old_kid, old_token) = token_kid(&h, &id, &secret);
-    let (_, v) = rotate(&h);
-    let new_kid = v["keys"][1]["kid"].as_str().unwrap().to_string();
     h.clock.advance(LEAD);
     assert!(active_for_client(&h, &h.isolate, client, &old_token));
     let (status, v) = revoke(&h, &old_kid);
