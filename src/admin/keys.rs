@@ -4,8 +4,6 @@
 //! [`tick`] (the Cron Trigger) drops retired
 //! keys and rotates on the configured period.
 
-use std::rc::Rc;
-
 use serde::Serialize;
 use serde_json::json;
 
@@ -14,7 +12,7 @@ use crate::context::{Actor, Ctx};
 use crate::error::Error;
 use crate::http::Response;
 use crate::registry::audit::{Action, Subject};
-use crate::registry::signing_keys::{KeyRing, KeyState, ScheduledKey};
+use crate::registry::signing_keys::{KeyRing, KeySchedule, KeyState, ScheduledKey};
 use crate::support::time::rfc3339;
 
 /// One key as the admin API shows it.
@@ -76,86 +74,65 @@ pub async fn show(ctx: &Ctx<'_>) -> Result<Response, Error> {
     Ok(view(ctx, &ring))
 }
 
-/// `POST /admin/keys/rotate`: publishes the next key now; it signs after the publish lead.
-/// 409 while a rotation is already under way.
-pub async fn rotate(ctx: &Ctx<'_>) -> Result<Response, Error> {
-    let (ring, key) = start_rotation(ctx).await?.map_err(|pending| {
-        Error::Conflict(
-            format!(
-                "a rotation is under way: the next key signs from {}",
-                rfc3339(pending.signs_from)
-            )
-            .into(),
-        )
-    })?;
-    let detail = rotated(&ring, key);
+/// `POST /admin/keys/rotate` (`kid` none) or `POST /admin/keys/{kid}/revoke`, on a fresh read of
+/// the schedule (never a cached one: a stale copy could hide a pending rotation or a
+/// revocation). Answers the key list after the change, and audits it.
+pub async fn change(ctx: &Ctx<'_>, kid: Option<&str>) -> Result<Response, Error> {
+    let mut schedule = ctx.key_schedule().await?;
+    let event = match kid {
+        None => rotate(ctx, &mut schedule)?,
+        Some(kid) => revoke(ctx, &mut schedule, kid)?,
+    };
+    let ring = ctx.save_key_schedule(schedule).await?;
     let response = view(ctx, &ring);
-    Ok(audited(
-        ctx,
-        Action::KeysRotated,
-        Subject::default(),
-        detail,
-        response,
-    )
-    .await)
+    match event {
+        Some((action, detail)) => {
+            Ok(audited(ctx, action, Subject::default(), detail, response).await)
+        }
+        None => Ok(response),
+    }
 }
 
-/// `POST /admin/keys/{kid}/revoke`: the key leaves the JWKS and signing at once (a revoked
-/// signing key hands over to the next key, or a fresh one). Answers the key list; a key
-/// already revoked answers it unchanged and is not audited again.
-pub async fn revoke(ctx: &Ctx<'_>, kid: &str) -> Result<Response, Error> {
-    let base64url = |b: u8| b.is_ascii_alphanumeric() || b == b'-' || b == b'_';
-    if kid.is_empty() || kid.len() > 128 || !kid.bytes().all(base64url) {
-        return Err(Error::invalid_request(
-            "kid must be a key id as GET /admin/keys lists it",
-        ));
-    }
-    // A fresh read, as for a rotation; this isolate uses it at once either way.
-    let mut schedule = ctx.key_schedule().await?;
-    let ring = ctx.use_key_schedule(schedule.clone());
-    let Some(index) = schedule.indexes().find(|&i| ring.kid(i) == kid) else {
-        if ring.configured_previous().is_some_and(|k| k.kid() == kid) {
-            return Err(Error::Conflict(
-                "this key comes from PREVIOUS_SIGNING_KEY_SEED: unset that setting instead".into(),
-            ));
+/// Publishes the next key now; it signs after the publish lead. 409 while a rotation is
+/// already under way.
+fn rotate(ctx: &Ctx<'_>, schedule: &mut KeySchedule) -> Result<Option<(Action, String)>, Error> {
+    let lead = ctx.config.key_publish_lead;
+    let key = schedule.rotate(ctx.now(), lead).map_err(|pending| {
+        let at = rfc3339(pending.signs_from);
+        Error::Conflict(format!("a rotation is under way: the next key signs from {at}").into())
+    })?;
+    Ok(Some((Action::KeysRotated, rotated(ctx, key))))
+}
+
+/// Takes the key out of the JWKS and out of signing at once (see [`KeySchedule::revoke`]).
+/// A key already revoked changes nothing and is not audited again. Any kid the schedule does
+/// not hold, well-formed or not, is 404, as other admin path ids.
+fn revoke(
+    ctx: &Ctx<'_>,
+    schedule: &mut KeySchedule,
+    kid: &str,
+) -> Result<Option<(Action, String)>, Error> {
+    let seed = &ctx.config.seed;
+    let Some(index) = schedule
+        .indexes()
+        .find(|&i| seed.key(i).public().kid() == kid)
+    else {
+        let configured = ctx.config.configured_previous.as_ref();
+        if configured.is_some_and(|k| k.kid() == kid) {
+            let why = "this key comes from PREVIOUS_SIGNING_KEY_SEED: unset that setting instead";
+            return Err(Error::Conflict(why.into()));
         }
         return Err(not_found("signing key"));
     };
-    if !schedule.revoke(index, ctx.now())? {
-        return Ok(view(ctx, &ring));
-    }
-    let ring = ctx.save_key_schedule(schedule).await?;
-    let detail = format!(
-        "revoked key {kid} (index {index}); key {} signs",
-        ring.signing(ctx.now()).public().kid()
-    );
-    let response = view(ctx, &ring);
-    Ok(audited(
-        ctx,
-        Action::KeyRevoked,
-        Subject::default(),
-        detail,
-        response,
-    )
-    .await)
+    let revoked = schedule.revoke(index, ctx.now())?;
+    let detail = format!("revoked key {kid} (index {index})");
+    Ok(revoked.then_some((Action::KeyRevoked, detail)))
 }
 
-/// Rotates on a fresh read of the schedule (never a cached one: a stale copy could hide a
-/// pending rotation). `Ok(Err(pending))` when one is already under way.
-async fn start_rotation(
-    ctx: &Ctx<'_>,
-) -> Result<Result<(Rc<KeyRing>, ScheduledKey), ScheduledKey>, Error> {
-    let mut schedule = ctx.key_schedule().await?;
-    match schedule.rotate(ctx.now(), ctx.config.key_publish_lead) {
-        Err(pending) => Ok(Err(pending)),
-        Ok(key) => Ok(Ok((ctx.save_key_schedule(schedule).await?, key))),
-    }
-}
-
-fn rotated(ring: &KeyRing, key: ScheduledKey) -> String {
+fn rotated(ctx: &Ctx<'_>, key: ScheduledKey) -> String {
     format!(
         "published key {} (index {}); it signs from {}",
-        ring.kid(key.index),
+        ctx.config.seed.key(key.index).public().kid(),
         key.index,
         rfc3339(key.signs_from)
     )
@@ -177,7 +154,7 @@ pub async fn tick(ctx: &Ctx<'_>) -> Result<(), Error> {
     if retired.is_empty() && started.is_none() {
         return Ok(());
     }
-    let ring = ctx.save_key_schedule(schedule).await?;
+    ctx.save_key_schedule(schedule).await?;
     for key in retired {
         let kid = ctx.config.seed.key(key.index).public().kid().to_string();
         let detail = format!("retired key {kid} (index {})", key.index);
@@ -190,7 +167,7 @@ pub async fn tick(ctx: &Ctx<'_>) -> Result<(), Error> {
         .await?;
     }
     if let Some(key) = started {
-        let detail = format!("{} (periodic rotation)", rotated(&ring, key));
+        let detail = format!("{} (periodic rotation)", rotated(ctx, key));
         ctx.audit(
             Actor::System,
             Action::KeysRotated,

@@ -66,8 +66,8 @@ pub async fn route(ctx: &Ctx<'_>, req: &Request) -> Result<Response, Error> {
         (["resources", _], _) => return Err(Error::MethodNotAllowed("GET, PATCH, DELETE")),
         (["keys"], Get | Head) => keys::show(ctx).await?,
         (["keys"], _) => return Err(Error::MethodNotAllowed("GET")),
-        (["keys", "rotate"], Post) => keys::rotate(ctx).await?,
-        (["keys", kid, "revoke"], Post) => keys::revoke(ctx, kid).await?,
+        (["keys", "rotate"], Post) => keys::change(ctx, None).await?,
+        (["keys", kid, "revoke"], Post) => keys::change(ctx, Some(kid)).await?,
         (["keys", "rotate"] | ["keys", _, "revoke"], _) => {
             return Err(Error::MethodNotAllowed("POST"))
         }

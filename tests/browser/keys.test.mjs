@@ -190,7 +190,7 @@ test('Revoke the signing key, confirm: it leaves the JWKS and a fresh key signs 
   assert.deepEqual((await jwksKids()).sort(), [s.first, s.next, fresh].sort());
   await page.waitForFunction(() => document.activeElement?.id === 'keys-title');
   const revocations = (await adminApi('GET', '/admin/audit?limit=100')).json.events.filter((e) => e.action === 'keys.revoked');
-  assert.deepEqual(revocations.map((e) => e.detail), [`revoked key ${s.third} (index 2); key ${fresh} signs`]);
+  assert.deepEqual(revocations.map((e) => e.detail), [`revoked key ${s.third} (index 2)`]);
   await b.shot('keys-revoked');
 });
 

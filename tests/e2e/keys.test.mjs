@@ -157,7 +157,7 @@ describe('signing-key revocation', () => {
     assert.deepEqual(again.json.keys, r.json.keys);
     const audit = await rapi('GET', '/admin/audit?limit=20');
     const events = audit.json.events.filter((e) => e.action === 'keys.revoked');
-    assert.deepEqual(events.map((e) => [e.actor, e.detail]), [['admin', `revoked key ${oldKid} (index 0); key ${fresh.kid} signs`]]);
+    assert.deepEqual(events.map((e) => [e.actor, e.detail]), [['admin', `revoked key ${oldKid} (index 0)`]]);
     const unknown = await rapi('POST', `/admin/keys/${'A'.repeat(43)}/revoke`);
     assert.deepEqual([unknown.status, unknown.json], [404, { error: 'not_found', error_description: 'no such signing key' }]);
   });

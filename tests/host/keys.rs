@@ -328,7 +328,7 @@ fn revoking_the_signing_key_pulls_it_from_signing_jwks_and_introspection_at_once
         key_events(&h),
         [(
             "keys.revoked".to_string(),
-            format!("revoked key {old_kid} (index 0); key {new_kid} signs")
+            format!("revoked key {old_kid} (index 0)")
         )]
     );
     let (_, events) = h.admin(Method::Get, "/admin/audit", None);
@@ -486,7 +486,7 @@ fn another_isolate_refuses_a_revoked_kid_within_the_cache_time() {
 }
 
 #[test]
-fn revoking_an_unknown_malformed_or_configured_kid_is_refused_and_changes_nothing() {
+fn revoking_an_unknown_or_configured_kid_is_refused_and_changes_nothing() {
     let old_seed = URL_SAFE_NO_PAD.encode([4u8; 32]);
     let legacy = Harness::with(&[("SIGNING_KEY_SEED", &old_seed)]);
     let legacy_kid = jwks_kids(&legacy).remove(0);
@@ -499,14 +499,16 @@ fn revoking_an_unknown_malformed_or_configured_kid_is_refused_and_changes_nothin
         )
     };
     let unknown = URL_SAFE_NO_PAD.encode([7u8; 32]);
-    assert_error(&send(&unknown), 404, "not_found", "no such signing key");
-    for bad in ["k%20id", "kid.x", &"a".repeat(129), "k+d"] {
-        assert_error(
-            &send(bad),
-            400,
-            "invalid_request",
-            "kid must be a key id as GET /admin/keys lists it",
-        );
+    // Like other admin path ids: anything that is not a key of the schedule, well-formed or not.
+    for kid in [
+        unknown.as_str(),
+        "k%20id",
+        "kid.x",
+        &"a".repeat(5000),
+        "",
+        "k+d",
+    ] {
+        assert_error(&send(kid), 404, "not_found", "no such signing key");
     }
     assert_error(
         &send(&legacy_kid),
