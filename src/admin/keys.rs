@@ -83,8 +83,11 @@ pub async fn change(ctx: &Ctx<'_>, kid: Option<&str>) -> Result<Response, Error>
         None => rotate(ctx, &mut schedule)?,
         Some(kid) => revoke(ctx, &mut schedule, kid)?,
     };
-    let ring = ctx.save_key_schedule(schedule).await?;
-    let response = view(ctx, &ring);
+    // Nothing changed (a key already revoked): no write, which KV allows once a second.
+    if event.is_some() {
+        ctx.ports.keys.put_schedule(&schedule).await?;
+    }
+    let response = view(ctx, &ctx.use_key_schedule(schedule));
     match event {
         Some((action, detail)) => {
             Ok(audited(ctx, action, Subject::default(), detail, response).await)

@@ -342,8 +342,11 @@ fn revoking_again_answers_the_same_list_and_records_nothing_more() {
     let (status, first) = revoke(&h, &kid);
     assert_eq!(status, 200);
     h.clock.advance(30);
+    let calls = h.store.faults.calls();
     let (status, again) = revoke(&h, &kid);
     assert_eq!((status, &again), (200, &first));
+    // One read of the schedule; no write (KV takes one a second per key) and no audit event.
+    assert_eq!(h.store.faults.calls() - calls, 1);
     assert_eq!(key_events(&h).len(), 1);
     assert_eq!(jwks_kids(&h).len(), 1, "no second fresh key");
 }
