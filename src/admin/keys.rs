@@ -5,7 +5,6 @@
 //! keys and rotates on the configured period.
 
 use serde::Serialize;
-use serde_json::json;
 
 use crate::admin::{audited, not_found};
 use crate::context::{Actor, Ctx};
@@ -27,6 +26,14 @@ struct KeyView<'a> {
     signs_from: Option<u64>,
     retires_at: Option<u64>,
     revoked_at: Option<u64>,
+}
+
+/// What `GET /admin/keys` and the changes answer.
+#[derive(Serialize)]
+struct KeyList<'a> {
+    keys: Vec<KeyView<'a>>,
+    publish_lead_secs: u64,
+    rotation_period_days: Option<u64>,
 }
 
 /// The key list at `now`: retired keys not yet pruned are shown as such.
@@ -57,15 +64,12 @@ fn view(ctx: &Ctx<'_>, ring: &KeyRing) -> Response {
         retires_at: None,
         revoked_at: None,
     }));
-    Response::json(
-        200,
-        &json!({
-            "keys": keys,
-            "publish_lead_secs": ctx.config.key_publish_lead,
-            "rotation_period_days": ctx.config.key_rotation_period.map(|p| p / 86_400),
-        }),
-    )
-    .with_header("cache-control", "no-store")
+    let doc = KeyList {
+        keys,
+        publish_lead_secs: ctx.config.key_publish_lead,
+        rotation_period_days: ctx.config.key_rotation_period.map(|p| p / 86_400),
+    };
+    Response::json(200, &doc).with_header("cache-control", "no-store")
 }
 
 /// `GET /admin/keys`.
