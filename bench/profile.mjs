@@ -61,7 +61,7 @@ async function inspector(url) {
   };
 }
 
-/** The wrk Lua script of a case (same requests as bench/bench.mjs). */
+/** The wrk Lua script of a case (same requests as bench/issuer.mjs). */
 async function fixture(w) {
   const json = { authorization: `Bearer ${w.adminToken}`, 'content-type': 'application/json' };
   const created = await (await fetch(`${w.url}/admin/clients`, {
@@ -82,7 +82,7 @@ async function fixture(w) {
     })).json();
     return post('/oauth/introspect', `token=${t.access_token}`, basic);
   }
-  // private_key_jwt: unique assertions, as in bench.mjs.
+  // private_key_jwt: unique assertions, as in bench/issuer.mjs.
   const { SignJWT, exportJWK, generateKeyPair } = await import('jose');
   const kp = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
   const jwk = { ...(await exportJWK(kp.publicKey)), kid: 'p', alg: 'EdDSA', use: 'sig' };
@@ -127,7 +127,7 @@ function selfTimes(profile) {
 
 mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
 const inspectorPort = await freePort();
-// The Durable Objects' SQLite files on tmpfs, as bench/bench.mjs keeps them (see STORAGE there).
+// The Durable Objects' SQLite files on tmpfs, as bench/issuer.mjs keeps them (see STORAGE there).
 const w = await startWorkerd({ inspectorPort, stateRoot: memoryStateRoot() ?? undefined });
 const script = join(ROOT, 'bench', 'results', `profile-${process.pid}.lua`);
 let c = {};

@@ -8,7 +8,7 @@
 //   node bench/tail.mjs [--case basic|floor|hello|trivial] [--duration 20] [--connections 32]
 //                       [--rate N] [--warmup 2] [--rounds 1] [--stall-ms 100]
 //
-// Each round starts its own workerd (SQLite files on tmpfs, as bench.mjs) and registers a
+// Each round starts its own workerd (SQLite files on tmpfs, as bench/issuer.mjs) and registers a
 // client_secret_basic client. Without --rate it keeps --connections keep-alive connections
 // busy for --duration seconds, each sending its next request when the last is answered (closed
 // loop, like wrk: the server saturated). With --rate it sends N requests a second on schedule

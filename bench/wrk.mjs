@@ -1,5 +1,5 @@
 // What the benchmarks drive the Workers with: fetch for the fixtures, wrk (with a Lua script
-// that reports its figures as one JSON line) for the load. Shared by bench/bench.mjs (the
+// that reports its figures as one JSON line) for the load. Shared by bench/issuer.mjs (the
 // issuer's cases) and bench/gateway.mjs (the gateway beside a pass-through).
 import { spawn } from 'node:child_process';
 

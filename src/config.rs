@@ -14,7 +14,7 @@ use crate::support::b64::b64url_decode;
 pub struct Config {
     /// Fixed issuer (`ISSUER`); when `None`, the request's origin.
     pub issuer: Option<String>,
-    /// The admin bearer token (`ADMIN_TOKEN`, at least 16 characters).
+    /// The admin bearer token (`ADMIN_TOKEN`, at least [`MIN_ADMIN_TOKEN`] characters).
     pub admin_token: Zeroizing<String>,
     /// The secret-digest key (`SECRET_PEPPER`, at least 32 bytes).
     pub pepper: Pepper,
@@ -46,6 +46,9 @@ pub const DEFAULT_ASSERTION_MAX_LIFETIME: u64 = 3_600;
 
 /// Default audit retention in days.
 pub const DEFAULT_AUDIT_RETENTION_DAYS: u32 = 90;
+/// Shortest `ADMIN_TOKEN` accepted: it guards every admin route, so it must be out of reach of
+/// online guessing (`scripts/dev.sh` makes 43 characters of 32 random bytes).
+pub const MIN_ADMIN_TOKEN: usize = 32;
 
 /// Names of the settings, as Worker vars or secrets.
 pub const SETTINGS: [&str; 13] = [
@@ -77,8 +80,8 @@ impl Config {
             None => None,
         };
         let admin_token = get("ADMIN_TOKEN")
-            .filter(|t| t.len() >= 16)
-            .ok_or("ADMIN_TOKEN must be set, at least 16 characters")?;
+            .filter(|t| t.len() >= MIN_ADMIN_TOKEN)
+            .ok_or("ADMIN_TOKEN must be set, at least 32 characters")?;
         let pepper = get("SECRET_PEPPER")
             .and_then(|p| Pepper::new(p.into_bytes()))
             .ok_or("SECRET_PEPPER must be set, at least 32 bytes")?;
@@ -191,7 +194,7 @@ mod tests {
     #[test]
     fn complete_settings_parse() {
         let c = Config::from_lookup(lookup(&[
-            ("ADMIN_TOKEN", "0123456789abcdef"),
+            ("ADMIN_TOKEN", "0123456789abcdef0123456789abcdef"),
             ("SECRET_PEPPER", &"p".repeat(32)),
             ("SIGNING_KEY_SEED", SEED),
             ("ISSUER", "https://auth.example.com/"),
@@ -208,7 +211,7 @@ mod tests {
     #[test]
     fn errors_name_the_setting_but_not_its_value() {
         let e = Config::from_lookup(lookup(&[
-            ("ADMIN_TOKEN", "0123456789abcdef"),
+            ("ADMIN_TOKEN", "0123456789abcdef0123456789abcdef"),
             ("SECRET_PEPPER", &"p".repeat(32)),
             ("SIGNING_KEY_SEED", "not-a-seed-value"),
         ]))
@@ -218,14 +221,16 @@ mod tests {
             "SIGNING_KEY_SEED must be base64url (no padding) of 32 bytes"
         );
         let e = Config::from_lookup(lookup(&[
-            ("ADMIN_TOKEN", "0123456789abcdef"),
+            ("ADMIN_TOKEN", "0123456789abcdef0123456789abcdef"),
             ("SECRET_PEPPER", &"p".repeat(32)),
             ("SIGNING_KEY_SEED", SEED),
             ("SECRETS_PER_CLIENT", "0"),
         ]))
         .unwrap_err();
         assert_eq!(e, "SECRETS_PER_CLIENT must be a whole number from 1 to 100");
-        let e = Config::from_lookup(lookup(&[("ADMIN_TOKEN", "short")])).unwrap_err();
-        assert_eq!(e, "ADMIN_TOKEN must be set, at least 16 characters");
+        for short in ["short", "0123456789abcdef0123456789abcde"] {
+            let e = Config::from_lookup(lookup(&[("ADMIN_TOKEN", short)])).unwrap_err();
+            assert_eq!(e, "ADMIN_TOKEN must be set, at least 32 characters");
+        }
     }
 }

@@ -33,6 +33,13 @@ pub enum Error {
     InvalidMetadata(Cow<'static, str>),
     /// The change conflicts with the stored state (for example a limit is reached).
     Conflict(Cow<'static, str>),
+    /// A per-client limit is reached: 429 `too_many_requests`, with `Retry-After` in seconds.
+    TooManyRequests {
+        /// What limit, and when it frees up.
+        reason: Cow<'static, str>,
+        /// Seconds until the request may succeed.
+        retry_after: u64,
+    },
     /// Storage or coordination failed; the detail is for the log only.
     Unavailable(String),
     /// A client's `jwks_uri` could not be fetched (and no kept key set has the key): an outage
@@ -65,6 +72,7 @@ impl Error {
             Error::NotFound(_) => 404,
             Error::MethodNotAllowed(_) => 405,
             Error::Conflict(_) => 409,
+            Error::TooManyRequests { .. } => 429,
             Error::InvalidMetadata(_) => 422,
             Error::Unavailable(_) | Error::KeysUnavailable(_) => 503,
             Error::Internal(_) => 500,
@@ -86,6 +94,7 @@ impl Error {
             Error::MethodNotAllowed(_) => "method_not_allowed",
             Error::InvalidMetadata(_) => "invalid_client_metadata",
             Error::Conflict(_) => "conflict",
+            Error::TooManyRequests { .. } => "too_many_requests",
             Error::Unavailable(_) | Error::KeysUnavailable(_) => "temporarily_unavailable",
             Error::Internal(_) => "server_error",
         }
@@ -102,7 +111,8 @@ impl Error {
             | Error::InvalidTarget(d)
             | Error::NotFound(d)
             | Error::InvalidMetadata(d)
-            | Error::Conflict(d) => d.clone(),
+            | Error::Conflict(d)
+            | Error::TooManyRequests { reason: d, .. } => d.clone(),
             Error::Unproven(_) => "client authentication failed".into(),
             Error::AdminUnauthorized => "a valid admin bearer token is required".into(),
             Error::MethodNotAllowed(_) => "method not allowed on this path".into(),

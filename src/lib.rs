@@ -1,6 +1,6 @@
 //! edgeauth: an OAuth 2.0 client-credentials authorization server for Cloudflare Workers.
 //!
-//! The layers, each importing only from those above it in this list (README "Code layout"):
+//! The layers, each importing only from those above it in this list (docs/ARCHITECTURE.md):
 //! `error` and `support` (leaves), `http`, `jose`, `registry` (the domain), `ports` and
 //! `config`, `context` (the request context and isolate state), `oauth` and `admin` (the
 //! endpoints), `router`, and last the wasm `shell`. `testing` holds the in-memory ports for

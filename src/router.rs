@@ -4,6 +4,7 @@ use crate::context::Ctx;
 use crate::error::Error;
 use crate::http::{respond, Method, Request, Response};
 use crate::oauth::discovery::{self, INTROSPECTION_PATH, JWKS_PATH, REVOCATION_PATH, TOKEN_PATH};
+use crate::oauth::introspect::ADMIN_INTROSPECT_PATH;
 use crate::oauth::revocation::ADMIN_REVOKE_PATH;
 use crate::{admin, oauth};
 
@@ -21,7 +22,7 @@ pub async fn handle(ctx: &Ctx<'_>, req: &Request) -> Response {
 pub fn max_body(path: &str) -> usize {
     if path == TOKEN_PATH {
         oauth::token::MAX_TOKEN_BODY
-    } else if path == INTROSPECTION_PATH {
+    } else if path == INTROSPECTION_PATH || path == ADMIN_INTROSPECT_PATH {
         oauth::introspect::MAX_INTROSPECTION_BODY
     } else if path == REVOCATION_PATH || path == ADMIN_REVOKE_PATH {
         oauth::revocation::MAX_REVOCATION_BODY
@@ -49,10 +50,14 @@ async fn route(ctx: &Ctx<'_>, req: &Request) -> Result<Response, Error> {
         INTROSPECTION_PATH => Err(Error::MethodNotAllowed("POST")),
         REVOCATION_PATH if req.method == Post => oauth::revocation::handle(ctx, req).await,
         REVOCATION_PATH => Err(Error::MethodNotAllowed("POST")),
-        // Under /admin/ but answered by `oauth`, which knows how to check a token; it asks
+        // Under /admin/ but answered by `oauth`, which knows how to check a token; each asks
         // for the admin bearer token itself.
         ADMIN_REVOKE_PATH if req.method == Post => oauth::revocation::admin_handle(ctx, req).await,
         ADMIN_REVOKE_PATH => Err(Error::MethodNotAllowed("POST")),
+        ADMIN_INTROSPECT_PATH if req.method == Post => {
+            oauth::introspect::admin_handle(ctx, req).await
+        }
+        ADMIN_INTROSPECT_PATH => Err(Error::MethodNotAllowed("POST")),
         p if p.starts_with("/admin/") => admin::route(ctx, req).await,
         _ => Err(Error::NotFound("no such endpoint".into())),
     }

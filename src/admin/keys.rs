@@ -1,12 +1,11 @@
 //! The token signing keys: `GET /admin/keys` shows each key's state and dates,
 //! `POST /admin/keys/rotate` starts a rotation, `POST /admin/keys/{kid}/revoke` pulls a key at
 //! once (see [`KeySchedule::revoke`](crate::registry::signing_keys::KeySchedule::revoke)), and
-//! [`tick`] (the Cron Trigger) drops retired
-//! keys and rotates on the configured period.
+//! [`tick`] (the Cron Trigger) drops retired keys and rotates on the configured period.
 
 use serde::Serialize;
 
-use crate::admin::{audited, not_found};
+use crate::admin::shared::{audited, not_found};
 use crate::context::{Actor, Ctx};
 use crate::error::Error;
 use crate::http::Response;

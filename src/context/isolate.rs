@@ -18,18 +18,18 @@ use crate::registry::clients::{ClientId, ClientRecord};
 use crate::registry::guard::GuardState;
 use crate::registry::resources::{Resource, ResourceId};
 use crate::registry::signing_keys::KeyRing;
-use crate::support::cache::{Stamp, TtlCache};
+use crate::support::cache::{Lookup, Stamp, TtlCache};
 use edgeauth_verify::{JwkSet, Verifier};
 
 /// Every per-isolate cache and counter.
 #[derive(Debug, Default)]
 pub struct IsolateState {
-    /// Client records by id; `None` caches "no such client".
-    pub clients: TtlCache<ClientId, Option<Rc<ClientRecord>>>,
+    /// Client records by id, and ids of no client (kept apart, see [`Lookup`]).
+    pub clients: Lookup<ClientId, ClientRecord>,
     /// Guard states by client.
     pub guards: TtlCache<ClientId, GuardState>,
-    /// Resources by id; `None` caches "no such resource".
-    pub resources: TtlCache<ResourceId, Option<Rc<Resource>>>,
+    /// Resources by id, and ids of no resource.
+    pub resources: Lookup<ResourceId, Resource>,
     /// Fetched client key sets, by `jwks_uri`.
     pub remote_keys: RemoteKeys,
     /// Usage counts and last uses waiting to be written.

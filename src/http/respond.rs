@@ -26,6 +26,9 @@ pub fn error(error: Error) -> Response {
             response.with_header("www-authenticate", "Bearer realm=\"edgeauth-admin\"")
         }
         Error::MethodNotAllowed(allow) => response.with_header("allow", allow),
+        Error::TooManyRequests { retry_after, .. } => {
+            response.with_header("retry-after", retry_after.max(1).to_string())
+        }
         Error::Unavailable(detail) => {
             let mut r = response.with_header("retry-after", "2");
             r.log = Some(format!("storage unavailable: {detail}"));
@@ -61,6 +64,21 @@ mod tests {
         assert_eq!(
             r.header("www-authenticate"),
             Some("Bearer realm=\"edgeauth-admin\"")
+        );
+    }
+
+    #[test]
+    fn a_reached_limit_is_429_with_its_wait() {
+        let r = error(Error::TooManyRequests {
+            reason: "at most 2 a minute".into(),
+            retry_after: 17,
+        });
+        assert_eq!(r.status, 429);
+        assert_eq!(r.header("retry-after"), Some("17"));
+        let body: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+        assert_eq!(
+            body,
+            serde_json::json!({"error": "too_many_requests", "error_description": "at most 2 a minute"})
         );
     }
 

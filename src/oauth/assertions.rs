@@ -150,7 +150,11 @@ pub async fn verify(
             SecretCheck::Expired => return Err(refused("the client secret has expired").into()),
             SecretCheck::Invalid => {
                 let e = unproven("the assertion's HS256 signature matches no secret");
-                return Err(Refusal::WrongSecret(e));
+                // A client with no secret left has nothing to guess: not counted.
+                return Err(match record.holds_secret() {
+                    true => Refusal::WrongSecret(e),
+                    false => Refusal::Other(e),
+                });
             }
         }
     } else {

@@ -64,7 +64,8 @@ impl AuthenticatedClient {
 
 const FAILED: &str = "client authentication failed";
 
-fn failed() -> Error {
+/// The one generic refusal of a caller who did not prove to be a client.
+pub fn failed() -> Error {
     Error::invalid_client(FAILED)
 }
 
@@ -243,6 +244,11 @@ fn check_secret(
     method: AuthMethod,
 ) -> Result<SecretUse, Refusal> {
     let client = &record.client;
+    // Nothing to guess, so nothing to count: otherwise anyone who learns a key-based client's
+    // id (it is in every token the client holds) could lock it with five wrong secrets.
+    if !record.holds_secret() {
+        return Err(failed().into());
+    }
     let id = client.client_id.as_str();
     let used = match secrets::check(
         &record.secrets,

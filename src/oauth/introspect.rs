@@ -1,8 +1,8 @@
 //! Token introspection (RFC 7662) for the access tokens we issue.
 //!
-//! Callers authenticate as at the token endpoint (any client authentication method), or with
-//! the admin bearer token. A client sees its own tokens; a client registered with
-//! `introspection_allowed` and the admin token see any. Everything else, and every token that
+//! Callers authenticate as at the token endpoint (any client authentication method). A client
+//! sees its own tokens; a client registered with `introspection_allowed` sees any, and so do
+//! admins at `POST /admin/tokens/introspect` (the admin bearer is refused at the OAuth endpoint). Everything else, and every token that
 //! is malformed, forged, foreign or expired, is `{"active": false}`, so the answer reveals
 //! nothing. A token is active only while its client exists and is enabled, which the guard
 //! makes true everywhere within the 5 s cache time.
@@ -14,17 +14,13 @@ use crate::context::Ctx;
 use crate::error::Error;
 use crate::http::{Request, Response};
 use crate::oauth::access_token::{self, VerifiedClaims};
-use crate::oauth::client_auth;
+use crate::oauth::{client_auth, TokenInput};
 use crate::registry::clients::ClientId;
 
-/// Largest introspection request body accepted.
+/// Where admins introspect: under `/admin/`, answered here.
+pub const ADMIN_INTROSPECT_PATH: &str = "/admin/tokens/introspect";
+/// Largest introspection request body accepted (form or admin JSON).
 pub const MAX_INTROSPECTION_BODY: usize = 16 * 1024;
-
-/// Who asked.
-enum Caller {
-    Admin,
-    Client { id: ClientId, sees_all: bool },
-}
 
 #[derive(Serialize)]
 struct Active<'a> {
@@ -42,29 +38,47 @@ struct Active<'a> {
 
 /// Handles `POST /oauth/introspect`.
 pub async fn handle(ctx: &Ctx<'_>, req: &Request) -> Result<Response, Error> {
+    // The admin bearer is not an OAuth credential: this endpoint stays outside single sign-on
+    // (machines call it), so accepting it here would let a leaked or guessed admin token in.
+    if req.authorization("bearer").is_some() {
+        return Err(client_auth::failed());
+    }
     let form = req.form(MAX_INTROSPECTION_BODY, &[])?;
     let issuer = ctx.config.issuer(&req.origin);
-    let caller = match req.authorization("bearer") {
-        Some(token) if ctx.config.is_admin_token(token) => Caller::Admin,
-        Some(_) => return Err(Error::AdminUnauthorized),
-        None => {
-            let credentials = client_auth::extract(req, &form)?;
-            let client = client_auth::authenticate(ctx, credentials, issuer).await?;
-            let registered = &client.record().client;
-            Caller::Client {
-                id: registered.client_id.clone(),
-                sees_all: registered.introspection_allowed,
-            }
-        }
-    };
+    let credentials = client_auth::extract(req, &form)?;
+    let client = client_auth::authenticate(ctx, credentials, issuer).await?;
+    let registered = &client.record().client;
     let token = form
         .get("token")
         .ok_or_else(|| Error::invalid_request("token is required"))?;
+    let sees = match registered.introspection_allowed {
+        true => None,
+        false => Some(&registered.client_id),
+    };
+    answer(ctx, token, issuer, sees).await
+}
+
+/// Handles `POST /admin/tokens/introspect`: `{"token": "..."}` with the admin bearer token,
+/// answered as a client with `introspection_allowed` is.
+pub async fn admin_handle(ctx: &Ctx<'_>, req: &Request) -> Result<Response, Error> {
+    match req.authorization("bearer") {
+        Some(t) if ctx.config.is_admin_token(t) => {}
+        _ => return Err(Error::AdminUnauthorized),
+    }
+    let input: TokenInput = req.json(MAX_INTROSPECTION_BODY)?;
+    answer(ctx, &input.token, ctx.config.issuer(&req.origin), None).await
+}
+
+/// The introspection answer for `token`, as seen by a caller who sees every client's tokens
+/// (`only: None`) or only the tokens of one client.
+async fn answer(
+    ctx: &Ctx<'_>,
+    token: &str,
+    issuer: &str,
+    only: Option<&ClientId>,
+) -> Result<Response, Error> {
     let claims = access_token::verify(ctx, token, issuer).await?;
-    let visible = claims.filter(|c| match &caller {
-        Caller::Admin => true,
-        Caller::Client { id, sees_all } => *sees_all || c.client_id == id.as_str(),
-    });
+    let visible = claims.filter(|c| only.is_none_or(|id| c.client_id == id.as_str()));
     let body = match visible {
         Some(c) if still_good(ctx, &c).await? => serde_json::to_value(Active {
             active: true,

@@ -10,7 +10,17 @@ pub mod introspect;
 pub mod revocation;
 pub mod token;
 
+use serde::Deserialize;
+
 use crate::error::Error;
+
+/// The admin's body naming one token by value: `{"token": "..."}` and nothing else.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenInput {
+    /// The access token.
+    pub token: String,
+}
 
 /// A refused credential, told apart by whether it was a wrong guess at a secret: the one
 /// kind of failure the lockout counts. A failed signature of a key-based client, an unknown

@@ -8,13 +8,11 @@
 //! client's guard until the token expires, so introspection everywhere answers
 //! `{"active": false}` within the guard cache time.
 
-use serde::Deserialize;
-
 use crate::context::{Actor, Ctx};
 use crate::error::Error;
 use crate::http::{Request, Response};
 use crate::oauth::access_token::{self, VerifiedClaims};
-use crate::oauth::client_auth;
+use crate::oauth::{client_auth, TokenInput};
 use crate::registry::clients::ClientId;
 use crate::registry::guard::RevokedToken;
 
@@ -49,12 +47,6 @@ pub async fn handle(ctx: &Ctx<'_>, req: &Request) -> Result<Response, Error> {
         .with_header("pragma", "no-cache"))
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct AdminInput {
-    token: String,
-}
-
 /// Handles `POST /admin/tokens/revoke`: `{"token": "..."}`, any client's token, with the admin
 /// bearer token. A token we cannot verify (or already expired) is 422: nothing was revoked.
 pub async fn admin_handle(ctx: &Ctx<'_>, req: &Request) -> Result<Response, Error> {
@@ -62,7 +54,7 @@ pub async fn admin_handle(ctx: &Ctx<'_>, req: &Request) -> Result<Response, Erro
         Some(t) if ctx.config.is_admin_token(t) => {}
         _ => return Err(Error::AdminUnauthorized),
     }
-    let input: AdminInput = req.json(MAX_REVOCATION_BODY)?;
+    let input: TokenInput = req.json(MAX_REVOCATION_BODY)?;
     let issuer = ctx.config.issuer(&req.origin);
     let verified = access_token::verify(ctx, &input.token, issuer).await?;
     let claims = verified.ok_or_else(|| {

@@ -33,8 +33,10 @@ pub enum Action {
     ClientUnlocked,
     /// An admin revoked every token a client was issued so far.
     TokensRevoked,
-    /// One token was revoked, by its client or an admin.
+    /// One token was revoked by an admin.
     TokenRevoked,
+    /// A client's revocations of its own tokens in one hour, counted in one event.
+    TokensSelfRevoked,
     /// A signing-key rotation started: the next key is published.
     KeysRotated,
     /// A replaced signing key was dropped from the JWKS.
@@ -59,6 +61,7 @@ impl Action {
             Action::ClientUnlocked => "client.unlocked",
             Action::TokensRevoked => "client.tokens_revoked",
             Action::TokenRevoked => "client.token_revoked",
+            Action::TokensSelfRevoked => "client.tokens_self_revoked",
             Action::KeysRotated => "keys.rotated",
             Action::KeyRetired => "keys.retired",
             Action::KeyRevoked => "keys.revoked",

@@ -13,12 +13,7 @@ use crate::registry::resources::ResourceGrant;
 use crate::registry::scope::Scope;
 use crate::registry::secrets::StoredSecret;
 
-/// Token lifetime bounds and default, in seconds.
-pub const MIN_LIFETIME: u32 = 60;
-/// Longest access-token lifetime a client may have (24 h).
-pub const MAX_LIFETIME: u32 = 86_400;
-/// Default access-token lifetime (1 h).
-pub const DEFAULT_LIFETIME: u32 = 3_600;
+pub use crate::registry::lifetime::{DEFAULT_LIFETIME, MAX_LIFETIME, MIN_LIFETIME};
 /// Longest client name.
 pub const MAX_NAME: usize = 200;
 /// Longest client description.
@@ -216,6 +211,14 @@ pub struct ClientRecord {
     /// The secrets' metadata and digests.
     #[serde(default)]
     pub secrets: Vec<StoredSecret>,
+}
+
+impl ClientRecord {
+    /// Whether the client has a secret a caller could guess: its method uses secrets and it
+    /// holds at least one. Only a wrong guess at such a secret counts towards the lockout.
+    pub fn holds_secret(&self) -> bool {
+        self.client.token_endpoint_auth_method.uses_secrets() && !self.secrets.is_empty()
+    }
 }
 
 fn yes() -> bool {

@@ -24,6 +24,11 @@ pub const REMEMBER_SECS: u64 = 86_400;
 const MAX_REVOKED: usize = 64;
 /// Clock difference tolerated on access tokens' `exp` and `iat` (`oauth::access_token::SKEW`).
 pub const TOKEN_SKEW: u64 = 60;
+/// Most tokens a client may revoke itself per UTC minute: each is a guard write, so a client
+/// cannot turn mint-and-revoke into a flood of state and audit events.
+pub const SELF_REVOCATIONS_PER_MINUTE: u32 = 60;
+/// Shortest time between two writes of an hour's aggregated self-revocation audit event.
+pub const SELF_REVOCATION_REPORT_SECS: u64 = 60;
 /// Most revoked token ids one client's guard holds; beyond it, the oldest fold into the
 /// "valid after" mark (see [`GuardOp::RevokeToken`]).
 pub const MAX_REVOKED_TOKENS: usize = 1_000;
@@ -64,6 +69,38 @@ pub struct GuardState {
     /// [`MAX_REVOKED_TOKENS`].
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub revoked_tokens: Vec<RevokedToken>,
+    /// The client's revocations of its own tokens, counted for the limit and the audit trail.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub self_revoked: Option<SelfRevocations>,
+}
+
+/// A client's revocations of its own tokens: per UTC minute for
+/// [`SELF_REVOCATIONS_PER_MINUTE`], per UTC hour for the one aggregated audit event. Stored as
+/// an array of six numbers: a struct's derived reader costs the wasm about 2 KB more.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "[u64; 6]", into = "[u64; 6]")]
+pub struct SelfRevocations {
+    /// Start of the minute counted (epoch seconds).
+    pub minute: u64,
+    /// Revocations in that minute.
+    pub in_minute: u32,
+    /// Start of the hour counted (epoch seconds).
+    pub hour: u64,
+    /// Revocations in that hour.
+    pub in_hour: u32,
+    /// When the hour's audit event was last due to be written, and the count it carries.
+    pub reported_at: u64,
+    /// The count the hour's audit event was last written with.
+    pub reported: u32,
+}
+
+/// The hour's aggregated self-revocation event to write now: the hour and its running count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SelfRevocationReport {
+    /// Start of the hour (epoch seconds).
+    pub hour: u64,
+    /// Tokens the client revoked itself in that hour so far.
+    pub count: u32,
 }
 
 /// One revoked access token, named by its `jti`.
@@ -116,6 +153,9 @@ pub enum GuardOp {
     },
     /// An admin revoked every token the client was issued until now.
     RevokeTokens,
+    /// The client revoked one of its own tokens: as [`GuardOp::RevokeToken`], counted, and
+    /// refused (nothing changes) beyond [`SELF_REVOCATIONS_PER_MINUTE`].
+    ClientRevokeToken(RevokedToken),
     /// One token was revoked. It is held until `exp` + skew. When the list is full, the
     /// entries with the oldest `iat` fold into the "valid after" mark, which then covers every
     /// token issued up to that `iat`: more is revoked than asked, never less.
@@ -158,6 +198,7 @@ enum OpName {
     Revoke,
     RevokeTokens,
     RevokeToken,
+    ClientRevokeToken,
     Keys,
 }
 
@@ -183,11 +224,17 @@ impl TryFrom<WireOp> for GuardOp {
                 secret_id: field(w.secret_id, "secret_id")?,
             },
             OpName::RevokeTokens => GuardOp::RevokeTokens,
-            OpName::RevokeToken => GuardOp::RevokeToken(RevokedToken {
-                jti: field(w.jti, "jti")?,
-                iat: field(w.iat, "iat")?,
-                exp: field(w.exp, "exp")?,
-            }),
+            OpName::RevokeToken | OpName::ClientRevokeToken => {
+                let token = RevokedToken {
+                    jti: field(w.jti, "jti")?,
+                    iat: field(w.iat, "iat")?,
+                    exp: field(w.exp, "exp")?,
+                };
+                match w.op {
+                    OpName::RevokeToken => GuardOp::RevokeToken(token),
+                    _ => GuardOp::ClientRevokeToken(token),
+                }
+            }
             OpName::Keys => GuardOp::Keys {
                 removed: field(w.removed, "removed")?,
                 current: field(w.current, "current")?,
@@ -223,6 +270,25 @@ impl GuardState {
             }
             GuardOp::RevokeTokens => self.raise_mark(now),
             GuardOp::RevokeToken(token) => self.revoke_token(token),
+            GuardOp::ClientRevokeToken(token) => {
+                if self.is_token_revoked(&token.jti, token.iat) {
+                    return;
+                }
+                let counts = self.self_revoked.get_or_insert_with(Default::default);
+                counts.roll(now);
+                if counts.in_minute >= SELF_REVOCATIONS_PER_MINUTE {
+                    return;
+                }
+                counts.in_minute += 1;
+                counts.in_hour += 1;
+                // The hour's event is written with its first revocation, then at most once a
+                // minute with the running count.
+                if counts.reported == 0 || now >= counts.reported_at + SELF_REVOCATION_REPORT_SECS {
+                    counts.reported_at = now;
+                    counts.reported = counts.in_hour;
+                }
+                self.revoke_token(token);
+            }
             GuardOp::Keys { removed, current } => {
                 self.revoked_keys.retain(|(k, _)| !current.contains(k));
                 for k in removed {
@@ -262,6 +328,24 @@ impl GuardState {
         self.revoked_tokens.push(token.clone());
     }
 
+    /// Seconds until the client may revoke its own tokens again, if it used up this minute's.
+    pub fn self_revocation_wait(&self, now: u64) -> Option<u64> {
+        let c = self.self_revoked.as_ref()?;
+        let this_minute = c.minute == now - now % 60;
+        (this_minute && c.in_minute >= SELF_REVOCATIONS_PER_MINUTE).then(|| c.minute + 60 - now)
+    }
+
+    /// The aggregated audit event the self-revocation applied at `now` made due, if any.
+    pub fn self_revocation_report(&self, now: u64) -> Option<SelfRevocationReport> {
+        let c = self.self_revoked.as_ref()?;
+        (c.reported_at == now && c.reported == c.in_hour && c.reported > 0).then_some(
+            SelfRevocationReport {
+                hour: c.hour,
+                count: c.in_hour,
+            },
+        )
+    }
+
     fn forget_failures(&mut self) {
         self.failures = 0;
         self.failing_since = None;
@@ -292,6 +376,13 @@ impl GuardState {
         }
         self.revoked_tokens
             .retain(|r| r.exp.saturating_add(TOKEN_SKEW) > now);
+        if self
+            .self_revoked
+            .as_ref()
+            .is_some_and(|c| c.hour + 3_600 <= now)
+        {
+            self.self_revoked = None;
+        }
     }
 
     /// Whether the token `jti` issued at `iat` was revoked: one by one, or by the client's
@@ -337,8 +428,10 @@ impl GuardState {
         let window = self.failing_since.map(|t| t + LOCK_SECS);
         let mark = self.tokens_valid_after.map(|t| t + TOKEN_MARK_SECS);
         let tokens = self.revoked_tokens.iter().map(|r| r.exp + TOKEN_SKEW);
+        let counted = self.self_revoked.as_ref().map(|c| c.hour + 3_600);
         self.locked_until
             .into_iter()
+            .chain(counted)
             .chain(window)
             .chain(mark)
             .chain(tokens)
@@ -350,6 +443,44 @@ impl GuardState {
     /// Whether there is nothing worth storing.
     pub fn is_empty(&self) -> bool {
         *self == GuardState::default()
+    }
+}
+
+impl From<[u64; 6]> for SelfRevocations {
+    fn from([minute, in_minute, hour, in_hour, reported_at, reported]: [u64; 6]) -> Self {
+        let count = |n: u64| u32::try_from(n).unwrap_or(u32::MAX);
+        SelfRevocations {
+            minute,
+            in_minute: count(in_minute),
+            hour,
+            in_hour: count(in_hour),
+            reported_at,
+            reported: count(reported),
+        }
+    }
+}
+
+impl From<SelfRevocations> for [u64; 6] {
+    fn from(c: SelfRevocations) -> Self {
+        let (m, h, r) = (c.in_minute.into(), c.in_hour.into(), c.reported.into());
+        [c.minute, m, c.hour, h, c.reported_at, r]
+    }
+}
+
+impl SelfRevocations {
+    /// Starts a new minute or hour when `now` is past the one counted.
+    fn roll(&mut self, now: u64) {
+        let (minute, hour) = (now - now % 60, now - now % 3_600);
+        if self.minute != minute {
+            (self.minute, self.in_minute) = (minute, 0);
+        }
+        if self.hour != hour {
+            *self = SelfRevocations {
+                minute,
+                hour,
+                ..Default::default()
+            };
+        }
     }
 }
 
@@ -386,6 +517,11 @@ mod tests {
             GuardOp::RevokeTokens,
             GuardOp::RevokeToken(RevokedToken {
                 jti: "j".into(),
+                iat: 1,
+                exp: 2,
+            }),
+            GuardOp::ClientRevokeToken(RevokedToken {
+                jti: "c".into(),
                 iat: 1,
                 exp: 2,
             }),
@@ -562,5 +698,48 @@ mod tests {
         // A token the mark covers is not held again.
         s.apply(&token("c", 150, 1_000), 250);
         assert_eq!(s.revoked_tokens.len(), 1);
+    }
+
+    #[test]
+    fn a_clients_own_revocations_stop_at_the_minutes_limit_and_report_once_a_minute() {
+        let own = |jti: String| {
+            GuardOp::ClientRevokeToken(RevokedToken {
+                jti,
+                iat: 1,
+                exp: 90_000,
+            })
+        };
+        let mut s = GuardState::default();
+        let t = 7_200 + 30;
+        for i in 0..SELF_REVOCATIONS_PER_MINUTE {
+            s.apply(&own(format!("t{i}")), t);
+        }
+        assert_eq!(s.self_revocation_wait(t), Some(30));
+        let before = s.clone();
+        s.apply(&own("over".into()), t);
+        assert_eq!(s, before, "refused: nothing changes");
+        // The first of the hour is reported; the rest wait a minute after it.
+        assert_eq!(
+            s.self_revocation_report(t),
+            None,
+            "the report was due at the first, which carried 1"
+        );
+        s.apply(&own("next".into()), t + 30);
+        assert_eq!(s.self_revocation_wait(t + 30), None);
+        assert_eq!(s.self_revocation_report(t + 30), None, "within a minute");
+        s.apply(&own("later".into()), t + 60);
+        assert_eq!(
+            s.self_revocation_report(t + 60),
+            Some(SelfRevocationReport {
+                hour: 7_200,
+                count: SELF_REVOCATIONS_PER_MINUTE + 2
+            })
+        );
+        // An admin's revocation is not counted; the counts go when their hour has passed.
+        s.apply(&token("admin", 1, 90_000), t + 61);
+        assert_eq!(s.self_revoked.as_ref().unwrap().in_hour, 62);
+        assert_eq!(s.next_expiry(), Some(10_800));
+        s.apply(&GuardOp::Read, 10_800);
+        assert_eq!(s.self_revoked, None);
     }
 }

@@ -14,16 +14,17 @@ use wasm_bindgen_futures::JsFuture;
 use worker::{event, Context, Env, ObjectNamespace, ScheduleContext, ScheduledEvent};
 
 use crate::config::{Config, SETTINGS};
-use crate::context::{activity, Ctx, IsolateState, Ports};
+use crate::context::{activity, Ctx, IsolateState};
 use crate::error::Error;
 use crate::http::{respond, Method, Request, Response, REQUEST_HEADERS};
+use crate::ports::Ports;
 use crate::support::random::SystemRandom;
-use crate::support::time::Clock;
 use crate::{admin, router};
 
-mod claims;
+mod clock;
 mod fetcher;
 mod guard;
+mod guards;
 mod kv;
 mod webcrypto;
 
@@ -64,7 +65,7 @@ pub fn fetch(req: web_sys::Request, env: Env, ctx: worker::worker_sys::Context) 
     // that wakes it, instead of wasm-bindgen's queue (one turn per wake; see [`start`] for
     // what a turn costs now). Under load, `private_key_jwt` requests then failed with
     // "Cannot perform I/O on behalf of a different request" (about a quarter of them in
-    // `bench/bench.mjs --cases pkjwt`), even with its wakes deferred to that queue: the claims'
+    // `bench/issuer.mjs --cases pkjwt`), even with its wakes deferred to that queue: the claims'
     // gates (see `claims`) rely on something in this exact arrangement that was not found.
     match answer
         .as_mut()
@@ -112,7 +113,7 @@ pub fn start() {
 struct Bindings {
     config: Rc<Config>,
     store: kv::KvRegistry,
-    guards: guard::DurableGuards,
+    guards: guards::DurableGuards,
 }
 
 impl Bindings {
@@ -125,7 +126,7 @@ impl Bindings {
         Ok(Bindings {
             config,
             store: kv::KvRegistry(kv),
-            guards: guard::DurableGuards { namespace, context },
+            guards: guards::DurableGuards { namespace, context },
         })
     }
 
@@ -155,7 +156,12 @@ async fn serve(
 ) -> Result<Response, Error> {
     let bindings = Bindings::from_env(env, Some(raw_ctx))?;
     let isolate = ISOLATE.with(Rc::clone);
-    let ctx = Ctx::new(&bindings.config, bindings.ports(), &isolate, &JsClock);
+    let ctx = Ctx::new(
+        &bindings.config,
+        bindings.ports(),
+        &isolate,
+        &clock::JsClock,
+    );
     let response = router::handle(&ctx, request).await;
     // Usage counts and last uses go out after the response, off the hot path.
     let writes = ctx.due_activity();
@@ -177,7 +183,12 @@ async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
         Err(e) => Err(e),
         Ok(bindings) => {
             let isolate = ISOLATE.with(Rc::clone);
-            let ctx = Ctx::new(&bindings.config, bindings.ports(), &isolate, &JsClock);
+            let ctx = Ctx::new(
+                &bindings.config,
+                bindings.ports(),
+                &isolate,
+                &clock::JsClock,
+            );
             admin::keys::tick(&ctx).await
         }
     };
@@ -360,18 +371,4 @@ fn into_js(response: Response) -> web_sys::Response {
         respond(500, "", Some(b"INTERNAL SERVER ERROR"))
             .unwrap_or_else(|_| unreachable!("a plain 500 response is always valid"))
     })
-}
-
-struct JsClock;
-
-impl Clock for JsClock {
-    fn now_ms(&self) -> u64 {
-        now_ms()
-    }
-}
-
-/// Milliseconds since the epoch, by `Date.now()`: workers-rs's `Date::now` makes a `Date`
-/// object for it (about 2 µs a request in a CPU profile of the trivial route).
-fn now_ms() -> u64 {
-    js_sys::Date::now() as u64
 }

@@ -4,11 +4,15 @@
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::hash::Hash;
+use std::rc::Rc;
 
 /// How long a cached entry (including a cached "no such thing") is trusted.
 pub const CACHE_TTL_MS: u64 = 5_000;
-/// Most entries kept per cache; unknown ids sprayed by an attacker cannot grow it past this.
+/// Most entries kept per cache of things that exist; a full cache evicts its oldest entries.
 pub const CACHE_MAX: usize = 1_024;
+/// Most "no such thing" entries kept: ids anyone can make up live apart from the things that
+/// exist, in a cache of their own, so spraying them cannot push a real client out.
+pub const MISSING_MAX: usize = 256;
 /// In an entry's last this-many ms, one request reads it again while the others still use it.
 /// Without it, every request in flight when an entry expires misses and reads at once: under
 /// sustained load that burst held every connection for 0.4-0.9 s (`bench/`, plain workerd).
@@ -48,13 +52,13 @@ impl Stamp {
 }
 
 /// Values by key, each with the time it was read, trusted for [`CACHE_TTL_MS`] and read
-/// again ahead of that by one request (see [`Stamp::serve`]).
+/// again ahead of that by one request (see [`Stamp::serve`]); at most `MAX` entries.
 #[derive(Debug)]
-pub struct TtlCache<K, V> {
+pub struct TtlCache<K, V, const MAX: usize = CACHE_MAX> {
     entries: RefCell<HashMap<K, (Stamp, V)>>,
 }
 
-impl<K, V> Default for TtlCache<K, V> {
+impl<K, V, const MAX: usize> Default for TtlCache<K, V, MAX> {
     fn default() -> Self {
         TtlCache {
             entries: RefCell::new(HashMap::new()),
@@ -62,7 +66,7 @@ impl<K, V> Default for TtlCache<K, V> {
     }
 }
 
-impl<K: Eq + Hash + Clone, V: Clone> TtlCache<K, V> {
+impl<K: Eq + Hash + Clone, V: Clone, const MAX: usize> TtlCache<K, V, MAX> {
     /// The cached value, if this caller may use it (see [`Stamp::serve`]): `None` asks the
     /// caller to read the value and [`put`](Self::put) it.
     pub fn get(&self, key: &K, now_ms: u64) -> Option<V> {
@@ -79,16 +83,25 @@ impl<K: Eq + Hash + Clone, V: Clone> TtlCache<K, V> {
         stamp.fresh(now_ms).then(|| value.clone())
     }
 
-    /// Stores a value read at `now_ms`.
+    /// Stores a value read at `now_ms`. A full cache drops what expired, and if that is not
+    /// enough its oldest entry: never everything, so a burst of new keys cannot flush the
+    /// entries in use. The scans are over at most `MAX` entries, only when full.
     pub fn put(&self, key: K, value: V, now_ms: u64) {
         let mut entries = self.entries.borrow_mut();
-        if entries.len() >= CACHE_MAX && !entries.contains_key(&key) {
+        if entries.len() >= MAX && !entries.contains_key(&key) {
             entries.retain(|_, (stamp, _)| stamp.fresh(now_ms));
-            if entries.len() >= CACHE_MAX {
-                entries.clear();
+            let oldest = entries.iter().min_by_key(|(_, (s, _))| s.at);
+            if let Some(oldest) = oldest.filter(|_| entries.len() >= MAX) {
+                let oldest = oldest.0.clone();
+                entries.remove(&oldest);
             }
         }
         entries.insert(key, (Stamp::new(now_ms), value));
+    }
+
+    /// Forgets `key`.
+    pub fn remove(&self, key: &K) {
+        self.entries.borrow_mut().remove(key);
     }
 
     /// Number of entries, for tests.
@@ -99,6 +112,66 @@ impl<K: Eq + Hash + Clone, V: Clone> TtlCache<K, V> {
     /// Whether the cache is empty.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+}
+
+/// Things by id, and ids of things that do not exist, kept apart: the ids a stranger can make
+/// up only ever fill the short list of missing ones (see [`MISSING_MAX`]).
+#[derive(Debug)]
+pub struct Lookup<K, V> {
+    found: TtlCache<K, Rc<V>>,
+    /// Ids read as missing, with when (ms): newest first, at most [`MISSING_MAX`].
+    missing: Recent<K, u64>,
+}
+
+impl<K, V> Default for Lookup<K, V> {
+    fn default() -> Self {
+        Lookup {
+            found: TtlCache::default(),
+            missing: Recent::new(MISSING_MAX),
+        }
+    }
+}
+
+impl<K: Eq + Hash + Clone, V> Lookup<K, V> {
+    /// What is known of `key`, if this caller may use it: `Some(None)` is "no such thing".
+    pub fn get(&self, key: &K, now_ms: u64) -> Option<Option<Rc<V>>> {
+        match self.found.get(key, now_ms) {
+            Some(v) => Some(Some(v)),
+            None => self.missing(key, now_ms),
+        }
+    }
+
+    /// What is known of `key` while within its TTL (see [`TtlCache::unexpired`]).
+    pub fn unexpired(&self, key: &K, now_ms: u64) -> Option<Option<Rc<V>>> {
+        match self.found.unexpired(key, now_ms) {
+            Some(v) => Some(Some(v)),
+            None => self.missing(key, now_ms),
+        }
+    }
+
+    fn missing(&self, key: &K, now_ms: u64) -> Option<Option<Rc<V>>> {
+        let at = self.missing.get(key)?;
+        (now_ms.saturating_sub(at) < CACHE_TTL_MS).then_some(None)
+    }
+
+    /// Stores what was read of `key` at `now_ms`: the thing, or that there is none.
+    pub fn put(&self, key: K, value: Option<Rc<V>>, now_ms: u64) {
+        match value {
+            Some(v) => {
+                self.missing.remove(&key);
+                self.found.put(key, v, now_ms);
+            }
+            None => {
+                self.found.remove(&key);
+                self.missing.put(key, now_ms);
+            }
+        }
+    }
+
+    /// Entries held (things, missing ids), for tests.
+    pub fn len(&self) -> (usize, usize) {
+        (self.found.len(), self.missing.entries.borrow().len())
     }
 }
 
@@ -137,6 +210,14 @@ impl<K, V: Clone> Recent<K, V> {
         let mut entries = self.entries.borrow_mut();
         entries.truncate(self.held.max(1) - 1);
         entries.insert(0, (key, value));
+    }
+
+    /// Forgets every value put under `key`.
+    pub fn remove<Q: PartialEq + ?Sized>(&self, key: &Q)
+    where
+        K: std::borrow::Borrow<Q>,
+    {
+        self.entries.borrow_mut().retain(|(k, _)| k.borrow() != key);
     }
 }
 
@@ -191,11 +272,42 @@ mod tests {
     }
 
     #[test]
-    fn size_is_bounded() {
+    fn size_is_bounded_and_a_full_cache_drops_its_oldest_not_everything() {
         let c: TtlCache<usize, ()> = TtlCache::default();
         for k in 0..(CACHE_MAX * 3) {
-            c.put(k, (), 0);
+            c.put(k, (), k as u64);
         }
-        assert!(c.len() <= CACHE_MAX);
+        assert!(
+            c.len() <= CACHE_MAX && c.len() > CACHE_MAX * 7 / 8,
+            "{}",
+            c.len()
+        );
+        let newest = CACHE_MAX * 3 - 1;
+        assert_eq!(c.get(&newest, newest as u64), Some(()));
+        assert_eq!(c.get(&0, newest as u64), None, "the oldest went first");
+        // Keys arriving at one instant: one goes at a time, never the whole cache.
+        let c: TtlCache<usize, (), 16> = TtlCache::default();
+        for k in 0..1_000 {
+            c.put(k, (), 1);
+            assert_eq!(c.len(), (k + 1).min(16));
+        }
+    }
+
+    #[test]
+    fn missing_ids_live_apart_and_cannot_push_out_what_exists() {
+        let l: Lookup<u32, u8> = Lookup::default();
+        l.put(1, Some(Rc::new(7)), 0);
+        for k in 2..10_000 {
+            l.put(k, None, 10);
+        }
+        assert_eq!(l.get(&1, 10).flatten().as_deref(), Some(&7));
+        assert_eq!(l.len(), (1, MISSING_MAX));
+        assert_eq!(l.get(&9_999, 10), Some(None));
+        // A thing made after being missing is found, and a deleted one is missing.
+        l.put(9_999, Some(Rc::new(9)), 20);
+        assert_eq!(l.get(&9_999, 20).flatten().as_deref(), Some(&9));
+        l.put(1, None, 20);
+        assert_eq!(l.get(&1, 20), Some(None));
+        assert_eq!(l.unexpired(&1, 20 + CACHE_TTL_MS), None);
     }
 }

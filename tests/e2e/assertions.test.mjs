@@ -152,6 +152,28 @@ describe('private_key_jwt', () => {
     assert.equal((await post(await assertion(key, id))).status, 200);
   });
 
+  it('nobody locks a key-based client with secrets it does not have, at any endpoint', async () => {
+    const key = await keyPair('EdDSA', 'k1');
+    const { client } = await createClient({ token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [key.jwk] } });
+    const id = client.client_id;
+    const wrong = `Basic ${Buffer.from(`${encodeURIComponent(id)}:wrong`).toString('base64')}`;
+    for (const path of ['/oauth/token', '/oauth/introspect', '/oauth/revoke']) {
+      for (let i = 0; i < 6; i++) {
+        const r = await fetch(`${w.url}${path}`, {
+          method: 'POST',
+          headers: { authorization: wrong, 'content-type': 'application/x-www-form-urlencoded' },
+          body: 'grant_type=client_credentials&token=x',
+        });
+        assert.equal(r.status, 401, path);
+        assert.deepEqual(await r.json(), { error: 'invalid_client', error_description: 'client authentication failed' });
+      }
+    }
+    const view = await api('GET', `/admin/clients/${id}`);
+    assert.deepEqual([view.json.failed_attempts, view.json.locked_until], [0, null]);
+    const t = await grantWith(id, oidc.PrivateKeyJwt({ key: key.privateKey, kid: 'k1' }), {});
+    assert.ok(t.access_token, 'its own assertions still work');
+  });
+
   it('the same assertion sent 20 times at once yields exactly one token', async () => {
     const key = await keyPair('EdDSA', 'k');
     const { client } = await createClient({ token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [key.jwk] }, lockout_enabled: false });

@@ -3,13 +3,17 @@
 // gateway's alone, public and unmatched routes, CORS preflights; expired and not-yet-valid
 // tokens (signed here with the issuer's own key, so nothing waits for a clock), and tokens of
 // both keys across a signing-key rotation; a route with `revocation` refuses a token within
-// seconds of its revocation at the issuer.
+// seconds of its revocation at the issuer, the gateway introspecting with private_key_jwt (its
+// key from INTROSPECTION_KEY_SEED, registered with scripts/gateway-jwk.mjs), which no stranger
+// can lock; non-canonical paths and methods a route does not serve are refused before any
+// route is chosen; wildcard CORS routes say `*` and drop the upstream's credentials allowance.
 //
 // Two `wrangler dev` sessions share a private dev registry, so the gateway's ISSUER_SERVICE
 // binding reaches this issuer and no other session on the machine. (In one multi-config
 // session only the first config serves a port, and the issuer's secrets could only come from
 // files: `--var` reaches the first config alone.)
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { createPrivateKey } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -19,14 +23,15 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { SignJWT, decodeJwt, decodeProtectedHeader } from 'jose';
 import * as oidc from 'openid-client';
-import { admin, randomSecret, startWorker } from '../support/worker.mjs';
+import { ROOT, admin, randomSecret, startWorker } from '../support/worker.mjs';
+import { basic } from '../support/http.mjs';
 import { createClient, grant } from '../support/oauth.mjs';
 
 const API = 'https://api.example.com';
 const OTHER = 'https://other.example.com';
 const APP = 'https://app.example.com';
 const REALM = 'edgeauth e2e';
-// The issuer's SIGNING_KEY_SEED: its key 0 is this seed's Ed25519 key (README "Signing keys"),
+// The issuer's SIGNING_KEY_SEED: its key 0 is this seed's Ed25519 key (docs/SECURITY.md, "Signing keys"),
 // so the test can sign tokens the issuer would, with any times.
 const SEED = randomSecret();
 const LEAD = 2; // KEY_PUBLISH_LEAD, seconds: the rotation switches within the test
@@ -41,6 +46,13 @@ let clientSecret;
 let readToken; // scope read, for API, signed by key 0 (before the rotation switched)
 let otherToken; // scope read, for OTHER
 let rotation; // the POST /admin/keys/rotate answer
+let introspector; // the client the gateway introspects as (private_key_jwt)
+let introspectionSeed; // the gateway's INTROSPECTION_KEY_SEED
+
+/** The JWK Set scripts/gateway-jwk.mjs prints for a seed given on standard input. */
+function gatewayJwks(seed) {
+  return JSON.parse(execFileSync(process.execPath, [join(ROOT, 'scripts', 'gateway-jwk.mjs')], { input: seed }));
+}
 
 /** A local upstream that answers with what it received. */
 async function startUpstream() {
@@ -48,7 +60,12 @@ async function startUpstream() {
   const server = http.createServer((req, res) => {
     const echo = { method: req.method, url: req.url, headers: req.headers };
     seen.push(echo);
-    res.writeHead(200, { 'content-type': 'application/json', 'x-upstream': 'echo' });
+    // An upstream that allows credentials and varies by encoding: the gateway must keep its
+    // Vary, and drop the allowance on routes any origin may call.
+    res.writeHead(200, {
+      'content-type': 'application/json', 'x-upstream': 'echo', vary: 'Accept-Encoding',
+      'access-control-allow-credentials': 'true', 'proxy-authenticate': 'Basic realm="upstream proxy"',
+    });
     res.end(JSON.stringify(echo));
   });
   server.listen(0, '127.0.0.1');
@@ -65,15 +82,21 @@ function routes(upstreamUrl) {
       upstream: { url: upstreamUrl },
       cors: { origins: [APP], methods: ['GET', 'POST'], headers: ['authorization'], max_age: 300 },
     },
-    { prefix: '/api/admin', audience: API, scopes: { all_of: ['admin'] }, upstream: { url: upstreamUrl } },
+    { prefix: '/api/admin', methods: ['GET'], audience: API, scopes: { all_of: ['admin'] }, upstream: { url: upstreamUrl } },
+    { prefix: '/open/', public: true, upstream: { url: upstreamUrl }, cors: { origins: ['*'] } },
     { prefix: '/live/', audience: API, revocation: true, upstream: { url: upstreamUrl } },
   ];
 }
 
-/** A request through node:http, which sends headers fetch refuses (Connection). */
-function rawGet(url, headers) {
+/**
+ * A request through node:http, which sends headers fetch refuses (Connection) and the path as
+ * written: fetch would resolve `/./` and `/../` before sending.
+ */
+function rawGet(url, headers, method = 'GET') {
   return new Promise((resolve, reject) => {
-    const req = http.request(url, { headers, agent: false }, (res) => {
+    const { origin, pathname, search } = new URL(url);
+    const path = url.slice(origin.length) || `${pathname}${search}`;
+    const req = http.request(origin, { path, method, headers, agent: false }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c) => { body += c; });
@@ -102,10 +125,14 @@ before(async () => {
   client = created.client;
   clientSecret = created.secret.client_secret;
   clientAuth = oidc.ClientSecretBasic(clientSecret);
-  // The gateway introspects as its own client, which may introspect any token of the issuer.
-  const introspector = await createClient(admin(issuer.url, issuer.adminToken), {
+  // The gateway introspects as its own client, which may introspect any token of the issuer,
+  // proving it with the key of its INTROSPECTION_KEY_SEED, registered as the README says: the
+  // JWK Set the script prints, on a private_key_jwt client with lockout as by default.
+  introspectionSeed = randomSecret();
+  ({ client: introspector } = await createClient(admin(issuer.url, issuer.adminToken), {
     client_name: 'gateway introspection', introspection_allowed: true,
-  });
+    token_endpoint_auth_method: 'private_key_jwt', jwks: gatewayJwks(introspectionSeed),
+  }));
   ({ access_token: readToken } = await grant(issuer.url, client.client_id, clientAuth, { scope: 'read', resource: API }));
   ({ access_token: otherToken } = await grant(issuer.url, client.client_id, clientAuth, { scope: 'read', resource: OTHER }));
   // Rotate before the gateway exists, so its first JWK Set already publishes the next key (the
@@ -119,8 +146,8 @@ before(async () => {
     registry,
     vars: {
       ISSUER: issuer.url, ROUTES: JSON.stringify(routes(upstream.url)), REALM,
-      INTROSPECTION_CLIENT_ID: introspector.client.client_id,
-      INTROSPECTION_CLIENT_SECRET: introspector.secret.client_secret,
+      INTROSPECTION_CLIENT_ID: introspector.client_id,
+      INTROSPECTION_KEY_SEED: introspectionSeed,
     },
   });
 });
@@ -243,6 +270,82 @@ describe('the gateway in front of an upstream', () => {
     assert.equal(get.status, 200);
     assert.equal(get.headers.get('access-control-allow-origin'), APP);
     assert.equal(get.headers.get('x-upstream'), 'echo');
+    // Origin is added to the upstream's Vary, not written over it.
+    assert.equal(get.headers.get('vary'), 'Accept-Encoding, Origin');
+  });
+
+  it('says a literal * on a wildcard CORS route, and drops the upstream\'s credentials allowance', async () => {
+    for (const origin of ['https://any.example.com', undefined]) {
+      const r = await call('/open/x', origin ? { origin } : {});
+      assert.equal(r.status, 200, r.text);
+      assert.equal(r.headers.get('access-control-allow-origin'), '*', origin);
+      assert.equal(r.headers.get('access-control-allow-credentials'), null, origin);
+      assert.equal(r.headers.get('vary'), 'Accept-Encoding', origin);
+    }
+    // Straight from the upstream, the allowance is there: the gateway is what drops it.
+    const direct = await fetch(`${upstream.url}/open/x`);
+    assert.equal(direct.headers.get('access-control-allow-credentials'), 'true');
+  });
+
+  it('drops hop-by-hop headers before the upstream', async () => {
+    const r = await rawGet(`${gateway.url}/public/hop`, {
+      te: 'trailers', 'proxy-authorization': 'Basic cHJveHk6cGFzcw==',
+      'proxy-authenticate': 'Basic', 'x-kept': 'kept',
+    });
+    assert.equal(r.status, 200, r.body);
+    const seen = JSON.parse(r.body).headers;
+    for (const name of ['te', 'proxy-authorization', 'proxy-authenticate']) {
+      assert.equal(seen[name], undefined, name);
+    }
+    assert.equal(seen['x-kept'], 'kept');
+    // The upstream's Proxy-Authenticate is not the caller's business either.
+    assert.equal(r.headers['proxy-authenticate'], undefined);
+    assert.equal((await fetch(`${upstream.url}/x`)).headers.get('proxy-authenticate'), 'Basic realm="upstream proxy"');
+  });
+});
+
+describe('paths and methods, as the runtime hands them to the gateway', () => {
+  it('refuses a non-canonical path with 400 invalid_request before any route is chosen', async () => {
+    const before = upstream.seen.length;
+    for (const [path, description] of [
+      ['/api/%61dmin/users', "the path percent-encodes a character it must not: a letter, digit, '-', '.', '_', '~' (write it as it is), a control character, '/', '\\' or ';'"],
+      ['/api//admin/users', "the path holds an empty segment ('//')"],
+      ['/api/admin;x/users', "the path holds a character it may not: a control character, a space, '\\' or ';'"],
+    ]) {
+      const r = await rawGet(`${gateway.url}${path}`, { authorization: `Bearer ${readToken}` });
+      assert.equal(r.status, 400, `${path}: ${r.body}`);
+      assert.deepEqual(JSON.parse(r.body), { error: 'invalid_request', error_description: description }, path);
+    }
+    assert.equal(upstream.seen.length, before, 'nothing reached the upstream');
+  });
+
+  it('never lets a dot segment or backslash reach a weaker route than the path the upstream gets', async () => {
+    // What arrives depends on the runtime: workerd resolves literal dot segments itself and
+    // keeps `%2e` and `\` (which the gateway refuses); wrangler dev's proxy also resolves `%2e`
+    // and turns `\` into `/`. Either way the gateway matches the path it forwards: here the
+    // admin route (403 for a read token) or a refusal, never /public/ (a 200 from the upstream).
+    const before = upstream.seen.length;
+    for (const path of ['/public/../api/admin/users', '/public/%2e%2e/api/admin/users', '/public/.%2E/api/admin/users', '/public\\..\\api/admin/users']) {
+      const r = await rawGet(`${gateway.url}${path}`, { authorization: `Bearer ${readToken}` });
+      assert.ok([400, 403].includes(r.status), `${path}: ${r.status} ${r.body}`);
+      const { error } = JSON.parse(r.body);
+      assert.equal(error, r.status === 400 ? 'invalid_request' : 'insufficient_scope', path);
+    }
+    assert.equal(upstream.seen.length, before, 'nothing reached the upstream');
+  });
+
+  it('answers 405 with Allow for a method the longest route does not serve, never a shorter route', async () => {
+    // /api/admin serves GET only; /api/ would serve POST, and the read token would pass it.
+    for (const method of ['POST', 'HEAD']) {
+      const r = await rawGet(`${gateway.url}/api/admin/users`, { authorization: `Bearer ${readToken}` }, method);
+      assert.equal(r.status, 405, method);
+      assert.equal(r.headers.allow, 'GET', method);
+      if (method === 'POST') {
+        assert.deepEqual(JSON.parse(r.body), {
+          error: 'method_not_allowed', error_description: 'the route for this path does not serve this method',
+        });
+      }
+    }
   });
 });
 
@@ -320,5 +423,34 @@ describe('a route that checks revocation with the issuer', () => {
     // A route without `revocation` verifies offline only: the same token still passes there.
     const offline = await call('/api/orders', { authorization: `Bearer ${token}` });
     assert.equal(offline.status, 200, offline.text);
+  });
+
+  it('keeps working after a stranger sends five wrong secrets for the gateway\'s client id', async () => {
+    // The id is no secret (it is in the gateway's config, and in its assertions' iss): guesses
+    // at a secret the key-based client does not have must lock nothing.
+    for (let i = 0; i < 5; i++) {
+      const r = await fetch(`${issuer.url}/oauth/introspect`, {
+        method: 'POST',
+        headers: { authorization: basic(introspector.client_id, `wrong-${i}`) },
+        body: new URLSearchParams({ token: readToken }),
+      });
+      assert.equal(r.status, 401, await r.text());
+    }
+    // A token the gateway has not seen yet, so it must ask the issuer now.
+    const { access_token: token } = await grant(issuer.url, client.client_id, clientAuth, { scope: 'read', resource: API });
+    const r = await call('/live/orders', { authorization: `Bearer ${token}` });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json.headers['x-client-id'], client.client_id);
+  });
+});
+
+describe('scripts/gateway-jwk.mjs', () => {
+  it('prints the seed\'s Ed25519 public key named by its thumbprint (RFC 8037 A.1, RFC 7638)', () => {
+    assert.deepEqual(gatewayJwks('nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A'), {
+      keys: [{
+        kty: 'OKP', crv: 'Ed25519', x: '11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo',
+        kid: 'kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k', alg: 'EdDSA', use: 'sig',
+      }],
+    });
   });
 });

@@ -1,6 +1,6 @@
-// The README's recipe "Introspection from a JavaScript Worker, over a Service Binding", run as
-// written: its wrangler.toml binding and its module are read from the README, so the test
-// fails if the README's code stops working. The API Worker and the issuer are two `wrangler dev`
+// The recipe "Introspection from a JavaScript Worker, over a Service Binding" (docs/RECIPES.md),
+// run as written: its wrangler.toml binding and its module are read from that file, so the test
+// fails if the recipe's code stops working. The API Worker and the issuer are two `wrangler dev`
 // sessions sharing a private dev registry (see gateway.test.mjs for why not one session).
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -12,7 +12,7 @@ import { basic, eventually } from '../support/http.mjs';
 import { createClient } from '../support/oauth.mjs';
 
 const API = 'https://api.example.com';
-// The recipe calls https://issuer/...: the issuer must have ISSUER set, as the README says.
+// The recipe calls https://issuer/...: the issuer must have ISSUER set, as the recipe says.
 const ISSUER = 'https://auth.e2e.test';
 
 let dir;
@@ -21,11 +21,11 @@ let apiWorker;
 let client; // { id, secret }: may have tokens for API
 let plain; // { id, secret }: a client with no resources, whose tokens are for the issuer
 
-/** The fenced block of `lang` that follows `heading` in the README. */
-function block(readme, heading, lang) {
-  const at = readme.indexOf(heading);
-  assert.ok(at >= 0, `README has "${heading}"`);
-  const match = new RegExp('```' + lang + '\\n([\\s\\S]*?)```').exec(readme.slice(at));
+/** The fenced block of `lang` that follows `heading` in the recipes. */
+function block(text, heading, lang) {
+  const at = text.indexOf(heading);
+  assert.ok(at >= 0, `docs/RECIPES.md has "${heading}"`);
+  const match = new RegExp('```' + lang + '\\n([\\s\\S]*?)```').exec(text.slice(at));
   assert.ok(match, `a ${lang} block after "${heading}"`);
   return match[1];
 }
@@ -54,11 +54,11 @@ before(async () => {
   plain = { id: other.client.client_id, secret: other.secret.client_secret };
   const introspector = await createClient(api, { client_name: 'api', introspection_allowed: true });
 
-  const readme = await readFile(join(ROOT, 'README.md'), 'utf8');
-  const heading = '### Introspection from a JavaScript Worker, over a Service Binding';
-  const toml = `name = "recipe-api"\nmain = "index.js"\ncompatibility_date = "2025-10-01"\n${block(readme, heading, 'toml')}`;
+  const recipes = await readFile(join(ROOT, 'docs', 'RECIPES.md'), 'utf8');
+  const heading = '## Introspection from a JavaScript Worker, over a Service Binding';
+  const toml = `name = "recipe-api"\nmain = "index.js"\ncompatibility_date = "2025-10-01"\n${block(recipes, heading, 'toml')}`;
   await writeFile(join(dir, 'wrangler.toml'), toml);
-  await writeFile(join(dir, 'index.js'), block(readme, heading, 'js'));
+  await writeFile(join(dir, 'index.js'), block(recipes, heading, 'js'));
   apiWorker = await startWorker({
     config: join(dir, 'wrangler.toml'),
     registry,
@@ -74,7 +74,7 @@ after(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-describe('introspection from a JavaScript Worker over a Service Binding (README recipe)', () => {
+describe('introspection from a JavaScript Worker over a Service Binding (docs/RECIPES.md)', () => {
   it('lets a live token for the API through, with the client and scopes from the issuer', async () => {
     const r = await call(await token(API));
     assert.equal(r.status, 200);

@@ -43,21 +43,25 @@ describe('introspection with openid-client', () => {
     assert.deepEqual(await oidc.tokenIntrospection(allowed.config, a.token), { active: false });
   });
 
-  it('an operator introspects any token with the admin bearer token', async () => {
+  it('an operator introspects any token at /admin/tokens/introspect; the admin bearer is no OAuth credential', async () => {
     const a = await client();
+    const allowed = await client({ introspection_allowed: true });
+    const r = await api('POST', '/admin/tokens/introspect', { token: a.token });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.headers.get('cache-control'), 'no-store');
+    assert.deepEqual([r.json.active, r.json.client_id, r.json.scope], [true, a.id, 'read']);
+    assert.deepEqual(r.json, await oidc.tokenIntrospection(allowed.config, a.token), 'what an allowed client sees');
     const ask = (authorization) => fetch(`${w.url}/oauth/introspect`, {
       method: 'POST',
       headers: { authorization, 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({ token: a.token }),
     });
-    const r = await ask(`Bearer ${w.adminToken}`);
-    assert.equal(r.status, 200);
-    assert.equal(r.headers.get('cache-control'), 'no-store');
-    const body = await r.json();
-    assert.deepEqual([body.active, body.client_id, body.scope], [true, a.id, 'read']);
-    const wrong = await ask('Bearer not-the-admin-token-at-all');
-    assert.equal(wrong.status, 401);
-    assert.equal((await wrong.json()).error, 'unauthorized');
+    for (const bearer of [w.adminToken, 'not-the-admin-token-at-all']) {
+      const refused = await ask(`Bearer ${bearer}`);
+      assert.equal(refused.status, 401);
+      assert.equal(refused.headers.get('www-authenticate'), 'Basic realm="edgeauth"');
+      assert.deepEqual(await refused.json(), { error: 'invalid_client', error_description: 'client authentication failed' });
+    }
   });
 
   it("an admin's revoke-tokens deactivates every token the client holds, not later ones", async () => {

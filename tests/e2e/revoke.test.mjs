@@ -53,9 +53,38 @@ describe('revocation with openid-client', () => {
     assert.ok(took <= BOUND_MS + 2_000, `${took} ms`);
     assert.equal((await oidc.tokenIntrospection(a.config, kept)).active, true, 'only that token');
     const events = await api('GET', `/admin/clients/${a.id}/audit`);
-    const ev = events.json.events.find((e) => e.action === 'client.token_revoked');
+    const ev = events.json.events.find((e) => e.action === 'client.tokens_self_revoked');
     assert.equal(ev.actor, 'client');
+    assert.match(ev.detail, /^1 token\(s\) revoked by the client in the hour from \S+Z \(count as of \S+Z\)$/);
     assert.ok(!JSON.stringify(ev).includes(a.token), 'the trail never holds the token');
+  });
+
+  it('a client revokes at most 60 of its own tokens a minute; beyond, 429 with Retry-After', async () => {
+    const a = await client();
+    const tokens = [a.token];
+    for (let i = 0; i < 60; i++) tokens.push((await oidc.clientCredentialsGrant(a.config, { scope: 'read' })).access_token);
+    // The limit counts per UTC minute: start early in one, so all 61 calls fall within it.
+    while (Date.now() % 60_000 > 40_000) await new Promise((res) => setTimeout(res, 200));
+    for (const t of tokens.slice(0, 60)) assert.equal(await oidc.tokenRevocation(a.config, t), undefined);
+    const over = await fetch(`${w.url}/oauth/revoke`, {
+      method: 'POST',
+      headers: {
+        authorization: `Basic ${Buffer.from(`${a.id}:${a.secret}`).toString('base64')}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body: new URLSearchParams({ token: tokens[60] }),
+    });
+    assert.equal(over.status, 429);
+    const wait = Number(over.headers.get('retry-after'));
+    assert.ok(wait >= 1 && wait <= 60, `Retry-After ${wait}`);
+    assert.deepEqual(await over.json(), {
+      error: 'too_many_requests',
+      error_description: `a client may revoke at most 60 of its own tokens a minute; retry in ${wait} s`,
+    });
+    assert.equal((await oidc.tokenIntrospection(a.config, tokens[60])).active, true, 'not revoked');
+    const events = await api('GET', `/admin/clients/${a.id}/audit`);
+    const own = events.json.events.filter((e) => e.action === 'client.tokens_self_revoked' || e.action === 'client.token_revoked');
+    assert.equal(own.length, 1, 'one event for the hour');
   });
 
   it("another client's token is refused and stays active; garbage answers 200", async () => {

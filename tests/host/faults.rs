@@ -528,10 +528,7 @@ fn rows() -> Vec<Row> {
             ok: 200,
             check: |h, _, r| {
                 let token = h.store.get_raw(STASHED_TOKEN).unwrap();
-                let admin = admin_request(Method::Post, "/oauth/introspect", None)
-                    .with_header("content-type", "application/x-www-form-urlencoded")
-                    .with_body(format!("token={token}"));
-                let active = body_json(&h.send(admin))["active"].clone();
+                let active = body_json(&h.send(admin_introspect(&token)))["active"].clone();
                 assert_eq!(active, json!(r.status != 200));
             },
         },

@@ -19,8 +19,9 @@ fn introspect(h: &Harness, authorization: Option<String>, form: &str) -> Respons
     h.send(req)
 }
 
-fn admin() -> Option<String> {
-    Some(format!("Bearer {ADMIN_TOKEN}"))
+/// The admin's introspection: `POST /admin/tokens/introspect` with `{"token": ...}`.
+fn as_admin(h: &Harness, token: &str) -> Response {
+    h.send(admin_introspect(token))
 }
 
 fn token(h: &Harness, id: &str, secret: &str) -> String {
@@ -82,7 +83,7 @@ fn another_clients_token_is_inactive_unless_the_caller_may_introspect_or_is_the_
     );
     let r = introspect(&h, basic(&b, &b_secret), &format!("token={t}"));
     assert_eq!(body_json(&r)["client_id"], a.as_str());
-    let r = introspect(&h, admin(), &format!("token={t}"));
+    let r = as_admin(&h, &t);
     assert_eq!(body_json(&r)["active"], true);
 }
 
@@ -92,14 +93,10 @@ fn malformed_forged_foreign_and_expired_tokens_are_inactive_never_an_error() {
     let (id, secret) = h.create(json!({"client_name": "a", "scope": "read"}));
     let t = token(&h, &id, &secret);
     for bad in not_our_tokens(&id, &t) {
-        inactive(&introspect(
-            &h,
-            admin(),
-            &format!("token={}", urlencode(&bad)),
-        ));
+        inactive(&as_admin(&h, &bad));
     }
     h.clock.advance(3600 + 60);
-    inactive(&introspect(&h, admin(), &format!("token={t}")));
+    inactive(&as_admin(&h, &t));
 }
 
 #[test]
@@ -109,15 +106,12 @@ fn disabling_or_deleting_the_client_deactivates_its_tokens() {
     let t = token(&h, &id, &secret);
     let path = format!("/admin/clients/{id}");
     h.admin(Method::Patch, &path, Some(json!({"enabled": false})));
-    inactive(&introspect(&h, admin(), &format!("token={t}")));
+    inactive(&as_admin(&h, &t));
     h.admin(Method::Patch, &path, Some(json!({"enabled": true})));
-    assert_eq!(
-        body_json(&introspect(&h, admin(), &format!("token={t}")))["active"],
-        true
-    );
+    assert_eq!(body_json(&as_admin(&h, &t))["active"], true);
     h.admin(Method::Delete, &path, None);
     h.clock.advance_ms(CACHE_TTL_MS);
-    inactive(&introspect(&h, admin(), &format!("token={t}")));
+    inactive(&as_admin(&h, &t));
 }
 
 #[test]
@@ -135,8 +129,12 @@ fn callers_must_authenticate_and_name_a_token() {
         r.header("www-authenticate"),
         Some("Basic realm=\"edgeauth\"")
     );
-    let r = introspect(&h, Some("Bearer wrong-admin-token".into()), "token=x");
-    assert_eq!(r.status, 401);
+    // The admin bearer is no OAuth credential: refused like any unknown caller, right or wrong.
+    let t = token(&h, &id, &secret);
+    for bearer in [ADMIN_TOKEN, "wrong-admin-token"] {
+        let r = introspect(&h, Some(format!("Bearer {bearer}")), &format!("token={t}"));
+        assert_error(&r, 401, "invalid_client", "client authentication failed");
+    }
     assert_error(
         &introspect(&h, basic(&id, &secret), ""),
         400,
@@ -168,17 +166,49 @@ fn revoking_a_clients_tokens_deactivates_those_issued_until_then_everywhere() {
     );
     // Once the cached guard state has expired, it is read again from the guard.
     h.clock.advance_ms(CACHE_TTL_MS);
-    inactive(&introspect(&h, admin(), &format!("token={old}")));
+    inactive(&as_admin(&h, &old));
     h.clock.advance(1);
     let fresh = token(&h, &id, &secret);
-    assert_eq!(
-        body_json(&introspect(&h, admin(), &format!("token={fresh}")))["active"],
-        true
-    );
+    assert_eq!(body_json(&as_admin(&h, &fresh))["active"], true);
     let (_, events) = h.admin(Method::Get, &format!("/admin/clients/{id}/audit"), None);
     assert_eq!(events["events"][0]["action"], "client.tokens_revoked");
     assert_eq!(
         events["events"][0]["detail"],
         "every token issued until now revoked"
     );
+}
+
+#[test]
+fn the_admin_introspects_at_the_admin_api_and_sees_what_an_allowed_client_sees() {
+    let h = Harness::new();
+    let (a, a_secret) = h.create(json!({"client_name": "a", "scope": "read"}));
+    let (b, b_secret) = h.create(json!({"client_name": "b", "introspection_allowed": true}));
+    let t = token(&h, &a, &a_secret);
+    let by_client = introspect(&h, basic(&b, &b_secret), &format!("token={t}"));
+    let by_admin = as_admin(&h, &t);
+    assert_eq!(by_admin.status, 200);
+    assert_eq!(body_json(&by_admin), body_json(&by_client));
+    assert_eq!(body_json(&by_admin)["client_id"], a.as_str());
+    assert_eq!(by_admin.header("cache-control"), Some("no-store"));
+    inactive(&as_admin(&h, "not-a-token"));
+    // Only the admin bearer opens it; the body is exactly {"token": ...}.
+    let path = format!("{ORIGIN}/admin/tokens/introspect");
+    let anon =
+        h.send(Request::new(Method::Post, &path).with_body(json!({ "token": t }).to_string()));
+    assert_eq!(anon.status, 401);
+    let r = h.send(
+        Request::new(Method::Post, &path)
+            .with_header("authorization", &format!("Bearer {ADMIN_TOKEN}"))
+            .with_header("content-type", "application/json")
+            .with_body(r#"{"token": "x", "extra": 1}"#.to_string()),
+    );
+    assert_eq!(
+        (r.status, body_json(&r)["error"].clone()),
+        (400, json!("invalid_request"))
+    );
+    let get = h.send(
+        Request::new(Method::Get, &path)
+            .with_header("authorization", &format!("Bearer {ADMIN_TOKEN}")),
+    );
+    assert_eq!((get.status, get.header("allow")), (405, Some("POST")));
 }

@@ -36,11 +36,7 @@ fn token_kid(h: &Harness, id: &str, secret: &str) -> (String, String) {
 }
 
 fn active(h: &Harness, token: &str) -> bool {
-    let req = Request::new(Method::Post, &format!("{ORIGIN}/oauth/introspect"))
-        .with_header("authorization", &format!("Bearer {ADMIN_TOKEN}"))
-        .with_header("content-type", "application/x-www-form-urlencoded")
-        .with_body(format!("token={token}"));
-    body_json(&h.send(req))["active"] == json!(true)
+    body_json(&h.send(admin_introspect(token)))["active"] == json!(true)
 }
 
 fn states(v: &Value) -> Vec<(String, String)> {

@@ -466,3 +466,58 @@ fn a_removed_key_or_jwks_uri_bites_despite_a_stale_kv_copy() {
         Some("client authentication refused: the client's jwks_uri was removed")
     );
 }
+
+#[test]
+fn nobody_locks_a_key_client_with_secrets_it_does_not_have_at_any_endpoint() {
+    let h = Harness::new();
+    let key = crate::verifier::TestKey::ed(1);
+    let (_, v) = h.admin(
+        Method::Post,
+        "/admin/clients",
+        Some(
+            json!({"client_name": "k", "token_endpoint_auth_method": "private_key_jwt",
+                    "jwks": {"keys": [key.jwk("k1")]}}),
+        ),
+    );
+    let id = v["client"]["client_id"].as_str().unwrap().to_string();
+    // Anyone who knows the id (it is every token's sub) can send a secret for it, anywhere a
+    // client authenticates: none of it is a guess at anything the client has.
+    for path in ["/oauth/token", "/oauth/introspect", "/oauth/revoke"] {
+        for i in 0..6 {
+            let form = format!("{GRANT}&token=x&client_id={id}&client_secret=guess{i}");
+            let body = edgeauth::Request::new(Method::Post, &format!("{ORIGIN}{path}"))
+                .with_header("content-type", "application/x-www-form-urlencoded");
+            let by_basic = body
+                .clone()
+                .with_header("authorization", &basic(&id, "wrong").unwrap())
+                .with_body(format!("{GRANT}&token=x"));
+            for r in [h.send(by_basic), h.send(body.with_body(form))] {
+                assert_error(&r, 401, "invalid_client", "client authentication failed");
+            }
+        }
+    }
+    let v = get(&h, &id);
+    assert_eq!(
+        (v["failed_attempts"].clone(), v["locked_until"].clone()),
+        (json!(0), Value::Null)
+    );
+    let good = signed(&h, &key, "k1", &id, "after");
+    assert_eq!(h.send(assertion_request(&good)).status, 200);
+}
+
+#[test]
+fn a_secret_client_whose_secrets_are_all_removed_is_not_locked_by_guesses() {
+    let h = Harness::new();
+    let (id, _) = client(&h, json!({"client_name": "c"}));
+    let (_, list) = h.admin(Method::Get, &format!("/admin/clients/{id}/secrets"), None);
+    for s in list["secrets"].as_array().unwrap() {
+        let sid = s["secret_id"].as_str().unwrap();
+        let path = format!("/admin/clients/{id}/secrets/{sid}");
+        assert_eq!(h.admin(Method::Delete, &path, None).0, 204);
+    }
+    for _ in 0..6 {
+        let r = h.token_basic(&id, "wrong", GRANT);
+        assert_error(&r, 401, "invalid_client", "client authentication failed");
+    }
+    assert_eq!(get(&h, &id)["failed_attempts"], json!(0));
+}

@@ -257,6 +257,14 @@ pub fn not_our_tokens(id: &str, token: &str) -> Vec<String> {
     ]
 }
 
+/// The admin's introspection of `token`: `POST /admin/tokens/introspect`.
+pub fn admin_introspect(token: &str) -> Request {
+    Request::new(Method::Post, &format!("{ORIGIN}/admin/tokens/introspect"))
+        .with_header("authorization", &format!("Bearer {ADMIN_TOKEN}"))
+        .with_header("content-type", "application/json")
+        .with_body(serde_json::json!({ "token": token }).to_string())
+}
+
 /// An `Authorization: Basic` value for a client id and secret.
 pub fn basic(id: &str, secret: &str) -> Option<String> {
     Some(format!(

@@ -8,6 +8,7 @@ use edgeauth::{IsolateState, Method, Request, Response};
 use serde_json::{json, Value};
 
 use crate::*;
+use edgeauth::support::time::rfc3339;
 
 const GRANT: &str = "grant_type=client_credentials&scope=read";
 
@@ -26,9 +27,7 @@ fn revoke(h: &Harness, id: &str, secret: &str, form: &str) -> Response {
 }
 
 fn introspect_in(h: &Harness, isolate: &IsolateState, token: &str) -> Value {
-    let admin = Some(format!("Bearer {ADMIN_TOKEN}"));
-    let req = post("/oauth/introspect", admin, &format!("token={token}"));
-    body_json(&h.send_in(isolate, req))
+    body_json(&h.send_in(isolate, admin_introspect(token)))
 }
 
 fn active(h: &Harness, token: &str) -> bool {
@@ -73,6 +72,21 @@ fn revocation_events(h: &Harness, id: &str) -> Vec<Value> {
         .collect()
 }
 
+fn self_revocation_events(h: &Harness, id: &str) -> Vec<Value> {
+    events(h, id)
+        .into_iter()
+        .filter(|e| e["action"] == "client.tokens_self_revoked")
+        .collect()
+}
+
+fn self_revoked_detail(count: u32, hour: u64, at: u64) -> String {
+    format!(
+        "{count} token(s) revoked by the client in the hour from {} (count as of {})",
+        rfc3339(hour),
+        rfc3339(at)
+    )
+}
+
 #[test]
 fn a_client_revokes_its_own_token_and_only_that_one() {
     let h = Harness::new();
@@ -87,13 +101,11 @@ fn a_client_revokes_its_own_token_and_only_that_one() {
     // At once in this isolate; the other token is untouched.
     assert_eq!(introspect_in(&h, &h.isolate, &t1), json!({"active": false}));
     assert!(active(&h, &t2));
-    let events = revocation_events(&h, &id);
+    assert!(revocation_events(&h, &id).is_empty());
+    let events = self_revocation_events(&h, &id);
     assert_eq!(events.len(), 1);
     assert_eq!(events[0]["actor"], "client");
-    assert_eq!(
-        events[0]["detail"],
-        format!("token {} revoked by the client", jti(&h, &t1))
-    );
+    assert_eq!(events[0]["detail"], self_revoked_detail(1, T0, T0));
     assert!(!events[0].to_string().contains(&t1));
     assert_eq!(
         held(&h, &id),
@@ -109,7 +121,7 @@ fn a_client_revokes_its_own_token_and_only_that_one() {
     );
     revoked_ok(&h.send(post("/oauth/revoke", None, &form)));
     assert_eq!(h.guards.guard_calls(), calls);
-    assert_eq!(revocation_events(&h, &id).len(), 1);
+    assert_eq!(self_revocation_events(&h, &id).len(), 1);
     // The hint does not limit the search either.
     revoked_ok(&revoke(
         &h,
@@ -285,13 +297,76 @@ fn a_full_revocation_list_folds_its_oldest_into_the_mark_revoking_more_never_les
         assert!(!active(&h, t));
     }
     assert!(active(&h, &later));
-    let events = revocation_events(&h, &id);
+}
+
+#[test]
+fn a_client_revokes_at_most_sixty_of_its_tokens_a_minute_and_they_are_one_event_an_hour() {
+    let h = Harness::new();
+    let (id, secret) = h.create(json!({"client_name": "a", "scope": "read"}));
+    h.clock.advance(15);
+    let tokens: Vec<String> = (0..62).map(|_| token(&h, &id, &secret)).collect();
+    // Another isolate that has read the guard before the revocations below.
+    let other = IsolateState::default();
+    let warm = h.send_in(&other, admin_introspect(&tokens[0]));
+    assert_eq!(body_json(&warm)["active"], true);
+    for t in &tokens[..60] {
+        revoked_ok(&revoke(&h, &id, &secret, &format!("token={t}")));
+    }
+    let calls = h.guards.guard_calls();
+    let r = revoke(&h, &id, &secret, &format!("token={}", tokens[60]));
+    assert_error(
+        &r,
+        429,
+        "too_many_requests",
+        "a client may revoke at most 60 of its own tokens a minute; retry in 45 s",
+    );
+    assert_eq!(r.header("retry-after"), Some("45"));
+    assert_eq!(
+        h.guards.guard_calls(),
+        calls,
+        "refused from what the isolate knows"
+    );
+    assert!(active(&h, &tokens[60]));
+    // The other isolate does not know yet: the guard itself refuses, and nothing changes.
+    let req = post(
+        "/oauth/revoke",
+        basic(&id, &secret),
+        &format!("token={}", tokens[60]),
+    );
+    assert_eq!(h.send_in(&other, req).status, 429);
+    assert!(active(&h, &tokens[60]));
+    // One event for the hour however many were revoked; its count is kept at most a minute
+    // behind, and an admin's revocation is its own event.
+    let events = self_revocation_events(&h, &id);
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0]["detail"], self_revoked_detail(1, T0, T0 + 15));
+    h.clock.advance(45);
+    revoked_ok(&revoke(&h, &id, &secret, &format!("token={}", tokens[60])));
+    assert!(!active(&h, &tokens[60]));
+    let events = self_revocation_events(&h, &id);
     assert_eq!(
         events[0]["detail"],
-        format!(
-            "token {} revoked by the client; every token issued until 2027-01-15T08:00:00Z is now revoked (the revocation list was full)",
-            jti(&h, &newest)
-        )
+        self_revoked_detail(1, T0, T0 + 15),
+        "within a minute"
+    );
+    h.clock.advance(15);
+    revoked_ok(&revoke(&h, &id, &secret, &format!("token={}", tokens[61])));
+    let events = self_revocation_events(&h, &id);
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0]["detail"], self_revoked_detail(62, T0, T0 + 75));
+    let path = format!("/admin/clients/{id}/revoked-tokens");
+    let (status, _) = h.admin(Method::Post, &path, Some(json!({"jti": "another"})));
+    assert_eq!(status, 200);
+    assert_eq!(revocation_events(&h, &id).len(), 1);
+    // The next hour is a new event.
+    h.clock.advance(3600);
+    let t = token(&h, &id, &secret);
+    revoked_ok(&revoke(&h, &id, &secret, &format!("token={t}")));
+    let events = self_revocation_events(&h, &id);
+    assert_eq!(events.len(), 2);
+    assert_eq!(
+        events[0]["detail"],
+        self_revoked_detail(1, T0 + 3600, T0 + 3675)
     );
 }
 

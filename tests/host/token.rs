@@ -562,3 +562,30 @@ fn secrets_never_appear_in_error_texts_or_logs() {
         }
     }
 }
+
+#[test]
+fn sprayed_unknown_client_ids_cost_the_known_clients_no_extra_read() {
+    let h = Harness::new();
+    let (id, secret) = h.create(json!({"client_name": "known"}));
+    assert_eq!(
+        h.token_basic(&id, &secret, "grant_type=client_credentials")
+            .status,
+        200
+    );
+    // Ten times the cache's size in made-up, well-formed ids, all within one TTL.
+    for i in 0..10_000u32 {
+        let made_up = format!("{:08x}-0000-4000-8000-{:012x}", i, u64::from(i) * 7919);
+        let r = h.token_basic(&made_up, "guess", "grant_type=client_credentials");
+        assert_error(&r, 401, "invalid_client", "client authentication failed");
+    }
+    let reads = h.store.reads();
+    assert_eq!(
+        h.token_basic(&id, &secret, "grant_type=client_credentials")
+            .status,
+        200
+    );
+    assert_eq!(h.store.reads(), reads, "the known client is still cached");
+    let (found, missing) = h.isolate.clients.len();
+    assert_eq!(found, 1);
+    assert!(missing <= edgeauth::support::cache::MISSING_MAX);
+}

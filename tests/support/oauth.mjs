@@ -21,13 +21,13 @@ export function discover(url, clientId, auth, algorithm = 'oidc') {
 
 /**
  * A client made through the admin API (`client_name`, `scope: 'read'` and `body`), its
- * openid-client configuration with client_secret_basic, and one token: { id, config, token }.
+ * openid-client configuration with client_secret_basic, and one token: { id, secret, config, token }.
  */
 export async function clientWithToken(api, url, body = {}) {
   const { client: c, secret } = await createClient(api, { client_name: 'c', scope: 'read', ...body });
   const config = await discover(url, c.client_id, oidc.ClientSecretBasic(secret.client_secret));
   const { access_token: token } = await oidc.clientCredentialsGrant(config, { scope: 'read' });
-  return { id: c.client_id, config, token };
+  return { id: c.client_id, secret: secret.client_secret, config, token };
 }
 
 /** A client_credentials grant through openid-client; `auth` e.g. oidc.ClientSecretBasic(secret). */

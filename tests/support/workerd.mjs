@@ -34,7 +34,7 @@ export const WORKERD = join(ROOT, 'node_modules', '.bin', 'workerd');
  */
 const V8_FLAGS = (process.env.EDGEAUTH_V8_FLAGS ?? '').split(/\s+/).filter(Boolean);
 
-/** Where the benchmarks keep workerd's state (tmpfs, see bench/bench.mjs), or null if not writable. */
+/** Where the benchmarks keep workerd's state (tmpfs, see bench/issuer.mjs), or null if not writable. */
 export const MEMORY_ROOT = '/dev/shm';
 export function memoryStateRoot() {
   try { accessSync(MEMORY_ROOT, constants.W_OK); return MEMORY_ROOT; } catch { return null; }

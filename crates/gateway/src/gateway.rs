@@ -2,10 +2,10 @@
 
 use edgeauth_verify::{bearer_token, Claims, Fetch, RemoteJwks, Scopes, Verifier, VerifyError};
 
-use crate::headers::{self, get};
+use crate::headers::{self, get, ResponseEdits};
 use crate::reply::Reply;
 use crate::revocation::{Introspect, Revocation, Unavailable};
-use crate::routes::{has_encoded_separator, Access, Route, ScopeRule, Upstream};
+use crate::routes::{canonical_path, Access, Miss, Route, ScopeRule, Upstream};
 use crate::settings::Settings;
 
 /// The request as the gateway sees it.
@@ -37,8 +37,8 @@ pub struct Forward {
     pub target: Target,
     /// Its headers, rewritten.
     pub headers: Vec<(String, String)>,
-    /// Headers to add to the upstream's response (CORS).
-    pub response_headers: Vec<(String, String)>,
+    /// Changes to the upstream's answer (hop-by-hop headers, CORS).
+    pub response: ResponseEdits,
 }
 
 /// What to do with a request.
@@ -107,12 +107,8 @@ impl<F: Fetch + Introspect + Clone> Gateway<F> {
     /// Decides on `request` at `now` (Unix seconds).
     pub async fn handle(&self, request: &Incoming<'_>, now: u64) -> Outcome {
         let (host, path, query) = split_url(request.url);
-        if has_encoded_separator(path) || path.contains('\\') {
-            return Outcome::Reply(Reply::error(
-                400,
-                "invalid_request",
-                "the path holds an encoded slash or a backslash",
-            ));
+        if let Err(e) = canonical_path(path) {
+            return Outcome::Reply(Reply::error(400, "invalid_request", e.description()));
         }
         let origin = get(request.headers, "origin");
         let table = &self.settings.routes;
@@ -120,20 +116,26 @@ impl<F: Fetch + Introspect + Clone> Gateway<F> {
             let wanted = get(request.headers, "access-control-request-method");
             if let (Some(origin), Some(wanted)) = (origin, wanted) {
                 let route = table.find(&host, path, &wanted.to_ascii_uppercase());
-                if let Some(cors) = route.and_then(|r| r.cors.as_ref()) {
+                if let Some(cors) = route.ok().and_then(|r| r.cors.as_ref()) {
                     let requested = get(request.headers, "access-control-request-headers");
                     return Outcome::Reply(headers::preflight(cors, origin, wanted, requested));
                 }
             }
         }
-        let Some(route) = table.find(&host, path, request.method) else {
-            return Outcome::Reply(Reply::error(
-                404,
-                "not_found",
-                "no route of this gateway serves this method and path",
-            ));
+        let route = match table.find(&host, path, request.method) {
+            Ok(route) => route,
+            Err(Miss::NotFound) => {
+                return Outcome::Reply(Reply::error(
+                    404,
+                    "not_found",
+                    "no route of this gateway serves this method and path",
+                ))
+            }
+            Err(Miss::MethodNotAllowed(allowed)) => {
+                return Outcome::Reply(Reply::method_not_allowed(&allowed))
+            }
         };
-        let cors = headers::cors_response(route.cors.as_ref(), origin);
+        let edits = headers::response_edits(route.cors.as_ref(), origin);
         let identity = match &route.access {
             Access::Public => Vec::new(),
             Access::Protected { audiences, scopes } => {
@@ -156,7 +158,7 @@ impl<F: Fetch + Introspect + Clone> Gateway<F> {
                                 Reply::revocation_unknown(&reason)
                             }
                         };
-                        reply.headers.extend(cors);
+                        edits.apply(&mut reply.headers);
                         return Outcome::Reply(reply);
                     }
                 }
@@ -174,7 +176,7 @@ impl<F: Fetch + Introspect + Clone> Gateway<F> {
                 route.strip_authorization,
                 identity,
             ),
-            response_headers: cors,
+            response: edits,
         })
     }
 

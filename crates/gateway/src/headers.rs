@@ -3,9 +3,19 @@
 use crate::reply::Reply;
 use crate::routes::Cors;
 
-/// Hop-by-hop headers (RFC 9110 section 7.6.1) never forwarded, besides those `Connection`
-/// names.
-const HOP_BY_HOP: [&str; 3] = ["connection", "keep-alive", "proxy-connection"];
+/// Hop-by-hop headers (RFC 9110 sections 7.6.1, 7.8, 10.1.4, 11.7) never forwarded, besides
+/// those `Connection` names: they speak of the caller's connection to the gateway, not of the
+/// request, and a `Proxy-Authorization` meant for the gateway must not reach the upstream.
+pub const HOP_BY_HOP: [&str; 8] = [
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "proxy-connection",
+    "te",
+    "trailer",
+    "upgrade",
+];
 
 /// A header's value, names compared without case; several copies joined with `, `.
 pub fn get<'h>(headers: &'h [(String, String)], name: &str) -> Option<&'h str> {
@@ -49,20 +59,101 @@ pub fn forwarded(
     out
 }
 
-/// The CORS headers for a response to a browser at `origin`, when the route allows it:
-/// the origin echoed (so `Vary: Origin`), and `WWW-Authenticate` readable by the page.
-pub fn cors_response(cors: Option<&Cors>, origin: Option<&str>) -> Vec<(String, String)> {
-    match (cors, origin) {
-        (Some(cors), Some(origin)) if cors.allows_origin(origin) => vec![
-            ("access-control-allow-origin".into(), origin.into()),
-            (
-                "access-control-expose-headers".into(),
-                "www-authenticate".into(),
-            ),
-            ("vary".into(), "Origin".into()),
-        ],
-        _ => Vec::new(),
+/// Changes the gateway makes to the headers of an answer (CORS): applied to the upstream's
+/// answer by the shell, and to the gateway's own refusals by [`ResponseEdits::apply`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ResponseEdits {
+    /// Headers set, replacing any copy the answer has.
+    pub set: Vec<(String, String)>,
+    /// Headers removed from the answer.
+    pub remove: Vec<&'static str>,
+    /// List-valued headers and a name each must list: added to the answer's list, never
+    /// written over it (see [`list_with`]).
+    pub append: Vec<(&'static str, &'static str)>,
+}
+
+impl ResponseEdits {
+    /// Whether an answer whose headers `has` (names lower case) would change: if not, it goes
+    /// out as it is, uncopied.
+    pub fn change(&self, has: impl Fn(&str) -> bool) -> bool {
+        !self.set.is_empty() || !self.append.is_empty() || self.remove.iter().any(|n| has(n))
     }
+
+    /// The edits applied to `headers` (names compared without case).
+    pub fn apply(&self, headers: &mut Vec<(String, String)>) {
+        let replaced = |n: &str| {
+            self.remove.iter().any(|r| n.eq_ignore_ascii_case(r))
+                || self.set.iter().any(|(s, _)| n.eq_ignore_ascii_case(s))
+        };
+        headers.retain(|(n, _)| !replaced(n));
+        headers.extend(self.set.iter().cloned());
+        for (name, token) in &self.append {
+            let current: Vec<&str> = headers
+                .iter()
+                .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.as_str())
+                .collect();
+            let current = (!current.is_empty()).then(|| current.join(", "));
+            if let Some(value) = list_with(current.as_deref(), token) {
+                headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+                headers.push((name.to_string(), value));
+            }
+        }
+    }
+}
+
+/// A comma-separated header list (`Vary`, `Access-Control-Expose-Headers`) that also names
+/// `token`: `None` when `current` already lists it (names compared without case) or is `*`.
+pub fn list_with(current: Option<&str>, token: &str) -> Option<String> {
+    let Some(current) = current.map(str::trim).filter(|c| !c.is_empty()) else {
+        return Some(token.to_string());
+    };
+    let listed = current
+        .split(',')
+        .map(str::trim)
+        .any(|t| t == "*" || t.eq_ignore_ascii_case(token));
+    (!listed).then(|| format!("{current}, {token}"))
+}
+
+/// Hop-by-hop headers of an answer that reach the Worker: the runtime drops the framing ones
+/// (`Connection`, `Keep-Alive`, `Trailer`, `Upgrade`, ...) itself, but not this one, which asks
+/// the caller for credentials of a proxy between the gateway and the upstream.
+pub const RESPONSE_HOP_BY_HOP: [&str; 1] = ["proxy-authenticate"];
+
+/// The edits for an answer on `route_cors` (the route's `cors`), to a request from `origin`:
+/// the hop-by-hop headers dropped, and for CORS:
+/// - `origins: ["*"]`: a literal `Access-Control-Allow-Origin: *` on every answer, never the
+///   caller's origin, and no `Access-Control-Allow-Credentials`: no site may make credentialed
+///   (cookie) reads of a route every site may call, whatever the upstream says;
+/// - listed origins: `Origin` added to `Vary` on every answer (it depends on the caller's
+///   origin), and the origin echoed when listed.
+///
+/// Allowed callers may read `WWW-Authenticate`.
+pub fn response_edits(route_cors: Option<&Cors>, origin: Option<&str>) -> ResponseEdits {
+    let mut edits = ResponseEdits {
+        remove: RESPONSE_HOP_BY_HOP.to_vec(),
+        ..ResponseEdits::default()
+    };
+    let Some(cors) = route_cors else {
+        return edits;
+    };
+    let expose = ("access-control-expose-headers", "www-authenticate");
+    if cors.allows_any() {
+        edits
+            .set
+            .push(("access-control-allow-origin".into(), "*".into()));
+        edits.remove.push("access-control-allow-credentials");
+        edits.append.push(expose);
+        return edits;
+    }
+    edits.append.push(("vary", "Origin"));
+    if let Some(origin) = origin.filter(|o| cors.allows_origin(o)) {
+        edits
+            .set
+            .push(("access-control-allow-origin".into(), origin.into()));
+        edits.append.push(expose);
+    }
+    edits
 }
 
 /// The answer to a CORS preflight for a route with `cors`: 204 with the allowances, or 403
@@ -87,20 +178,28 @@ pub fn preflight(cors: &Cors, origin: &str, method: &str, requested: Option<&str
     if !all_allowed {
         return Reply::error(403, "cors_refused", "a requested header is not allowed");
     }
+    let (allowed, vary) = if cors.allows_any() {
+        (
+            "*",
+            "Access-Control-Request-Method, Access-Control-Request-Headers",
+        )
+    } else {
+        (
+            origin,
+            "Origin, Access-Control-Request-Method, Access-Control-Request-Headers",
+        )
+    };
     let mut headers = vec![
         (
             "access-control-allow-origin".to_string(),
-            origin.to_string(),
+            allowed.to_string(),
         ),
         (
             "access-control-allow-methods".into(),
             cors.methods.join(", "),
         ),
         ("access-control-max-age".into(), cors.max_age.to_string()),
-        (
-            "vary".into(),
-            "Origin, Access-Control-Request-Method, Access-Control-Request-Headers".into(),
-        ),
+        ("vary".into(), vary.into()),
     ];
     if !cors.headers.is_empty() {
         headers.push((

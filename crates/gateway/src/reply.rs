@@ -81,6 +81,18 @@ impl Reply {
         reply
     }
 
+    /// The route of the longest prefix that fits the path serves other methods: 405 with
+    /// `Allow` listing them.
+    pub fn method_not_allowed(allowed: &[&str]) -> Reply {
+        let mut reply = Reply::error(
+            405,
+            "method_not_allowed",
+            "the route for this path does not serve this method",
+        );
+        reply.header("allow", &allowed.join(", "));
+        reply
+    }
+
     /// Every request while the configuration is invalid: a 500 that names nothing, and a log
     /// line that names the problem.
     pub fn misconfigured(problem: &str) -> Reply {

@@ -65,7 +65,12 @@ pub struct Cors {
 impl Cors {
     /// Whether `origin` may call this route from a browser.
     pub fn allows_origin(&self, origin: &str) -> bool {
-        self.origins.iter().any(|o| o == "*" || o == origin)
+        self.allows_any() || self.origins.iter().any(|o| o == origin)
+    }
+
+    /// Whether any origin may (`origins: ["*"]`): answers then say `*`, never an origin.
+    pub fn allows_any(&self) -> bool {
+        self.origins.iter().any(|o| o == "*")
     }
 }
 
@@ -109,6 +114,15 @@ impl Route {
     fn label(&self) -> String {
         format!("{}{}", self.host.as_deref().unwrap_or("*"), self.prefix)
     }
+}
+
+/// Why no route serves a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Miss {
+    /// No route's host and prefix fit: 404.
+    NotFound,
+    /// The longest prefix that fits serves other methods, these: 405 with `Allow`.
+    MethodNotAllowed(Vec<&'static str>),
 }
 
 /// The validated routes.
@@ -155,14 +169,29 @@ impl RouteTable {
         &self.routes
     }
 
-    /// The route for a request: among those whose host (exact, or `*`), prefix and methods
-    /// fit, the longest prefix; at equal length an exact host beats `*`.
-    pub fn find(&self, host: &str, path: &str, method: &str) -> Option<&Route> {
-        self.routes
-            .iter()
-            .filter(|r| r.host.as_deref().is_none_or(|h| h == host))
-            .filter(|r| r.covers(path) && r.serves(method))
-            .max_by_key(|r| (r.prefix.len(), r.host.is_some()))
+    /// The route for a request. Among the routes whose host (exact, or `*`) and prefix fit,
+    /// only those of the longest prefix are considered: one of them that serves `method` (an
+    /// exact host beating `*`), or else [`Miss::MethodNotAllowed`] with their methods. A
+    /// shorter prefix is never chosen for a method the longer one does not serve.
+    pub fn find(&self, host: &str, path: &str, method: &str) -> Result<&Route, Miss> {
+        let fits = || {
+            self.routes
+                .iter()
+                .filter(|r| r.host.as_deref().is_none_or(|h| h == host) && r.covers(path))
+        };
+        let longest = fits().map(|r| r.prefix.len()).max().ok_or(Miss::NotFound)?;
+        let candidates = || fits().filter(move |r| r.prefix.len() == longest);
+        if let Some(route) = candidates()
+            .filter(|r| r.serves(method))
+            .max_by_key(|r| r.host.is_some())
+        {
+            return Ok(route);
+        }
+        let allowed = METHODS
+            .into_iter()
+            .filter(|m| candidates().any(|r| r.serves(m)))
+            .collect();
+        Err(Miss::MethodNotAllowed(allowed))
     }
 
     /// Every audience some route accepts.
@@ -254,12 +283,12 @@ impl RawRoute {
             }
         };
         let prefix = self.prefix.ok_or("prefix is required (e.g. \"/api/\")")?;
-        if !prefix.starts_with('/')
-            || prefix.contains(['?', '#', '\\'])
-            || has_encoded_separator(&prefix)
-        {
-            return Err("prefix must start with '/' and hold no query, fragment, backslash or encoded slash".into());
+        if !prefix.starts_with('/') || prefix.contains(['?', '#']) {
+            return Err("prefix must start with '/' and hold no query or fragment".into());
         }
+        // A prefix no request can reach would silently leave its paths to a shorter route.
+        canonical_path(&prefix)
+            .map_err(|e| format!("prefix is not canonical ({})", e.description()))?;
         let methods = self.methods.map(|m| methods(m, "methods")).transpose()?;
         if self.public && self.revocation {
             return Err("revocation needs a token: public routes cannot check it".into());
@@ -394,11 +423,106 @@ fn audiences(audience: OneOrMany) -> Result<Vec<String>, String> {
     Ok(list)
 }
 
-/// Whether a path holds an encoded `/` or `\`, which an upstream may decode into a separator
-/// the prefix match never saw.
-pub fn has_encoded_separator(path: &str) -> bool {
-    let lower = path.to_ascii_lowercase();
-    lower.contains("%2f") || lower.contains("%5c")
+/// Why a path is not canonical: the gateway refuses it before choosing a route, since an
+/// upstream that decodes, collapses or strips it could serve another path than the one matched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NonCanonical {
+    /// Not starting with `/`.
+    Relative,
+    /// A byte outside printable ASCII, a space, `\` or `;`.
+    Character,
+    /// `%` not followed by two hex digits.
+    MalformedEscape,
+    /// A percent-escape of an unreserved character, a control character, `/`, `\` or `;`.
+    NeedlessEscape,
+    /// A percent-escape with lower-case hex (`%c3` for `%C3`).
+    LowerCaseEscape,
+    /// A `.` or `..` segment.
+    DotSegment,
+    /// An empty segment (`//`).
+    EmptySegment,
+}
+
+impl NonCanonical {
+    /// The `error_description` of the 400 answer.
+    pub fn description(self) -> &'static str {
+        match self {
+            NonCanonical::Relative => "the path must start with '/'",
+            NonCanonical::Character => {
+                "the path holds a character it may not: a control character, a space, '\\' or ';'"
+            }
+            NonCanonical::MalformedEscape => "the path holds a '%' not followed by two hex digits",
+            NonCanonical::NeedlessEscape => {
+                "the path percent-encodes a character it must not: a letter, digit, '-', '.', '_', \
+                 '~' (write it as it is), a control character, '/', '\\' or ';'"
+            }
+            NonCanonical::LowerCaseEscape => "the path's percent-escapes must use upper-case hex",
+            NonCanonical::DotSegment => "the path holds a '.' or '..' segment",
+            NonCanonical::EmptySegment => "the path holds an empty segment ('//')",
+        }
+    }
+}
+
+/// Checks that `path` (as received, before any decoding) is in the one form the route table
+/// matches: it starts with `/`; holds only printable ASCII without space, `\` or `;`; every
+/// `%` starts an upper-case escape of a byte that needs one (not an unreserved character, a
+/// control character, `/`, `\` or `;`); and no segment is empty, `.` or `..`. A trailing `/`
+/// is fine. Two paths that pass differ for an upstream exactly when they differ as strings.
+pub fn canonical_path(path: &str) -> Result<(), NonCanonical> {
+    let bytes = path.as_bytes();
+    if bytes.first() != Some(&b'/') {
+        return Err(NonCanonical::Relative);
+    }
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' => {
+                let hex = |at: usize| bytes.get(at).copied().filter(u8::is_ascii_hexdigit);
+                let (Some(hi), Some(lo)) = (hex(i + 1), hex(i + 2)) else {
+                    return Err(NonCanonical::MalformedEscape);
+                };
+                let value = (hex_value(hi) << 4) | hex_value(lo);
+                if is_unreserved(value)
+                    || value < 0x20
+                    || value == 0x7f
+                    || matches!(value, b'/' | b'\\' | b';')
+                {
+                    return Err(NonCanonical::NeedlessEscape);
+                }
+                if hi.is_ascii_lowercase() || lo.is_ascii_lowercase() {
+                    return Err(NonCanonical::LowerCaseEscape);
+                }
+                i += 3;
+            }
+            b'\\' | b';' => return Err(NonCanonical::Character),
+            b if !(0x21..=0x7e).contains(&b) => return Err(NonCanonical::Character),
+            _ => i += 1,
+        }
+    }
+    // The first segment is the empty one before the leading `/`; a trailing `/` leaves an
+    // empty last one, which is a path of its own, not a collapsible one.
+    let segments: Vec<&str> = path[1..].split('/').collect();
+    for (n, segment) in segments.iter().enumerate() {
+        match *segment {
+            "." | ".." => return Err(NonCanonical::DotSegment),
+            "" if n + 1 < segments.len() => return Err(NonCanonical::EmptySegment),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+fn hex_value(b: u8) -> u8 {
+    match b {
+        b'0'..=b'9' => b - b'0',
+        b'a'..=b'f' => b - b'a' + 10,
+        _ => b - b'A' + 10,
+    }
+}
+
+/// RFC 3986 section 2.3: ALPHA / DIGIT / "-" / "." / "_" / "~".
+fn is_unreserved(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
 }
 
 fn is_host(h: &str) -> bool {

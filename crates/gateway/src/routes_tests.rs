@@ -57,9 +57,12 @@ fn methods_narrow_a_route_and_unmatched_is_none() {
             scopes: Some(ScopeRule::AnyOf(vec!["write".into(), "admin".into()])),
         }
     );
-    assert!(t.find("h", "/items", "DELETE").is_none());
-    assert!(t.find("h", "/other", "GET").is_none());
-    assert!(t.find("h", "/itemsx", "GET").is_none());
+    assert_eq!(
+        t.find("h", "/items", "DELETE"),
+        Err(Miss::MethodNotAllowed(vec!["GET", "HEAD", "POST"]))
+    );
+    assert_eq!(t.find("h", "/other", "GET"), Err(Miss::NotFound));
+    assert_eq!(t.find("h", "/itemsx", "GET"), Err(Miss::NotFound));
 }
 
 #[test]
@@ -104,7 +107,19 @@ fn invalid_tables_are_refused_naming_the_route_and_field() {
         ),
         (
             r#"[{"prefix": "/a%2Fb", "public": true}]"#,
-            "ROUTES[0].prefix must start",
+            "ROUTES[0].prefix is not canonical (the path percent-encodes",
+        ),
+        (
+            r#"[{"prefix": "/a//b", "public": true}]"#,
+            "ROUTES[0].prefix is not canonical (the path holds an empty segment",
+        ),
+        (
+            r#"[{"prefix": "/caf%c3%a9", "public": true}]"#,
+            "ROUTES[0].prefix is not canonical (the path's percent-escapes must use upper-case",
+        ),
+        (
+            r#"[{"prefix": "/a?b", "public": true}]"#,
+            "ROUTES[0].prefix must start with '/' and hold no query",
         ),
         (
             r#"[{"prefix": "/", "public": true, "scope": "x"}]"#,
@@ -197,9 +212,84 @@ fn same_prefix_with_disjoint_methods_or_hosts_is_not_a_repeat() {
 }
 
 #[test]
-fn encoded_separators_are_spotted_in_any_case() {
-    assert!(has_encoded_separator("/a%2fb"));
-    assert!(has_encoded_separator("/a%2Fb"));
-    assert!(has_encoded_separator("/a%5Cb"));
-    assert!(!has_encoded_separator("/a%20b/c"));
+fn a_method_the_longest_prefix_does_not_serve_never_falls_to_a_shorter_one() {
+    let t = table(&format!(
+        r#"[{{"prefix": "/", "public": true}},
+            {{"prefix": "/admin", "methods": ["GET"], {API}}},
+            {{"prefix": "/admin", "methods": ["PUT"], {API}}},
+            {{"host": "a.example", "prefix": "/admin", "methods": ["DELETE"], {API}}}]"#
+    ));
+    for method in ["HEAD", "POST", "OPTIONS", "DELETE"] {
+        assert_eq!(
+            t.find("b.example", "/admin/x", method),
+            Err(Miss::MethodNotAllowed(vec!["GET", "PUT"])),
+            "{method}"
+        );
+    }
+    // The exact-host route joins the routes of the same prefix on its host.
+    assert_eq!(
+        t.find("a.example", "/admin", "POST"),
+        Err(Miss::MethodNotAllowed(vec!["GET", "PUT", "DELETE"]))
+    );
+    assert_eq!(
+        t.find("a.example", "/admin", "DELETE")
+            .unwrap()
+            .host
+            .as_deref(),
+        Some("a.example")
+    );
+    assert_eq!(t.find("b.example", "/other", "POST").unwrap().prefix, "/");
+}
+
+#[test]
+fn canonical_paths_pass_and_each_kind_of_other_path_is_named() {
+    for ok in [
+        "/",
+        "/a",
+        "/a/",
+        "/a/b.c/d..e/~x",
+        "/%25",
+        "/caf%C3%A9",
+        "/a%20b",
+        "/a:b@c!$&'()*+,=",
+    ] {
+        assert_eq!(canonical_path(ok), Ok(()), "{ok}");
+    }
+    for (path, why) in [
+        ("", NonCanonical::Relative),
+        ("a/b", NonCanonical::Relative),
+        ("/a;b", NonCanonical::Character),
+        ("/a\\b", NonCanonical::Character),
+        ("/a b", NonCanonical::Character),
+        ("/a\tb", NonCanonical::Character),
+        ("/a\u{7f}", NonCanonical::Character),
+        ("/caf\u{e9}", NonCanonical::Character),
+        ("/a%", NonCanonical::MalformedEscape),
+        ("/a%4", NonCanonical::MalformedEscape),
+        ("/a%g0", NonCanonical::MalformedEscape),
+        ("/%41", NonCanonical::NeedlessEscape),
+        ("/%7e", NonCanonical::NeedlessEscape),
+        ("/%2d", NonCanonical::NeedlessEscape),
+        ("/%2E", NonCanonical::NeedlessEscape),
+        ("/%5F", NonCanonical::NeedlessEscape),
+        ("/%30", NonCanonical::NeedlessEscape),
+        ("/%00", NonCanonical::NeedlessEscape),
+        ("/%1F", NonCanonical::NeedlessEscape),
+        ("/%7F", NonCanonical::NeedlessEscape),
+        ("/%2f", NonCanonical::NeedlessEscape),
+        ("/%5C", NonCanonical::NeedlessEscape),
+        ("/%3B", NonCanonical::NeedlessEscape),
+        ("/%c3%A9", NonCanonical::LowerCaseEscape),
+        ("/%3a", NonCanonical::LowerCaseEscape),
+        ("/.", NonCanonical::DotSegment),
+        ("/..", NonCanonical::DotSegment),
+        ("/a/./b", NonCanonical::DotSegment),
+        ("/a/../b", NonCanonical::DotSegment),
+        ("/a/..", NonCanonical::DotSegment),
+        ("//", NonCanonical::EmptySegment),
+        ("//a", NonCanonical::EmptySegment),
+        ("/a//b", NonCanonical::EmptySegment),
+    ] {
+        assert_eq!(canonical_path(path), Err(why), "{path:?}");
+    }
 }

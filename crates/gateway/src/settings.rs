@@ -1,16 +1,21 @@
 //! The gateway's configuration from Worker vars, parsed and validated once per isolate.
 
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
+use base64::Engine;
+use zeroize::Zeroizing;
+
 use crate::revocation::Credential;
 use crate::routes::RouteTable;
 
 /// Names of the vars (and secrets) the gateway reads.
-pub const SETTINGS: [&str; 7] = [
+pub const SETTINGS: [&str; 8] = [
     "ISSUER",
     "ROUTES",
     "CLIENT_ID_HEADER",
     "SCOPES_HEADER",
     "REALM",
     "INTROSPECTION_CLIENT_ID",
+    "INTROSPECTION_KEY_SEED",
     "INTROSPECTION_CLIENT_SECRET",
 ];
 /// Longest introspection client id or secret accepted, in bytes.
@@ -49,8 +54,9 @@ pub struct Settings {
     pub scopes_header: String,
     /// The challenge's realm (`REALM`).
     pub realm: String,
-    /// The client the gateway introspects as (`INTROSPECTION_CLIENT_ID` and
-    /// `INTROSPECTION_CLIENT_SECRET`), needed by routes with `revocation`.
+    /// The client the gateway introspects as (`INTROSPECTION_CLIENT_ID`, with
+    /// `INTROSPECTION_KEY_SEED` or `INTROSPECTION_CLIENT_SECRET`), needed by routes with
+    /// `revocation`.
     pub introspection: Option<Credential>,
 }
 
@@ -83,13 +89,14 @@ impl Settings {
         }
         let introspection = credential(
             get("INTROSPECTION_CLIENT_ID"),
+            get("INTROSPECTION_KEY_SEED"),
             get("INTROSPECTION_CLIENT_SECRET"),
         )?;
         if introspection.is_none() {
             if let Some(i) = routes.routes().iter().position(|r| r.revocation) {
                 return Err(format!(
                     "ROUTES[{i}] checks revocation but INTROSPECTION_CLIENT_ID and \
-                     INTROSPECTION_CLIENT_SECRET are not set"
+                     INTROSPECTION_KEY_SEED (or INTROSPECTION_CLIENT_SECRET) are not set"
                 ));
             }
         }
@@ -109,28 +116,68 @@ impl Settings {
     }
 }
 
-/// Both or neither; the error names the var at fault and never the value.
-fn credential(id: Option<String>, secret: Option<String>) -> Result<Option<Credential>, String> {
-    match (id, secret) {
-        (None, None) => Ok(None),
+/// The id with exactly one proof, or nothing; the error names the var at fault and never
+/// the value.
+fn credential(
+    id: Option<String>,
+    seed: Option<String>,
+    secret: Option<String>,
+) -> Result<Option<Credential>, String> {
+    let proof = match (seed, secret) {
+        (Some(_), Some(_)) => {
+            return Err(
+                "set INTROSPECTION_KEY_SEED or INTROSPECTION_CLIENT_SECRET, not both".into(),
+            )
+        }
+        (Some(seed), None) => Some(Ok(seed)),
+        (None, Some(secret)) => Some(Err(secret)),
+        (None, None) => None,
+    };
+    let id = match (id, &proof) {
+        (None, None) => return Ok(None),
         (Some(_), None) => {
-            Err("INTROSPECTION_CLIENT_SECRET is not set, though INTROSPECTION_CLIENT_ID is".into())
+            return Err(
+                "INTROSPECTION_KEY_SEED (or INTROSPECTION_CLIENT_SECRET) is not set, \
+                        though INTROSPECTION_CLIENT_ID is"
+                    .into(),
+            )
         }
-        (None, Some(_)) => {
-            Err("INTROSPECTION_CLIENT_ID is not set, though INTROSPECTION_CLIENT_SECRET is".into())
+        (None, Some(Ok(_))) => {
+            return Err(
+                "INTROSPECTION_CLIENT_ID is not set, though INTROSPECTION_KEY_SEED is".into(),
+            )
         }
-        (Some(id), Some(secret)) => {
-            for (name, value) in [
-                ("INTROSPECTION_CLIENT_ID", &id),
-                ("INTROSPECTION_CLIENT_SECRET", &secret),
-            ] {
-                if value.len() > MAX_CREDENTIAL_BYTES || value.trim() != value {
-                    return Err(format!(
-                        "{name} must be at most {MAX_CREDENTIAL_BYTES} bytes, without surrounding spaces"
-                    ));
-                }
-            }
+        (None, Some(Err(_))) => {
+            return Err(
+                "INTROSPECTION_CLIENT_ID is not set, though INTROSPECTION_CLIENT_SECRET is".into(),
+            )
+        }
+        (Some(id), Some(_)) => id,
+    };
+    let bounded = |name: &str, value: &str| {
+        if value.len() > MAX_CREDENTIAL_BYTES || value.trim() != value {
+            return Err(format!(
+                "{name} must be at most {MAX_CREDENTIAL_BYTES} bytes, without surrounding spaces"
+            ));
+        }
+        Ok(())
+    };
+    bounded("INTROSPECTION_CLIENT_ID", &id)?;
+    match proof {
+        Some(Ok(seed)) => {
+            let seed = Zeroizing::new(
+                B64URL
+                    .decode(seed.trim())
+                    .ok()
+                    .and_then(|b| <[u8; 32]>::try_from(b.as_slice()).ok())
+                    .ok_or("INTROSPECTION_KEY_SEED must be base64url (no padding) of 32 bytes")?,
+            );
+            Ok(Some(Credential::with_key_seed(id, &seed)))
+        }
+        Some(Err(secret)) => {
+            bounded("INTROSPECTION_CLIENT_SECRET", &secret)?;
             Ok(Some(Credential::new(id, secret)))
         }
+        None => Ok(None),
     }
 }

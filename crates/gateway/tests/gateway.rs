@@ -2,7 +2,7 @@
 
 mod support;
 
-use edgeauth_gateway::{Gateway, Reply, Settings, Target};
+use edgeauth_gateway::{Gateway, Reply, ResponseEdits, Settings, Target};
 use serde_json::json;
 use support::*;
 
@@ -14,7 +14,9 @@ const ROUTES: &str = r#"[
             "headers": ["authorization", "content-type"], "max_age": 120}},
   {"prefix": "/api/admin", "audience": ["https://admin.example.com", "https://api.example.com"],
    "scopes": {"any_of": ["admin", "root"]}, "upstream": {"service": "ADMIN_API"}},
-  {"host": "origin.example.com", "prefix": "/", "audience": "https://api.example.com"}
+  {"host": "origin.example.com", "prefix": "/", "audience": "https://api.example.com"},
+  {"prefix": "/open/", "public": true, "upstream": {"url": "http://up.internal:9000"},
+   "cors": {"origins": ["*"], "methods": ["GET", "POST"], "headers": ["content-type"]}}
 ]"#;
 
 fn gateway(keys: &Keys) -> Gateway<&Keys> {
@@ -56,11 +58,53 @@ fn a_good_token_is_forwarded_with_the_client_and_without_spoofed_copies() {
     for gone in ["connection", "x-smuggled", "authorization"] {
         assert_eq!(header(&f.headers, gone), None, "{gone}");
     }
-    assert!(f.response_headers.is_empty(), "no Origin, no CORS headers");
+    // No Origin: nothing allowed, but the answer of a route with listed origins varies by it.
+    assert_eq!(
+        f.response,
+        ResponseEdits {
+            remove: vec!["proxy-authenticate"],
+            append: vec![("vary", "Origin")],
+            ..ResponseEdits::default()
+        }
+    );
     assert_eq!(
         keys.urls.borrow().as_slice(),
         [format!("{ISS}/.well-known/jwks.json")]
     );
+}
+
+#[test]
+fn hop_by_hop_headers_are_never_forwarded_in_any_case() {
+    let keys = Keys::default();
+    let g = gateway(&keys);
+    let hop = [
+        ("Connection", "close"),
+        ("Keep-Alive", "timeout=5"),
+        ("Proxy-Connection", "keep-alive"),
+        ("TE", "trailers"),
+        ("Trailer", "x-checksum"),
+        ("Upgrade", "websocket"),
+        ("Proxy-Authorization", "Basic cHJveHk6cGFzcw=="),
+        ("PROXY-AUTHENTICATE", "Basic"),
+        ("accept", "text/plain"),
+    ];
+    let f = forwarded(run(&g, "GET", &format!("{BASE}/public/x"), &hop));
+    assert_eq!(
+        f.headers,
+        [("accept".to_string(), "text/plain".to_string())],
+        "only the end-to-end header is left"
+    );
+    // The answer's Proxy-Authenticate (the runtime drops the framing ones) is for the gateway.
+    let upstream = [
+        ("Proxy-Authenticate", "Basic"),
+        ("content-type", "text/plain"),
+    ];
+    assert_eq!(
+        edited(&f.response, &upstream),
+        [("content-type".to_string(), "text/plain".to_string())]
+    );
+    assert!(f.response.change(|n| n == "proxy-authenticate"));
+    assert!(!f.response.change(|n| n == "content-type"), "else uncopied");
 }
 
 #[test]
@@ -389,4 +433,113 @@ fn settings_are_validated_naming_the_var() {
         m.log.as_deref(),
         Some("gateway configuration: ROUTES is not set")
     );
+}
+
+/// `edits` applied to an upstream's answer with these headers.
+fn edited(edits: &ResponseEdits, upstream: &[(&str, &str)]) -> Vec<(String, String)> {
+    let mut headers: Vec<(String, String)> = upstream
+        .iter()
+        .map(|(n, v)| (n.to_string(), v.to_string()))
+        .collect();
+    edits.apply(&mut headers);
+    headers
+}
+
+#[test]
+fn a_wildcard_route_says_star_and_drops_the_upstreams_credentials_allowance() {
+    let keys = Keys::default();
+    let g = gateway(&keys);
+    let upstream = [
+        ("Access-Control-Allow-Origin", "https://evil.example.com"),
+        ("Access-Control-Allow-Credentials", "true"),
+        ("Vary", "Accept-Encoding"),
+        ("set-cookie", "session=1"),
+    ];
+    // With any Origin, and without one: the answer is the same for every caller.
+    for origin in [Some("https://evil.example.com"), None] {
+        let headers: Vec<(&str, &str)> = origin.map(|o| ("origin", o)).into_iter().collect();
+        let f = forwarded(run(&g, "GET", &format!("{BASE}/open/x"), &headers));
+        let out = edited(&f.response, &upstream);
+        assert_eq!(
+            out,
+            [
+                ("Vary", "Accept-Encoding"),
+                ("set-cookie", "session=1"),
+                ("access-control-allow-origin", "*"),
+                ("access-control-expose-headers", "www-authenticate"),
+            ]
+            .map(|(n, v)| (n.to_string(), v.to_string())),
+            "{origin:?}"
+        );
+    }
+    let pre = replied(run(
+        &g,
+        "OPTIONS",
+        &format!("{BASE}/open/x"),
+        &[
+            ("origin", "https://any.example.com"),
+            ("access-control-request-method", "POST"),
+        ],
+    ));
+    assert_eq!(pre.status, 204);
+    assert_eq!(
+        header(&pre.headers, "access-control-allow-origin"),
+        Some("*")
+    );
+    assert_eq!(
+        header(&pre.headers, "access-control-allow-credentials"),
+        None
+    );
+}
+
+#[test]
+fn listed_origins_are_echoed_and_origin_is_added_to_the_upstreams_vary() {
+    let keys = Keys::default();
+    let g = gateway(&keys);
+    let bearer = format!("Bearer {}", token(json!({})));
+    let url = format!("{BASE}/api/items");
+    let app = [
+        ("authorization", bearer.as_str()),
+        ("origin", "https://app.example.com"),
+    ];
+    let f = forwarded(run(&g, "GET", &url, &app));
+    for (upstream_vary, expected) in [
+        (None, "Origin"),
+        (Some("Accept-Encoding"), "Accept-Encoding, Origin"),
+        (Some("accept-encoding, ORIGIN"), "accept-encoding, ORIGIN"),
+        (Some("*"), "*"),
+    ] {
+        let upstream: Vec<(&str, &str)> = upstream_vary.map(|v| ("vary", v)).into_iter().collect();
+        let out = edited(&f.response, &upstream);
+        assert_eq!(header(&out, "vary"), Some(expected), "{upstream_vary:?}");
+        assert_eq!(
+            header(&out, "access-control-allow-origin"),
+            Some("https://app.example.com")
+        );
+    }
+    // The upstream's own exposed headers stay, with the challenge added.
+    let out = edited(&f.response, &[("access-control-expose-headers", "x-total")]);
+    assert_eq!(
+        header(&out, "access-control-expose-headers"),
+        Some("x-total, www-authenticate")
+    );
+    // Another origin gets no allowance, but the answer still varies by Origin.
+    let evil = [
+        ("authorization", bearer.as_str()),
+        ("origin", "https://evil.example.com"),
+    ];
+    let out = edited(
+        &forwarded(run(&g, "GET", &url, &evil)).response,
+        &[("vary", "Accept")],
+    );
+    assert_eq!(out, [("vary".to_string(), "Accept, Origin".to_string())]);
+    // A refusal made by the gateway says the same.
+    let r = replied(run(
+        &g,
+        "GET",
+        &url,
+        &[("origin", "https://app.example.com")],
+    ));
+    assert_eq!(r.status, 401);
+    assert_eq!(header(&r.headers, "vary"), Some("Origin"));
 }

@@ -3,8 +3,9 @@
 
 mod support;
 
-use base64::engine::general_purpose::STANDARD;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
+use ed25519_dalek::{Signature, VerifyingKey};
 use edgeauth_gateway::{Gateway, Outcome, Settings};
 use serde_json::json;
 use support::*;
@@ -60,8 +61,8 @@ fn an_active_token_is_forwarded_after_asking_the_issuer_as_the_configured_client
     let (url, authorization, body) = &calls[0];
     assert_eq!(url, &format!("{ISS}/oauth/introspect"));
     assert_eq!(
-        authorization,
-        &format!("Basic {}", STANDARD.encode("gw:s3cret"))
+        authorization.as_deref(),
+        Some(format!("Basic {}", STANDARD.encode("gw:s3cret")).as_str())
     );
     // A JWT is all unreserved characters and dots: form encoding leaves it as it is.
     assert_eq!(body, &format!("token={t}"));
@@ -160,12 +161,12 @@ fn revocation_settings_are_validated() {
     assert_eq!(
         err,
         "ROUTES[0] checks revocation but INTROSPECTION_CLIENT_ID and \
-         INTROSPECTION_CLIENT_SECRET are not set"
+         INTROSPECTION_KEY_SEED (or INTROSPECTION_CLIENT_SECRET) are not set"
     );
     let only_id = [base[0], base[1], ("INTROSPECTION_CLIENT_ID", "gw")];
     assert!(settings(&only_id)
         .unwrap_err()
-        .starts_with("INTROSPECTION_CLIENT_SECRET is not set"));
+        .starts_with("INTROSPECTION_KEY_SEED (or INTROSPECTION_CLIENT_SECRET) is not set"));
     let long = "x".repeat(513);
     let too_long = [
         base[0],
@@ -194,4 +195,158 @@ fn revocation_settings_are_validated() {
     let s = settings(&VARS).unwrap();
     assert_eq!(s.introspection.as_ref().unwrap().client_id, "gw");
     assert!(!format!("{s:?}").contains("s3cret"));
+}
+
+/// RFC 8037 appendix A.1: the Ed25519 seed, its public key and their RFC 7638 thumbprint.
+const RFC8037_SEED: &str = "nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A";
+const RFC8037_X: &str = "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo";
+const RFC8037_KID: &str = "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k";
+
+/// The vars of a gateway introspecting with `private_key_jwt`.
+const KEY_VARS: [(&str, &str); 4] = [
+    ("ISSUER", ISS),
+    ("ROUTES", ROUTES),
+    ("INTROSPECTION_CLIENT_ID", "gw"),
+    ("INTROSPECTION_KEY_SEED", RFC8037_SEED),
+];
+
+fn b64url_json(part: &str) -> serde_json::Value {
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(part).unwrap()).unwrap()
+}
+
+#[test]
+fn the_key_form_sends_a_fresh_private_key_jwt_assertion_per_call_and_no_basic() {
+    let keys = Keys::default();
+    let g = Gateway::new(settings(&KEY_VARS).unwrap(), &keys);
+    let first = token(json!({}));
+    let second = token(json!({"jti": "j2"}));
+    forwarded(get(&g, NOW, "/live/a", &first));
+    forwarded(get(&g, NOW + 1, "/live/a", &second));
+    let calls = keys.introspected.borrow();
+    assert_eq!(calls.len(), 2);
+    let public = VerifyingKey::from_bytes(
+        &URL_SAFE_NO_PAD
+            .decode(RFC8037_X)
+            .unwrap()
+            .try_into()
+            .unwrap(),
+    )
+    .unwrap();
+    let mut jtis = Vec::new();
+    for ((url, authorization, body), (t, now)) in
+        calls.iter().zip([(&first, NOW), (&second, NOW + 1)])
+    {
+        assert_eq!(url, &format!("{ISS}/oauth/introspect"));
+        assert_eq!(
+            authorization, &None,
+            "no Basic: nothing a stranger could guess"
+        );
+        let prefix = format!(
+            "token={t}&client_assertion_type=\
+             urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer&client_assertion="
+        );
+        let assertion = body.strip_prefix(&prefix).expect(body);
+        let parts: Vec<&str> = assertion.split('.').collect();
+        assert_eq!(parts.len(), 3);
+        assert_eq!(
+            b64url_json(parts[0]),
+            json!({"alg": "EdDSA", "kid": RFC8037_KID})
+        );
+        let claims = b64url_json(parts[1]);
+        let jti = claims["jti"].as_str().unwrap().to_string();
+        assert_eq!(
+            claims,
+            json!({"iss": "gw", "sub": "gw", "aud": ISS, "iat": now, "exp": now + 60, "jti": jti})
+        );
+        let signature: [u8; 64] = URL_SAFE_NO_PAD
+            .decode(parts[2])
+            .unwrap()
+            .try_into()
+            .unwrap();
+        public
+            .verify_strict(
+                format!("{}.{}", parts[0], parts[1]).as_bytes(),
+                &Signature::from_bytes(&signature),
+            )
+            .expect("signed with the seed's key");
+        // 16 random bytes, base64url.
+        assert_eq!(URL_SAFE_NO_PAD.decode(&jti).unwrap().len(), 16);
+        jtis.push(jti);
+    }
+    assert_ne!(jtis[0], jtis[1], "each call has its own jti");
+    // The settings print neither the seed nor the key, but do name the kid.
+    let shown = format!("{:?}", settings(&KEY_VARS).unwrap());
+    assert!(
+        !shown.contains(RFC8037_SEED) && shown.contains(RFC8037_KID),
+        "{shown}"
+    );
+}
+
+#[test]
+fn the_public_jwk_to_register_is_the_seeds_ed25519_key_named_by_its_thumbprint() {
+    let s = settings(&KEY_VARS).unwrap();
+    let credential = s.introspection.unwrap();
+    assert_eq!(
+        credential.public_jwk(),
+        Some(
+            json!({"kty": "OKP", "crv": "Ed25519", "x": RFC8037_X, "kid": RFC8037_KID,
+                    "alg": "EdDSA", "use": "sig"})
+        )
+    );
+    assert_eq!(
+        settings(&VARS).unwrap().introspection.unwrap().public_jwk(),
+        None
+    );
+}
+
+#[test]
+fn a_key_the_issuer_refuses_is_a_503_whose_log_names_the_kid_to_register() {
+    let keys = Keys::default();
+    *keys.introspection.borrow_mut() = Some(Ok((401, vec![])));
+    let g = Gateway::new(settings(&KEY_VARS).unwrap(), &keys);
+    let r = replied(get(&g, NOW, "/live/a", &token(json!({}))));
+    assert_eq!(r.status, 503);
+    assert_eq!(
+        r.log.as_deref(),
+        Some(
+            "revocation check: introspection answered 401 (is the public key with kid \
+             kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k registered on client gw, with \
+             private_key_jwt and introspection_allowed?)"
+        )
+    );
+}
+
+#[test]
+fn key_settings_are_validated_without_echoing_the_seed() {
+    let with = |extra: &[(&'static str, &'static str)]| {
+        let mut vars = vec![("ISSUER", ISS), ("ROUTES", ROUTES)];
+        vars.extend_from_slice(extra);
+        settings(&vars).unwrap_err()
+    };
+    assert_eq!(
+        with(&[
+            ("INTROSPECTION_CLIENT_ID", "gw"),
+            ("INTROSPECTION_KEY_SEED", RFC8037_SEED),
+            ("INTROSPECTION_CLIENT_SECRET", "s3cret"),
+        ]),
+        "set INTROSPECTION_KEY_SEED or INTROSPECTION_CLIENT_SECRET, not both"
+    );
+    assert_eq!(
+        with(&[("INTROSPECTION_KEY_SEED", RFC8037_SEED)]),
+        "INTROSPECTION_CLIENT_ID is not set, though INTROSPECTION_KEY_SEED is"
+    );
+    for bad in [
+        "short",
+        "nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2AAAA",
+        "nWGxne+9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A",
+    ] {
+        let err = with(&[
+            ("INTROSPECTION_CLIENT_ID", "gw"),
+            ("INTROSPECTION_KEY_SEED", bad),
+        ]);
+        assert_eq!(
+            err,
+            "INTROSPECTION_KEY_SEED must be base64url (no padding) of 32 bytes"
+        );
+    }
 }

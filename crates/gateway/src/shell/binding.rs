@@ -9,6 +9,7 @@ use crate::revocation::Introspect;
 use edgeauth_verify::{Fetch, FetchResponse};
 use futures_util::future::{select, Either};
 use futures_util::StreamExt;
+use wasm_bindgen::{JsCast, JsValue};
 use worker::{Delay, Fetcher, Method, Request, RequestInit};
 
 const DEADLINE: Duration = Duration::from_secs(5);
@@ -31,12 +32,12 @@ impl Introspect for IssuerBinding {
     fn post_form(
         &self,
         url: &str,
-        authorization: &str,
+        authorization: Option<&str>,
         body: String,
         max_body: usize,
     ) -> impl Future<Output = Result<(u16, Vec<u8>), String>> {
         let fetcher = self.0.clone();
-        let (url, authorization) = (url.to_string(), authorization.to_string());
+        let (url, authorization) = (url.to_string(), authorization.map(str::to_string));
         within_deadline(async move {
             let headers = worker::Headers::new();
             let header = |name: &str, value: &str| {
@@ -44,7 +45,9 @@ impl Introspect for IssuerBinding {
                     .set(name, value)
                     .map_err(|_| format!("the {name} header could not be set"))
             };
-            header("authorization", &authorization)?;
+            if let Some(authorization) = &authorization {
+                header("authorization", authorization)?;
+            }
             header("content-type", "application/x-www-form-urlencoded")?;
             header("accept", "application/json")?;
             let mut init = RequestInit::new();
@@ -65,6 +68,17 @@ impl Introspect for IssuerBinding {
             };
             Ok((status, body))
         })
+    }
+
+    fn random_id(&self) -> Result<[u8; 16], String> {
+        let crypto = js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("crypto"))
+            .map_err(|_| "no crypto in the global scope".to_string())?
+            .unchecked_into::<web_sys::Crypto>();
+        let mut id = [0u8; 16];
+        crypto
+            .get_random_values_with_u8_array(&mut id)
+            .map_err(|_| "crypto.getRandomValues failed".to_string())?;
+        Ok(id)
     }
 }
 

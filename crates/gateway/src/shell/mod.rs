@@ -8,6 +8,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use worker::{event, Context, Env};
 
 use crate::gateway::{Forward, Gateway, Incoming, Outcome, Target};
+use crate::headers::list_with;
 use crate::reply::Reply;
 use crate::settings::{Settings, ISSUER_BINDING, SETTINGS};
 
@@ -151,14 +152,27 @@ async fn forward(
         Target::Origin | Target::Url(_) => worker::Fetch::Request(outgoing).send().await,
     }
     .map_err(|e| e.to_string())?;
-    if f.response_headers.is_empty() {
-        return Ok(response);
+    let inner: web_sys::Response = response.into();
+    let upstream_headers = inner.headers();
+    if !f
+        .response
+        .change(|name| upstream_headers.has(name).unwrap_or(true))
+    {
+        return Ok(worker::Response::from(inner));
     }
     // The upstream's headers are immutable: copy them into a new response around its body.
-    let inner: web_sys::Response = response.into();
-    let copied = web_sys::Headers::new_with_headers(&inner.headers()).map_err(js)?;
-    for (name, value) in &f.response_headers {
+    let copied = web_sys::Headers::new_with_headers(&upstream_headers).map_err(js)?;
+    for name in &f.response.remove {
+        copied.delete(name).map_err(js)?;
+    }
+    for (name, value) in &f.response.set {
         copied.set(name, value).map_err(js)?;
+    }
+    for (name, token) in &f.response.append {
+        let current = copied.get(name).map_err(js)?;
+        if let Some(value) = list_with(current.as_deref(), token) {
+            copied.set(name, &value).map_err(js)?;
+        }
     }
     let init = web_sys::ResponseInit::new();
     init.set_status(inner.status());

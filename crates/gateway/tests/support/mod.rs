@@ -29,25 +29,34 @@ pub struct Keys {
     pub revoked: Cell<bool>,
     pub introspection: RefCell<Option<Answer>>,
     /// (url, authorization, body) of each introspection call.
-    pub introspected: RefCell<Vec<(String, String, String)>>,
+    pub introspected: RefCell<Vec<(String, Option<String>, String)>>,
+    /// Random ids handed out so far (each one is this count, in its last byte).
+    pub ids: Cell<u8>,
 }
 
 impl Introspect for &Keys {
     fn post_form(
         &self,
         url: &str,
-        authorization: &str,
+        authorization: Option<&str>,
         body: String,
         _max: usize,
     ) -> impl Future<Output = Result<(u16, Vec<u8>), String>> {
         self.introspected
             .borrow_mut()
-            .push((url.into(), authorization.into(), body));
+            .push((url.into(), authorization.map(String::from), body));
         let answer = self.introspection.borrow().clone().unwrap_or_else(|| {
             let body = json!({"active": !self.revoked.get()}).to_string();
             Ok((200, body.into_bytes()))
         });
         std::future::ready(answer)
+    }
+
+    fn random_id(&self) -> Result<[u8; 16], String> {
+        self.ids.set(self.ids.get() + 1);
+        let mut id = [0; 16];
+        id[15] = self.ids.get();
+        Ok(id)
     }
 }
 

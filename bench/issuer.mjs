@@ -3,13 +3,13 @@
 // hello-world Worker (the runtime's own ceiling); every figure is printed next to the trivial
 // Rust route (GET /healthz) of the same run, and the trivial route next to the JS hello-world.
 //
-//   node bench/bench.mjs [--duration 10] [--warmup 2] [--connections 32] [--threads 1]
+//   node bench/issuer.mjs [--duration 10] [--warmup 2] [--connections 32] [--threads 1]
 //                        [--assertions N]   (sign N per phase instead of the estimate)
 //                        [--peers DIR]      (also run DIR/oidc-provider/bench.sh and print ratios)
 //                        [--cases basic,pkjwt]  (only these besides hello and trivial)
 //                        [--storage memory|disk] (where the Durable Objects' SQLite files live:
 //                                            tmpfs by default, see STORAGE below)
-//   (usually through `bash bench/run.sh ...`, which builds first)
+//   (usually through `bash bench/issuer.sh ...`, which builds first)
 //
 // Cases, one after another, each with a warm-up (discarded, checked) and a measured run:
 //   hello       GET / of the JS hello-world under the same workerd
@@ -86,8 +86,8 @@ if (peersDir && !existsSync(join(peersDir, 'oidc-provider', 'bench.sh'))) {
   process.exit(2);
 }
 const command = process.env.EDGEAUTH_BENCH_CMD
-  || ['node', 'bench/bench.mjs', ...process.argv.slice(2)].join(' ');
-const canonical = `bash bench/run.sh --duration ${opt.duration} --warmup ${opt.warmup} --connections ${opt.connections} --threads ${opt.threads} --storage ${opt.storage}${peersDir ? ` --peers ${peersDir}` : ''}`;
+  || ['node', 'bench/issuer.mjs', ...process.argv.slice(2)].join(' ');
+const canonical = `bash bench/issuer.sh --duration ${opt.duration} --warmup ${opt.warmup} --connections ${opt.connections} --threads ${opt.threads} --storage ${opt.storage}${peersDir ? ` --peers ${peersDir}` : ''}`;
 const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 
 const lines = [];
