@@ -122,7 +122,7 @@ impl DurableObject for ClientGuard {
             return worker::Response::empty().map(|r| r.with_headers(headers));
         }
         // text() and serde_json: json() would walk the parsed JS object across the boundary.
-        let GuardRequest { change, now } = serde_json::from_str(&req.text().await?)?;
+        let GuardRequest { change, now } = serde_json::from_slice(req.text().await?.as_bytes())?;
         let state = self.change(&change, now)?;
         if let Some(next) = state.next_expiry() {
             self.alarm_by(next as i64).await?;
@@ -159,7 +159,7 @@ fn rows_of<T: serde::de::DeserializeOwned>(cursor: worker::SqlCursor) -> worker:
     cursor
         .map(|row| {
             let text = js_sys::JSON::stringify(&row?)?;
-            Ok(serde_json::from_str(&String::from(text))?)
+            Ok(serde_json::from_slice(String::from(text).as_bytes())?)
         })
         .collect()
 }
@@ -220,7 +220,7 @@ impl ClientGuard {
         let rows: Vec<StateRow> = rows_of(sql.exec("SELECT state FROM guard WHERE id = 0", None)?)?;
         let mut state: GuardState = rows
             .first()
-            .and_then(|r| serde_json::from_str(&r.state).ok())
+            .and_then(|r| serde_json::from_slice(r.state.as_bytes()).ok())
             .unwrap_or_default();
         let before = state.clone();
         state.apply(change, now.max(0) as u64);
@@ -336,7 +336,7 @@ impl DurableGuards {
             .map_err(|e| unavailable(format!("{e:?}")))?
             .await
             .map_err(|e| unavailable(format!("{e:?}")))?;
-        serde_json::from_str(&text.as_string().unwrap_or_default()).map_err(unavailable)
+        serde_json::from_slice(text.as_string().unwrap_or_default().as_bytes()).map_err(unavailable)
     }
 }
 

@@ -51,7 +51,7 @@ fn metadata_u64(key: &Key, field: &str) -> Option<u64> {
 /// `value` as JSON text, parsed by serde_json.
 fn from_js<T: DeserializeOwned>(value: &JsValue) -> Result<T, Error> {
     let text = JSON::stringify(value).map_err(unavailable)?;
-    serde_json::from_str(&String::from(text)).map_err(unavailable)
+    serde_json::from_slice(String::from(text).as_bytes()).map_err(unavailable)
 }
 
 impl KvRegistry {
