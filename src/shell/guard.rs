@@ -90,8 +90,9 @@ struct Inserted {
 /// Cloudflare allows at most 100 bound parameters per statement: two per claim.
 const ROWS_PER_INSERT: usize = 50;
 
-/// Per-client coordination state.
-#[durable_object]
+/// Per-client coordination state. `alarm` exports `fetch` and `alarm` only: the WebSocket and
+/// `connect` handlers the bare attribute adds would only panic ("not implemented").
+#[durable_object(alarm)]
 pub struct ClientGuard {
     state: State,
     /// The alarm time this instance last set or saw, so the hot path skips the storage call.
