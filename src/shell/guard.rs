@@ -24,6 +24,7 @@ use crate::ports::{Guards, PortResult};
 use crate::registry::clients::ClientId;
 use crate::registry::guard::{GuardOp, GuardState};
 use crate::support::b64::{b64url, b64url_decode};
+use crate::support::json;
 
 /// A guard change, as the Worker sends it (jti claims take the compact path, [`claim_url`]).
 #[derive(Serialize, Deserialize)]
@@ -109,7 +110,7 @@ impl DurableObject for ClientGuard {
             return worker::Response::empty().map(|r| r.with_headers(headers));
         }
         // text() and serde_json: json() would walk the parsed JS object across the boundary.
-        let GuardRequest { change, now } = serde_json::from_slice(req.text().await?.as_bytes())?;
+        let GuardRequest { change, now } = json::from_slice(req.text().await?.as_bytes())?;
         let state = self.change(&change, now)?;
         if let Some(next) = state.next_expiry() {
             self.alarm_by(next as i64).await?;
@@ -223,7 +224,7 @@ impl ClientGuard {
         )?;
         let mut state: GuardState = rows
             .first()
-            .and_then(|state| serde_json::from_slice(state.as_bytes()).ok())
+            .and_then(|state| json::from_slice(state.as_bytes()).ok())
             .unwrap_or_default();
         let before = state.clone();
         state.apply(change, now.max(0) as u64);
@@ -339,7 +340,7 @@ impl DurableGuards {
             .map_err(|e| unavailable(format!("{e:?}")))?
             .await
             .map_err(|e| unavailable(format!("{e:?}")))?;
-        serde_json::from_slice(text.as_string().unwrap_or_default().as_bytes()).map_err(unavailable)
+        json::from_slice(text.as_string().unwrap_or_default().as_bytes()).map_err(unavailable)
     }
 }
 

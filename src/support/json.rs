@@ -3,11 +3,15 @@
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 
-/// Parses `bytes` as a JSON object of type `T`. Derived structs would also accept an array
-/// (filling fields by position), which no JOSE object or admin body is.
+/// Parses `bytes` as one JSON value of type `T`, every struct in it from a JSON object only:
+/// all JSON the issuer reads goes through here (see [`edgeauth_verify::json`], which the
+/// token checks use too, so both share each type's reader).
+pub use edgeauth_verify::json::from_slice;
+
+/// Parses `bytes` as a JSON object of type `T`.
 pub fn object<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
     is_object(bytes)?;
-    serde_json::from_slice(bytes).map_err(describe)
+    from_slice(bytes).map_err(describe)
 }
 
 // The parts of `object` that do not depend on `T`, out of line: `object` is instantiated for
