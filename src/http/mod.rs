@@ -172,8 +172,7 @@ impl Request {
 
     /// The body as JSON of type `T`.
     pub fn json<T: DeserializeOwned>(&self, max: usize) -> Result<T, Error> {
-        json::object(self.body_of("application/json", max)?)
-            .map_err(|e| Error::InvalidRequest(format!("invalid JSON body: {e}").into()))
+        json::object(self.body_of("application/json", max)?).map_err(invalid_json)
     }
 
     /// The query string as a form.
@@ -248,6 +247,12 @@ impl Response {
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
     }
+}
+
+/// The error for a JSON body that did not parse, out of line: [`Request::json`] is
+/// instantiated for every body type.
+fn invalid_json(e: String) -> Error {
+    Error::InvalidRequest(format!("invalid JSON body: {e}").into())
 }
 
 #[cfg(test)]

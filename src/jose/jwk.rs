@@ -7,6 +7,7 @@ use sha2::{Digest, Sha256};
 
 use crate::jose::alg::{Alg, JoseError};
 use crate::support::b64::{b64url, b64url_decode};
+use crate::support::json;
 use crate::support::text::printable;
 
 /// A validated public JWK as stored: only public members, `kid` always set.
@@ -260,7 +261,7 @@ pub fn validate_jwks(value: &Value) -> Result<Vec<PublicJwk>, JoseError> {
 /// Parses a remote JWK Set leniently: keys we cannot use are skipped, not fatal.
 pub fn usable_keys(body: &[u8]) -> Result<Vec<PublicJwk>, JoseError> {
     let value: Value =
-        serde_json::from_slice(body).map_err(|_| "the JWKS is not valid JSON".to_string())?;
+        json::from_slice(body).map_err(|_| "the JWKS is not valid JSON".to_string())?;
     let keys = value
         .get("keys")
         .and_then(Value::as_array)

@@ -101,8 +101,12 @@ pub fn used_key(client: &ClientId, secret_id: &str) -> String {
 
 /// Decodes a stored JSON value; a corrupt value is an internal error, not a panic.
 pub fn decode<T: DeserializeOwned>(key: &str, json: &str) -> Result<T, Error> {
-    serde_json::from_slice(json.as_bytes())
-        .map_err(|e| Error::Internal(format!("corrupt value {key}: {e}")))
+    crate::support::json::from_slice(json.as_bytes()).map_err(|e| corrupt(key, e))
+}
+
+// Out of line: `decode` is instantiated for every stored type.
+fn corrupt(key: &str, e: serde_json::Error) -> Error {
+    Error::Internal(format!("corrupt value {key}: {e}"))
 }
 
 /// Encodes a value for storage.

@@ -22,6 +22,7 @@ use worker::{durable_object, DurableObject, Env, State};
 
 use crate::registry::guard::{GuardOp, GuardState};
 use crate::support::b64::{b64url, b64url_decode};
+use crate::support::json;
 
 /// A guard change, as the Worker sends it (jti claims take the compact path, [`claim_url`]).
 #[derive(Serialize, Deserialize)]
@@ -107,7 +108,7 @@ impl DurableObject for ClientGuard {
             return worker::Response::empty().map(|r| r.with_headers(headers));
         }
         // text() and serde_json: json() would walk the parsed JS object across the boundary.
-        let GuardRequest { change, now } = serde_json::from_slice(req.text().await?.as_bytes())?;
+        let GuardRequest { change, now } = json::from_slice(req.text().await?.as_bytes())?;
         let state = self.change(&change, now)?;
         if let Some(next) = state.next_expiry() {
             self.alarm_by(next as i64).await?;
@@ -221,7 +222,7 @@ impl ClientGuard {
         )?;
         let mut state: GuardState = rows
             .first()
-            .and_then(|state| serde_json::from_slice(state.as_bytes()).ok())
+            .and_then(|state| json::from_slice(state.as_bytes()).ok())
             .unwrap_or_default();
         let before = state.clone();
         state.apply(change, now.max(0) as u64);

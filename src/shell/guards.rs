@@ -30,6 +30,7 @@ use crate::ports::{Guards, PortResult};
 use crate::registry::clients::ClientId;
 use crate::registry::guard::{GuardOp, GuardState};
 use crate::support::coalesce::{Arrival, Coalescer};
+use crate::support::json;
 
 /// The answer left for a waiting claim: its jti was recorded by it, or already recorded.
 const FRESH: i8 = 1;
@@ -302,7 +303,7 @@ impl DurableGuards {
             .map_err(|e| unavailable(format!("{e:?}")))?
             .await
             .map_err(|e| unavailable(format!("{e:?}")))?;
-        serde_json::from_slice(text.as_string().unwrap_or_default().as_bytes()).map_err(unavailable)
+        json::from_slice(text.as_string().unwrap_or_default().as_bytes()).map_err(unavailable)
     }
 }
 

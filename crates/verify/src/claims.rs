@@ -91,7 +91,7 @@ pub(crate) fn check(
     if payload.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
         return Err(VerifyError::PayloadNotObject);
     }
-    let raw: Raw = serde_json::from_slice(payload).map_err(|_| VerifyError::PayloadNotObject)?;
+    let raw: Raw = crate::json::from_slice(payload).map_err(|_| VerifyError::PayloadNotObject)?;
     let iss = text(raw.iss, "iss").map_err(|_| VerifyError::WrongIssuer)?;
     if iss != rules.issuer {
         return Err(VerifyError::WrongIssuer);

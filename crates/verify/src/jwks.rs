@@ -116,7 +116,7 @@ impl JwkSet {
             return Err(JwksError::TooLarge);
         }
         let doc: Map<String, Value> =
-            serde_json::from_slice(json).map_err(|_| JwksError::NotASet)?;
+            crate::json::from_slice(json).map_err(|_| JwksError::NotASet)?;
         let Some(Value::Array(entries)) = doc.get("keys") else {
             return Err(JwksError::NotASet);
         };

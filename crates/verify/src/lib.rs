@@ -57,6 +57,8 @@
 mod bearer;
 mod claims;
 mod error;
+#[doc(hidden)]
+pub mod json;
 mod jwks;
 mod remote;
 mod seen;

@@ -65,7 +65,7 @@ pub(crate) fn parse<'a>(
     if header.len() > MAX_HEADER || header.first() != Some(&b'{') {
         return Err(VerifyError::Malformed);
     }
-    let header: Header = serde_json::from_slice(&header).map_err(|_| VerifyError::Malformed)?;
+    let header: Header = crate::json::from_slice(&header).map_err(|_| VerifyError::Malformed)?;
     let alg = match header.alg {
         Some(Value::String(name)) => rules
             .algorithms
