@@ -1,5 +1,6 @@
 //! The admin API, behind the admin bearer token: clients and their secrets, resources, the
-//! audit trail and usage, and the input limits the admin page checks. Every change is audited.
+//! audit trail and usage, the input limits the admin page checks, and the API's own OpenAPI
+//! document (`www/admin/openapi.json`). Every change is audited.
 
 mod audit;
 mod clients;
@@ -24,6 +25,9 @@ use crate::support::b64::{b64url, b64url_decode};
 
 /// Largest admin request body accepted.
 pub const MAX_ADMIN_BODY: usize = 64 * 1024;
+/// The admin API's OpenAPI document: where it is served, and where it sits among the static
+/// assets (`www/`), which serve that path only through the Worker (`run_worker_first`).
+pub const OPENAPI_PATH: &str = "/admin/openapi.json";
 const DEFAULT_PAGE: usize = 50;
 const MAX_PAGE: usize = 100;
 
@@ -70,7 +74,8 @@ pub async fn route(ctx: &Ctx<'_>, req: &Request) -> Result<Response, Error> {
         (["keys", "rotate"], _) => return Err(Error::MethodNotAllowed("POST")),
         (["limits"], Get | Head) => limits::show(ctx),
         (["audit"], Get | Head) => audit::events(ctx, req).await?,
-        (["limits" | "audit"], _) => return Err(Error::MethodNotAllowed("GET")),
+        (["openapi.json"], Get | Head) => Response::json_asset(OPENAPI_PATH),
+        (["limits" | "audit" | "openapi.json"], _) => return Err(Error::MethodNotAllowed("GET")),
         _ => return Err(Error::NotFound("no such admin route".into())),
     };
     Ok(response.with_header("cache-control", "no-store"))

@@ -210,6 +210,10 @@ pub struct Response {
     pub body: Vec<u8>,
     /// Detail for the operator's log, never sent to the client.
     pub log: Option<String>,
+    /// A static asset (its path in the assets directory) that the shell sends as the body,
+    /// with this response's status and headers: a file kept out of the wasm and served only
+    /// after the core's checks.
+    pub asset: Option<&'static str>,
 }
 
 impl Response {
@@ -222,6 +226,7 @@ impl Response {
             headers: vec![("content-type", "application/json".to_string())],
             body,
             log: None,
+            asset: None,
         }
     }
 
@@ -232,7 +237,15 @@ impl Response {
             headers: Vec::new(),
             body: Vec::new(),
             log: None,
+            asset: None,
         }
+    }
+
+    /// A JSON document kept as the static asset at `path` (see [`Response::asset`]).
+    pub fn json_asset(path: &'static str) -> Response {
+        let mut r = Response::empty(200).with_header("content-type", "application/json");
+        r.asset = Some(path);
+        r
     }
 
     /// Adds a header.

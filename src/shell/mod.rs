@@ -55,7 +55,14 @@ pub fn fetch(req: web_sys::Request, env: Env, ctx: worker::worker_sys::Context) 
         if let Some(line) = &response.log {
             worker::console_error!("{line}");
         }
-        JsValue::from(into_js(response))
+        match response.asset {
+            // The core has checked the request (the admin bearer): the body is a static file.
+            Some(path) => {
+                let failed = into_js(respond::error(Error::Internal(String::new())));
+                serve_asset(env.as_ref(), path, &into_js(response), failed)
+            }
+            None => JsValue::from(into_js(response)),
+        }
     });
     // Every future under it keeps the waker of its latest poll, as futures must: when this
     // first poll pends, the promise's polls replace the no-op waker before anything wakes it.
@@ -360,6 +367,32 @@ fn into_js(response: Response) -> web_sys::Response {
         respond(500, "", Some(b"INTERNAL SERVER ERROR"))
             .unwrap_or_else(|_| unreachable!("a plain 500 response is always valid"))
     })
+}
+
+#[wasm_bindgen(inline_js = "
+export function serve_asset(env, path, head, failed) {
+  const fail = (why) => {
+    console.error(`static asset ${path}: ${why}`);
+    return failed;
+  };
+  try {
+    return env.ASSETS.fetch(new URL(path, 'https://assets.invalid')).then(
+      (r) => (r.ok ? new Response(r.body, { status: head.status, headers: head.headers }) : fail(`status ${r.status}`)),
+      fail,
+    );
+  } catch (e) {
+    return Promise.resolve(fail(e));
+  }
+}")]
+extern "C" {
+    /// A promise of `head` (the core's status and headers) with the body of the static asset
+    /// at `path`, fetched through the `ASSETS` binding; of `failed` (logged) if that fails.
+    fn serve_asset(
+        env: &JsValue,
+        path: &str,
+        head: &web_sys::Response,
+        failed: web_sys::Response,
+    ) -> JsValue;
 }
 
 struct JsClock;
