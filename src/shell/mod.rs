@@ -55,13 +55,12 @@ pub fn fetch(req: web_sys::Request, env: Env, ctx: worker::worker_sys::Context) 
         if let Some(line) = &response.log {
             worker::console_error!("{line}");
         }
-        match response.asset {
+        let asset = response.asset;
+        let response = into_js(response);
+        match asset {
             // The core has checked the request (the admin bearer): the body is a static file.
-            Some(path) => {
-                let failed = into_js(respond::error(Error::Internal(String::new())));
-                serve_asset(env.as_ref(), path, &into_js(response), failed)
-            }
-            None => JsValue::from(into_js(response)),
+            Some(path) => serve_asset(env.as_ref(), path, &response),
+            None => JsValue::from(response),
         }
     });
     // Every future under it keeps the waker of its latest poll, as futures must: when this
@@ -370,29 +369,27 @@ fn into_js(response: Response) -> web_sys::Response {
 }
 
 #[wasm_bindgen(inline_js = "
-export function serve_asset(env, path, head, failed) {
-  const fail = (why) => {
+export function serve_asset(env, path, head) {
+  const init = { status: head.status, headers: head.headers };
+  const failed = (why) => {
     console.error(`static asset ${path}: ${why}`);
-    return failed;
+    const body = { error: 'server_error', error_description: 'internal server error' };
+    return new Response(JSON.stringify(body), { ...init, status: 500 });
   };
   try {
     return env.ASSETS.fetch(new URL(path, 'https://assets.invalid')).then(
-      (r) => (r.ok ? new Response(r.body, { status: head.status, headers: head.headers }) : fail(`status ${r.status}`)),
-      fail,
+      (r) => (r.ok ? new Response(r.body, init) : failed(`status ${r.status}`)),
+      failed,
     );
   } catch (e) {
-    return Promise.resolve(fail(e));
+    return Promise.resolve(failed(e));
   }
 }")]
 extern "C" {
-    /// A promise of `head` (the core's status and headers) with the body of the static asset
-    /// at `path`, fetched through the `ASSETS` binding; of `failed` (logged) if that fails.
-    fn serve_asset(
-        env: &JsValue,
-        path: &str,
-        head: &web_sys::Response,
-        failed: web_sys::Response,
-    ) -> JsValue;
+    /// A promise of the body of the static asset at `path` (fetched through the `ASSETS`
+    /// binding) with the status and headers of `head`, the core's answer; should the asset be
+    /// missing, of a 500 `server_error` with those headers, the reason logged.
+    fn serve_asset(env: &JsValue, path: &str, head: &web_sys::Response) -> JsValue;
 }
 
 struct JsClock;
