@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Prints the JWK Set to register on the issuer client the gateway introspects as, from the
-// gateway's INTROSPECTION_KEY_SEED (crates/gateway README, "Revocation"): the Ed25519 public key
+// gateway's INTROSPECTION_KEY_SEED (crates/gateway README, "Keys and revocation"): the Ed25519 public key
 // of that seed, named by its RFC 7638 thumbprint, which is the kid the gateway's assertions carry.
 //
 //   printf %s "$SEED" | node scripts/gateway-jwk.mjs

@@ -1,15 +1,21 @@
-//! What the core needs from the world beyond time and randomness, as narrow traits, one per
-//! need: the client registry, resources, the audit trail, activity counters, the per-client
-//! guards and key fetching. The shell implements them over KV, Durable Objects and `fetch`;
+//! What the core needs from the world, as narrow traits, one per need, all in one place: the
+//! client registry, resources, the audit trail, activity counters, the per-client guards, the
+//! signing-key schedule and key fetching are declared here; time, randomness and the
+//! platform's signature primitives are declared beside the code that defines their contract
+//! and re-exported here; [`Ports`] bundles them for a request. The shell implements them over KV, Durable Objects and `fetch`;
 //! `crate::testing` implements them in memory. They return boxed futures so they can be trait
 //! objects: one dynamic call is nothing next to the KV or network call behind it.
 
 use crate::error::Error;
+pub use crate::jose::keys::PlatformSigner;
+pub use crate::jose::verify::PlatformVerifier;
 use crate::registry::audit::AuditEvent;
 use crate::registry::clients::{ClientId, ClientRecord};
 use crate::registry::guard::{GuardOp, GuardState};
 use crate::registry::resources::{Resource, ResourceId};
 use crate::registry::signing_keys::KeySchedule;
+pub use crate::support::random::Random;
+pub use crate::support::time::Clock;
 use crate::support::LocalFuture;
 
 /// The result of a port call.
@@ -136,4 +142,29 @@ pub struct Fetched {
 pub trait KeyFetcher {
     /// Fetches `url`; the error text is safe to show (no internals).
     fn fetch<'a>(&'a self, url: &'a str) -> LocalFuture<'a, Result<Fetched, String>>;
+}
+
+/// The platform behind the core, one narrow trait per need.
+#[derive(Clone, Copy)]
+pub struct Ports<'a> {
+    /// The client registry.
+    pub clients: &'a dyn Clients,
+    /// Registered resources.
+    pub resources: &'a dyn Resources,
+    /// The audit trail.
+    pub audit: &'a dyn AuditLog,
+    /// Usage counts and last uses.
+    pub activity: &'a dyn ActivityStore,
+    /// The per-client guards.
+    pub guards: &'a dyn Guards,
+    /// The signing-key schedule.
+    pub keys: &'a dyn KeyStore,
+    /// Fetches clients' `jwks_uri`.
+    pub fetcher: &'a dyn KeyFetcher,
+    /// RS256, PS256 and ES256 verification.
+    pub verifier: &'a dyn PlatformVerifier,
+    /// Native Ed25519 signing of access tokens, where the platform has it.
+    pub signer: &'a dyn PlatformSigner,
+    /// Randomness.
+    pub rng: &'a dyn Random,
 }

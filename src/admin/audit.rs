@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use crate::admin::{listing, load_client, page_params, path_id};
+use crate::admin::shared::{listing, load_client, page_params, path_id};
 use crate::context::Ctx;
 use crate::error::Error;
 use crate::http::{Request, Response};

@@ -3,8 +3,8 @@
 
 use serde::Serialize;
 
+use crate::admin::shared::{audited, changed, json_body, listing, load_client, page_params};
 use crate::admin::views::{self, ClientView};
-use crate::admin::{audited, changed, json_body, listing, load_client, page_params};
 use crate::context::Ctx;
 use crate::error::Error;
 use crate::http::{Request, Response};

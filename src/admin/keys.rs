@@ -7,7 +7,7 @@ use std::rc::Rc;
 use serde::Serialize;
 use serde_json::json;
 
-use crate::admin::audited;
+use crate::admin::shared::audited;
 use crate::context::{Actor, Ctx};
 use crate::error::Error;
 use crate::http::Response;

@@ -9,27 +9,18 @@ mod limits;
 mod resources;
 mod revocations;
 mod secrets;
+mod shared;
 mod views;
 
-use serde::de::DeserializeOwned;
-use serde::Serialize;
-use serde_json::json;
-use subtle::ConstantTimeEq;
-
-use crate::context::{Actor, Ctx};
+use crate::context::Ctx;
 use crate::error::Error;
 use crate::http::{Method, Request, Response};
-use crate::registry::audit::{Action, Subject};
-use crate::registry::clients::{ClientId, ClientRecord};
-use crate::support::b64::{b64url, b64url_decode};
 
-/// Largest admin request body accepted.
-pub const MAX_ADMIN_BODY: usize = 64 * 1024;
+pub use shared::MAX_ADMIN_BODY;
+
 /// The admin API's OpenAPI document: where it is served, and where it sits among the static
 /// assets (`www/`), which serve that path only through the Worker (`run_worker_first`).
 pub const OPENAPI_PATH: &str = "/admin/openapi.json";
-const DEFAULT_PAGE: usize = 50;
-const MAX_PAGE: usize = 100;
 
 /// Routes `/admin/...` requests; every one must carry the admin token.
 pub async fn route(ctx: &Ctx<'_>, req: &Request) -> Result<Response, Error> {
@@ -86,94 +77,5 @@ fn authorize(ctx: &Ctx<'_>, req: &Request) -> Result<(), Error> {
     match req.authorization("bearer") {
         Some(token) if ctx.config.is_admin_token(token) => Ok(()),
         _ => Err(Error::AdminUnauthorized),
-    }
-}
-
-/// Parses a JSON admin body.
-fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, Error> {
-    req.json(MAX_ADMIN_BODY)
-}
-
-/// A path id parsed by `parse`, or 404 naming `what`.
-fn path_id<T>(text: &str, parse: fn(&str) -> Option<T>, what: &str) -> Result<T, Error> {
-    parse(text).ok_or_else(|| not_found(what))
-}
-
-fn not_found(what: &str) -> Error {
-    Error::NotFound(format!("no such {what}").into())
-}
-
-/// The stored client named in the path, or 404.
-async fn load_client(ctx: &Ctx<'_>, id: &str) -> Result<ClientRecord, Error> {
-    let id = path_id(id, ClientId::parse, "client")?;
-    ctx.client(&id).await?.ok_or_else(|| not_found("client"))
-}
-
-/// Parses `limit` and `cursor` of a listing; answers the store's own cursor.
-fn page_params(ctx: &Ctx<'_>, req: &Request) -> Result<(usize, Option<String>), Error> {
-    let query = req.query_form()?;
-    let limit = match query.get("limit") {
-        None => DEFAULT_PAGE,
-        Some(l) => l
-            .parse::<usize>()
-            .ok()
-            .filter(|l| (1..=MAX_PAGE).contains(l))
-            .ok_or_else(|| Error::invalid_request(format!("limit must be 1 to {MAX_PAGE}")))?,
-    };
-    let cursor = query
-        .get("cursor")
-        .map(|c| open_cursor(ctx, c))
-        .transpose()?;
-    Ok((limit, cursor))
-}
-
-/// One page of a listing: `{<name>: items, "next_cursor": ...}`.
-fn listing(ctx: &Ctx<'_>, name: &str, items: impl Serialize, next: Option<&str>) -> Response {
-    let next = next.map(|c| seal_cursor(ctx, c));
-    Response::json(200, &json!({ name: items, "next_cursor": next }))
-}
-
-const CURSOR_LABEL: &str = "pagination cursor";
-
-/// The store's cursor, sealed with a MAC: a cursor that comes back tampered is refused here
-/// (400) instead of reaching the store, whose answer to one is an error (or, in some runtimes,
-/// an arbitrary page).
-fn seal_cursor(ctx: &Ctx<'_>, cursor: &str) -> String {
-    let tag = ctx.config.pepper.tag(CURSOR_LABEL, cursor.as_bytes());
-    format!("{}.{}", b64url(cursor), b64url(&tag[..16]))
-}
-
-fn open_cursor(ctx: &Ctx<'_>, sealed: &str) -> Result<String, Error> {
-    let invalid = || Error::invalid_request("invalid cursor");
-    let (data, tag) = sealed.split_once('.').ok_or_else(invalid)?;
-    let cursor = b64url_decode(data).ok_or_else(invalid)?;
-    let tag = b64url_decode(tag).ok_or_else(invalid)?;
-    let expected = ctx.config.pepper.tag(CURSOR_LABEL, &cursor);
-    if !bool::from(expected[..16].ct_eq(&tag)) {
-        return Err(invalid());
-    }
-    String::from_utf8(cursor).map_err(|_| invalid())
-}
-
-/// Records an admin change and answers `response`. The change has already been made, so an
-/// audit failure leaves the answer a success and goes to the Worker log instead.
-async fn audited(
-    ctx: &Ctx<'_>,
-    action: Action,
-    subject: Subject<'_>,
-    detail: String,
-    mut response: Response,
-) -> Response {
-    if let Err(e) = ctx.audit(Actor::Admin, action, subject, detail).await {
-        response.log = Some(format!("audit event not recorded: {e:?}"));
-    }
-    response
-}
-
-/// "changed a, b" (or "changed nothing") for the audit trail: field names, never values.
-fn changed(fields: &[&str]) -> String {
-    match fields {
-        [] => "changed nothing".to_string(),
-        _ => format!("changed {}", fields.join(", ")),
     }
 }

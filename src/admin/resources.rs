@@ -1,6 +1,6 @@
 //! `/admin/resources[/{resource_id}]`: resources (APIs) and their permission groups.
 
-use crate::admin::{audited, changed, json_body, listing, not_found, page_params, path_id};
+use crate::admin::shared::{audited, changed, json_body, listing, not_found, page_params, path_id};
 use crate::context::Ctx;
 use crate::error::Error;
 use crate::http::{Request, Response};

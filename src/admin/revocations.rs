@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::admin::{json_body, load_client};
+use crate::admin::shared::{json_body, load_client};
 use crate::context::{Actor, Ctx};
 use crate::error::Error;
 use crate::http::{Request, Response};

@@ -1,6 +1,7 @@
 //! `/admin/clients/{client_id}/secrets[/{secret_id}]`: add, list and remove a client's secrets.
 
-use crate::admin::{audited, json_body, load_client, views};
+use crate::admin::shared::{audited, json_body, load_client};
+use crate::admin::views;
 use crate::context::Ctx;
 use crate::error::Error;
 use crate::http::{Request, Response};

@@ -12,46 +12,17 @@ use std::rc::Rc;
 
 use crate::config::Config;
 use crate::error::Error;
-use crate::jose::keys::PlatformSigner;
-use crate::jose::verify::PlatformVerifier;
-use crate::ports::{
-    ActivityStore, AuditLog, Clients, Guards, KeyFetcher, KeyStore, PortResult, Resources,
-};
+use crate::ports::Clock;
+use crate::ports::PortResult;
+pub use crate::ports::Ports;
 use crate::registry::audit::{Action, AuditEvent, Subject};
 use crate::registry::clients::{ClientId, ClientRecord};
 use crate::registry::guard::{GuardOp, GuardState};
 use crate::registry::resources::{Resource, ResourceId};
 use crate::registry::signing_keys::{KeyRing, KeySchedule};
 use crate::support::cache::{Lookup, Stamp};
-use crate::support::random::Random;
-use crate::support::time::Clock;
 use activity::ActivityWrite;
 pub use isolate::IsolateState;
-
-/// The platform behind the core, one narrow trait per need.
-#[derive(Clone, Copy)]
-pub struct Ports<'a> {
-    /// The client registry.
-    pub clients: &'a dyn Clients,
-    /// Registered resources.
-    pub resources: &'a dyn Resources,
-    /// The audit trail.
-    pub audit: &'a dyn AuditLog,
-    /// Usage counts and last uses.
-    pub activity: &'a dyn ActivityStore,
-    /// The per-client guards.
-    pub guards: &'a dyn Guards,
-    /// The signing-key schedule.
-    pub keys: &'a dyn KeyStore,
-    /// Fetches clients' `jwks_uri`.
-    pub fetcher: &'a dyn KeyFetcher,
-    /// RS256, PS256 and ES256 verification.
-    pub verifier: &'a dyn PlatformVerifier,
-    /// Native Ed25519 signing of access tokens, where the platform has it.
-    pub signer: &'a dyn PlatformSigner,
-    /// Randomness.
-    pub rng: &'a dyn Random,
-}
 
 /// Who an audit event is recorded for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,6 +1,10 @@
 //! The algorithm allow-list (RFC 7518, RFC 8037, RFC 9864). There is no `none`, and nothing
 //! outside this enum can name a verifier.
 
+/// Why a token or key was refused; the text is safe to show the client's developer. Here, in
+/// the leaf the other JOSE files share, so none of them imports the module that re-exports them.
+pub type JoseError = String;
+
 /// Algorithms accepted for client assertions. There is no `none`, by construction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Alg {

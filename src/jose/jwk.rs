@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
-use crate::jose::{Alg, JoseError};
+use crate::jose::alg::{Alg, JoseError};
 use crate::support::b64::{b64url, b64url_decode};
 use crate::support::text::printable;
 

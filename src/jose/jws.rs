@@ -3,7 +3,7 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::jose::JoseError;
+use crate::jose::alg::JoseError;
 use crate::support::b64::{b64url, b64url_decode};
 use crate::support::json::{self, present};
 

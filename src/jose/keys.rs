@@ -8,8 +8,8 @@ use serde::Serialize;
 use sha2::Sha256;
 use zeroize::Zeroizing;
 
+use crate::jose::jwk::PublicJwk;
 use crate::jose::jws::compact;
-use crate::jose::PublicJwk;
 use crate::support::b64::b64url;
 use crate::support::LocalFuture;
 

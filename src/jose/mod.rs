@@ -12,9 +12,6 @@ pub mod keys;
 pub mod pem;
 pub mod verify;
 
-pub use alg::Alg;
+pub use alg::{Alg, JoseError};
 pub use jwk::PublicJwk;
 pub use jws::CompactJws;
-
-/// Why a token or key was refused; the text is safe to show the client's developer.
-pub type JoseError = String;

@@ -8,8 +8,9 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use serde_json::Value;
 
+use crate::jose::alg::JoseError;
 use crate::jose::der::{self, Reader};
-use crate::jose::{JoseError, PublicJwk};
+use crate::jose::jwk::PublicJwk;
 use crate::support::b64::b64url;
 use crate::support::text::printable;
 

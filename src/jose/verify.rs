@@ -8,7 +8,8 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use crate::error::Error;
-use crate::jose::{Alg, PublicJwk};
+use crate::jose::alg::Alg;
+use crate::jose::jwk::PublicJwk;
 use crate::support::b64::b64url_decode;
 use crate::support::cache::Recent;
 use crate::support::LocalFuture;

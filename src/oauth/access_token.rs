@@ -8,8 +8,20 @@ use crate::context::Ctx;
 use crate::error::Error;
 use crate::jose::keys::SigningKey;
 use crate::oauth::client_auth::AuthenticatedClient;
-use crate::oauth::token::Authorized;
+use crate::registry::scope::Scope;
 use crate::support::random::random_id;
+
+/// What one token is for: decided by the token endpoint (`oauth::token::authorize`), and
+/// issued here.
+#[derive(Debug, PartialEq)]
+pub struct Authorized {
+    /// Scopes in the token.
+    pub scope: Scope,
+    /// The audience.
+    pub audience: String,
+    /// Token lifetime in seconds.
+    pub lifetime: u32,
+}
 
 /// Longest token accepted for checking; ours are well under 1 KiB.
 pub const MAX_TOKEN_LEN: usize = 4 * 1024;

@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::context::Ctx;
 use crate::error::Error;
 use crate::http::{Form, Request, Response};
-use crate::oauth::access_token;
+use crate::oauth::access_token::{self, Authorized};
 use crate::oauth::client_auth::{self, AuthenticatedClient};
 use crate::registry::audiences::Audience;
 use crate::registry::scope::Scope;
@@ -20,17 +20,6 @@ use crate::support::uri::is_absolute_uri;
 
 /// Largest token request body accepted.
 pub const MAX_TOKEN_BODY: usize = 16 * 1024;
-
-/// What one token is for: decided by [`authorize`].
-#[derive(Debug, PartialEq)]
-pub struct Authorized {
-    /// Scopes in the token.
-    pub scope: Scope,
-    /// The audience.
-    pub audience: String,
-    /// Token lifetime in seconds.
-    pub lifetime: u32,
-}
 
 #[derive(Serialize)]
 struct TokenResponse<'a> {

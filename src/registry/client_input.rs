@@ -7,6 +7,7 @@ use crate::jose::jwk::validate_jwks;
 use crate::jose::pem::jwk_from_pem;
 use crate::registry::audiences::Grants;
 use crate::registry::clients::*;
+use crate::registry::lifetime::token_lifetime;
 use crate::registry::resources::GrantInput;
 use crate::registry::scope::Scope;
 use crate::support::json::present;
@@ -194,18 +195,6 @@ fn validate_jwks_uri(uri: String) -> Result<String, Error> {
 }
 
 const JWKS_URI_RULE: &str = "jwks_uri must be an https URL without user info or fragment (http only for localhost, 127.0.0.1 or [::1])";
-
-/// An access-token lifetime within the bounds every client and resource shares.
-pub fn token_lifetime(seconds: i64) -> Result<u32, Error> {
-    u32::try_from(seconds)
-        .ok()
-        .filter(|l| (MIN_LIFETIME..=MAX_LIFETIME).contains(l))
-        .ok_or_else(|| {
-            Error::invalid_metadata(format!(
-                "access_token_lifetime must be between {MIN_LIFETIME} and {MAX_LIFETIME} seconds"
-            ))
-        })
-}
 
 /// Text of at most `max` characters, with line breaks only where `multiline`.
 fn bounded_text(field: &str, text: String, max: usize, multiline: bool) -> Result<String, Error> {

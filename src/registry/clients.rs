@@ -13,12 +13,7 @@ use crate::registry::resources::ResourceGrant;
 use crate::registry::scope::Scope;
 use crate::registry::secrets::StoredSecret;
 
-/// Token lifetime bounds and default, in seconds.
-pub const MIN_LIFETIME: u32 = 60;
-/// Longest access-token lifetime a client may have (24 h).
-pub const MAX_LIFETIME: u32 = 86_400;
-/// Default access-token lifetime (1 h).
-pub const DEFAULT_LIFETIME: u32 = 3_600;
+pub use crate::registry::lifetime::{DEFAULT_LIFETIME, MAX_LIFETIME, MIN_LIFETIME};
 /// Longest client name.
 pub const MAX_NAME: usize = 200;
 /// Longest client description.

@@ -8,6 +8,7 @@ pub mod client_input;
 pub mod clients;
 pub mod guard;
 pub mod keyspace;
+pub mod lifetime;
 pub mod resources;
 pub mod scope;
 pub mod secrets;

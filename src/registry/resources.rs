@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
-use crate::registry::client_input::token_lifetime;
+use crate::registry::lifetime::token_lifetime;
 use crate::registry::scope::Scope;
 use crate::support::json::present;
 use crate::support::text::{is_clean, is_visible, printable};

@@ -5,9 +5,11 @@
 //! Between reading and writing, each request runs synchronous SQL only, so no other request
 //! can interleave: counting is exact however many arrive at once.
 //!
+//! The Worker's side, which calls it, is [`super::guards`]; the wire format both speak is here.
+//!
 //! jti claims come in batches: every write costs the object a commit (about 280 µs of
 //! workerd's time, measured) while a statement is cheap, so each isolate sends a guard at most
-//! one claim call at a time, carrying the claims that waited for it ([`super::claims`]), and
+//! one claim call at a time, carrying the claims that waited for it ([`super::guards`]), and
 //! the call is one multi-row insert. Its answer leaves only after that commit, as the output
 //! gate holds responses until the writes before them are durable.
 
@@ -15,20 +17,16 @@ use std::cell::Cell;
 use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
-use wasm_bindgen_futures::JsFuture;
-use worker::{durable_object, DurableObject, Env, ObjectNamespace, State};
+use worker::{durable_object, DurableObject, Env, State};
 
-use crate::error::Error;
-use crate::ports::{Guards, PortResult};
-use crate::registry::clients::ClientId;
 use crate::registry::guard::{GuardOp, GuardState};
 use crate::support::b64::{b64url, b64url_decode};
 
 /// A guard change, as the Worker sends it (jti claims take the compact path, [`claim_url`]).
 #[derive(Serialize, Deserialize)]
-struct GuardRequest {
-    change: GuardOp,
-    now: i64,
+pub(super) struct GuardRequest {
+    pub(super) change: GuardOp,
+    pub(super) now: i64,
 }
 
 /// The claim path: `/claim/{base64url(jti)}/{until}`, repeated for each claim a call carries.
@@ -133,7 +131,7 @@ impl DurableObject for ClientGuard {
     async fn alarm(&self) -> worker::Result<worker::Response> {
         self.alarm_at.set(None);
         self.schema()?;
-        let now = super::now_ms() as i64 / 1000;
+        let now = super::clock::now_ms() as i64 / 1000;
         let sql = self.state.storage().sql();
         sql.exec("DELETE FROM jti WHERE until < ?", vec![now.into()])?;
         let state = self.change(&GuardOp::Read, now)?;
@@ -249,119 +247,11 @@ impl ClientGuard {
             Some(at) if at <= wanted => self.alarm_at.set(Some(at)),
             _ => {
                 // workers-rs reads a bare number as an offset from now, not a time: give it one.
-                let now = super::now_ms() as i64;
+                let now = super::clock::now_ms() as i64;
                 storage.set_alarm((wanted - now).max(0)).await?;
                 self.alarm_at.set(Some(wanted));
             }
         }
         Ok(())
-    }
-}
-
-/// [`Guards`] over the `CLIENT_GUARD` namespace.
-pub struct DurableGuards {
-    /// The Durable Object namespace binding.
-    pub namespace: ObjectNamespace,
-    /// The request's context, whose `waitUntil` keeps it alive while claims rely on it (none
-    /// for a scheduled run, which makes no claims).
-    pub context: Option<worker::worker_sys::Context>,
-}
-
-pub(super) fn unavailable(e: impl std::fmt::Display) -> Error {
-    Error::Unavailable(format!("ClientGuard: {e}"))
-}
-
-impl DurableGuards {
-    fn stub(&self, client: &ClientId) -> Result<worker::Stub, Error> {
-        self.namespace
-            .id_from_name(client.as_str())
-            .and_then(|id| id.get_stub())
-            .map_err(unavailable)
-    }
-
-    /// Keeps the request alive until `promise` settles (see [`super::claims`]).
-    pub(super) fn keep_alive(&self, promise: &js_sys::Promise) {
-        if let Some(context) = &self.context {
-            let _ = context.wait_until(promise);
-        }
-    }
-
-    /// One claim call: whether each claim recorded its jti, in order.
-    pub(super) async fn send_claims(
-        &self,
-        client: &ClientId,
-        claims: Vec<(&str, i64)>,
-    ) -> Result<Vec<bool>, Error> {
-        let count = claims.len();
-        let resp = self
-            .stub(client)?
-            .fetch_with_str(&claim_url(claims))
-            .await
-            .map_err(unavailable)?;
-        let answer = resp.headers().get(CLAIMED_HEADER).ok().flatten();
-        match answer {
-            Some(a) if resp.status_code() == 200 && a.len() == count => {
-                Ok(a.bytes().map(|b| b == b'1').collect())
-            }
-            _ => Err(unavailable(format!(
-                "claim answered {} without {count} answers",
-                resp.status_code()
-            ))),
-        }
-    }
-
-    /// One guard change.
-    async fn ask<T: serde::de::DeserializeOwned>(
-        &self,
-        client: &ClientId,
-        request: &GuardRequest,
-    ) -> Result<T, Error> {
-        let body = serde_json::to_string(request).map_err(unavailable)?;
-        let stub = self.stub(client)?;
-        // web-sys's RequestInit, not workers-rs's: that one links every `cf` option.
-        let init = web_sys::RequestInit::new();
-        init.set_method("POST");
-        init.set_body(&body.into());
-        let req = web_sys::Request::new_with_str_and_init("https://guard/", &init)
-            .map_err(|e| unavailable(format!("{e:?}")))?;
-        let resp = stub
-            .fetch_with_request(req.into())
-            .await
-            .map_err(unavailable)?;
-        // The runtime's own text(): workers-rs would read the body through a stream reader,
-        // chunk by chunk across the boundary (about 60 µs a claim in a CPU profile).
-        let text = web_sys::Response::from(resp)
-            .text()
-            .map(JsFuture::from)
-            .map_err(|e| unavailable(format!("{e:?}")))?
-            .await
-            .map_err(|e| unavailable(format!("{e:?}")))?;
-        serde_json::from_str(&text.as_string().unwrap_or_default()).map_err(unavailable)
-    }
-}
-
-impl Guards for DurableGuards {
-    fn claim_jti<'a>(
-        &'a self,
-        client: &'a ClientId,
-        jti: &'a str,
-        until: u64,
-    ) -> PortResult<'a, bool> {
-        Box::pin(super::claims::claim(self, client, jti, until as i64))
-    }
-
-    fn apply<'a>(
-        &'a self,
-        client: &'a ClientId,
-        op: GuardOp,
-        now: u64,
-    ) -> PortResult<'a, GuardState> {
-        Box::pin(async move {
-            let request = GuardRequest {
-                change: op,
-                now: now as i64,
-            };
-            self.ask(client, &request).await
-        })
     }
 }

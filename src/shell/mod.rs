@@ -14,16 +14,17 @@ use wasm_bindgen_futures::JsFuture;
 use worker::{event, Context, Env, ObjectNamespace, ScheduleContext, ScheduledEvent};
 
 use crate::config::{Config, SETTINGS};
-use crate::context::{activity, Ctx, IsolateState, Ports};
+use crate::context::{activity, Ctx, IsolateState};
 use crate::error::Error;
 use crate::http::{respond, Method, Request, Response, REQUEST_HEADERS};
+use crate::ports::Ports;
 use crate::support::random::SystemRandom;
-use crate::support::time::Clock;
 use crate::{admin, router};
 
-mod claims;
+mod clock;
 mod fetcher;
 mod guard;
+mod guards;
 mod kv;
 mod webcrypto;
 
@@ -118,7 +119,7 @@ pub fn start() {
 struct Bindings {
     config: Rc<Config>,
     store: kv::KvRegistry,
-    guards: guard::DurableGuards,
+    guards: guards::DurableGuards,
 }
 
 impl Bindings {
@@ -131,7 +132,7 @@ impl Bindings {
         Ok(Bindings {
             config,
             store: kv::KvRegistry(kv),
-            guards: guard::DurableGuards { namespace, context },
+            guards: guards::DurableGuards { namespace, context },
         })
     }
 
@@ -161,7 +162,12 @@ async fn serve(
 ) -> Result<Response, Error> {
     let bindings = Bindings::from_env(env, Some(raw_ctx))?;
     let isolate = ISOLATE.with(Rc::clone);
-    let ctx = Ctx::new(&bindings.config, bindings.ports(), &isolate, &JsClock);
+    let ctx = Ctx::new(
+        &bindings.config,
+        bindings.ports(),
+        &isolate,
+        &clock::JsClock,
+    );
     let response = router::handle(&ctx, request).await;
     // Usage counts and last uses go out after the response, off the hot path.
     let writes = ctx.due_activity();
@@ -183,7 +189,12 @@ async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
         Err(e) => Err(e),
         Ok(bindings) => {
             let isolate = ISOLATE.with(Rc::clone);
-            let ctx = Ctx::new(&bindings.config, bindings.ports(), &isolate, &JsClock);
+            let ctx = Ctx::new(
+                &bindings.config,
+                bindings.ports(),
+                &isolate,
+                &clock::JsClock,
+            );
             admin::keys::tick(&ctx).await
         }
     };
@@ -390,18 +401,4 @@ extern "C" {
     /// binding) with the status and headers of `head`, the core's answer; should the asset be
     /// missing, of a 500 `server_error` with those headers, the reason logged.
     fn serve_asset(env: &JsValue, path: &str, head: &web_sys::Response) -> JsValue;
-}
-
-struct JsClock;
-
-impl Clock for JsClock {
-    fn now_ms(&self) -> u64 {
-        now_ms()
-    }
-}
-
-/// Milliseconds since the epoch, by `Date.now()`: workers-rs's `Date::now` makes a `Date`
-/// object for it (about 2 µs a request in a CPU profile of the trivial route).
-fn now_ms() -> u64 {
-    js_sys::Date::now() as u64
 }
