@@ -66,6 +66,10 @@ impl Method {
 /// translation); reading another is a bug that [`Request::header`] catches in every test.
 pub const REQUEST_HEADERS: [&str; 3] = ["authorization", "content-type", "content-length"];
 
+/// The header by which a response names the static asset the shell sends as its body
+/// ([`Response::json_asset`]); the shell removes it.
+pub const ASSET_HEADER: &str = "x-edgeauth-asset";
+
 /// An incoming request, already read in full.
 #[derive(Debug, Clone)]
 pub struct Request {
@@ -210,10 +214,6 @@ pub struct Response {
     pub body: Vec<u8>,
     /// Detail for the operator's log, never sent to the client.
     pub log: Option<String>,
-    /// A static asset (its path in the assets directory) that the shell sends as the body,
-    /// with this response's status and headers: a file kept out of the wasm and served only
-    /// after the core's checks.
-    pub asset: Option<&'static str>,
 }
 
 impl Response {
@@ -226,7 +226,6 @@ impl Response {
             headers: vec![("content-type", "application/json".to_string())],
             body,
             log: None,
-            asset: None,
         }
     }
 
@@ -237,15 +236,16 @@ impl Response {
             headers: Vec::new(),
             body: Vec::new(),
             log: None,
-            asset: None,
         }
     }
 
-    /// A JSON document kept as the static asset at `path` (see [`Response::asset`]).
+    /// A JSON document kept as the static asset at `path`: the shell sends that file as the
+    /// body, with this response's status and headers, so the file stays out of the wasm and is
+    /// read only after the core's checks.
     pub fn json_asset(path: &'static str) -> Response {
-        let mut r = Response::empty(200).with_header("content-type", "application/json");
-        r.asset = Some(path);
-        r
+        Response::empty(200)
+            .with_header("content-type", "application/json")
+            .with_header(ASSET_HEADER, path)
     }
 
     /// Adds a header.

@@ -30,6 +30,7 @@ describe('GET /admin/openapi.json', () => {
     assert.match(r.headers.get('content-type'), /^application\/json/);
     assert.equal(r.headers.get('cache-control'), 'no-store');
     assert.equal(r.headers.get('x-content-type-options'), 'nosniff');
+    assert.equal(r.headers.get('x-edgeauth-asset'), null, 'the shell removes its marker');
     const head = await api('HEAD', PATH);
     assert.equal(head.status, 200);
     assert.equal(head.text, '');
