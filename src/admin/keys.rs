@@ -1,18 +1,16 @@
 //! The token signing keys: `GET /admin/keys` shows each key's state and dates,
-//! `POST /admin/keys/rotate` starts a rotation, and [`tick`] (the Cron Trigger) drops retired
-//! keys and rotates on the configured period.
-
-use std::rc::Rc;
+//! `POST /admin/keys/rotate` starts a rotation, `POST /admin/keys/{kid}/revoke` pulls a key at
+//! once (see [`KeySchedule::revoke`](crate::registry::signing_keys::KeySchedule::revoke)), and
+//! [`tick`] (the Cron Trigger) drops retired keys and rotates on the configured period.
 
 use serde::Serialize;
-use serde_json::json;
 
-use crate::admin::shared::audited;
+use crate::admin::shared::{audited, not_found};
 use crate::context::{Actor, Ctx};
 use crate::error::Error;
 use crate::http::Response;
 use crate::registry::audit::{Action, Subject};
-use crate::registry::signing_keys::{KeyRing, KeyState, ScheduledKey};
+use crate::registry::signing_keys::{KeyRing, KeySchedule, KeyState, ScheduledKey};
 use crate::support::time::rfc3339;
 
 /// One key as the admin API shows it.
@@ -26,6 +24,15 @@ struct KeyView<'a> {
     published_at: Option<u64>,
     signs_from: Option<u64>,
     retires_at: Option<u64>,
+    revoked_at: Option<u64>,
+}
+
+/// What `GET /admin/keys` and the changes answer.
+#[derive(Serialize)]
+struct KeyList<'a> {
+    keys: Vec<KeyView<'a>>,
+    publish_lead_secs: u64,
+    rotation_period_days: Option<u64>,
 }
 
 /// The key list at `now`: retired keys not yet pruned are shown as such.
@@ -43,6 +50,7 @@ fn view(ctx: &Ctx<'_>, ring: &KeyRing) -> Response {
             published_at: Some(k.published_at),
             signs_from: Some(k.signs_from),
             retires_at,
+            revoked_at: k.revoked_at,
         })
         .collect();
     keys.extend(ring.configured_previous().map(|k| KeyView {
@@ -53,16 +61,14 @@ fn view(ctx: &Ctx<'_>, ring: &KeyRing) -> Response {
         published_at: None,
         signs_from: None,
         retires_at: None,
+        revoked_at: None,
     }));
-    Response::json(
-        200,
-        &json!({
-            "keys": keys,
-            "publish_lead_secs": ctx.config.key_publish_lead,
-            "rotation_period_days": ctx.config.key_rotation_period.map(|p| p / 86_400),
-        }),
-    )
-    .with_header("cache-control", "no-store")
+    let doc = KeyList {
+        keys,
+        publish_lead_secs: ctx.config.key_publish_lead,
+        rotation_period_days: ctx.config.key_rotation_period.map(|p| p / 86_400),
+    };
+    Response::json(200, &doc).with_header("cache-control", "no-store")
 }
 
 /// `GET /admin/keys`.
@@ -71,46 +77,68 @@ pub async fn show(ctx: &Ctx<'_>) -> Result<Response, Error> {
     Ok(view(ctx, &ring))
 }
 
-/// `POST /admin/keys/rotate`: publishes the next key now; it signs after the publish lead.
-/// 409 while a rotation is already under way.
-pub async fn rotate(ctx: &Ctx<'_>) -> Result<Response, Error> {
-    let (ring, key) = start_rotation(ctx).await?.map_err(|pending| {
-        Error::Conflict(
-            format!(
-                "a rotation is under way: the next key signs from {}",
-                rfc3339(pending.signs_from)
-            )
-            .into(),
-        )
-    })?;
-    let detail = rotated(&ring, key);
-    let response = view(ctx, &ring);
-    Ok(audited(
-        ctx,
-        Action::KeysRotated,
-        Subject::default(),
-        detail,
-        response,
-    )
-    .await)
-}
-
-/// Rotates on a fresh read of the schedule (never a cached one: a stale copy could hide a
-/// pending rotation). `Ok(Err(pending))` when one is already under way.
-async fn start_rotation(
-    ctx: &Ctx<'_>,
-) -> Result<Result<(Rc<KeyRing>, ScheduledKey), ScheduledKey>, Error> {
+/// `POST /admin/keys/rotate` (`kid` none) or `POST /admin/keys/{kid}/revoke`, on a fresh read of
+/// the schedule (never a cached one: a stale copy could hide a pending rotation or a
+/// revocation). Answers the key list after the change, and audits it.
+pub async fn change(ctx: &Ctx<'_>, kid: Option<&str>) -> Result<Response, Error> {
     let mut schedule = ctx.key_schedule().await?;
-    match schedule.rotate(ctx.now(), ctx.config.key_publish_lead) {
-        Err(pending) => Ok(Err(pending)),
-        Ok(key) => Ok(Ok((ctx.save_key_schedule(schedule).await?, key))),
+    let event = match kid {
+        None => rotate(ctx, &mut schedule)?,
+        Some(kid) => revoke(ctx, &mut schedule, kid)?,
+    };
+    // Nothing changed (a key already revoked): no write, which KV allows once a second.
+    if event.is_some() {
+        ctx.ports.keys.put_schedule(&schedule).await?;
+    }
+    let response = view(ctx, &ctx.use_key_schedule(schedule));
+    match event {
+        Some((action, detail)) => {
+            Ok(audited(ctx, action, Subject::default(), detail, response).await)
+        }
+        None => Ok(response),
     }
 }
 
-fn rotated(ring: &KeyRing, key: ScheduledKey) -> String {
+/// Publishes the next key now; it signs after the publish lead. 409 while a rotation is
+/// already under way.
+fn rotate(ctx: &Ctx<'_>, schedule: &mut KeySchedule) -> Result<Option<(Action, String)>, Error> {
+    let lead = ctx.config.key_publish_lead;
+    let key = schedule.rotate(ctx.now(), lead).map_err(|pending| {
+        let at = rfc3339(pending.signs_from);
+        Error::Conflict(format!("a rotation is under way: the next key signs from {at}").into())
+    })?;
+    Ok(Some((Action::KeysRotated, rotated(ctx, key))))
+}
+
+/// Takes the key out of the JWKS and out of signing at once (see [`KeySchedule::revoke`]).
+/// A key already revoked changes nothing and is not audited again. Any kid the schedule does
+/// not hold, well-formed or not, is 404, as other admin path ids.
+fn revoke(
+    ctx: &Ctx<'_>,
+    schedule: &mut KeySchedule,
+    kid: &str,
+) -> Result<Option<(Action, String)>, Error> {
+    let seed = &ctx.config.seed;
+    let Some(index) = schedule
+        .indexes()
+        .find(|&i| seed.key(i).public().kid() == kid)
+    else {
+        let configured = ctx.config.configured_previous.as_ref();
+        if configured.is_some_and(|k| k.kid() == kid) {
+            let why = "this key comes from PREVIOUS_SIGNING_KEY_SEED: unset that setting instead";
+            return Err(Error::Conflict(why.into()));
+        }
+        return Err(not_found("signing key"));
+    };
+    let revoked = schedule.revoke(index, ctx.now())?;
+    let detail = format!("revoked key {kid} (index {index})");
+    Ok(revoked.then_some((Action::KeyRevoked, detail)))
+}
+
+fn rotated(ctx: &Ctx<'_>, key: ScheduledKey) -> String {
     format!(
         "published key {} (index {}); it signs from {}",
-        ring.kid(key.index),
+        ctx.config.seed.key(key.index).public().kid(),
         key.index,
         rfc3339(key.signs_from)
     )
@@ -132,7 +160,7 @@ pub async fn tick(ctx: &Ctx<'_>) -> Result<(), Error> {
     if retired.is_empty() && started.is_none() {
         return Ok(());
     }
-    let ring = ctx.save_key_schedule(schedule).await?;
+    ctx.save_key_schedule(schedule).await?;
     for key in retired {
         let kid = ctx.config.seed.key(key.index).public().kid().to_string();
         let detail = format!("retired key {kid} (index {})", key.index);
@@ -145,7 +173,7 @@ pub async fn tick(ctx: &Ctx<'_>) -> Result<(), Error> {
         .await?;
     }
     if let Some(key) = started {
-        let detail = format!("{} (periodic rotation)", rotated(&ring, key));
+        let detail = format!("{} (periodic rotation)", rotated(ctx, key));
         ctx.audit(
             Actor::System,
             Action::KeysRotated,

@@ -61,8 +61,11 @@ pub async fn route(ctx: &Ctx<'_>, req: &Request) -> Result<Response, Error> {
         (["resources", _], _) => return Err(Error::MethodNotAllowed("GET, PATCH, DELETE")),
         (["keys"], Get | Head) => keys::show(ctx).await?,
         (["keys"], _) => return Err(Error::MethodNotAllowed("GET")),
-        (["keys", "rotate"], Post) => keys::rotate(ctx).await?,
-        (["keys", "rotate"], _) => return Err(Error::MethodNotAllowed("POST")),
+        (["keys", "rotate"], Post) => keys::change(ctx, None).await?,
+        (["keys", kid, "revoke"], Post) => keys::change(ctx, Some(kid)).await?,
+        (["keys", "rotate"] | ["keys", _, "revoke"], _) => {
+            return Err(Error::MethodNotAllowed("POST"))
+        }
         (["limits"], Get | Head) => limits::show(ctx),
         (["audit"], Get | Head) => audit::events(ctx, req).await?,
         (["openapi.json"], Get | Head) => Response::json_asset(OPENAPI_PATH),

@@ -172,13 +172,18 @@ impl<'a> Ctx<'a> {
     /// Stores a new schedule and uses it in this isolate at once.
     pub async fn save_key_schedule(&self, schedule: KeySchedule) -> Result<Rc<KeyRing>, Error> {
         self.ports.keys.put_schedule(&schedule).await?;
+        Ok(self.use_key_schedule(schedule))
+    }
+
+    /// Uses `schedule` (read fresh, or just stored) in this isolate at once.
+    pub fn use_key_schedule(&self, schedule: KeySchedule) -> Rc<KeyRing> {
         let before = self
             .isolate
             .key_ring
             .borrow()
             .as_ref()
             .map(|(_, r)| Rc::clone(r));
-        Ok(self.remember_ring(schedule, before))
+        self.remember_ring(schedule, before)
     }
 
     fn remember_ring(&self, schedule: KeySchedule, before: Option<Rc<KeyRing>>) -> Rc<KeyRing> {

@@ -41,6 +41,8 @@ pub enum Action {
     KeysRotated,
     /// A replaced signing key was dropped from the JWKS.
     KeyRetired,
+    /// A signing key was revoked: out of the JWKS and of signing at once.
+    KeyRevoked,
 }
 
 impl Action {
@@ -62,6 +64,7 @@ impl Action {
             Action::TokensSelfRevoked => "client.tokens_self_revoked",
             Action::KeysRotated => "keys.rotated",
             Action::KeyRetired => "keys.retired",
+            Action::KeyRevoked => "keys.revoked",
         }
     }
 }

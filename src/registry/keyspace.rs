@@ -101,7 +101,8 @@ pub fn used_key(client: &ClientId, secret_id: &str) -> String {
 
 /// Decodes a stored JSON value; a corrupt value is an internal error, not a panic.
 pub fn decode<T: DeserializeOwned>(key: &str, json: &str) -> Result<T, Error> {
-    serde_json::from_str(json).map_err(|e| Error::Internal(format!("corrupt value {key}: {e}")))
+    serde_json::from_slice(json.as_bytes())
+        .map_err(|e| Error::Internal(format!("corrupt value {key}: {e}")))
 }
 
 /// Encodes a value for storage.

@@ -302,7 +302,7 @@ impl DurableGuards {
             .map_err(|e| unavailable(format!("{e:?}")))?
             .await
             .map_err(|e| unavailable(format!("{e:?}")))?;
-        serde_json::from_str(&text.as_string().unwrap_or_default()).map_err(unavailable)
+        serde_json::from_slice(text.as_string().unwrap_or_default().as_bytes()).map_err(unavailable)
     }
 }
 

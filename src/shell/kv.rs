@@ -1,11 +1,8 @@
 //! The registry's ports over one Workers KV namespace; the key layout is
 //! [`crate::registry::keyspace`].
 
-use std::collections::HashMap;
-
-use js_sys::{Function, Object, Promise, Reflect, JSON};
+use js_sys::{Array, Function, Object, Promise, Reflect, JSON};
 use serde::de::DeserializeOwned;
-use serde::Deserialize;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
@@ -27,31 +24,61 @@ fn unavailable(e: impl std::fmt::Debug) -> Error {
 }
 
 /// One key of a list answer.
-#[derive(Deserialize)]
 struct Key {
     name: String,
-    #[serde(default)]
-    metadata: Option<serde_json::Value>,
+    /// The key's metadata object, or undefined.
+    metadata: JsValue,
 }
 
 /// A list answer.
-#[derive(Deserialize)]
 struct Listed {
     keys: Vec<Key>,
     list_complete: bool,
-    #[serde(default)]
     cursor: Option<String>,
 }
 
-/// A listed key's numeric metadata field, as written by this shell.
-fn metadata_u64(key: &Key, field: &str) -> Option<u64> {
-    key.metadata.as_ref()?.get(field)?.as_u64()
+/// Member `name` of a JS object the binding answered. The answers are read member by member:
+/// as JSON text through serde they took a reader per answer type (about 1.8 KB of wasm gzipped),
+/// and these are small objects of a known shape.
+fn member(object: &JsValue, name: &str) -> Result<JsValue, Error> {
+    Reflect::get(object, &JsValue::from_str(name)).map_err(unavailable)
 }
 
-/// `value` as JSON text, parsed by serde_json.
-fn from_js<T: DeserializeOwned>(value: &JsValue) -> Result<T, Error> {
-    let text = JSON::stringify(value).map_err(unavailable)?;
-    serde_json::from_str(&String::from(text)).map_err(unavailable)
+/// A listed key's numeric metadata field, as written by this shell: a whole number that fits a
+/// u64, as a JSON reading of it would take.
+fn metadata_u64(key: &Key, field: &str) -> Option<u64> {
+    if !key.metadata.is_object() {
+        return None;
+    }
+    let n = member(&key.metadata, field).ok()?.as_f64()?;
+    (n >= 0.0 && n.fract() == 0.0 && n < 18_446_744_073_709_551_616.0).then_some(n as u64)
+}
+
+impl Listed {
+    /// Reads the binding's list answer.
+    fn read(answer: &JsValue) -> Result<Listed, Error> {
+        let malformed = || unavailable("malformed list answer");
+        let keys: Array = member(answer, "keys")?
+            .dyn_into()
+            .map_err(|_| malformed())?;
+        let keys = keys
+            .iter()
+            .map(|key| {
+                let name = member(&key, "name")?.as_string().ok_or_else(malformed)?;
+                let metadata = member(&key, "metadata")?;
+                Ok(Key { name, metadata })
+            })
+            .collect::<Result<_, Error>>()?;
+        let list_complete = member(answer, "list_complete")?
+            .as_bool()
+            .ok_or_else(malformed)?;
+        let cursor = member(answer, "cursor")?.as_string();
+        Ok(Listed {
+            keys,
+            list_complete,
+            cursor,
+        })
+    }
 }
 
 impl KvRegistry {
@@ -124,15 +151,14 @@ impl KvRegistry {
             options["cursor"] = cursor.into();
         }
         let options = JSON::parse(&options.to_string()).map_err(unavailable)?;
-        from_js(&self.call("list", &[&options]).await?)
+        Listed::read(&self.call("list", &[&options]).await?)
     }
 
-    /// The values of `names`, in one call; a name without a value maps to None.
-    async fn get_bulk(&self, names: &[&str]) -> Result<HashMap<String, Option<String>>, Error> {
-        let names = js_sys::Array::from_iter(names.iter().map(|n| JsValue::from_str(n)));
+    /// The values of `names`, in one call: a map from each name to its text, or null.
+    async fn get_bulk(&self, names: &[&str]) -> Result<js_sys::Map, Error> {
+        let names = Array::from_iter(names.iter().map(|n| JsValue::from_str(n)));
         let map = self.call("get", &[&names]).await?;
-        let map: js_sys::Map = map.dyn_into().map_err(unavailable)?;
-        from_js(&Object::from_entries(&map).map_err(unavailable)?.into())
+        map.dyn_into().map_err(unavailable)
     }
 
     /// One page of keys under `prefix` with their JSON values decoded.
@@ -142,6 +168,22 @@ impl KvRegistry {
         cursor: Option<&str>,
         limit: usize,
     ) -> Result<Page<T>, Error> {
+        let (values, next_cursor) = self.page_text(prefix, cursor, limit).await?;
+        let items = values
+            .iter()
+            .map(|(name, json)| decode(name, json))
+            .collect::<Result<_, _>>()?;
+        Ok(Page { items, next_cursor })
+    }
+
+    /// One page of keys under `prefix` with their values as text, and the next page's cursor:
+    /// the part of [`page`](Self::page) that is the same whatever the values hold.
+    async fn page_text(
+        &self,
+        prefix: &str,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> Result<(Vec<(String, String)>, Option<String>), Error> {
         let listed = match self.list(prefix, Some(limit), cursor).await {
             Ok(listed) => listed,
             // A cursor KV cannot read is the caller's mistake, unless KV is failing anyway.
@@ -155,22 +197,18 @@ impl KvRegistry {
             Err(e) => return Err(e),
         };
         let names: Vec<&str> = listed.keys.iter().map(|k| k.name.as_str()).collect();
-        let mut values = if names.is_empty() {
-            Default::default()
-        } else {
-            self.get_bulk(&names).await?
-        };
         let mut out = Vec::with_capacity(names.len());
-        for name in names {
-            // A key deleted (or expired) between list and read is skipped, not an error.
-            if let Some(Some(json)) = values.remove(name) {
-                out.push(decode(name, &json)?);
+        if !names.is_empty() {
+            let values = self.get_bulk(&names).await?;
+            for name in names {
+                // A key deleted (or expired) between list and read is skipped, not an error.
+                if let Some(json) = values.get(&JsValue::from_str(name)).as_string() {
+                    out.push((name.to_string(), json));
+                }
             }
         }
-        Ok(Page {
-            items: out,
-            next_cursor: (!listed.list_complete).then_some(listed.cursor).flatten(),
-        })
+        let next_cursor = (!listed.list_complete).then_some(listed.cursor).flatten();
+        Ok((out, next_cursor))
     }
 
     /// The JSON value under `key`, decoded.

@@ -1,6 +1,6 @@
 // Browser test of the admin page's Signing keys screen (www/admin/views/keys.js): the key
 // states, Rotate with its confirmation, the button disabled while a rotation is under way, a
-// 409 from a rotation made elsewhere, the audit trail, 375 px. The Worker runs with a short
+// 409 from a rotation made elsewhere, Revoke with its confirmation, the audit trail, 375 px. The Worker runs with a short
 // publish lead so that a rotation finishes within the test.
 // Run: node --test tests/browser/keys.test.mjs   (Debian Chromium at /usr/bin/chromium, or CHROMIUM=...)
 
@@ -150,6 +150,48 @@ test('a rotation made elsewhere while the dialog is open: the 409 is shown in th
   await b.shot('keys-conflict');
   assert.equal((await keysApi()).keys.filter((k) => k.state === 'next').length, 1);
   assert.equal((await rotations()).length, 2, 'the page rotated nothing more');
+  s.third = third;
+});
+
+test('Revoke the signing key, confirm: it leaves the JWKS and a fresh key signs at once', async () => {
+  // Once the rotation from the previous step has switched (the page re-reads by itself):
+  // s.third signs, with no next key, so revoking it derives a fresh one.
+  await page.waitForFunction(() => !document.querySelector('#keys-rows tr[data-state=next]')
+    && !document.querySelector('#keys-rotate').disabled, null, { timeout: (LEAD + 20) * 1000 });
+  assert.deepEqual(await shownKeys(), [['previous', s.first], ['previous', s.next], ['current', s.third]]);
+  const revokeOf = (kid) => rowOf(kid).getByRole('button', { name: `Revoke key ${kid}` });
+  assert.equal(await revokeOf(s.first).count(), 1, 'a previous key can be revoked too');
+
+  // Cancelled: nothing happens.
+  await revokeOf(s.third).click();
+  const confirm = page.locator('#confirm-dialog');
+  await page.getByRole('dialog', { name: 'Revoke this signing key?' }).waitFor();
+  assert.match(await confirm.textContent(),
+    new RegExp(`Key ${s.third} leaves the JWKS now and stops signing; the next key, or a new one, signs from now on\\. `
+      + 'Every token it signed is refused'));
+  await b.shot('keys-revoke-confirm', false);
+  await confirm.getByRole('button', { name: 'Cancel' }).click();
+  await confirm.waitFor({ state: 'hidden' });
+  assert.deepEqual((await keysApi()).keys.map((k) => k.state), ['previous', 'previous', 'current']);
+
+  await revokeOf(s.third).click();
+  await confirm.getByRole('button', { name: 'Revoke key', exact: true }).click();
+  await page.locator('#keys-flash').filter({ hasText: 'Revoked: key' }).waitFor();
+  const { keys } = await keysApi();
+  const fresh = keys[3].kid;
+  assert.deepEqual(keys.map((k) => [k.state, k.kid]),
+    [['previous', s.first], ['previous', s.next], ['revoked', s.third], ['current', fresh]]);
+  assert.equal(await page.locator('#keys-flash').textContent(), `Revoked: key ${s.third} is out of the JWKS; key ${fresh} signs.`);
+  assert.deepEqual(await shownKeys(), keys.map((k) => [k.state, k.kid]));
+  assert.equal(await rowOf(s.third).locator('.badge').textContent(), 'Revoked');
+  assert.match(await cellOf(s.third, 'Retires at').textContent(), /^Revoked \S/);
+  assert.equal(await rowOf(s.third).getByRole('button', { name: /^Revoke/ }).count(), 0, 'no second revoke');
+  assert.equal(await cellOf(fresh, 'Source').textContent(), 'Rotation schedule, index 3');
+  assert.deepEqual((await jwksKids()).sort(), [s.first, s.next, fresh].sort());
+  await page.waitForFunction(() => document.activeElement?.id === 'keys-title');
+  const revocations = (await adminApi('GET', '/admin/audit?limit=100')).json.events.filter((e) => e.action === 'keys.revoked');
+  assert.deepEqual(revocations.map((e) => e.detail), [`revoked key ${s.third} (index 2)`]);
+  await b.shot('keys-revoked');
 });
 
 test('a key from PREVIOUS_SIGNING_KEY_SEED, a retired key and a rotation period are shown', async () => {

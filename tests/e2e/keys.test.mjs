@@ -1,12 +1,14 @@
 // Signing-key rotation under wrangler dev, checked with jose the way an API verifies tokens:
 // the next key is in the JWKS at once, tokens keep the old kid until the switch, tokens from
-// both keys verify through the JWKS, and the Cron Trigger's handler rotates on a period.
+// both keys verify through the JWKS, and the Cron Trigger's handler rotates on a period; a
+// revoked signing key leaves the JWKS and introspection, and a new kid signs.
 import assert from 'node:assert/strict';
 import * as oidc from 'openid-client';
 import { createRemoteJWKSet, decodeProtectedHeader, decodeJwt, jwtVerify } from 'jose';
 import { after, before, describe, it } from 'node:test';
 import { admin, startWorker } from '../support/worker.mjs';
 import { createClient, discover } from '../support/oauth.mjs';
+import { eventually } from '../support/http.mjs';
 
 const LEAD = 3;
 let w;
@@ -17,18 +19,18 @@ before(async () => {
 });
 after(async () => { await w?.stop(); });
 
-async function jwksKids() {
-  const r = await fetch(`${w.url}/.well-known/jwks.json`);
+async function jwksKids(url = w.url) {
+  const r = await fetch(`${url}/.well-known/jwks.json`);
   assert.equal(r.status, 200);
   assert.equal(r.headers.get('cache-control'), 'public, max-age=300');
   return (await r.json()).keys.map((k) => k.kid);
 }
 
 /** Verifies like an API would: a fresh remote JWKS (no cache carried between checks). */
-async function verifyWithJose(token) {
-  const jwks = createRemoteJWKSet(new URL(`${w.url}/.well-known/jwks.json`));
+async function verifyWithJose(token, url = w.url) {
+  const jwks = createRemoteJWKSet(new URL(`${url}/.well-known/jwks.json`));
   const { payload, protectedHeader } = await jwtVerify(token, jwks, {
-    issuer: w.url, typ: 'at+jwt', algorithms: ['EdDSA'],
+    issuer: url, typ: 'at+jwt', algorithms: ['EdDSA'],
   });
   return { payload, protectedHeader };
 }
@@ -109,5 +111,54 @@ describe('the Cron Trigger', () => {
     // Nothing more is due: a second run changes nothing.
     await fetch(`${cron.url}/__scheduled?cron=*/10+*+*+*+*`);
     assert.equal((await capi('GET', '/admin/keys')).json.keys.length, 2);
+  });
+});
+
+describe('signing-key revocation', () => {
+  let rw;
+  let rapi;
+  before(async () => {
+    rw = await startWorker();
+    rapi = admin(rw.url, rw.adminToken);
+  });
+  after(async () => { await rw?.stop(); });
+
+  it('revoking the signing key: out of the JWKS, its tokens inactive, new tokens carry a new kid that jose verifies', async () => {
+    const { client, secret } = await createClient(rapi, { client_name: 'rev' });
+    const config = await discover(rw.url, client.client_id, oidc.ClientSecretBasic(secret.client_secret));
+    const token = async () => (await oidc.clientCredentialsGrant(config)).access_token;
+    const minted = await token();
+    const oldKid = decodeProtectedHeader(minted).kid;
+    assert.deepEqual(await jwksKids(rw.url), [oldKid]);
+    assert.equal((await oidc.tokenIntrospection(config, minted)).active, true);
+
+    const r = await rapi('POST', `/admin/keys/${oldKid}/revoke`);
+    assert.equal(r.status, 200, r.text);
+    const [revoked, fresh] = r.json.keys;
+    assert.deepEqual([revoked.kid, revoked.state, fresh.state], [oldKid, 'revoked', 'current']);
+    assert.notEqual(fresh.kid, oldKid);
+    assert.equal(fresh.signs_from, revoked.revoked_at, 'the fresh key signs from the revocation on');
+
+    // Bites at once in the isolate that served it; elsewhere within the key cache (5 s).
+    await eventually(async () => assert.deepEqual(await jwksKids(rw.url), [fresh.kid]));
+    await eventually(async () => assert.equal((await oidc.tokenIntrospection(config, minted)).active, false));
+    await assert.rejects(verifyWithJose(minted, rw.url), { code: 'ERR_JWKS_NO_MATCHING_KEY' });
+
+    const after = await token();
+    assert.equal(decodeProtectedHeader(after).kid, fresh.kid);
+    const { payload, protectedHeader } = await verifyWithJose(after, rw.url);
+    assert.equal(protectedHeader.kid, fresh.kid);
+    assert.equal(payload.client_id, client.client_id);
+    assert.equal((await oidc.tokenIntrospection(config, after)).active, true);
+
+    // Idempotent: the same list, no second event; an unknown kid is 404.
+    const again = await rapi('POST', `/admin/keys/${oldKid}/revoke`);
+    assert.equal(again.status, 200, again.text);
+    assert.deepEqual(again.json.keys, r.json.keys);
+    const audit = await rapi('GET', '/admin/audit?limit=20');
+    const events = audit.json.events.filter((e) => e.action === 'keys.revoked');
+    assert.deepEqual(events.map((e) => [e.actor, e.detail]), [['admin', `revoked key ${oldKid} (index 0)`]]);
+    const unknown = await rapi('POST', `/admin/keys/${'A'.repeat(43)}/revoke`);
+    assert.deepEqual([unknown.status, unknown.json], [404, { error: 'not_found', error_description: 'no such signing key' }]);
   });
 });

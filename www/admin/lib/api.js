@@ -105,6 +105,7 @@ export const api = {
   deleteResource: (id) => call('DELETE', `/admin/resources/${enc(id)}`),
   keys: () => call('GET', '/admin/keys'),
   rotateKeys: () => call('POST', '/admin/keys/rotate', {}),
+  revokeKey: (kid) => call('POST', `/admin/keys/${enc(kid)}/revoke`, {}),
 };
 
 let metadata = null;

@@ -1,7 +1,9 @@
 // The Signing keys screen (#/keys): each key's state and dates from GET /admin/keys, and
 // "Rotate signing key…" after a confirmation (POST /admin/keys/rotate). While a rotation is
 // under way the button is disabled with the reason beside it; a 409 from the server (another
-// admin rotated first) is shown, then the screen reloads.
+// admin rotated first) is shown, then the screen reloads. Each published key of the schedule
+// has "Revoke" (POST /admin/keys/{kid}/revoke, after a confirmation): the key leaves the JWKS
+// and signing at once.
 import { api, describe } from '../lib/api.js';
 import { $, h, setText, show, showError, clearErrors, busy, copyFrom, formatTime, now } from '../lib/dom.js';
 import { store } from '../lib/store.js';
@@ -12,7 +14,8 @@ import { cell, timeOf } from '../components/cells.js';
 import { confirmDialog } from '../components/confirm.js';
 import { button, dataTable, formError, okText, viewHead, viewSection } from '../components/markup.js';
 
-const STATES = { next: 'Next', current: 'Current', previous: 'Previous', retired: 'Retired' };
+const STATES = { next: 'Next', current: 'Current', previous: 'Previous', retired: 'Retired', revoked: 'Revoked' };
+const REVOCABLE = ['next', 'current', 'previous'];
 const loading = latest(); // a slow GET must not overwrite the answer of a rotation
 let timer = 0; // re-reads the keys when the next key starts signing
 
@@ -20,7 +23,7 @@ function template() {
   const table = dataTable({
     id: 'keys-table',
     caption: 'Signing keys, oldest first',
-    columns: ['State', 'Key ID (kid)', 'Published', 'Signs from', 'Retires at', 'Source'],
+    columns: ['State', 'Key ID (kid)', 'Published', 'Signs from', 'Retires at', 'Source', h('span', { class: 'visually-hidden' }, 'Actions')],
     body: 'keys-rows',
   });
   table.firstChild.hidden = true; // until the keys are in
@@ -44,7 +47,7 @@ function source(k) {
   return String(k.source || '—');
 }
 
-function keyRow(k, i) {
+function keyRow(k, i, signal) {
   const id = `keys-kid-${i}`;
   return h('tr', { dataset: { kid: k.kid, state: k.state } },
     cell('State', h('span', { class: `badge badge-key-${k.state}` }, STATES[k.state] || k.state)),
@@ -52,8 +55,11 @@ function keyRow(k, i) {
       button('Copy', { class: 'copy small', 'aria-label': `Copy key ID ${k.kid}`, onclick: () => copyFrom(id, $('keys-copy-status')) })),
     cell('Published', when(k.published_at)),
     cell('Signs from', when(k.signs_from)),
-    cell('Retires at', when(k.retires_at)),
-    cell('Source', source(k)));
+    cell('Retires at', k.state === 'revoked' ? ['Revoked ', timeOf(k.revoked_at)] : when(k.retires_at)),
+    cell('Source', source(k)),
+    h('td', { class: 'actions-cell' }, k.source === 'schedule' && REVOCABLE.includes(k.state)
+      ? button('Revoke', { class: 'danger small', 'aria-label': `Revoke key ${k.kid}`, onclick: (ev) => revoke(ev.currentTarget, k, signal) })
+      : ''));
 }
 
 const lifecycle = (lead) => 'A rotation publishes the next key in the JWKS at once; it starts signing after the publish lead '
@@ -67,7 +73,7 @@ const period = (days) => (typeof days === 'number'
 function render(doc, signal) {
   store.keys = doc;
   const keys = Array.isArray(doc.keys) ? doc.keys : [];
-  $('keys-rows').replaceChildren(...keys.map(keyRow));
+  $('keys-rows').replaceChildren(...keys.map((k, i) => keyRow(k, i, signal)));
   show('keys-table', keys.length > 0);
   setText('keys-lifecycle', lifecycle(doc.publish_lead_secs));
   setText('keys-period', period(doc.rotation_period_days));
@@ -121,6 +127,29 @@ async function rotate(rotateButton, signal) {
   const next = res.value.keys.find((k) => k.state === 'next');
   if (next) setText('keys-flash', `Rotated: key ${next.kid} is published now and signs from ${formatTime(next.signs_from)}.`);
   $('keys-title').focus();
+}
+
+async function revoke(revokeButton, k, signal) {
+  clearErrors($('view-keys'));
+  setText('keys-flash', '');
+  const yes = await confirmDialog({
+    title: 'Revoke this signing key?',
+    message: `Key ${k.kid} leaves the JWKS now${k.state === 'current' ? ' and stops signing; the next key, or a new one, '
+      + 'signs from now on' : ''}. Every token it signed is refused: by introspection at once, by verifiers when they next `
+      + 'refresh the JWKS (within minutes). It is never published again. Use this when the key may be compromised.',
+    ok: 'Revoke key',
+  });
+  if (!yes || signal.aborted) return;
+  loading.cancel();
+  const res = await busy(revokeButton, 'Revoking…',
+    () => attempt(api.revokeKey(k.kid), (e) => showError('keys-error', `Not revoked: ${describe(e)}`)));
+  if (signal.aborted) return;
+  if (res.ok) {
+    render(res.value, signal);
+    const signing = res.value.keys.find((x) => x.state === 'current');
+    setText('keys-flash', `Revoked: key ${k.kid} is out of the JWKS${signing ? `; key ${signing.kid} signs` : ''}.`);
+  } else await load(signal, true);
+  $('keys-title').focus(); // the button went with its row
 }
 
 export const keysView = {
