@@ -20,6 +20,9 @@
 //   floor_pkjwt the same plus one WebCrypto Ed25519 verify: the least a private_key_jwt token
 //               can cost here before its jti is claimed (run with pkjwt)
 //   basic       POST /oauth/token, client_secret_basic (one fixed request, replayed)
+//   basic_quota the same for a client with an enforced token quota (10,000,000 per hour and
+//               per day: never reached, so every token is counted, and reported in batches);
+//               --quota-rounds N adds N rounds of the two, in alternating order
 //   pkjwt       POST /oauth/token, private_key_jwt (Ed25519): every request its own pre-signed
 //               assertion with a unique jti; warm-up and run use disjoint sets, split per wrk
 //               thread. A replayed or expired assertion is a 401, so non-2xx must stay 0.
@@ -52,6 +55,9 @@ const { values: opt } = parseArgs({
     // Comma-separated case keys to run besides hello and trivial (default: all).
     cases: { type: 'string' },
     storage: { type: 'string', default: 'memory' },
+    // Extra rounds of token Basic with and without a quota, in alternating order (the pair's
+    // figures move with the machine's load between phases; alternating evens that out).
+    'quota-rounds': { type: 'string', default: '0' },
   },
 });
 const DURATION = Number(opt.duration);
@@ -126,6 +132,16 @@ try {
   });
   if (issued.status !== 200 || !issued.json?.access_token) throw new Error(`token request: ${issued.status} ${issued.text}`);
   const introspectBody = `token=${issued.json.access_token}`;
+  const createdQuota = await call(`${base}/admin/clients`, {
+    method: 'POST',
+    headers: { authorization: adminAuth, 'content-type': 'application/json' },
+    body: JSON.stringify({
+      client_name: 'bench-quota', scope: 'read write', lockout_enabled: false,
+      token_quota: { per_hour: 10_000_000, per_day: 10_000_000, enforce: true },
+    }),
+  });
+  if (createdQuota.status !== 201) throw new Error(`create quota client: ${createdQuota.status} ${createdQuota.text}`);
+  const quotaAuth = 'Basic ' + Buffer.from(`${createdQuota.json.client.client_id}:${createdQuota.json.secret.client_secret}`).toString('base64');
   const active = await call(`${base}/oauth/introspect`, {
     method: 'POST', headers: { authorization: basicAuth, 'content-type': form }, body: introspectBody,
   });
@@ -215,6 +231,14 @@ try {
       body: tokenBody,
     },
     {
+      key: 'basic_quota',
+      name: 'token POST /oauth/token (Basic, token quota)',
+      method: 'POST',
+      path: '/oauth/token',
+      headers: { Authorization: quotaAuth, 'Content-Type': form },
+      body: tokenBody,
+    },
+    {
       key: 'pkjwt',
       name: 'token POST /oauth/token (private_key_jwt)',
       method: 'POST',
@@ -247,28 +271,29 @@ try {
   const work = mkdtempSync(join(tmpdir(), 'edgeauth-wrk-'));
   const results = [];
   const warmups = [];
+  const measure = (c, i) => async (name, seconds) => {
+    const script = join(work, `case${i}-${name}.lua`);
+    let bodiesFile = null;
+    let count = 0;
+    if (c.bodies) {
+      const list = await c.bodies(name, seconds);
+      count = list.length;
+      bodiesFile = join(work, `case${i}-${name}.bodies`);
+      writeFileSync(bodiesFile, list.join('\n') + '\n');
+    }
+    writeFileSync(script, luaScript(c, bodiesFile, THREADS));
+    console.error(`bench: ${c.name}: ${name} ${seconds}s`);
+    const cpu0 = cpuSeconds(w.processGroup);
+    const r = await wrk(c.url ?? `${base}${c.path}`, script, seconds);
+    // workerd's own CPU time per request (all its threads: the Worker, the guard, KV): unlike
+    // req/s it barely moves when another process takes the other core.
+    r.cpu_us = r.requests > 0 ? ((cpuSeconds(w.processGroup) - cpu0) * 1e6) / r.requests : NaN;
+    if (bodiesFile) rmSync(bodiesFile, { force: true });
+    r.bodies = count;
+    return r;
+  };
   for (const [i, c] of cases.entries()) {
-    const phase = async (name, seconds) => {
-      const script = join(work, `case${i}-${name}.lua`);
-      let bodiesFile = null;
-      let count = 0;
-      if (c.bodies) {
-        const list = await c.bodies(name, seconds);
-        count = list.length;
-        bodiesFile = join(work, `case${i}-${name}.bodies`);
-        writeFileSync(bodiesFile, list.join('\n') + '\n');
-      }
-      writeFileSync(script, luaScript(c, bodiesFile, THREADS));
-      console.error(`bench: ${c.name}: ${name} ${seconds}s`);
-      const cpu0 = cpuSeconds(w.processGroup);
-      const r = await wrk(c.url ?? `${base}${c.path}`, script, seconds);
-      // workerd's own CPU time per request (all its threads: the Worker, the guard, KV): unlike
-      // req/s it barely moves when another process takes the other core.
-      r.cpu_us = r.requests > 0 ? ((cpuSeconds(w.processGroup) - cpu0) * 1e6) / r.requests : NaN;
-      if (bodiesFile) rmSync(bodiesFile, { force: true });
-      r.bodies = count;
-      return r;
-    };
+    const phase = measure(c, i);
     const wr = await phase('warmup', WARMUP); // discarded, but checked
     warmups.push({ key: c.key, r: wr });
     if (wr.non2xx > 0 || wr.wrapped > 0) {
@@ -277,13 +302,24 @@ try {
     }
     results.push({ ...c, r: await phase('run', DURATION) });
   }
+  const pair = ['basic_quota', 'basic'].map((k) => cases.findIndex((c) => c.key === k));
+  const quotaRounds = [];
+  for (let round = 0; pair.every((i) => i >= 0) && round < Number(opt['quota-rounds']); round++) {
+    const measured = {};
+    for (const i of round % 2 ? [...pair].reverse() : pair) {
+      const phase = measure(cases[i], i);
+      await phase('warmup', WARMUP);
+      measured[cases[i].key] = await phase('run', DURATION);
+    }
+    quotaRounds.push(measured);
+  }
   rmSync(work, { recursive: true, force: true });
   // EDGEAUTH_BENCH_LOG=1: the end of workerd's own output (Worker errors, runtime warnings), the
   // last 60 lines or EDGEAUTH_BENCH_LOG_LINES (the harness keeps a bounded tail of it anyway).
   if (process.env.EDGEAUTH_BENCH_LOG) console.log(String(w.output).split("\n").slice(-Number(process.env.EDGEAUTH_BENCH_LOG_LINES || 60)).join("\n"));
   await w.stop();
   const peers = peersDir ? await runPeers() : null;
-  report(results, warmups, peers);
+  report(results, warmups, peers, quotaRounds);
 } catch (e) {
   console.error('bench failed:', e);
   exitCode = 1;
@@ -299,7 +335,7 @@ function cpuSeconds(pid) {
 }
 
 // ---- report ---------------------------------------------------------------------------------
-function report(results, warmups, peers) {
+function report(results, warmups, peers, quotaRounds = []) {
   const ms = (us) => (us / 1000).toFixed(2);
   const by = Object.fromEntries(results.map((x) => [x.key, x.r]));
   const trivial = by.trivial;
@@ -334,6 +370,17 @@ function report(results, warmups, peers) {
   const over = (a, b) => (a.cpu_us - b.cpu_us).toFixed(0);
   if (by.floor && by.basic) {
     out(`token floor: body + Ed25519 sign cost the JS Worker ${over(by.floor, by.hello)} µs of workerd CPU over its GET /; token Basic costs edgeauth ${over(by.basic, trivial)} µs over its trivial route`);
+  }
+  if (by.basic && by.basic_quota) {
+    const pct = (x) => `${(x * 100).toFixed(1)}%`;
+    const rounds = [{ basic: by.basic, basic_quota: by.basic_quota }, ...quotaRounds];
+    for (const [n, { basic, basic_quota: q }] of rounds.entries()) {
+      out(`token quota${rounds.length > 1 ? ` (round ${n + 1}, ${n % 2 ? 'with the quota first' : 'without first'})` : ''}: Basic with a quota ${q.cpu_us.toFixed(0)} µs CPU and ${q.rps.toFixed(0)} req/s, without ${basic.cpu_us.toFixed(0)} µs and ${basic.rps.toFixed(0)} req/s: CPU ${pct(q.cpu_us / basic.cpu_us - 1)}, req/s ${pct(q.rps / basic.rps - 1)}`);
+    }
+    if (rounds.length > 1) {
+      const median = (xs) => { const v = [...xs].sort((a, b) => a - b); const m = v.length >> 1; return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2; };
+      out(`token quota, median of ${rounds.length} rounds: CPU ${pct(median(rounds.map((r) => r.basic_quota.cpu_us / r.basic.cpu_us - 1)))}, req/s ${pct(median(rounds.map((r) => r.basic_quota.rps / r.basic.rps - 1)))}`);
+    }
   }
   if (by.floor_pkjwt && by.pkjwt) {
     out(`assertion floor: body + Ed25519 verify + sign cost the JS Worker ${over(by.floor_pkjwt, by.hello)} µs over its GET /; token private_key_jwt costs edgeauth ${over(by.pkjwt, trivial)} µs over its trivial route`);

@@ -6,7 +6,7 @@ use serde_json::json;
 use crate::context::Ctx;
 use crate::http::Response;
 use crate::jose::jwk::MAX_KEYS;
-use crate::registry::{clients, resources, scope, secrets};
+use crate::registry::{clients, quota, resources, scope, secrets};
 
 /// The limits document.
 pub fn show(ctx: &Ctx<'_>) -> Response {
@@ -27,6 +27,7 @@ pub fn show(ctx: &Ctx<'_>) -> Response {
                 "max": clients::MAX_LIFETIME,
                 "default": clients::DEFAULT_LIFETIME,
             },
+            "token_quota": { "min": 1, "max": quota::MAX_QUOTA },
             "scope": {
                 "tokens_max": scope::MAX_TOKENS,
                 "token_max": scope::MAX_TOKEN_LEN,

@@ -21,6 +21,17 @@ pub struct ClientView<'a> {
     failed_attempts: u32,
     /// Tokens issued at or before this time are revoked, if an admin said so.
     tokens_valid_after: Option<u64>,
+    /// Tokens counted this UTC hour and day, for a client with a quota.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    token_quota_use: Option<QuotaUse>,
+}
+
+/// A client's use against its token quota, as its guard has it (each isolate reports within
+/// seconds, and a thousandth of the quota at most, after issuing).
+#[derive(Debug, Serialize)]
+struct QuotaUse {
+    per_hour: u64,
+    per_day: u64,
 }
 
 /// The view of a client with the lock state from its guard at `now`.
@@ -31,6 +42,10 @@ pub fn client<'a>(record: &'a ClientRecord, guard: &GuardState, now: u64) -> Cli
         locked_until: guard.locked(now),
         failed_attempts: guard.failures,
         tokens_valid_after: guard.tokens_valid_after,
+        token_quota_use: record.client.token_quota.map(|_| {
+            let (per_hour, per_day) = guard.quota.in_use(now);
+            QuotaUse { per_hour, per_day }
+        }),
     }
 }
 

@@ -13,6 +13,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use crate::context::activity::Activity;
+use crate::context::quota_counts::Quotas;
 use crate::context::remote_keys::RemoteKeys;
 use crate::registry::clients::{ClientId, ClientRecord};
 use crate::registry::guard::GuardState;
@@ -34,6 +35,8 @@ pub struct IsolateState {
     pub remote_keys: RemoteKeys,
     /// Usage counts and last uses waiting to be written.
     pub activity: Activity,
+    /// Token quota counts (see [`crate::context::quota`]).
+    pub quota: Quotas,
     /// The verifier of our own tokens for the keys published now (see [`TokenVerifier`]).
     pub token_verifier: TokenVerifier,
     /// The signing keys, with when they were read; kept past their TTL so a refresh can

@@ -4,6 +4,8 @@
 
 pub mod activity;
 pub mod isolate;
+pub mod quota;
+pub mod quota_counts;
 pub mod remote_keys;
 pub mod revocation;
 
@@ -140,9 +142,13 @@ impl<'a> Ctx<'a> {
 
     /// Applies `op` at the client's guard and refreshes this isolate's copy.
     pub async fn guard(&self, id: &ClientId, op: GuardOp) -> Result<GuardState, Error> {
-        let state = self.ports.guards.apply(id, op, self.now()).await?;
+        let mut state = self.ports.guards.apply(id, op, self.now()).await?;
         let cache = &self.isolate.guards;
+        // The copy every token request clones leaves out the quota counts: only admin reads
+        // and the quota's own bookkeeping use them, from the state answered here.
+        let counts = std::mem::take(&mut state.quota);
         cache.put(id.clone(), state.clone(), self.now_ms);
+        state.quota = counts;
         Ok(state)
     }
 

@@ -1,5 +1,5 @@
 //! The token endpoint (RFC 6749 section 4.4, client credentials) as named steps:
-//! parse, authenticate, authorize, mint, count, respond.
+//! parse, authenticate, authorize, admit (the client's token quota), mint, count, respond.
 //!
 //! Audience and scope come from the client's grants (`registry::audiences`): the requested
 //! `resource`'s grant, or the default one. A registered resource's grant still holds only the
@@ -8,7 +8,7 @@
 
 use serde::Serialize;
 
-use crate::context::Ctx;
+use crate::context::{quota, Ctx};
 use crate::error::Error;
 use crate::http::{Form, Request, Response};
 use crate::oauth::access_token::{self, Authorized};
@@ -40,10 +40,14 @@ pub async fn handle(ctx: &Ctx<'_>, req: &Request) -> Result<Response, Error> {
     let keys = ctx.key_ring().await?;
     let client = client_auth::authenticate(ctx, credentials, issuer).await?;
     let authorized = authorize(ctx, &client, &form, issuer).await?;
+    let client_id = &client.record().client.client_id;
+    // Counted in the isolate; the guard hears in batches (see context::quota).
+    if let Some(limits) = &client.record().client.token_quota {
+        quota::admit(ctx, client_id, limits).await?;
+    }
     let signing = keys.signing(ctx.now());
     let token = access_token::issue(ctx, signing, &client, &authorized, issuer).await?;
     // Counted in the isolate only; written later in the background (see context::activity).
-    let client_id = &client.record().client.client_id;
     let secret_id = client.secret().map(|s| s.id.as_str());
     ctx.isolate
         .activity

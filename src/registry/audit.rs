@@ -43,6 +43,8 @@ pub enum Action {
     KeyRetired,
     /// A signing key was revoked: out of the JWKS and of signing at once.
     KeyRevoked,
+    /// A client passed its monitored token quota (once per window).
+    QuotaExceeded,
 }
 
 impl Action {
@@ -65,6 +67,7 @@ impl Action {
             Action::KeysRotated => "keys.rotated",
             Action::KeyRetired => "keys.retired",
             Action::KeyRevoked => "keys.revoked",
+            Action::QuotaExceeded => "client.quota_exceeded",
         }
     }
 }

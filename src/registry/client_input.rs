@@ -8,6 +8,7 @@ use crate::jose::pem::jwk_from_pem;
 use crate::registry::audiences::Grants;
 use crate::registry::clients::*;
 use crate::registry::lifetime::token_lifetime;
+use crate::registry::quota::TokenQuota;
 use crate::registry::resources::GrantInput;
 use crate::registry::scope::Scope;
 use crate::support::json::present;
@@ -36,6 +37,9 @@ pub struct ClientInput {
     pub lockout_enabled: Option<bool>,
     /// Whether the client may introspect other clients' tokens.
     pub introspection_allowed: Option<bool>,
+    /// Token quota; `null` removes it. Checked by [`TokenQuota::parse`] for precise messages.
+    #[serde(default, deserialize_with = "present")]
+    pub token_quota: Option<Option<serde_json::Value>>,
     /// Inline JWK Set; `null` removes it.
     #[serde(default, deserialize_with = "present")]
     pub jwks: Option<Option<serde_json::Value>>,
@@ -68,6 +72,7 @@ impl ClientInput {
             access_token_lifetime: DEFAULT_LIFETIME,
             lockout_enabled: true,
             introspection_allowed: false,
+            token_quota: None,
             jwks: None,
             jwks_uri: None,
             client_id_issued_at: now,
@@ -100,6 +105,7 @@ impl ClientInput {
                 "introspection_allowed",
                 self.introspection_allowed.is_some(),
             ),
+            ("token_quota", self.token_quota.is_some()),
             ("grants", self.grants.is_some()),
         ];
         present
@@ -140,6 +146,9 @@ impl ClientInput {
         }
         if let Some(i) = self.introspection_allowed {
             client.introspection_allowed = i;
+        }
+        if let Some(q) = self.token_quota {
+            client.token_quota = q.as_ref().map(TokenQuota::parse).transpose()?;
         }
         if let Some(j) = self.jwks {
             client.jwks = j

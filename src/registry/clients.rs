@@ -9,6 +9,7 @@ use crate::error::Error;
 use crate::jose::PublicJwk;
 use crate::registry::audiences::Grants;
 use crate::registry::guard::{key_id, key_source};
+use crate::registry::quota::TokenQuota;
 use crate::registry::resources::ResourceGrant;
 use crate::registry::scope::Scope;
 use crate::registry::secrets::StoredSecret;
@@ -122,6 +123,9 @@ pub struct Client {
     /// Whether the client may introspect tokens of other clients (RFC 7662); off by default.
     #[serde(default)]
     pub introspection_allowed: bool,
+    /// Most tokens per UTC hour and day, enforced or monitored; `None` (the default): no quota.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_quota: Option<TokenQuota>,
     /// Where its tokens may be for and with which scopes (stored as the flat `scope` and
     /// `resources` and the registered `grants`; see [`Grants`]).
     #[serde(flatten)]
@@ -154,6 +158,9 @@ struct StoredClient {
     updated_at: u64,
     #[serde(default)]
     introspection_allowed: bool,
+    /// Read through [`TokenQuota::parse`], which the input path links anyway.
+    #[serde(default)]
+    token_quota: Option<serde_json::Value>,
     #[serde(default)]
     scope: Scope,
     #[serde(default)]
@@ -179,6 +186,7 @@ impl From<StoredClient> for Client {
             client_id_issued_at: s.client_id_issued_at,
             updated_at: s.updated_at,
             introspection_allowed: s.introspection_allowed,
+            token_quota: s.token_quota.and_then(|v| TokenQuota::parse(&v).ok()),
             grants: Grants::from_parts(s.grants, s.resources, s.scope),
             version: s.version,
         }
@@ -229,6 +237,99 @@ fn yes() -> bool {
 mod tests {
     use super::*;
     use crate::testing::SeqRandom;
+
+    /// The field names a derived `Deserialize` asks for, caught at `deserialize_struct`.
+    fn fields_read_by<T: for<'de> Deserialize<'de>>() -> Vec<&'static str> {
+        use serde::de::value::Error as E;
+        use std::cell::Cell;
+        struct Catch<'a>(&'a Cell<&'static [&'static str]>);
+        impl<'de> serde::Deserializer<'de> for Catch<'_> {
+            type Error = E;
+            fn deserialize_any<V: serde::de::Visitor<'de>>(self, _: V) -> Result<V::Value, E> {
+                Err(serde::de::Error::custom("not a struct"))
+            }
+            fn deserialize_struct<V: serde::de::Visitor<'de>>(
+                self,
+                _: &'static str,
+                fields: &'static [&'static str],
+                _: V,
+            ) -> Result<V::Value, E> {
+                self.0.set(fields);
+                Err(serde::de::Error::custom("caught"))
+            }
+            serde::forward_to_deserialize_any! {
+                bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes
+                byte_buf option unit unit_struct newtype_struct seq tuple tuple_struct map
+                enum identifier ignored_any
+            }
+        }
+        let caught = Cell::new(&[][..]);
+        let _ = T::deserialize(Catch(&caught));
+        caught.get().to_vec()
+    }
+
+    /// The stored client is spelled twice (written by `Client`'s derived `Serialize`, with
+    /// `Grants` flattened through `audiences::Stored`; read by `StoredClient`, to save wasm):
+    /// a record with every field set reads back as written, and both spellings name the same
+    /// fields, so a field added to one and not the other fails here.
+    #[test]
+    fn the_two_spellings_of_the_stored_client_agree() {
+        let written = serde_json::json!({
+            "client_id": "7c9e6679-7425-40de-944b-e07fc1f90ae7",
+            "client_name": "every field",
+            "description": "set",
+            "enabled": false,
+            "token_endpoint_auth_method": "private_key_jwt",
+            "access_token_lifetime": 900,
+            "lockout_enabled": false,
+            "jwks": {"keys": [{"kty": "OKP", "crv": "Ed25519",
+                               "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo",
+                               "kid": "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k"}]},
+            "jwks_uri": "https://keys.example/jwks.json",
+            "client_id_issued_at": 1_700_000_000u64,
+            "updated_at": 1_700_000_100u64,
+            "introspection_allowed": true,
+            "token_quota": {"per_hour": 5, "per_day": 50, "enforce": false},
+            "scope": "a b",
+            "resources": ["https://plain.example"],
+            "grants": [{"resource": "https://api.example", "scope": "x",
+                        "resource_id": "9b2e3c4d-1a2b-4c3d-8e4f-5a6b7c8d9e0f"}],
+            "version": 7
+        });
+        let read: Client = serde_json::from_value(written.clone()).unwrap();
+        let again = serde_json::to_value(&read).unwrap();
+        let reread: Client = serde_json::from_value(again.clone()).unwrap();
+        assert_eq!(reread, read);
+        assert_eq!(serde_json::to_value(&reread).unwrap(), again);
+        let mut keys: Vec<&str> = again
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        let mut given: Vec<&str> = written
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        let mut fields = fields_read_by::<StoredClient>();
+        keys.sort();
+        given.sort();
+        fields.sort();
+        assert_eq!(keys, given, "every field written survives a read");
+        assert_eq!(
+            fields, keys,
+            "StoredClient reads exactly the fields Client writes"
+        );
+        assert_eq!(read.token_quota.as_ref().map(|q| q.enforce), Some(false));
+        assert_eq!(
+            read.grants
+                .for_resource("https://api.example")
+                .map(|g| g.scope.to_string()),
+            Some("x".into())
+        );
+    }
 
     #[test]
     fn generated_ids_are_uuid_v4() {

@@ -13,6 +13,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::registry::quota::{TokenCounts, TokenReport};
+
 /// Failed authentications within [`LOCK_SECS`] that lock a client.
 pub const MAX_FAILURES: u32 = 5;
 /// How long a lock lasts, and the window failures are counted in.
@@ -69,6 +71,10 @@ pub struct GuardState {
     /// [`MAX_REVOKED_TOKENS`].
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub revoked_tokens: Vec<RevokedToken>,
+    /// Tokens counted under the client's quota, per isolate, this UTC hour and day (the
+    /// entries: [`crate::registry::quota`]).
+    #[serde(default, skip_serializing_if = "TokenCounts::is_empty")]
+    pub quota: TokenCounts,
     /// The client's revocations of its own tokens, counted for the limit and the audit trail.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub self_revoked: Option<SelfRevocations>,
@@ -168,6 +174,12 @@ pub enum GuardOp {
         /// Keys and key sources the client has now.
         current: Vec<String>,
     },
+    /// An isolate's running totals of tokens issued under a quota (see
+    /// [`crate::registry::quota`]).
+    Tokens {
+        /// The report.
+        tokens: TokenReport,
+    },
 }
 
 /// How the guard reads a [`GuardOp`]: the tag and every variant's fields in one flat struct.
@@ -184,6 +196,7 @@ struct WireOp {
     exp: Option<u64>,
     removed: Option<Vec<String>>,
     current: Option<Vec<String>>,
+    tokens: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -200,6 +213,7 @@ enum OpName {
     RevokeToken,
     ClientRevokeToken,
     Keys,
+    Tokens,
 }
 
 impl TryFrom<WireOp> for GuardOp {
@@ -238,6 +252,10 @@ impl TryFrom<WireOp> for GuardOp {
             OpName::Keys => GuardOp::Keys {
                 removed: field(w.removed, "removed")?,
                 current: field(w.current, "current")?,
+            },
+            OpName::Tokens => GuardOp::Tokens {
+                tokens: TokenReport::parse(&field(w.tokens, "tokens")?)
+                    .ok_or("malformed field `tokens`")?,
             },
         })
     }
@@ -294,6 +312,9 @@ impl GuardState {
                 for k in removed {
                     remember(&mut self.revoked_keys, k, now);
                 }
+            }
+            GuardOp::Tokens { tokens } => {
+                self.quota.count(tokens, now);
             }
         }
     }
@@ -383,6 +404,7 @@ impl GuardState {
         {
             self.self_revoked = None;
         }
+        self.quota.roll(now);
     }
 
     /// Whether the token `jti` issued at `iat` was revoked: one by one, or by the client's
@@ -429,9 +451,11 @@ impl GuardState {
         let mark = self.tokens_valid_after.map(|t| t + TOKEN_MARK_SECS);
         let tokens = self.revoked_tokens.iter().map(|r| r.exp + TOKEN_SKEW);
         let counted = self.self_revoked.as_ref().map(|c| c.hour + 3_600);
+        let quota = self.quota.expiry();
         self.locked_until
             .into_iter()
             .chain(counted)
+            .chain(quota)
             .chain(window)
             .chain(mark)
             .chain(tokens)
@@ -528,6 +552,16 @@ mod tests {
             GuardOp::Keys {
                 removed: vec!["key:a".into()],
                 current: vec![],
+            },
+            GuardOp::Tokens {
+                tokens: TokenReport {
+                    isolate: "i".into(),
+                    hour: 3,
+                    in_hour: 4,
+                    in_day: 5,
+                    monitor_hour: 0,
+                    monitor_day: 9,
+                },
             },
         ];
         for op in ops {

@@ -9,6 +9,7 @@ pub mod clients;
 pub mod guard;
 pub mod keyspace;
 pub mod lifetime;
+pub mod quota;
 pub mod resources;
 pub mod scope;
 pub mod secrets;

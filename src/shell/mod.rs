@@ -14,7 +14,7 @@ use wasm_bindgen_futures::JsFuture;
 use worker::{event, Context, Env, ObjectNamespace, ScheduleContext, ScheduledEvent};
 
 use crate::config::{Config, SETTINGS};
-use crate::context::{activity, Ctx, IsolateState};
+use crate::context::{activity, quota, Ctx, IsolateState};
 use crate::error::Error;
 use crate::http::{respond, Method, Request, Response, ASSET_HEADER, REQUEST_HEADERS};
 use crate::ports::Ports;
@@ -169,13 +169,18 @@ async fn serve(
         &clock::JsClock,
     );
     let response = router::handle(&ctx, request).await;
-    // Usage counts and last uses go out after the response, off the hot path.
+    // Usage counts, last uses and quota reports go out after the response, off the hot path.
     let writes = ctx.due_activity();
-    if !writes.is_empty() {
-        let store = kv::KvRegistry(bindings.store.0.clone());
+    let reports = quota::due(&ctx);
+    if !writes.is_empty() || !reports.is_empty() {
         wctx.wait_until(async move {
-            for e in activity::write(&store, writes).await {
+            let clock = &clock::JsClock;
+            let ctx = Ctx::new(&bindings.config, bindings.ports(), &isolate, clock);
+            for e in activity::write(ctx.ports.activity, writes).await {
                 worker::console_error!("activity write failed: {e:?}");
+            }
+            for e in quota::settle(&ctx, reports).await {
+                worker::console_error!("quota report failed: {e:?}");
             }
         });
     }

@@ -15,11 +15,13 @@ mod lockout;
 mod openapi;
 mod pem_differential;
 mod pem_inputs;
+mod quota;
 mod resources;
 mod revoke;
 mod token;
 mod verifier;
 
+use std::cell::Cell;
 use std::future::Future;
 use std::pin::pin;
 use std::task::{Context, Poll, Waker};
@@ -28,6 +30,7 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use ed25519_dalek::{Signature, VerifyingKey};
 use edgeauth::context::activity::write as write_activity;
+use edgeauth::context::quota as quotas;
 use edgeauth::testing::{FixedClock, MemoryFetcher, MemoryGuards, MemoryStore, SeqRandom};
 use edgeauth::{Config, Ctx, IsolateState, Method, Ports, Request, Response};
 use serde_json::{json, Value};
@@ -53,6 +56,11 @@ pub struct Harness {
     pub guards: MemoryGuards,
     pub fetcher: MemoryFetcher,
     pub isolate: IsolateState,
+    /// Background quota reports are taken but never sent (an answer that never comes).
+    pub hold_reports: Cell<bool>,
+    /// Background quota reports sent after responses, and how many of them failed.
+    pub reports_sent: Cell<u64>,
+    pub report_errors: Cell<u64>,
 }
 
 impl Default for Harness {
@@ -92,6 +100,9 @@ impl Harness {
             guards: MemoryGuards::default(),
             fetcher: MemoryFetcher::default(),
             isolate: IsolateState::default(),
+            hold_reports: Cell::new(false),
+            reports_sent: Cell::new(0),
+            report_errors: Cell::new(0),
         }
     }
 
@@ -108,6 +119,14 @@ impl Harness {
             let response = block_on(edgeauth::handle(ctx, &req));
             let writes = ctx.due_activity();
             block_on(write_activity(&self.store, writes));
+            let reports = quotas::due(ctx);
+            if !self.hold_reports.get() {
+                self.reports_sent
+                    .set(self.reports_sent.get() + reports.len() as u64);
+                let errors = block_on(quotas::settle(ctx, reports));
+                self.report_errors
+                    .set(self.report_errors.get() + errors.len() as u64);
+            }
             response
         })
     }

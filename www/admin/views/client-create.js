@@ -7,6 +7,7 @@ import { SECRET_METHODS, hrefOf } from '../lib/format.js';
 import { expiryField, expiryFields } from '../components/expiry.js';
 import { nameFields, readClientFields, focusInvalid, tokenFields } from '../components/client-fields.js';
 import { keyFields, readJwksUri, parseJwks, readPem } from '../components/keys.js';
+import { quotaFields, readQuota } from '../components/quota.js';
 import { actions, crumb, formError, linkButton, optional, viewSection } from '../components/markup.js';
 import { showSecret } from '../components/secret-dialog.js';
 
@@ -54,6 +55,9 @@ async function create() {
   if (f.scope) body.scope = f.scope;
   if (f.resources && f.resources.length) body.resources = f.resources;
   if (f.lifetime) body.access_token_lifetime = f.lifetime;
+  const quota = readQuota('c-');
+  if (quota === undefined) ok = false;
+  else if (quota) body.token_quota = quota;
   if (!ok) {
     focusInvalid(form());
     return;
@@ -94,7 +98,7 @@ function template() {
       keys.uri,
       keys.pem,
       keys.jwks,
-      h('details', { class: 'group' }, h('summary', {}, 'Token settings ', optional('(optional)')), ...tokenFields('c-', true)),
+      h('details', { class: 'group' }, h('summary', {}, 'Token settings ', optional('(optional)')), ...tokenFields('c-', true), quotaFields('c-')),
       formError('create-error'),
       actions(h('button', { type: 'submit', class: 'primary' }, 'Create client'), linkButton('#/clients', 'Cancel', 'button quiet'))));
 }

@@ -10,6 +10,7 @@ import { latest } from '../lib/stale.js';
 import { SECRET_METHODS, isSecretBased, lockedUntil, methodLabel, statusOf, count } from '../lib/format.js';
 import { readClientFields, focusInvalid } from '../components/client-fields.js';
 import { readJwksUri, parseJwks, readPem } from '../components/keys.js';
+import { fillQuota, quotaText, readQuota, sameQuota } from '../components/quota.js';
 import { confirmDialog } from '../components/confirm.js';
 import { openRecord } from '../components/record.js';
 import { bindActivity, clearActivity, loadActivity, reloadAudit, resetActivity } from './client-activity.js';
@@ -36,6 +37,7 @@ function renderHeader(c) {
   let lockout = c.lockout_enabled ? 'On' : 'Off';
   if (failed !== null) lockout += ` · ${count(failed, 'failed attempt')} since the last success`;
   setText('d-lockout', lockout);
+  setText('d-quota', quotaText(c));
   show('d-version-fact', typeof c.version === 'number');
   setText('d-version', c.version);
 
@@ -64,6 +66,7 @@ function renderSettings(c) {
   $('e-lifetime').value = c.access_token_lifetime ?? '';
   $('e-scope').value = c.scope || '';
   $('e-resources').value = (c.resources || []).join('\n');
+  fillQuota('e-', c.token_quota);
   const keyBased = !isSecretBased(c) || c.jwks || c.jwks_uri;
   show('e-keys', Boolean(keyBased));
   $('e-jwks-uri').value = c.jwks_uri || '';
@@ -143,6 +146,9 @@ async function settingsPatch(form, c) {
   if (f.lifetime && f.lifetime !== c.access_token_lifetime) patch.access_token_lifetime = f.lifetime;
   if (f.scope !== (c.scope || '')) patch.scope = f.scope;
   if (f.resources && JSON.stringify(f.resources) !== JSON.stringify(c.resources || [])) patch.resources = f.resources;
+  const quota = readQuota('e-');
+  if (quota === undefined) ok = false;
+  else if (!sameQuota(quota, c.token_quota)) patch.token_quota = quota;
   if (!$('e-keys').hidden) ok = (await keysPatch(c, patch)) && ok;
   if (!ok) {
     focusInvalid(form);

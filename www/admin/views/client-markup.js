@@ -4,6 +4,7 @@ import { h } from '../lib/dom.js';
 import { expiryFields } from '../components/expiry.js';
 import { nameFields, tokenFields } from '../components/client-fields.js';
 import { keyFields } from '../components/keys.js';
+import { quotaFields } from '../components/quota.js';
 import {
   actions, button, conflictBox, crumb, dangerZone, dataTable, describedBy, errorText, facts, field, formError,
   moreButton, okText, panel, submitRow, viewHead, viewSection,
@@ -36,6 +37,7 @@ function settings() {
       lifetime,
       scope,
       resources,
+      quotaFields('e-'),
       h('fieldset', { id: 'e-keys', class: 'group', hidden: true }, h('legend', {}, 'Keys'), keys.uri, keys.jwks, keys.pem),
       formError('edit-error'),
       conflictBox('edit-conflict', 'Reload the client', 'reload-client'),
@@ -108,6 +110,7 @@ export const clientTemplate = () => viewSection('view-detail', 'd-title',
       ['Created', h('dd', { id: 'd-created' })],
       ['Updated', h('dd', { id: 'd-updated' })],
       ['Lockout', h('dd', { id: 'd-lockout' }), 'd-lockout-fact'],
+      ['Token quota', h('dd', { id: 'd-quota' })],
       ['Version', h('dd', { id: 'd-version' }), 'd-version-fact'],
     ]),
     okText('d-flash'),
