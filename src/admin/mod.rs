@@ -1,5 +1,6 @@
 //! The admin API, behind the admin bearer token: clients and their secrets, resources, the
-//! audit trail and usage, and the input limits the admin page checks. Every change is audited.
+//! audit trail and usage, the input limits the admin page checks, and the API's own OpenAPI
+//! document (`www/admin/openapi.json`). Every change is audited.
 
 mod audit;
 mod clients;
@@ -16,6 +17,10 @@ use crate::error::Error;
 use crate::http::{Method, Request, Response};
 
 pub use shared::MAX_ADMIN_BODY;
+
+/// The admin API's OpenAPI document: where it is served, and where it sits among the static
+/// assets (`www/`), which serve that path only through the Worker (`run_worker_first`).
+pub const OPENAPI_PATH: &str = "/admin/openapi.json";
 
 /// Routes `/admin/...` requests; every one must carry the admin token.
 pub async fn route(ctx: &Ctx<'_>, req: &Request) -> Result<Response, Error> {
@@ -63,7 +68,8 @@ pub async fn route(ctx: &Ctx<'_>, req: &Request) -> Result<Response, Error> {
         }
         (["limits"], Get | Head) => limits::show(ctx),
         (["audit"], Get | Head) => audit::events(ctx, req).await?,
-        (["limits" | "audit"], _) => return Err(Error::MethodNotAllowed("GET")),
+        (["openapi.json"], Get | Head) => Response::json_asset(OPENAPI_PATH),
+        (["limits" | "audit" | "openapi.json"], _) => return Err(Error::MethodNotAllowed("GET")),
         _ => return Err(Error::NotFound("no such admin route".into())),
     };
     Ok(response.with_header("cache-control", "no-store"))

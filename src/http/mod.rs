@@ -66,6 +66,10 @@ impl Method {
 /// translation); reading another is a bug that [`Request::header`] catches in every test.
 pub const REQUEST_HEADERS: [&str; 3] = ["authorization", "content-type", "content-length"];
 
+/// The header by which a response names the static asset the shell sends as its body
+/// ([`Response::json_asset`]); the shell removes it.
+pub const ASSET_HEADER: &str = "x-edgeauth-asset";
+
 /// An incoming request, already read in full.
 #[derive(Debug, Clone)]
 pub struct Request {
@@ -232,6 +236,15 @@ impl Response {
             body: Vec::new(),
             log: None,
         }
+    }
+
+    /// A JSON document kept as the static asset at `path`: the shell sends that file as the
+    /// body, with this response's status and headers, so the file stays out of the wasm and is
+    /// read only after the core's checks.
+    pub fn json_asset(path: &'static str) -> Response {
+        Response::empty(200)
+            .with_header("content-type", "application/json")
+            .with_header(ASSET_HEADER, path)
     }
 
     /// Adds a header.

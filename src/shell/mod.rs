@@ -16,7 +16,7 @@ use worker::{event, Context, Env, ObjectNamespace, ScheduleContext, ScheduledEve
 use crate::config::{Config, SETTINGS};
 use crate::context::{activity, quota, Ctx, IsolateState};
 use crate::error::Error;
-use crate::http::{respond, Method, Request, Response, REQUEST_HEADERS};
+use crate::http::{respond, Method, Request, Response, ASSET_HEADER, REQUEST_HEADERS};
 use crate::ports::Ports;
 use crate::support::random::SystemRandom;
 use crate::{admin, router};
@@ -56,7 +56,13 @@ pub fn fetch(req: web_sys::Request, env: Env, ctx: worker::worker_sys::Context) 
         if let Some(line) = &response.log {
             worker::console_error!("{line}");
         }
-        JsValue::from(into_js(response))
+        let asset = response.header(ASSET_HEADER).is_some();
+        let response = into_js(response);
+        match asset {
+            // The core has checked the request (the admin bearer): the body is a static file.
+            true => serve_asset(env.as_ref(), &response),
+            false => JsValue::from(response),
+        }
     });
     // Every future under it keeps the waker of its latest poll, as futures must: when this
     // first poll pends, the promise's polls replace the no-op waker before anything wakes it.
@@ -376,4 +382,30 @@ fn into_js(response: Response) -> web_sys::Response {
         respond(500, "", Some(b"INTERNAL SERVER ERROR"))
             .unwrap_or_else(|_| unreachable!("a plain 500 response is always valid"))
     })
+}
+
+#[wasm_bindgen(inline_js = "
+export function serve_asset(env, head) {
+  const path = head.headers.get('x-edgeauth-asset');
+  const headers = new Headers(head.headers);
+  headers.delete('x-edgeauth-asset');
+  const failed = (why) => {
+    console.error(`static asset ${path}: ${why}`);
+    const body = { error: 'server_error', error_description: 'internal server error' };
+    return new Response(JSON.stringify(body), { status: 500, headers });
+  };
+  try {
+    return env.ASSETS.fetch(new URL(path, 'https://assets.invalid')).then(
+      (r) => (r.ok ? new Response(r.body, { status: head.status, headers }) : failed(`status ${r.status}`)),
+      failed,
+    );
+  } catch (e) {
+    return Promise.resolve(failed(e));
+  }
+}")]
+extern "C" {
+    /// A promise of the body of the static asset that `head` (the core's answer) names in its
+    /// [`ASSET_HEADER`], fetched through the `ASSETS` binding, with the status and the other
+    /// headers of `head`; should the asset be missing, of a 500 `server_error`, logged.
+    fn serve_asset(env: &JsValue, head: &web_sys::Response) -> JsValue;
 }

@@ -12,6 +12,7 @@ mod introspect;
 mod keys;
 mod layers;
 mod lockout;
+mod openapi;
 mod pem_differential;
 mod pem_inputs;
 mod quota;

@@ -15,6 +15,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { checkAdminAnswer } from './openapi.mjs';
+
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const WRANGLER = join(ROOT, 'node_modules', 'wrangler', 'bin', 'wrangler.js');
 
@@ -202,6 +204,8 @@ export function supervise(child, stateDir) {
 /**
  * Admin API helper: `const api = admin(url, token); await api('GET', '/admin/clients')`
  * → { status, headers, json } (json is null for empty or non-JSON bodies; text holds the raw body).
+ * Every answer is checked against the admin API's OpenAPI document (tests/support/openapi.mjs):
+ * a status it does not list for the call, or a body that does not match, throws.
  */
 export function admin(url, token) {
   return async (method, path, body) => {
@@ -214,6 +218,7 @@ export function admin(url, token) {
     }
     const r = await fetch(url + path, { method, headers, body: payload });
     const text = await r.text();
+    checkAdminAnswer({ method, path, status: r.status, headers: r.headers, text });
     let json = null;
     try { json = text ? JSON.parse(text) : null; } catch { json = null; }
     return { status: r.status, headers: r.headers, json, text };
