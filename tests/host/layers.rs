@@ -35,8 +35,13 @@ fn files(src: &Path, module: &str) -> Vec<std::path::PathBuf> {
     if single.exists() {
         return vec![single];
     }
+    rust_files(&src.join(module))
+}
+
+/// Every `.rs` file under `dir`.
+fn rust_files(dir: &Path) -> Vec<std::path::PathBuf> {
     let mut out = Vec::new();
-    let mut dirs = vec![src.join(module)];
+    let mut dirs = vec![dir.to_path_buf()];
     while let Some(dir) = dirs.pop() {
         for entry in fs::read_dir(&dir).unwrap() {
             let path = entry.unwrap().path();
@@ -279,18 +284,7 @@ fn file_uses(src: &Path, file: &Path) -> BTreeSet<std::path::PathBuf> {
 #[test]
 fn no_import_cycle_between_files() {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    let mut all = Vec::new();
-    let mut dirs = vec![src.clone()];
-    while let Some(dir) = dirs.pop() {
-        for entry in fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                dirs.push(path);
-            } else if path.extension().is_some_and(|e| e == "rs") {
-                all.push(path);
-            }
-        }
-    }
+    let mut all = rust_files(&src);
     all.sort();
     let graph: Vec<(std::path::PathBuf, BTreeSet<std::path::PathBuf>)> = all
         .iter()

@@ -286,9 +286,8 @@ fn signed(h: &Harness, key: &crate::verifier::TestKey, kid: &str, id: &str, jti:
     )
 }
 
-#[test]
-fn nobody_locks_a_key_client_with_forged_signatures_unknown_kids_or_replays() {
-    let h = Harness::new();
+/// A `private_key_jwt` client with one Ed25519 key, kid `k1`: the key and the client id.
+fn key_client(h: &Harness) -> (crate::verifier::TestKey, String) {
     let key = crate::verifier::TestKey::ed(1);
     let (_, v) = h.admin(
         Method::Post,
@@ -298,7 +297,13 @@ fn nobody_locks_a_key_client_with_forged_signatures_unknown_kids_or_replays() {
                     "jwks": {"keys": [key.jwk("k1")]}}),
         ),
     );
-    let id = v["client"]["client_id"].as_str().unwrap().to_string();
+    (key, v["client"]["client_id"].as_str().unwrap().to_string())
+}
+
+#[test]
+fn nobody_locks_a_key_client_with_forged_signatures_unknown_kids_or_replays() {
+    let h = Harness::new();
+    let (key, id) = key_client(&h);
     let other = crate::verifier::TestKey::ed(2);
     let good = signed(&h, &key, "k1", &id, "once");
     assert_eq!(h.send(assertion_request(&good)).status, 200);
@@ -470,16 +475,7 @@ fn a_removed_key_or_jwks_uri_bites_despite_a_stale_kv_copy() {
 #[test]
 fn nobody_locks_a_key_client_with_secrets_it_does_not_have_at_any_endpoint() {
     let h = Harness::new();
-    let key = crate::verifier::TestKey::ed(1);
-    let (_, v) = h.admin(
-        Method::Post,
-        "/admin/clients",
-        Some(
-            json!({"client_name": "k", "token_endpoint_auth_method": "private_key_jwt",
-                    "jwks": {"keys": [key.jwk("k1")]}}),
-        ),
-    );
-    let id = v["client"]["client_id"].as_str().unwrap().to_string();
+    let (key, id) = key_client(&h);
     // Anyone who knows the id (it is every token's sub) can send a secret for it, anywhere a
     // client authenticates: none of it is a guess at anything the client has.
     for path in ["/oauth/token", "/oauth/introspect", "/oauth/revoke"] {
