@@ -2,12 +2,7 @@
 //! ports, and the isolate's state. Cached reads and write-through live here, in one place, so
 //! every endpoint sees the same caching and a change bites at once in the isolate that made it.
 
-pub mod activity;
 pub mod isolate;
-pub mod quota;
-pub mod quota_counts;
-pub mod remote_keys;
-pub mod revocation;
 
 use std::hash::Hash;
 use std::rc::Rc;
@@ -23,7 +18,7 @@ use crate::registry::guard::{GuardOp, GuardState};
 use crate::registry::resources::{Resource, ResourceId};
 use crate::registry::signing_keys::{KeyRing, KeySchedule};
 use crate::support::cache::{Lookup, Stamp};
-use activity::ActivityWrite;
+use isolate::activity::ActivityWrite;
 pub use isolate::IsolateState;
 
 /// Who an audit event is recorded for.

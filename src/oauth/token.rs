@@ -8,13 +8,14 @@
 
 use serde::Serialize;
 
-use crate::context::{quota, Ctx};
+use crate::context::Ctx;
 use crate::error::Error;
 use crate::http::{Form, Request, Response};
 use crate::oauth::access_token::{self, Authorized};
 use crate::oauth::client_auth::{self, AuthenticatedClient};
 use crate::registry::audiences::Audience;
 use crate::registry::scope::Scope;
+use crate::services::token_quota as quota;
 use crate::support::text::printable;
 use crate::support::uri::is_absolute_uri;
 
@@ -41,13 +42,13 @@ pub async fn handle(ctx: &Ctx<'_>, req: &Request) -> Result<Response, Error> {
     let client = client_auth::authenticate(ctx, credentials, issuer).await?;
     let authorized = authorize(ctx, &client, &form, issuer).await?;
     let client_id = &client.record().client.client_id;
-    // Counted in the isolate; the guard hears in batches (see context::quota).
+    // Counted in the isolate; the guard hears in batches (see services::token_quota).
     if let Some(limits) = &client.record().client.token_quota {
         quota::admit(ctx, client_id, limits).await?;
     }
     let signing = keys.signing(ctx.now());
     let token = access_token::issue(ctx, signing, &client, &authorized, issuer).await?;
-    // Counted in the isolate only; written later in the background (see context::activity).
+    // Counted in the isolate only; written later in the background (see context::isolate::activity).
     let secret_id = client.secret().map(|s| s.id.as_str());
     ctx.isolate
         .activity

@@ -7,7 +7,7 @@
 //! but needs a time per token, which neither the isolate nor the guard can afford to keep.
 //!
 //! Counting stays off the hot path. Each isolate counts the tokens it issues to the client
-//! (see `context::quota`) and reports its *running totals* for the hour and the day to the
+//! (see `services::token_quota`) and reports its *running totals* for the hour and the day to the
 //! client's guard, in batches. The guard keeps one entry per isolate and window, raised to the
 //! highest total reported ([`TokenCounts::count`]), and answers the sums. Totals rather
 //! than increments make a report idempotent: a retried or reordered report never counts

@@ -14,10 +14,12 @@ use wasm_bindgen_futures::JsFuture;
 use worker::{event, Context, Env, ObjectNamespace, ScheduleContext, ScheduledEvent};
 
 use crate::config::{Config, SETTINGS};
-use crate::context::{activity, quota, Ctx, IsolateState};
+use crate::context::isolate::activity;
+use crate::context::{Ctx, IsolateState};
 use crate::error::Error;
 use crate::http::{respond, Method, Request, Response, ASSET_HEADER, REQUEST_HEADERS};
 use crate::ports::Ports;
+use crate::services::token_quota as quota;
 use crate::support::random::SystemRandom;
 use crate::{admin, router};
 

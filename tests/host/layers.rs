@@ -15,6 +15,7 @@ const LAYERS: &[&[&str]] = &[
     &["registry"],
     &["ports", "config"],
     &["context", "testing"],
+    &["services"],
     &["oauth", "admin"],
     &["router"],
     &["shell"],

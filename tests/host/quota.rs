@@ -169,7 +169,7 @@ fn a_monitored_limit_is_audited_once_however_many_isolates_pass_it() {
 /// N + (K - 1) x B for K isolates. The worst case: one isolate uses the whole quota, then each
 /// other one, never told (its background reports never answered), issues B tokens before its
 /// report on the request's path tells it. (Large N and random schedules with answers lost,
-/// repeated and reordered: `context::quota`'s unit tests, where no token is signed.)
+/// repeated and reordered: `services::token_quota`'s unit tests, where no token is signed.)
 #[test]
 fn the_overshoot_is_at_most_b_per_additional_isolate() {
     let h = Harness::new();

@@ -1,7 +1,7 @@
 //! The isolate's token quota counters, one per client with a quota: what it issued this UTC
 //! hour and day, what the client's guard last said of the other isolates, and which reports
 //! are due. The rule they apply and its bound: [`crate::registry::quota`]; the requests that
-//! use them: [`crate::context::quota`].
+//! use them: [`crate::services::token_quota`].
 
 use std::cell::{Cell, RefCell};
 

@@ -9,12 +9,16 @@
 //! request reads an entry again in its last second (`REFRESH_AHEAD_MS`), so it rarely expires
 //! at all; nothing is ever used past the TTL.
 
+pub mod activity;
+pub mod quota_counts;
+pub mod remote_keys;
+
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use crate::context::activity::Activity;
-use crate::context::quota_counts::Quotas;
-use crate::context::remote_keys::RemoteKeys;
+use crate::context::isolate::activity::Activity;
+use crate::context::isolate::quota_counts::Quotas;
+use crate::context::isolate::remote_keys::RemoteKeys;
 use crate::registry::clients::{ClientId, ClientRecord};
 use crate::registry::guard::GuardState;
 use crate::registry::resources::{Resource, ResourceId};
@@ -35,7 +39,7 @@ pub struct IsolateState {
     pub remote_keys: RemoteKeys,
     /// Usage counts and last uses waiting to be written.
     pub activity: Activity,
-    /// Token quota counts (see [`crate::context::quota`]).
+    /// Token quota counts (see [`crate::services::token_quota`]).
     pub quota: Quotas,
     /// The verifier of our own tokens for the keys published now (see [`TokenVerifier`]).
     pub token_verifier: TokenVerifier,

@@ -12,9 +12,9 @@
 //! unreported. Their answers refresh the client's guard copy too, in place of its own read. So a client issuing fewer
 //! than B/2 tokens per isolate in a round trip never waits for its guard, and a client without
 //! a quota costs nothing here: no entry, no call, one `Cell` read after each request. The
-//! counters themselves: [`super::quota_counts`].
+//! counters themselves: [`crate::context::isolate::quota_counts`].
 
-use crate::context::quota_counts::Admission;
+use crate::context::isolate::quota_counts::Admission;
 use crate::context::{Actor, Ctx};
 use crate::error::Error;
 use crate::registry::audit::{Action, Subject};
