@@ -49,7 +49,11 @@ pub async fn create(ctx: &Ctx<'_>, req: &Request) -> Result<Response, Error> {
     } else {
         (Vec::new(), None)
     };
-    let mut record = ClientRecord { client, secrets };
+    let mut record = ClientRecord {
+        client,
+        secrets,
+        federated_credentials: Vec::new(),
+    };
     ctx.save_client(&mut record).await?;
     let detail = match record.secrets.first() {
         Some(s) => format!("created with {fields}; secret {} added", s.meta.secret_id),

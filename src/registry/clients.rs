@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::Error;
 use crate::jose::PublicJwk;
 use crate::registry::audiences::Grants;
+use crate::registry::federation::FederatedCredential;
 use crate::registry::guard::{key_id, key_source};
 use crate::registry::quota::TokenQuota;
 use crate::registry::resources::ResourceGrant;
@@ -219,6 +220,9 @@ pub struct ClientRecord {
     /// The secrets' metadata and digests.
     #[serde(default)]
     pub secrets: Vec<StoredSecret>,
+    /// Trusted external issuers' tokens (workload identity federation), for `private_key_jwt`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub federated_credentials: Vec<FederatedCredential>,
 }
 
 impl ClientRecord {

@@ -6,6 +6,7 @@ pub mod audiences;
 pub mod audit;
 pub mod client_input;
 pub mod clients;
+pub mod federation;
 pub mod guard;
 pub mod keyspace;
 pub mod lifetime;
