@@ -18,7 +18,7 @@ use crate::support::text::printable;
 
 /// `POST /admin/clients/{id}/federated-credentials`.
 pub async fn add(ctx: &Ctx<'_>, id: &str, req: &Request) -> Result<Response, Error> {
-    let input: FederatedCredentialInput = json_body(req)?;
+    let input = FederatedCredentialInput::from_json(json_body(req)?)?;
     let mut record = load_client(ctx, id).await?;
     if record.client.token_endpoint_auth_method != AuthMethod::PrivateKeyJwt {
         return Err(Error::Conflict(
