@@ -37,9 +37,9 @@ export default {
 };
 
 /**
- * The per-client guard (src/shell/guard.rs): a real DurableObject, so that the runtime gives it
- * RPC, holding the Rust object it delegates to. A Rust object belongs to the wasm instance that
- * made it: after a reset it is made again, over the same storage.
+ * The per-client guard (src/shell/guard.rs): a real DurableObject, so that the Worker reaches
+ * it by RPC (`claim`, `change`), holding the Rust object it delegates to. A Rust object belongs
+ * to the wasm instance that made it: after a reset it is made again, over the same storage.
  */
 export class ClientGuard extends DurableObject {
   #rust = null;
@@ -50,14 +50,20 @@ export class ClientGuard extends DurableObject {
     // Any call into the glue runs its guard, which carries out a reset the trap scheduled.
     wasm.__worker_init_state();
     if (this.#instance !== init.instanceId) {
-      this.#rust = new wasm.ClientGuard(this.ctx, this.env);
+      this.#rust = new wasm.ClientGuard(this.ctx);
       this.#instance = init.instanceId;
     }
     return this.#rust;
   }
 
-  fetch(request) {
-    return this.#guard().fetch(request);
+  /** Records jti `jtis[i]` until `untils[i]`: "1" or "0" per claim, in order. */
+  claim(jtis, untils) {
+    return this.#guard().claim(jtis, untils);
+  }
+
+  /** Applies a guard change (JSON text): the guard state after it (JSON text). */
+  change(request) {
+    return this.#guard().change(request);
   }
 
   alarm() {
