@@ -9,6 +9,8 @@
 //                        [--cases basic,pkjwt]  (only these besides hello and trivial)
 //                        [--storage memory|disk] (where the Durable Objects' SQLite files live:
 //                                            tmpfs by default, see STORAGE below)
+//                        [--build DIR]      (the issuer's build folder: build/ by default; another
+//                                            build, kept aside, to compare two in one sitting)
 //   (usually through `bash bench/issuer.sh ...`, which builds first)
 //
 // Cases, one after another, each with a warm-up (discarded, checked) and a measured run:
@@ -55,6 +57,7 @@ const { values: opt } = parseArgs({
     // Comma-separated case keys to run besides hello and trivial (default: all).
     cases: { type: 'string' },
     storage: { type: 'string', default: 'memory' },
+    build: { type: 'string' },
     // Extra rounds of token Basic with and without a quota, in alternating order (the pair's
     // figures move with the machine's load between phases; alternating evens that out).
     'quota-rounds': { type: 'string', default: '0' },
@@ -99,9 +102,9 @@ const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 const lines = [];
 const out = (s = '') => { console.log(s); lines.push(s); };
 
-const BUILD = join(ROOT, 'build');
+const BUILD = opt.build ? resolve(opt.build) : join(ROOT, 'build');
 if (!existsSync(join(BUILD, 'index.js'))) {
-  console.error('bench: build/index.js missing; run `bash scripts/build.sh` first');
+  console.error(`bench: ${join(BUILD, 'index.js')} missing; run \`bash scripts/build.sh\` first`);
   process.exit(1);
 }
 const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
@@ -111,7 +114,7 @@ const workerdVersion = () => {
 };
 
 let exitCode = 0;
-const w = await startWorkerd({ hello: true, stateRoot: stateRoot ?? tmpdir() });
+const w = await startWorkerd({ hello: true, stateRoot: stateRoot ?? tmpdir(), buildDir: BUILD });
 try {
   const base = w.url;
   const adminAuth = `Bearer ${w.adminToken}`;
