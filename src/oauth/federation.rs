@@ -116,7 +116,11 @@ async fn check_signature(
         }
     }
     Err(unproven(match tried {
-        false => format!("no key fits kid {kid:?} and alg {} at {url}", alg.name()),
+        false => format!(
+            "no key at {url} fits kid '{}' and alg {}",
+            printable(kid.unwrap_or_default()),
+            alg.name()
+        ),
         true => "the external token's signature is invalid".into(),
     }))
 }
