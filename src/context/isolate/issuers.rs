@@ -28,8 +28,8 @@ struct Entry {
     fetched_at: u64,
     ttl: u64,
     last_attempt: u64,
-    /// Why the last attempt failed, if it did.
-    last_error: Option<Error>,
+    /// Why the last attempt failed, if it did: whether it was an outage, and the reason.
+    last_error: Option<(bool, String)>,
 }
 
 /// The isolate's discovered `jwks_uri` by issuer.
@@ -63,7 +63,7 @@ impl Issuers {
         let url = format!("{issuer}{DISCOVERY_PATH}");
         let fetched = fetcher.fetch(&url).await;
         let read = fetched
-            .map_err(|e| Error::KeysUnavailable(format!("{url} could not be fetched: {e}")))
+            .map_err(|e| (true, format!("{url} could not be fetched: {e}")))
             .and_then(|f| read(&f.body, issuer).map(|uri| (uri, f.cache_control)));
         let entry = match read {
             Ok((uri, cache_control)) => Entry {
@@ -94,32 +94,36 @@ impl Issuers {
 fn answer(e: &Entry) -> Result<String, Error> {
     match (&e.good, &e.last_error) {
         (Some((uri, _)), _) => Ok(uri.clone()),
-        (None, Some(err)) => Err(err.clone()),
+        (None, Some((true, why))) => Err(Error::KeysUnavailable(why.clone())),
+        (None, Some((false, why))) => Err(Error::Unproven(why.clone())),
         (None, None) => Err(Error::KeysUnavailable("no discovery document".into())),
     }
 }
 
 /// The document's `jwks_uri`, if the document is `issuer`'s and the URI is https (plain http
-/// only on this machine, for tests).
-fn read(body: &[u8], issuer: &str) -> Result<String, Error> {
+/// only on this machine, for tests); else whether it is an outage, and why.
+fn read(body: &[u8], issuer: &str) -> Result<String, (bool, String)> {
     let doc: Value = json::from_slice(body).map_err(|_| {
-        Error::KeysUnavailable(format!(
-            "{issuer}{DISCOVERY_PATH} is not a JSON discovery document"
-        ))
+        (
+            true,
+            format!("{issuer}{DISCOVERY_PATH} is not a JSON discovery document"),
+        )
     })?;
     let text = |name: &str| doc.get(name).and_then(Value::as_str);
     if text("issuer") != Some(issuer) {
-        return Err(Error::Unproven(format!(
-            "the discovery document of {issuer} names another issuer"
-        )));
+        return Err((
+            false,
+            format!("the discovery document of {issuer} names another issuer"),
+        ));
     }
     match text("jwks_uri") {
         Some(uri) if HttpUrl::parse(uri).is_some_and(|u| u.https || u.is_loopback()) => {
             Ok(uri.to_string())
         }
-        _ => Err(Error::Unproven(format!(
-            "the discovery document of {issuer} has no https jwks_uri"
-        ))),
+        _ => Err((
+            false,
+            format!("the discovery document of {issuer} has no https jwks_uri"),
+        )),
     }
 }
 
