@@ -130,21 +130,10 @@ fn read(body: &[u8], issuer: &str) -> Result<String, (bool, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::MemoryFetcher;
+    use crate::testing::{run_ready as run, MemoryFetcher};
 
     const ISS: &str = "https://issuer.test";
     const DOC: &str = "https://issuer.test/.well-known/openid-configuration";
-
-    fn run<T>(f: impl std::future::Future<Output = T>) -> T {
-        let mut f = std::pin::pin!(f);
-        match f
-            .as_mut()
-            .poll(&mut std::task::Context::from_waker(std::task::Waker::noop()))
-        {
-            std::task::Poll::Ready(v) => v,
-            std::task::Poll::Pending => panic!("pending"),
-        }
-    }
 
     fn doc(issuer: &str, jwks_uri: &str) -> String {
         format!(r#"{{"issuer":"{issuer}","jwks_uri":"{jwks_uri}"}}"#)

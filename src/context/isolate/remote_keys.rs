@@ -202,7 +202,7 @@ fn knows(keys: &[PublicJwk], kid: Option<&str>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::MemoryFetcher;
+    use crate::testing::{run_ready as run, MemoryFetcher};
 
     const URL: &str = "https://client.test/jwks";
 
@@ -210,17 +210,6 @@ mod tests {
         format!(
             r#"{{"keys":[{{"kty":"OKP","crv":"Ed25519","kid":"{x}","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}}]}}"#
         )
-    }
-
-    fn run<T>(f: impl std::future::Future<Output = T>) -> T {
-        let mut f = std::pin::pin!(f);
-        match f
-            .as_mut()
-            .poll(&mut std::task::Context::from_waker(std::task::Waker::noop()))
-        {
-            std::task::Poll::Ready(v) => v,
-            std::task::Poll::Pending => panic!("pending"),
-        }
     }
 
     #[test]
