@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { SignJWT, createRemoteJWKSet, exportJWK, generateKeyPair, jwtVerify } from 'jose';
 import { ROOT, admin, startWorker } from '../support/worker.mjs';
-import { assertError, nowSec, tokenRequest } from '../support/http.mjs';
+import { assertError, eventually, nowSec, tokenRequest } from '../support/http.mjs';
 
 const run = promisify(execFile);
 const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
@@ -233,9 +233,12 @@ describe('Secretless: GitHub Actions (docs/RECIPES.md, run as written)', () => {
     assert.ok(r.env.EDGEAUTH_TOKEN, r.output);
     const claims = await assertOurs(r.env.EDGEAUTH_TOKEN, ghClient);
     assert.equal(claims.scope, 'deploy');
-    // The credential's last use shows on the admin side (written in the background).
-    const listed = await api('GET', `/admin/clients/${ghClient}/federated-credentials`);
-    assert.equal(listed.status, 200);
+    // The credential's last use shows on the admin side (written in the background, after the answer).
+    await eventually(async () => {
+      const listed = await api('GET', `/admin/clients/${ghClient}/federated-credentials`);
+      const used = listed.json.federated_credentials.find((c) => c.name === 'main branch');
+      assert.equal(typeof used.last_used_at, 'number', JSON.stringify(used));
+    });
   });
 
   it('a pull request, another repository or another workflow gets no token', async () => {
