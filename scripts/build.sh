@@ -137,8 +137,11 @@ for i in "${!crates[@]}"; do
   "$WASM_BINDGEN_BIN" "$wasm" --out-dir "$stage" --out-name index --target module \
     --no-typescript --experimental-reset-state-function --force-enable-abort-handler
 
+  step "stub-wasm $name"
+  node scripts/stub-wasm.mjs "$stage/index_bg.wasm" "$stage/stubbed.wasm"
+
   step "wasm-opt $name"
-  "$WASM_OPT_BIN" "$stage/index_bg.wasm" -o "$stage/opt.wasm" "${opt[@]}"
+  "$WASM_OPT_BIN" "$stage/stubbed.wasm" -o "$stage/opt.wasm" "${opt[@]}"
 
   step "esbuild $entry"
   cp "$entry" "$stage/entry.mjs"

@@ -30,6 +30,9 @@ cargo test --workspace
 # dependencies are compiled once, with the features of both, and linked twice.
 step "build the issuer and the gateway Workers (release wasm)"
 bash scripts/build.sh . crates/gateway
+# The issuer's wasm budget (docs/BENCHMARKS.md): features must fit in it.
+wasm_gz=$(gzip -9 -c build/index_bg.wasm | wc -c)
+(( wasm_gz <= 300000 )) || { echo "test: the issuer's wasm is $wasm_gz B gzipped, over the 300,000 B budget" >&2; exit 1; }
 
 # Tests start their own `wrangler dev` on the prebuilt build/ and must not rebuild it.
 export EDGEAUTH_SKIP_BUILD=1
