@@ -3,17 +3,18 @@
 // claim condition" stops at the cap. Ids: `f-claims`, `f-claims-none`, `f-add-claim`,
 // `f-claims-error`.
 import { $, h, setText, show, showError } from '../lib/dom.js';
+import { limit } from '../lib/limits.js';
 import { errorText } from './markup.js';
 
 let uid = 0;
 let cap = () => Infinity;
 
-function input(cls, label, placeholder) {
+function input(cls, label, placeholder, max) {
   const id = `fc-${cls}-${++uid}`;
   return h('div', { class: 'field' },
     h('label', { for: id }, label, h('span', { class: 'visually-hidden num' })),
     h('input', {
-      id, type: 'text', class: `mono claim-${cls}`, autocomplete: 'off', spellcheck: 'false', placeholder, 'aria-describedby': 'f-claims-error',
+      id, type: 'text', class: `mono claim-${cls}`, autocomplete: 'off', spellcheck: 'false', placeholder, maxlength: max, 'aria-describedby': 'f-claims-error',
     }));
 }
 
@@ -29,9 +30,9 @@ function removeRow(li) {
 
 function claimRow() {
   const li = h('li', { class: 'claim-row' },
-    input('name', 'Claim', 'repository_owner'),
+    input('name', 'Claim', 'repository_owner', limit('federated_credential.claim_name_max')),
     h('span', { class: 'claim-eq', 'aria-hidden': 'true' }, '='),
-    input('pattern', 'Pattern', 'acme'),
+    input('pattern', 'Pattern', 'acme', limit('federated_credential.value_max')),
     h('button', { type: 'button', class: 'danger small remove-claim', onclick: () => removeRow(li) }, 'Remove'));
   return li;
 }
@@ -47,6 +48,7 @@ function renumber() {
 }
 
 // The list, its empty text, the add button and the error; `max()` is the cap on conditions.
+// The claim names the token checks govern (iss, sub, …) come from the limits too.
 export function claimFields(max) {
   cap = max;
   return h('fieldset', { class: 'field claims' },
@@ -80,6 +82,7 @@ export function readClaims() {
   const out = {};
   const problems = [];
   const seen = new Map();
+  const reserved = limit('federated_credential.reserved_claims') || [];
   const refuse = (el, text) => {
     problems.push(text);
     el.setAttribute('aria-invalid', 'true');
@@ -93,6 +96,7 @@ export function readClaims() {
     const n = i + 1;
     if (!name) refuse(nameIn, `condition ${n} has a pattern but no claim name`);
     else if (!pattern) refuse(patternIn, `condition ${n} (${name}) has no pattern`);
+    else if (reserved.includes(name)) refuse(nameIn, `condition ${n} names ${name}, which the issuer, audience, subject and time checks govern already`);
     else if (seen.has(name)) refuse(nameIn, `condition ${n} repeats the claim ${name} of condition ${seen.get(name)}`);
     else seen.set(name, n);
     if (name && pattern) out[name] = pattern;

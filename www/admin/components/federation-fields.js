@@ -10,9 +10,9 @@ import { readJwksUri } from './keys.js';
 import { describedBy, errorText, field, optional } from './markup.js';
 import { presetFields } from './federation-presets.js';
 
-// The issue's caps, used only while GET /admin/limits does not state them.
-const FALLBACK = { per_client: 20, audiences_max: 10, claims_max: 10 };
-export const fedLimit = (key) => limit(`federated_credential.${key}`) ?? FALLBACK[key];
+// A federated-credential limit from GET /admin/limits, e.g. fedLimit('claims_max').
+export const fedLimit = (key) => limit(`federated_credential.${key}`);
+const maxlength = (key) => ({ 'data-limit-maxlength': `federated_credential.${key}` });
 
 const input = (id, attrs) => h('input', {
   id, type: 'text', autocomplete: 'off', spellcheck: 'false', ...describedBy(`${id}-hint`, `${id}-error`), ...attrs,
@@ -27,14 +27,23 @@ const SUBJECT_KINDS = [
 export function federationFields() {
   return [
     h('div', { class: 'row' },
-      field({ id: 'f-name', label: 'Name', error: true, control: input('f-name', { spellcheck: undefined, required: true }) }),
-      field({ id: 'f-description', label: ['Description ', optional('(optional)')], error: true, control: input('f-description', { spellcheck: undefined }) })),
+      field({
+        id: 'f-name', label: 'Name', error: true, control: input('f-name', { spellcheck: undefined, required: true, ...maxlength('name_max') }),
+      }),
+      field({
+        id: 'f-description',
+        label: ['Description ', optional('(optional)')],
+        error: true,
+        control: input('f-description', { spellcheck: undefined, ...maxlength('description_max') }),
+      })),
     presetFields(),
     field({
       id: 'f-issuer',
       label: 'Issuer',
       error: true,
-      control: input('f-issuer', { type: 'url', class: 'mono', placeholder: 'https://issuer.example.com', required: true }),
+      control: input('f-issuer', {
+        type: 'url', class: 'mono', placeholder: 'https://issuer.example.com', required: true, ...maxlength('value_max'),
+      }),
       after: [hintText('f-issuer', 'The token’s ', h('code', {}, 'iss'), ', compared exactly: https (plain http only for localhost).')],
     }),
     field({
@@ -52,7 +61,7 @@ export function federationFields() {
         h('input', { type: 'radio', id: `f-subject-${key}`, name: 'f-subject-kind', value: key, checked: i === 0 }),
         h('label', { for: `f-subject-${key}` }, `${label} `, h('span', { class: 'hint prose' }, hint)))),
       h('label', { for: 'f-subject', id: 'f-subject-label', class: 'subject-label' }, 'Subject'),
-      input('f-subject', { class: 'mono', required: true }),
+      input('f-subject', { class: 'mono', required: true, ...maxlength('value_max') }),
       hintText('f-subject', 'A pattern of only ', h('code', {}, '*'), ' is refused as too broad.'),
       errorText('f-subject-error')),
     claimFields(() => fedLimit('claims_max')),
@@ -79,7 +88,8 @@ export function syncSubjectKind() {
 export const audiencesOf = (text) => text.split(/[\n,]/).map((a) => a.trim()).filter(Boolean);
 
 // The POST body, or null when a field is refused (each refused field shows its error).
-export function readCredential() {
+// `names`: the names the client's credentials already have (a name is unique per client).
+export function readCredential(names) {
   let ok = true;
   const refuse = (id, message) => {
     showError(`${id}-error`, message, id);
@@ -87,6 +97,7 @@ export function readCredential() {
   };
   const body = { name: $('f-name').value.trim() };
   if (!body.name) refuse('f-name', 'A name is required.');
+  else if (names.includes(body.name)) refuse('f-name', `This client already has a federated credential named “${body.name}”.`);
   const description = $('f-description').value.trim();
   if (description) body.description = description;
   body.issuer = $('f-issuer').value.trim();
@@ -108,24 +119,28 @@ export function readCredential() {
   return ok ? body : null;
 }
 
-// The request fields and the inputs that hold them.
-const FIELDS = {
-  name: () => $('f-name'),
-  description: () => $('f-description'),
-  issuer: () => $('f-issuer'),
-  audiences: () => $('f-audiences'),
-  subject: () => $('f-subject'),
-  subject_pattern: () => $('f-subject'),
-  claims: () => firstClaimInput() || $('f-add-claim'),
-  jwks_uri: () => $('f-jwks-uri'),
-};
+// The words a server error uses for a request field, and the input that holds the field.
+const FIELDS = [
+  ['name', () => $('f-name')],
+  ['description', () => $('f-description')],
+  ['issuer', () => $('f-issuer')],
+  ['audiences', () => $('f-audiences')],
+  ['audience', () => $('f-audiences')],
+  ['subject', () => $('f-subject')],
+  ['subject_pattern', () => $('f-subject')],
+  ['claims', () => firstClaimInput() || $('f-add-claim')],
+  ['claim', () => firstClaimInput() || $('f-add-claim')],
+  ['jwks_uri', () => $('f-jwks-uri')],
+];
 
-// The input of the field a server error names first (its description names the field), or null.
+// The input of the field a server error names first, or null. The server's descriptions name
+// the field ("issuer must be an https URL…", "each claim name must be…"), so the first named
+// one is the field refused.
 export function fieldOfError(description) {
   let best = null;
-  for (const [name, el] of Object.entries(FIELDS)) {
-    const at = new RegExp(`(^|[^A-Za-z0-9_])${name}($|[^A-Za-z0-9_])`).exec(description || '');
-    if (at && (!best || at.index < best.at)) best = { at: at.index, el: el() };
+  for (const [word, el] of FIELDS) {
+    const at = new RegExp(`(^|[^A-Za-z0-9_])${word}($|[^A-Za-z0-9_])`).exec(description || '');
+    if (at && (!best || at.index < best.at)) best = { at: at.index, el };
   }
-  return best ? best.el : null;
+  return best ? best.el() : null;
 }

@@ -131,7 +131,7 @@ async function addCredential(form) {
     showError('add-fed-error', `A client can hold at most ${count(max, 'federated credential')}: delete one first.`);
     return;
   }
-  const body = readCredential();
+  const body = readCredential((store.federated || []).map((f) => f.name));
   if (!body) {
     focusInvalid(form);
     return;
