@@ -114,8 +114,13 @@ test('GitHub Actions preset: fills issuer, subject and audience; the credential 
   assert.equal(await field('f-subject').inputValue(), 'repo:acme/deploy:ref:refs/heads/main');
   assert.equal(await field('f-subject-exact').isChecked(), true);
 
-  // A claim condition on the workflow.
+  // A claim condition on the workflow (a second row, removed, hands focus back to the first).
   await form().getByRole('button', { name: 'Add claim condition' }).click();
+  await form().getByRole('button', { name: 'Add claim condition' }).click();
+  assert.equal(await page.locator('#f-claims li').count(), 2);
+  await form().getByRole('button', { name: 'Remove claim condition 2' }).click();
+  assert.equal(await page.locator('#f-claims li').count(), 1);
+  await page.waitForFunction(() => document.activeElement?.classList.contains('claim-name'));
   await page.locator('#f-claims .claim-name').fill('job_workflow_ref');
   await page.locator('#f-claims .claim-pattern').fill(WORKFLOW);
   await b.shot('federation-github-form');

@@ -2,7 +2,7 @@
 // claim name and the pattern its string value must fit, numbered for screen readers; "Add
 // claim condition" stops at the cap. Ids: `f-claims`, `f-claims-none`, `f-add-claim`,
 // `f-claims-error`.
-import { $, h, setText, show, showError } from '../lib/dom.js';
+import { $, h, removeRow, setText, show, showError } from '../lib/dom.js';
 import { limit } from '../lib/limits.js';
 import { errorText } from './markup.js';
 
@@ -18,22 +18,12 @@ function input(cls, label, placeholder, max) {
     }));
 }
 
-function removeRow(li) {
-  const rows = [...$('f-claims').children];
-  const i = rows.indexOf(li);
-  li.remove();
-  renumber();
-  const left = [...$('f-claims').children];
-  const near = left[i] || left[i - 1];
-  (near ? near.querySelector('input') : $('f-add-claim')).focus();
-}
-
 function claimRow() {
   const li = h('li', { class: 'claim-row' },
     input('name', 'Claim', 'repository_owner', limit('federated_credential.claim_name_max')),
     h('span', { class: 'claim-eq', 'aria-hidden': 'true' }, '='),
     input('pattern', 'Pattern', 'acme', limit('federated_credential.value_max')),
-    h('button', { type: 'button', class: 'danger small remove-claim', onclick: () => removeRow(li) }, 'Remove'));
+    h('button', { type: 'button', class: 'danger small remove-claim', onclick: () => removeRow(li, $('f-add-claim'), renumber) }, 'Remove'));
   return li;
 }
 
