@@ -10,7 +10,7 @@ use crate::error::Error;
 use crate::http::{Request, Response};
 use crate::registry::audit::{Action, Subject};
 use crate::registry::client_input::ClientInput;
-use crate::registry::clients::{ClientId, ClientRecord};
+use crate::registry::clients::{AuthMethod, ClientId, ClientRecord};
 use crate::registry::guard::GuardOp;
 use crate::registry::resources::{self, GrantInput, ResourceGrant};
 use crate::registry::secrets::NewSecret;
@@ -78,7 +78,7 @@ pub async fn list(ctx: &Ctx<'_>, req: &Request) -> Result<Response, Error> {
     let guards = futures_util::future::join_all(reads).await;
     let mut clients: Vec<ClientView<'_>> = Vec::with_capacity(page.items.len());
     for (record, guard) in page.items.iter().zip(guards) {
-        clients.push(views::client(record, &guard?, ctx.now()));
+        clients.push(views::client(record, &[], &guard?, ctx.now()));
     }
     let next = page.next_cursor.as_deref();
     Ok(listing(ctx, "clients", &clients, next))
@@ -86,11 +86,11 @@ pub async fn list(ctx: &Ctx<'_>, req: &Request) -> Result<Response, Error> {
 
 /// `GET /admin/clients/{id}`.
 pub async fn show(ctx: &Ctx<'_>, id: &str) -> Result<Response, Error> {
-    let record = views::with_last_used(ctx, load_client(ctx, id).await?).await?;
+    let (record, used) = views::with_last_used(ctx, load_client(ctx, id).await?).await?;
     let guard = ctx.guard(&record.client.client_id, GuardOp::Read).await?;
     Ok(Response::json(
         200,
-        &views::client(&record, &guard, ctx.now()),
+        &views::client(&record, &used, &guard, ctx.now()),
     ))
 }
 
@@ -120,6 +120,14 @@ pub async fn update(ctx: &Ctx<'_>, id: &str, req: &Request) -> Result<Response, 
     let keys_given =
         input.jwks.is_some() || input.jwks_uri.is_some() || input.public_key_pem.is_some();
     input.apply(&mut record.client, ctx.now())?;
+    if record.client.token_endpoint_auth_method != AuthMethod::PrivateKeyJwt
+        && !record.federated_credentials.is_empty()
+    {
+        // Kept dormant, they would come back to life with a later switch back.
+        return Err(Error::Conflict(
+            "federated credentials are only for private_key_jwt clients; delete them before changing token_endpoint_auth_method".into(),
+        ));
+    }
     if let Some(g) = grants {
         record.client.grants.set_registered(g);
     }
@@ -155,7 +163,7 @@ pub async fn update(ctx: &Ctx<'_>, id: &str, req: &Request) -> Result<Response, 
     let subject = Subject::client(&client_id);
     let detail = changed(&fields);
     let record = views::merge_last_used(record, &used);
-    let response = Response::json(200, &views::client(&record, &guard, ctx.now()));
+    let response = Response::json(200, &views::client(&record, &used, &guard, ctx.now()));
     Ok(audited(ctx, Action::ClientUpdated, subject, detail, response).await)
 }
 
@@ -184,7 +192,7 @@ pub async fn delete(ctx: &Ctx<'_>, id: &str) -> Result<Response, Error> {
 
 /// `POST /admin/clients/{id}/unlock`.
 pub async fn unlock(ctx: &Ctx<'_>, id: &str) -> Result<Response, Error> {
-    let record = views::with_last_used(ctx, load_client(ctx, id).await?).await?;
+    let (record, used) = views::with_last_used(ctx, load_client(ctx, id).await?).await?;
     let client_id = &record.client.client_id;
     let before = ctx.guard(client_id, GuardOp::Read).await?;
     let guard = ctx.guard(client_id, GuardOp::Unlock).await?;
@@ -192,7 +200,7 @@ pub async fn unlock(ctx: &Ctx<'_>, id: &str) -> Result<Response, Error> {
         Some(_) => format!("unlocked after {} failed authentications", before.failures),
         None => "unlock requested; the client was not locked".to_string(),
     };
-    let response = Response::json(200, &views::client(&record, &guard, ctx.now()));
+    let response = Response::json(200, &views::client(&record, &used, &guard, ctx.now()));
     let subject = Subject::client(client_id);
     Ok(audited(ctx, Action::ClientUnlocked, subject, detail, response).await)
 }
@@ -201,11 +209,11 @@ pub async fn unlock(ctx: &Ctx<'_>, id: &str) -> Result<Response, Error> {
 /// at introspection everywhere within the guard cache time (the "valid after" mark also serves
 /// a compromised secret, together with removing the secret).
 pub async fn revoke_tokens(ctx: &Ctx<'_>, id: &str) -> Result<Response, Error> {
-    let record = views::with_last_used(ctx, load_client(ctx, id).await?).await?;
+    let (record, used) = views::with_last_used(ctx, load_client(ctx, id).await?).await?;
     let client_id = &record.client.client_id;
     let guard = ctx.guard(client_id, GuardOp::RevokeTokens).await?;
     let detail = "every token issued until now revoked".to_string();
-    let response = Response::json(200, &views::client(&record, &guard, ctx.now()));
+    let response = Response::json(200, &views::client(&record, &used, &guard, ctx.now()));
     let subject = Subject::client(client_id);
     Ok(audited(ctx, Action::TokensRevoked, subject, detail, response).await)
 }

@@ -6,7 +6,8 @@ use serde_json::json;
 use crate::context::Ctx;
 use crate::http::Response;
 use crate::jose::jwk::MAX_KEYS;
-use crate::registry::{clients, quota, resources, scope, secrets};
+use crate::registry::federation::{MAX_AUDIENCES, MAX_CLAIMS, MAX_CREDENTIALS};
+use crate::registry::{clients, federation_input as fed, quota, resources, scope, secrets};
 
 /// The limits document.
 pub fn show(ctx: &Ctx<'_>) -> Response {
@@ -39,6 +40,16 @@ pub fn show(ctx: &Ctx<'_>) -> Response {
                 "default_lifetime_days": policy.default_lifetime() / 86_400,
                 "max_lifetime_days": policy.max_lifetime.map(|m| m / 86_400),
                 "allow_never": policy.allows_never(),
+            },
+            "federated_credential": {
+                "per_client": MAX_CREDENTIALS,
+                "name_max": fed::MAX_NAME,
+                "description_max": fed::MAX_DESCRIPTION,
+                "value_max": fed::MAX_VALUE,
+                "audiences_max": MAX_AUDIENCES,
+                "claims_max": MAX_CLAIMS,
+                "claim_name_max": fed::MAX_CLAIM_NAME,
+                "reserved_claims": fed::RESERVED_CLAIMS,
             },
             "resource": {
                 "identifier_max": resources::MAX_IDENTIFIER,

@@ -1,9 +1,10 @@
-//! The admin API, behind the admin bearer token: clients and their secrets, resources, the
-//! audit trail and usage, the input limits the admin page checks, and the API's own OpenAPI
-//! document (`www/admin/openapi.json`). Every change is audited.
+//! The admin API, behind the admin bearer token: clients with their secrets and federated
+//! credentials, resources, the audit trail and usage, the input limits the admin page checks,
+//! and the API's own OpenAPI document (`www/admin/openapi.json`). Every change is audited.
 
 mod audit;
 mod clients;
+mod federated_credentials;
 pub mod keys;
 mod limits;
 mod resources;
@@ -42,6 +43,21 @@ pub async fn route(ctx: &Ctx<'_>, req: &Request) -> Result<Response, Error> {
             secrets::delete(ctx, id, secret_id).await?
         }
         (["clients", _, "secrets", _], _) => return Err(Error::MethodNotAllowed("DELETE")),
+        (["clients", id, "federated-credentials"], Post) => {
+            federated_credentials::add(ctx, id, req).await?
+        }
+        (["clients", id, "federated-credentials"], Get | Head) => {
+            federated_credentials::list(ctx, id).await?
+        }
+        (["clients", _, "federated-credentials"], _) => {
+            return Err(Error::MethodNotAllowed("GET, POST"))
+        }
+        (["clients", id, "federated-credentials", credential_id], Delete) => {
+            federated_credentials::delete(ctx, id, credential_id).await?
+        }
+        (["clients", _, "federated-credentials", _], _) => {
+            return Err(Error::MethodNotAllowed("DELETE"))
+        }
         (["clients", id, "unlock"], Post) => clients::unlock(ctx, id).await?,
         (["clients", _, "unlock"], _) => return Err(Error::MethodNotAllowed("POST")),
         (["clients", id, "revoke-tokens"], Post) => clients::revoke_tokens(ctx, id).await?,

@@ -53,7 +53,7 @@ pub async fn add(ctx: &Ctx<'_>, id: &str, req: &Request) -> Result<Response, Err
 
 /// `GET /admin/clients/{id}/secrets`: metadata only, with last uses.
 pub async fn list(ctx: &Ctx<'_>, id: &str) -> Result<Response, Error> {
-    let record = views::with_last_used(ctx, load_client(ctx, id).await?).await?;
+    let (record, _) = views::with_last_used(ctx, load_client(ctx, id).await?).await?;
     let secrets: Vec<_> = record.secrets.iter().map(|s| &s.meta).collect();
     Ok(Response::json(
         200,

@@ -21,6 +21,10 @@ pub enum Action {
     SecretCreated,
     /// A secret was removed.
     SecretDeleted,
+    /// A federated credential was added.
+    FederatedCredentialCreated,
+    /// A federated credential was removed.
+    FederatedCredentialDeleted,
     /// A resource was registered.
     ResourceCreated,
     /// A resource changed.
@@ -56,6 +60,8 @@ impl Action {
             Action::ClientDeleted => "client.deleted",
             Action::SecretCreated => "secret.created",
             Action::SecretDeleted => "secret.deleted",
+            Action::FederatedCredentialCreated => "federated_credential.created",
+            Action::FederatedCredentialDeleted => "federated_credential.deleted",
             Action::ResourceCreated => "resource.created",
             Action::ResourceUpdated => "resource.updated",
             Action::ResourceDeleted => "resource.deleted",

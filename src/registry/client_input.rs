@@ -169,16 +169,14 @@ impl ClientInput {
     }
 }
 
-/// Keys belong to `private_key_jwt` clients, which need exactly one source of them.
+/// Keys belong to `private_key_jwt` clients, which have at most one source of them: one
+/// without keys authenticates only through its federated credentials.
 fn check_keys(client: &Client) -> Result<(), Error> {
     let has_keys = client.jwks.is_some() || client.jwks_uri.is_some();
     match client.token_endpoint_auth_method {
         AuthMethod::PrivateKeyJwt if client.jwks.is_some() && client.jwks_uri.is_some() => Err(
             Error::invalid_metadata("give jwks (or public_key_pem) or jwks_uri, not both"),
         ),
-        AuthMethod::PrivateKeyJwt if !has_keys => Err(Error::invalid_metadata(
-            "private_key_jwt needs jwks, jwks_uri or public_key_pem",
-        )),
         AuthMethod::PrivateKeyJwt => Ok(()),
         other if has_keys => Err(Error::InvalidMetadata(
             format!(
@@ -193,7 +191,7 @@ fn check_keys(client: &Client) -> Result<(), Error> {
 
 /// A JWKS URL must be https, except on loopback for local testing, and must lead where it
 /// seems to (see [`HttpUrl::parse`]).
-fn validate_jwks_uri(uri: String) -> Result<String, Error> {
+pub(crate) fn validate_jwks_uri(uri: String) -> Result<String, Error> {
     let ok = uri.len() <= MAX_RESOURCE_LEN
         && HttpUrl::parse(&uri).is_some_and(|u| u.https || u.is_loopback());
     if ok {
@@ -206,7 +204,12 @@ fn validate_jwks_uri(uri: String) -> Result<String, Error> {
 const JWKS_URI_RULE: &str = "jwks_uri must be an https URL without user info or fragment (http only for localhost, 127.0.0.1 or [::1])";
 
 /// Text of at most `max` characters, with line breaks only where `multiline`.
-fn bounded_text(field: &str, text: String, max: usize, multiline: bool) -> Result<String, Error> {
+pub(crate) fn bounded_text(
+    field: &str,
+    text: String,
+    max: usize,
+    multiline: bool,
+) -> Result<String, Error> {
     if text.chars().count() > max {
         return Err(Error::invalid_metadata(format!(
             "{field} is longer than {max} characters"
@@ -250,14 +253,12 @@ mod tests {
         r#"{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}"#;
 
     #[test]
-    fn private_key_jwt_needs_exactly_one_key_source() {
-        let e = input(r#"{"client_name":"a","token_endpoint_auth_method":"private_key_jwt"}"#)
+    fn private_key_jwt_takes_at_most_one_key_source() {
+        // Without keys, the client authenticates only through federated credentials.
+        let c = input(r#"{"client_name":"a","token_endpoint_auth_method":"private_key_jwt"}"#)
             .create(id(), 0)
-            .unwrap_err();
-        assert_eq!(
-            e.description(),
-            "private_key_jwt needs jwks, jwks_uri or public_key_pem"
-        );
+            .unwrap();
+        assert_eq!((c.jwks, c.jwks_uri), (None, None));
         let both = format!(
             r#"{{"client_name":"a","token_endpoint_auth_method":"private_key_jwt","jwks":{{"keys":[{ED_KEY}]}},"jwks_uri":"https://c.test/jwks"}}"#
         );

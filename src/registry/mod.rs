@@ -7,6 +7,7 @@ pub mod audit;
 pub mod client_input;
 pub mod clients;
 pub mod federation;
+pub mod federation_input;
 pub mod guard;
 pub mod keyspace;
 pub mod lifetime;

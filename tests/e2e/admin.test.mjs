@@ -1,4 +1,5 @@
-// Admin API: auth, client CRUD, secrets, pagination, validation. Exact JSON assertions.
+// Admin API: auth, client CRUD, secrets, federated credentials, pagination, validation. Exact
+// JSON assertions.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { admin, startWorker } from '../support/worker.mjs';
@@ -49,6 +50,7 @@ function newClientRecord(c, settings, secrets) {
     failed_attempts: 0,
     tokens_valid_after: null,
     secrets,
+    federated_credentials: [],
   };
 }
 
@@ -229,6 +231,9 @@ describe('clients', () => {
       ['GET', `/admin/clients/${id}/secrets`],
       ['POST', `/admin/clients/${id}/secrets`, {}],
       ['DELETE', `/admin/clients/${id}/secrets/abc`],
+      ['GET', `/admin/clients/${id}/federated-credentials`],
+      ['POST', `/admin/clients/${id}/federated-credentials`, {}],
+      ['DELETE', `/admin/clients/${id}/federated-credentials/${id}`],
       ['GET', '/admin/clients/not-a-uuid'],
     ]) {
       assertError(await api(m, p, b), 404, 'not_found', `${m} ${p}`);
@@ -332,6 +337,91 @@ describe('secrets', () => {
     assert.ok(r.json?.error && r.json.error_description, r.text);
     const l = await api('GET', `/admin/clients/${id}/secrets`);
     assert.equal(l.json.secrets.length, 20);
+  });
+});
+
+describe('federated credentials', () => {
+  const GITHUB = 'https://token.actions.githubusercontent.com';
+  const path = (id) => `/admin/clients/${id}/federated-credentials`;
+  let id;
+  let release;
+  before(async () => {
+    // No jwks or jwks_uri: the client authenticates only through its federated credentials.
+    const r = await api('POST', '/admin/clients',
+      { client_name: 'ci', token_endpoint_auth_method: 'private_key_jwt', scope: 'deploy' });
+    assert.equal(r.status, 201, r.text);
+    assert.equal(r.json.secret, undefined);
+    id = r.json.client.client_id;
+  });
+
+  it('adds a credential and answers it whole', async () => {
+    const body = {
+      name: 'release', description: 'the release workflow', issuer: GITHUB,
+      audiences: ['https://edgeauth.example'], subject_pattern: 'repo:acme/deploy:*',
+      claims: { job_workflow_ref: 'acme/deploy/.github/workflows/release.yml@refs/heads/main' },
+    };
+    const r = await api('POST', path(id), body);
+    assert.equal(r.status, 201, r.text);
+    assert.match(r.json.credential_id, UUID_V4);
+    assert.ok(Math.abs(r.json.created_at - nowSec()) < 120, `created_at ~ now: ${r.json.created_at}`);
+    assert.deepEqual(r.json, {
+      credential_id: r.json.credential_id, name: 'release', description: 'the release workflow',
+      issuer: GITHUB, jwks_uri: null, audiences: ['https://edgeauth.example'], subject: null,
+      subject_pattern: 'repo:acme/deploy:*', claims: body.claims, created_at: r.json.created_at,
+      last_used_at: null,
+    });
+    release = r.json;
+  });
+
+  it('lists it, and the client shows the same', async () => {
+    const r = await api('GET', path(id));
+    assert.equal(r.status, 200, r.text);
+    assert.deepEqual(r.json, { federated_credentials: [release] });
+    const c = await api('GET', `/admin/clients/${id}`);
+    assert.deepEqual(c.json.federated_credentials, [release]);
+  });
+
+  it('refuses bad input naming the field, and secret clients', async () => {
+    const base = { name: 'x', issuer: GITHUB, audiences: ['a'], subject: 'repo:a/b:ref:refs/heads/main' };
+    for (const [change, description] of [
+      [{ issuer: 'http://issuer.example' }, 'issuer must be an https URL without user info, query or fragment (http only for localhost, 127.0.0.1 or [::1]), at most 512 characters'],
+      [{ audiences: [] }, 'audiences must list 1 to 10 values'],
+      [{ subject_pattern: '*' }, 'give subject or subject_pattern, not both'],
+      [{ subject: undefined, subject_pattern: '**' }, "subject_pattern must not be only '*': it would match every subject"],
+      [{ claims: { sub: 'x' } }, 'claims must not name iss, sub, aud, exp, nbf or iat: issuer, audiences and subject govern them, and the token checks the times'],
+      [{ name: 'release' }, null],
+    ]) {
+      const r = await api('POST', path(id), { ...base, ...change });
+      if (description === null) {
+        assertError(r, 409, 'conflict');
+        assert.equal(r.json.error_description, "the client already has a federated credential named 'release'");
+      } else {
+        assertError(r, 422, 'invalid_client_metadata', JSON.stringify(change));
+        assert.equal(r.json.error_description, description);
+      }
+    }
+    assertError(await api('POST', path(id), { ...base, subjects: 'x' }), 400, 'invalid_request');
+    const s = await api('POST', '/admin/clients', { client_name: 'secret client' });
+    const r = await api('POST', path(s.json.client.client_id), base);
+    assertError(r, 409, 'conflict');
+    assert.equal(r.json.error_description,
+      'only private_key_jwt clients hold federated credentials; this client authenticates with secrets');
+    const p = await api('PATCH', `/admin/clients/${id}`, { token_endpoint_auth_method: 'client_secret_basic' });
+    assertError(p, 409, 'conflict', 'no switch away while credentials are held');
+  });
+
+  it('deletes one; an unknown one is 404', async () => {
+    const d = await api('DELETE', `${path(id)}/${release.credential_id}`);
+    assert.equal(d.status, 204, d.text);
+    assert.equal(d.text, '');
+    assert.deepEqual((await api('GET', path(id))).json, { federated_credentials: [] });
+    assertError(await api('DELETE', `${path(id)}/${release.credential_id}`), 404, 'not_found', 'again');
+    assertError(await api('DELETE', `${path(id)}/nope`), 404, 'not_found', 'malformed id');
+    const events = (await api('GET', `/admin/clients/${id}/audit`)).json.events;
+    assert.deepEqual(events.slice(0, 2).map((e) => [e.action, e.detail]), [
+      ['federated_credential.deleted', `federated credential ${release.credential_id} 'release' removed`],
+      ['federated_credential.created', `federated credential ${release.credential_id} 'release' added`],
+    ]);
   });
 });
 

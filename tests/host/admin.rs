@@ -57,7 +57,8 @@ fn creation_answers_the_client_and_its_secret_once() {
             "client_id_issued_at": T0, "updated_at": T0, "grants": [], "version": 1,
             "locked_until": null, "failed_attempts": 0, "tokens_valid_after": null,
             "secrets": [{"secret_id": secret["secret_id"], "description": "first", "created_at": T0,
-                         "expires_at": null, "scope": null, "last_used_at": null}]
+                         "expires_at": null, "scope": null, "last_used_at": null}],
+            "federated_credentials": []
         })
     );
     // Never again: not in reads, not in storage.

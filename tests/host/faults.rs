@@ -36,6 +36,8 @@ struct Fixture {
     version: u64,
     second_secret_id: String,
     key_client: String,
+    /// A federated credential of the key client.
+    credential: String,
     spare: String,
 }
 
@@ -65,6 +67,15 @@ fn fixture(h: &Harness) -> Fixture {
         assert_eq!(status, 201, "{v}");
         v["client"]["client_id"].as_str().unwrap().to_string()
     };
+    let credential = {
+        let (status, v) = h.admin(
+            Method::Post,
+            &format!("/admin/clients/{key_client}/federated-credentials"),
+            Some(federated("first")),
+        );
+        assert_eq!(status, 201, "{v}");
+        v["credential_id"].as_str().unwrap().to_string()
+    };
     h.clock.advance_ms(CACHE_TTL_MS);
     Fixture {
         client,
@@ -72,8 +83,26 @@ fn fixture(h: &Harness) -> Fixture {
         version: read["version"].as_u64().unwrap(),
         second_secret_id: second["secret_id"].as_str().unwrap().to_string(),
         key_client,
+        credential,
         spare,
     }
+}
+
+fn federated(name: &str) -> Value {
+    json!({"name": name, "issuer": "https://token.actions.githubusercontent.com",
+           "audiences": ["https://edgeauth.test"], "subject": "repo:acme/deploy:ref:refs/heads/main"})
+}
+
+fn credential_ids(h: &Harness, f: &Fixture) -> Vec<String> {
+    let path = format!("/admin/clients/{}/federated-credentials", f.key_client);
+    let (status, v) = get(h, &path);
+    assert_eq!(status, 200, "{v}");
+    v["federated_credentials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["credential_id"].as_str().unwrap().to_string())
+        .collect()
 }
 
 /// One endpoint under test.
@@ -273,6 +302,67 @@ fn rows() -> Vec<Row> {
                 assert_eq!(ids.contains(&f.second_secret_id), r.status != 204);
                 // The other secret is untouched whatever happened.
                 assert_eq!(h.token_basic(&f.client, &f.secret, GRANT).status, 200);
+            },
+        },
+        Row {
+            // Half-written: a credential stored behind a 503 (it would count towards the limit
+            // and take its name), or a 201 credential not stored.
+            name: "add federated credential",
+            prepare: nothing,
+            request: |h, f| {
+                h.send(admin_request(
+                    Method::Post,
+                    &format!("/admin/clients/{}/federated-credentials", f.key_client),
+                    Some(federated("second")),
+                ))
+            },
+            ok: 201,
+            check: |h, f, r| {
+                let ids = credential_ids(h, f);
+                if r.status == 201 {
+                    let v = body_json(r);
+                    assert_eq!(
+                        ids,
+                        [
+                            f.credential.clone(),
+                            v["credential_id"].as_str().unwrap().to_string()
+                        ]
+                    );
+                } else {
+                    assert_eq!(ids, [f.credential.clone()], "nothing stored behind a 503");
+                }
+            },
+        },
+        Row {
+            // Half-written: the credential gone from the record but not named at the guard,
+            // and a retry answering 404. The guard hears it first; last-use cleanup and audit
+            // are best-effort.
+            name: "delete federated credential",
+            prepare: nothing,
+            request: |h, f| {
+                h.send(admin_request(
+                    Method::Delete,
+                    &format!(
+                        "/admin/clients/{}/federated-credentials/{}",
+                        f.key_client, f.credential
+                    ),
+                    None,
+                ))
+            },
+            ok: 204,
+            check: |h, f, r| {
+                let ids = credential_ids(h, f);
+                assert_eq!(ids.contains(&f.credential), r.status != 204);
+                if r.status == 204 {
+                    use edgeauth::ports::Guards;
+                    let client =
+                        edgeauth::registry::clients::ClientId::parse(&f.key_client).unwrap();
+                    let read = edgeauth::registry::guard::GuardOp::Read;
+                    let state = block_on(h.guards.apply(&client, read, h.clock.now())).unwrap();
+                    let id = edgeauth::registry::federation::CredentialId::parse(&f.credential);
+                    let name = edgeauth::registry::federation::guard_name(&id.unwrap());
+                    assert!(state.is_key_revoked(&name), "the guard names it");
+                }
             },
         },
         Row {
@@ -571,7 +661,7 @@ fn readable(h: &Harness) {
     assert_eq!(status, 200, "{clients}");
     for c in clients["clients"].as_array().unwrap() {
         let id = c["client_id"].as_str().unwrap();
-        for path in ["", "/secrets", "/usage", "/audit"] {
+        for path in ["", "/secrets", "/federated-credentials", "/usage", "/audit"] {
             let (status, v) = get(h, &format!("/admin/clients/{id}{path}"));
             assert_eq!(status, 200, "{path}: {v}");
         }
