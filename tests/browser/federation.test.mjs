@@ -152,7 +152,7 @@ test('GitHub Actions preset: fills issuer, subject and audience; the credential 
   assert.equal(await text(cellOf('deploy-main', 'Claim conditions')), `job_workflow_ref = ${WORKFLOW}`);
   assert.equal(await text(cellOf('deploy-main', 'Keys')), 'Discovered');
   assert.equal(await text(cellOf('deploy-main', 'Last used')), 'Never');
-  assert.match(await text(cellOf('deploy-main', 'Created')), /^[A-Z][a-z]{2} \d{1,2}, \d{4}, \d{2}:\d{2} [AP]M UTC$/);
+  assert.equal(await cellOf('deploy-main', 'Created').locator('time').getAttribute('datetime'), new Date(api.created_at * 1000).toISOString());
 
   // The form is empty again, the preset back to none; the empty text is gone.
   assert.equal(await field('f-name').inputValue(), '');
@@ -302,6 +302,30 @@ test('the page read again shows the credentials with their last use', async () =
   for (const c of api) {
     assert.equal(await text(cellOf(c.name, 'Last used')), c.last_used_at === null ? 'Never' : 'unexpected');
     assert.equal(await text(cellOf(c.name, 'Issuer')), c.issuer);
+  }
+});
+
+test('a credential used by a workload shows when, from the API\'s last_used_at', async () => {
+  // The token side writes last_used_at as it trades a token; here the answer is fed to the page
+  // (a federated token request needs the grant of issue 23 item 3).
+  const at = nowSec() - 300;
+  const pattern = `**/admin/clients/${s.id}/federated-credentials`;
+  await page.route(pattern, async (route) => {
+    if (route.request().method() !== 'GET') return route.continue();
+    const res = await route.fetch();
+    const json = await res.json();
+    const used = json.federated_credentials.map((c) => (c.name === 'deploy-main' ? { ...c, last_used_at: at } : c));
+    return route.fulfill({ response: res, json: { federated_credentials: used } });
+  });
+  try {
+    await page.reload();
+    const time = cellOf('deploy-main', 'Last used').locator('time');
+    await time.waitFor();
+    assert.equal(await time.getAttribute('datetime'), new Date(at * 1000).toISOString());
+    assert.match(await text(cellOf('deploy-main', 'Last used')), /^[A-Z][a-z]{2} \d{1,2}, \d{4}, \d{2}:\d{2}\s[AP]M UTC \((4|5|6) min ago\)$/);
+    assert.equal(await text(cellOf('payments-exporter', 'Last used')), 'Never');
+  } finally {
+    await page.unroute(pattern);
   }
 });
 

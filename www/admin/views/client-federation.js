@@ -4,12 +4,12 @@
 // message next to the form, marks the field it names and keeps everything typed.
 // Part of the client view.
 import { api, describe } from '../lib/api.js';
-import { $, h, setText, show, showError, clearErrors, busy, formatTime } from '../lib/dom.js';
+import { $, h, setText, show, showError, clearErrors, busy } from '../lib/dom.js';
 import { store } from '../lib/store.js';
 import { attempt } from '../lib/session.js';
 import { latest } from '../lib/stale.js';
 import { count } from '../lib/format.js';
-import { cell } from '../components/cells.js';
+import { cell, timeOf } from '../components/cells.js';
 import { confirmDialog } from '../components/confirm.js';
 import { focusInvalid } from '../components/client-fields.js';
 import { addClaimRow, clearClaimRows } from '../components/claim-rows.js';
@@ -20,7 +20,6 @@ import { reloadAudit } from './client-activity.js';
 const listing = latest(); // a list for a client the page has left is dropped
 const holdsCredentials = (c) => c.token_endpoint_auth_method === 'private_key_jwt';
 const keyless = (c) => !c.jwks && !c.jwks_uri;
-const stamp = (t) => (typeof t === 'number' ? formatTime(t) : 'Never');
 const codes = (items) => h('ul', { class: 'plain-list' }, ...items.map((x) => h('li', {}, ...[x].flat())));
 
 function subjectCell(f) {
@@ -37,8 +36,8 @@ function credentialRow(f) {
     cell('Audiences', codes((f.audiences || []).map((a) => h('code', {}, a)))),
     cell('Claim conditions', claims.length ? codes(claims.map(([k, v]) => [h('code', {}, k), ' = ', h('code', {}, v)])) : 'None'),
     cell('Keys', f.jwks_uri ? h('code', {}, f.jwks_uri) : 'Discovered'),
-    cell('Created', formatTime(f.created_at)),
-    cell('Last used', stamp(f.last_used_at)),
+    cell('Created', timeOf(f.created_at)),
+    cell('Last used', typeof f.last_used_at === 'number' ? timeOf(f.last_used_at, true) : 'Never'),
     h('td', { class: 'actions-cell' },
       h('button', {
         type: 'button',
