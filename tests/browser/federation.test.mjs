@@ -20,7 +20,8 @@ const s = {}; // state shared by the steps below, which run in order
 
 const form = () => page.locator('#add-fed-form');
 const rows = () => page.locator('#d-fed-rows tr');
-const rowOf = (name) => rows().filter({ has: page.locator('.fed-name', { hasText: new RegExp(`^${name}$`) }) });
+const exactly = (t) => new RegExp(`^${t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
+const rowOf = (name) => rows().filter({ has: page.locator('.fed-name', { hasText: exactly(name) }) });
 const cellOf = (name, label) => rowOf(name).locator(`td[data-label="${label}"]`);
 const text = async (locator) => (await locator.textContent()).trim();
 const listed = async () => {
@@ -293,7 +294,12 @@ test('delete a credential after a confirmation', async () => {
   assert.match(await audit.filter({ hasText: 'federated_credential.deleted' }).textContent(), /any-branch/);
 });
 
-test('the page read again shows the credentials with their last use', async () => {
+test('the page read again shows the credentials as the API lists them; server text stays text', async () => {
+  const hostile = '<img src=x onerror=alert(1)>';
+  const r = await b.adminApi('POST', `/admin/clients/${s.id}/federated-credentials`, {
+    name: hostile, description: '<script>alert(2)</script>', issuer: 'https://issuer.example', audiences: ['<b>aud</b>'], subject: '<i>sub</i>',
+  });
+  assert.equal(r.status, 201, r.text);
   await visit(b, '#/clients', 'Clients');
   await visit(b, `#/clients/${s.id}`, 'Deploy pipeline');
   await rowOf('deploy-main').waitFor();
@@ -303,6 +309,12 @@ test('the page read again shows the credentials with their last use', async () =
     assert.equal(await text(cellOf(c.name, 'Last used')), c.last_used_at === null ? 'Never' : 'unexpected');
     assert.equal(await text(cellOf(c.name, 'Issuer')), c.issuer);
   }
+  assert.equal(await text(cellOf(hostile, 'Name')), `${hostile}<script>alert(2)</script>`);
+  assert.equal(await text(cellOf(hostile, 'Audiences')), '<b>aud</b>');
+  assert.equal(await page.locator('#d-fed-rows img, #d-fed-rows b, #d-fed-rows i, #d-fed-rows script').count(), 0);
+  await rowOf(hostile).getByRole('button', { name: `Delete federated credential ${hostile}` }).click();
+  await page.locator('#confirm-dialog').getByRole('button', { name: 'Delete credential' }).click();
+  await page.waitForFunction(() => document.querySelectorAll('#d-fed-rows tr').length === 2);
 });
 
 test('a credential used by a workload shows when, from the API\'s last_used_at', async () => {
