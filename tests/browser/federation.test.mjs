@@ -213,6 +213,7 @@ test("the server's 422 is shown beside the form with its field marked, and nothi
   await field('f-audiences').fill('edgeauth');
   await field('f-subject-pattern').check();
   assert.equal(await text(page.locator('#f-subject-label')), 'Subject pattern');
+  assert.match(await text(page.locator('#f-subject-hint')), /A pattern of only \* is refused as too broad\.$/);
   await field('f-subject').fill('repo:acme/*');
   await form().getByRole('button', { name: 'Add claim condition' }).click();
   await page.locator('#f-claims .claim-name').fill('repository_owner');
@@ -267,6 +268,7 @@ test("the server's 422 is shown beside the form with its field marked, and nothi
   assert.equal(await text(cellOf('any-branch', 'Claim conditions')), 'repository_owner = acme');
   assert.equal(await field('f-subject-exact').isChecked(), true, 'the form is reset to an exact subject');
   assert.equal(await text(page.locator('#f-subject-label')), 'Subject');
+  assert.equal(await text(page.locator('#f-subject-hint')), 'Compared exactly with the token’s sub.');
 });
 
 test('delete a credential after a confirmation', async () => {

@@ -62,7 +62,7 @@ export function federationFields() {
         h('label', { for: `f-subject-${key}` }, `${label} `, h('span', { class: 'hint prose' }, hint)))),
       h('label', { for: 'f-subject', id: 'f-subject-label', class: 'subject-label' }, 'Subject'),
       input('f-subject', { class: 'mono', required: true, ...maxlength('value_max') }),
-      hintText('f-subject', 'A pattern of only ', h('code', {}, '*'), ' is refused as too broad.'),
+      hintText('f-subject'),
       errorText('f-subject-error')),
     claimFields(() => fedLimit('claims_max')),
     field({
@@ -83,6 +83,10 @@ export function syncSubjectKind() {
   const pattern = subjectKind() === 'pattern';
   setText('f-subject-label', pattern ? 'Subject pattern' : 'Subject');
   $('f-subject').placeholder = pattern ? 'repo:acme/deploy:*' : 'repo:acme/deploy:ref:refs/heads/main';
+  $('f-subject-hint').replaceChildren(...(pattern
+    ? ['For example ', h('code', {}, 'repo:acme/deploy:*'), ' for any branch, tag or environment of the repository. A pattern of only ',
+      h('code', {}, '*'), ' is refused as too broad.']
+    : ['Compared exactly with the token’s ', h('code', {}, 'sub'), '.']));
 }
 
 export const audiencesOf = (text) => text.split(/[\n,]/).map((a) => a.trim()).filter(Boolean);

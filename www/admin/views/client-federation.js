@@ -50,7 +50,8 @@ function credentialRow(f) {
 function render() {
   const list = store.federated;
   const loaded = Array.isArray(list);
-  const rows = loaded ? [...list].sort((a, b) => (b.created_at || 0) - (a.created_at || 0)) : [];
+  // Newest first; the API lists them in the order they were added, which breaks a tie within a second.
+  const rows = loaded ? [...list].reverse().sort((a, b) => (b.created_at || 0) - (a.created_at || 0)) : [];
   $('d-fed-rows').replaceChildren(...rows.map(credentialRow));
   show($('d-fed-rows').closest('table'), rows.length > 0);
   show('d-fed-loading', !loaded);
