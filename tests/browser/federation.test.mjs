@@ -7,15 +7,19 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
 import path from 'node:path';
-import { SHOTS, openAdminPage, signIn, visit } from '../support/browser.mjs';
-import { UUID_V4, nowSec } from '../support/http.mjs';
+import { SignJWT, exportJWK, generateKeyPair } from 'jose';
+import { SHOTS, openAdminPage, poll, signIn, visit } from '../support/browser.mjs';
+import { UUID_V4, nowSec, tokenRequest } from '../support/http.mjs';
 
 const GITHUB = 'https://token.actions.githubusercontent.com';
 const WORKFLOW = 'acme/deploy/.github/workflows/release.yml@refs/heads/main';
+const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 
 let b; // the harness: { worker, adminApi, page, nativeDialogs, pageErrors, shot, overflow, close }
 let page;
+let oidcIssuer; // a local OpenID Connect issuer (discovery and keys) for the token request
 const s = {}; // state shared by the steps below, which run in order
 
 const form = () => page.locator('#add-fed-form');
@@ -51,7 +55,27 @@ before(async () => {
 
 after(async () => {
   await b?.close();
+  oidcIssuer?.close();
 });
+
+// An issuer on 127.0.0.1 that serves its discovery document and one ES256 key, as a CI
+// platform does; resolves to { url, sign(claims) }.
+async function localIssuer() {
+  const { publicKey, privateKey } = await generateKeyPair('ES256');
+  const jwk = { ...(await exportJWK(publicKey)), kid: 'ci-1', alg: 'ES256', use: 'sig' };
+  let url;
+  oidcIssuer = createServer((req, res) => {
+    const body = req.url === '/.well-known/openid-configuration' ? { issuer: url, jwks_uri: `${url}/keys` }
+      : req.url === '/keys' ? { keys: [jwk] } : null;
+    res.writeHead(body ? 200 : 404, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(body ?? {}));
+  });
+  await new Promise((r) => oidcIssuer.listen(0, '127.0.0.1', r));
+  url = `http://127.0.0.1:${oidcIssuer.address().port}`;
+  const sign = (claims) => new SignJWT(claims).setProtectedHeader({ alg: 'ES256', kid: 'ci-1', typ: 'JWT' })
+    .setIssuer(url).setIssuedAt().setExpirationTime('5m').sign(privateKey);
+  return { url, sign };
+}
 
 test('New client: a private_key_jwt client without keys, explained on the page', async () => {
   await page.getByRole('link', { name: 'New client' }).first().click();
@@ -341,6 +365,36 @@ test('a credential used by a workload shows when, from the API\'s last_used_at',
   } finally {
     await page.unroute(pattern);
   }
+});
+
+test('a federated token request shows as the credential\'s last use', async (t) => {
+  const meta = await (await fetch(`${b.worker.url}/.well-known/oauth-authorization-server`)).json();
+  if (!(meta.grant_types_supported || []).includes(JWT_BEARER)) {
+    t.skip('this Worker has no jwt-bearer grant yet (issue 23 item 3)');
+    return;
+  }
+  const issuer = await localIssuer();
+  await visit(b, `#/clients/${s.id}`, 'Deploy pipeline');
+  await rowOf('deploy-main').waitFor();
+  await page.locator('#f-name').fill('local-ci');
+  await field('f-issuer').fill(issuer.url);
+  await field('f-audiences').fill(s.issuer);
+  await field('f-subject').fill('repo:acme/deploy:ref:refs/heads/main');
+  await add('local-ci');
+  assert.equal(await text(cellOf('local-ci', 'Last used')), 'Never');
+
+  const assertion = await issuer.sign({ sub: 'repo:acme/deploy:ref:refs/heads/main', aud: s.issuer, repository: 'acme/deploy' });
+  // The Worker caches the client for a few seconds: the new credential bites within that.
+  const r = await poll(() => tokenRequest(b.worker.url, { grant_type: JWT_BEARER, client_id: s.id, assertion }), (x) => x.status === 200, 15_000);
+  assert.equal(r.status, 200, r.text);
+  // The last use is written in the background: wait for the API to have it, then the page.
+  const used = (await poll(() => byName('local-ci'), (c) => typeof c.last_used_at === 'number', 20_000)).last_used_at;
+  assert.equal(typeof used, 'number', 'last_used_at written');
+  await page.reload();
+  const time = cellOf('local-ci', 'Last used').locator('time');
+  await time.waitFor();
+  assert.equal(await time.getAttribute('datetime'), new Date(used * 1000).toISOString());
+  assert.equal(await text(cellOf('deploy-main', 'Last used')), 'Never');
 });
 
 test('a secret client has no federated credentials section', async () => {
