@@ -28,8 +28,8 @@ const exactly = (t) => new RegExp(`^${t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$
 const rowOf = (name) => rows().filter({ has: page.locator('.fed-name', { hasText: exactly(name) }) });
 const cellOf = (name, label) => rowOf(name).locator(`td[data-label="${label}"]`);
 const text = async (locator) => (await locator.textContent()).trim();
-const listed = async () => {
-  const r = await b.adminApi('GET', `/admin/clients/${s.id}/federated-credentials`);
+const listed = async (id = s.id) => {
+  const r = await b.adminApi('GET', `/admin/clients/${id}/federated-credentials`);
   assert.equal(r.status, 200, r.text);
   return r.json.federated_credentials;
 };
@@ -395,6 +395,29 @@ test('a federated token request shows as the credential\'s last use', async (t) 
   await time.waitFor();
   assert.equal(await time.getAttribute('datetime'), new Date(used * 1000).toISOString());
   assert.equal(await text(cellOf('deploy-main', 'Last used')), 'Never');
+});
+
+test('a client at the cap: the page says so before sending, as the server would (409)', async () => {
+  const r = await b.adminApi('POST', '/admin/clients', { client_name: 'Busy pipeline', token_endpoint_auth_method: 'private_key_jwt' });
+  assert.equal(r.status, 201, r.text);
+  const id = r.json.client.client_id;
+  const max = (await b.adminApi('GET', '/admin/limits')).json.federated_credential.per_client;
+  const one = (i) => ({ name: `job-${i}`, issuer: 'https://issuer.example', audiences: ['edgeauth'], subject: `job-${i}` });
+  for (let i = 0; i < max; i++) assert.equal((await b.adminApi('POST', `/admin/clients/${id}/federated-credentials`, one(i))).status, 201);
+  const over = await b.adminApi('POST', `/admin/clients/${id}/federated-credentials`, one(max));
+  assert.equal(over.status, 409, over.text);
+  await visit(b, `#/clients/${id}`, 'Busy pipeline');
+  await page.waitForFunction((n) => document.querySelectorAll('#d-fed-rows tr').length === n, max);
+  await page.locator('#f-name').fill('one-more');
+  await field('f-issuer').fill('https://issuer.example');
+  await field('f-audiences').fill('edgeauth');
+  await field('f-subject').fill('one-more');
+  await form().getByRole('button', { name: 'Add credential' }).click();
+  const err = page.locator('#add-fed-error');
+  await err.waitFor({ state: 'visible' });
+  assert.equal(await text(err), `A client can hold at most ${max} federated credentials: delete one first.`);
+  assert.equal(await field('f-name').inputValue(), 'one-more', 'the form keeps what was typed');
+  assert.equal((await listed(id)).length, max);
 });
 
 test('a secret client has no federated credentials section', async () => {
