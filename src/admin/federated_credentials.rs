@@ -2,10 +2,10 @@
 //! the external issuers' tokens a `private_key_jwt` client accepts (workload identity
 //! federation).
 
-use serde_json::json;
+use serde::Serialize;
 
 use crate::admin::shared::{audited, json_body, load_client, not_found, path_id};
-use crate::admin::views;
+use crate::admin::views::{self, CredentialView};
 use crate::context::Ctx;
 use crate::error::Error;
 use crate::http::{Request, Response};
@@ -68,15 +68,22 @@ pub async fn add(ctx: &Ctx<'_>, id: &str, req: &Request) -> Result<Response, Err
 /// `GET /admin/clients/{id}/federated-credentials`: with last uses.
 pub async fn list(ctx: &Ctx<'_>, id: &str) -> Result<Response, Error> {
     let (record, used) = views::with_last_used(ctx, load_client(ctx, id).await?).await?;
-    let credentials: Vec<_> = record
+    let federated_credentials = record
         .federated_credentials
         .iter()
         .map(|c| views::credential(c, &used))
         .collect();
-    Ok(Response::json(
-        200,
-        &json!({ "federated_credentials": credentials }),
-    ))
+    let listing = Listing {
+        federated_credentials,
+    };
+    Ok(Response::json(200, &listing))
+}
+
+/// The listing, serialized straight to bytes as the client view's credentials are (`json!`
+/// would build a `Value` first, through a second copy of the credential's serializer).
+#[derive(Serialize)]
+struct Listing<'a> {
+    federated_credentials: Vec<CredentialView<'a>>,
 }
 
 /// `DELETE /admin/clients/{id}/federated-credentials/{credential_id}`.
