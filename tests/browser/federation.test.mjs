@@ -114,6 +114,15 @@ test('New client: a private_key_jwt client without keys, explained on the page',
 });
 
 test('GitHub Actions preset: fills issuer, subject and audience; the credential is listed as the API has it', async () => {
+  // Lengths come from the server's limits; every field points at its error text.
+  const limits = (await b.adminApi('GET', '/admin/limits')).json.federated_credential;
+  assert.equal(await field('f-name').getAttribute('maxlength'), String(limits.name_max));
+  assert.equal(await field('f-subject').getAttribute('maxlength'), String(limits.value_max));
+  for (const id of ['f-name', 'f-description', 'f-issuer', 'f-audiences', 'f-subject', 'f-jwks-uri']) {
+    const refs = (await field(id).getAttribute('aria-describedby')).split(' ');
+    assert.ok(refs.includes(`${id}-error`), `${id} points at its error`);
+    for (const ref of refs) assert.equal(await page.locator(`#${ref}`).count(), 1, `${id}: #${ref} exists`);
+  }
   await page.locator('#f-name').fill('deploy-main');
   await page.locator('#f-description').fill('release workflow on main');
   await form().getByLabel(/^GitHub Actions/).check();
@@ -418,6 +427,15 @@ test('a client at the cap: the page says so before sending, as the server would 
   assert.equal(await text(err), `A client can hold at most ${max} federated credentials: delete one first.`);
   assert.equal(await field('f-name').inputValue(), 'one-more', 'the form keeps what was typed');
   assert.equal((await listed(id)).length, max);
+
+  // Claim conditions stop at the server's cap too.
+  const claimsMax = (await b.adminApi('GET', '/admin/limits')).json.federated_credential.claims_max;
+  const addClaim = form().getByRole('button', { name: 'Add claim condition' });
+  for (let i = 0; i < claimsMax; i++) await addClaim.click();
+  assert.equal(await page.locator('#f-claims li').count(), claimsMax);
+  assert.equal(await addClaim.isDisabled(), true);
+  await form().getByRole('button', { name: `Remove claim condition ${claimsMax}` }).click();
+  assert.equal(await addClaim.isEnabled(), true);
 });
 
 test('a secret client has no federated credentials section', async () => {

@@ -14,8 +14,9 @@ import { presetFields } from './federation-presets.js';
 export const fedLimit = (key) => limit(`federated_credential.${key}`);
 const maxlength = (key) => ({ 'data-limit-maxlength': `federated_credential.${key}` });
 
-const input = (id, attrs) => h('input', {
-  id, type: 'text', autocomplete: 'off', spellcheck: 'false', ...describedBy(`${id}-hint`, `${id}-error`), ...attrs,
+// A text input pointing at its error text, and at its hint when it has one.
+const input = (id, attrs, hinted = true) => h('input', {
+  id, type: 'text', autocomplete: 'off', spellcheck: 'false', ...describedBy(...(hinted ? [`${id}-hint`] : []), `${id}-error`), ...attrs,
 });
 const hintText = (id, ...text) => h('p', { id: `${id}-hint`, class: 'hint' }, ...text);
 
@@ -28,13 +29,13 @@ export function federationFields() {
   return [
     h('div', { class: 'row' },
       field({
-        id: 'f-name', label: 'Name', error: true, control: input('f-name', { spellcheck: undefined, required: true, ...maxlength('name_max') }),
+        id: 'f-name', label: 'Name', error: true, control: input('f-name', { spellcheck: undefined, required: true, ...maxlength('name_max') }, false),
       }),
       field({
         id: 'f-description',
         label: ['Description ', optional('(optional)')],
         error: true,
-        control: input('f-description', { spellcheck: undefined, ...maxlength('description_max') }),
+        control: input('f-description', { spellcheck: undefined, ...maxlength('description_max') }, false),
       })),
     presetFields(),
     field({
