@@ -329,7 +329,11 @@ fn rows() -> Vec<Row> {
                         ]
                     );
                 } else {
-                    assert_eq!(ids, [f.credential.clone()], "nothing stored behind a 503");
+                    assert_eq!(
+                        ids,
+                        std::slice::from_ref(&f.credential),
+                        "nothing stored behind a 503"
+                    );
                 }
             },
         },
