@@ -9,8 +9,8 @@ cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 
 command -v wrk >/dev/null || bash scripts/setup.sh --wrk
-# Each build is skipped when its build folder is newer than the sources it is made from.
-EDGEAUTH_SKIP_BUILD=fresh bash scripts/build.sh
-EDGEAUTH_SKIP_BUILD=fresh bash scripts/build-gateway.sh
+# Each build is skipped when its build folder is newer than the sources it is made from; the
+# others share one cargo build, as in scripts/test.sh.
+EDGEAUTH_SKIP_BUILD=fresh bash scripts/build.sh . crates/gateway
 export EDGEAUTH_BENCH_CMD="bash bench/gateway.sh${*:+ $*}"
 exec node bench/gateway.mjs "$@"

@@ -9,6 +9,8 @@
 //                        [--cases basic,pkjwt]  (only these besides hello and trivial)
 //                        [--storage memory|disk] (where the Durable Objects' SQLite files live:
 //                                            tmpfs by default, see STORAGE below)
+//                        [--build DIR]      (the issuer's build folder: build/ by default; another
+//                                            build, kept aside, to compare two in one sitting)
 //   (usually through `bash bench/issuer.sh ...`, which builds first)
 //
 // Cases, one after another, each with a warm-up (discarded, checked) and a measured run:
@@ -26,6 +28,11 @@
 //   pkjwt       POST /oauth/token, private_key_jwt (Ed25519): every request its own pre-signed
 //               assertion with a unique jti; warm-up and run use disjoint sets, split per wrk
 //               thread. A replayed or expired assertion is a 401, so non-2xx must stay 0.
+//   federated   POST /oauth/token, the jwt-bearer grant (RFC 7523 2.1) with an external token
+//               (Ed25519) of a local issuer (a node:http server in this process serving its
+//               JWKS) that a federated credential of a keyless private_key_jwt client trusts:
+//               one token, replayed (not single-use); the keys are fetched once and cached, so
+//               the steady state measures verification and the credential's checks
 //   introspect  POST /oauth/introspect, client_secret_basic, the caller's own valid token
 //   admin_list  GET /admin/clients with the admin bearer token
 //
@@ -36,6 +43,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
+import { createServer } from 'node:http';
 import { SignJWT, exportJWK, generateKeyPair } from 'jose';
 import { ROOT } from '../tests/support/worker.mjs';
 import { MEMORY_ROOT, WORKERD, memoryStateRoot, startWorkerd } from '../tests/support/workerd.mjs';
@@ -55,6 +63,7 @@ const { values: opt } = parseArgs({
     // Comma-separated case keys to run besides hello and trivial (default: all).
     cases: { type: 'string' },
     storage: { type: 'string', default: 'memory' },
+    build: { type: 'string' },
     // Extra rounds of token Basic with and without a quota, in alternating order (the pair's
     // figures move with the machine's load between phases; alternating evens that out).
     'quota-rounds': { type: 'string', default: '0' },
@@ -99,9 +108,9 @@ const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 const lines = [];
 const out = (s = '') => { console.log(s); lines.push(s); };
 
-const BUILD = join(ROOT, 'build');
+const BUILD = opt.build ? resolve(opt.build) : join(ROOT, 'build');
 if (!existsSync(join(BUILD, 'index.js'))) {
-  console.error('bench: build/index.js missing; run `bash scripts/build.sh` first');
+  console.error(`bench: ${join(BUILD, 'index.js')} missing; run \`bash scripts/build.sh\` first`);
   process.exit(1);
 }
 const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
@@ -111,7 +120,15 @@ const workerdVersion = () => {
 };
 
 let exitCode = 0;
-const w = await startWorkerd({ hello: true, stateRoot: stateRoot ?? tmpdir() });
+// The federated case's issuer: serves its JWKS to the Worker over loopback.
+let issuerJwks = '{"keys":[]}';
+const keyHost = createServer((req, res) => {
+  res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'max-age=3600' });
+  res.end(issuerJwks);
+});
+await new Promise((done) => keyHost.listen(0, '127.0.0.1', done));
+const keyHostUrl = `http://127.0.0.1:${keyHost.address().port}`;
+const w = await startWorkerd({ hello: true, stateRoot: stateRoot ?? tmpdir(), localOutbound: true, buildDir: BUILD });
 try {
   const base = w.url;
   const adminAuth = `Bearer ${w.adminToken}`;
@@ -191,6 +208,45 @@ try {
     method: 'POST', headers: { 'content-type': form }, body: (await assertionBodies(1))[0],
   });
   if (jwtCheck.status !== 200) throw new Error(`private_key_jwt token request: ${jwtCheck.status} ${jwtCheck.text}`);
+  // A keyless private_key_jwt client trusting the local issuer's tokens for one subject, with a
+  // claim condition as a GitHub credential would have (only when the case runs: a build from
+  // before federated credentials has no such admin route).
+  let fedBody = null;
+  if (!opt.cases || opt.cases.split(',').includes('federated')) {
+    const fedKp = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
+    issuerJwks = JSON.stringify({ keys: [{ ...(await exportJWK(fedKp.publicKey)), kid: 'issuer-1', alg: 'EdDSA', use: 'sig' }] });
+    const createdFed = await call(`${base}/admin/clients`, {
+      method: 'POST',
+      headers: { authorization: adminAuth, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        client_name: 'bench-federated', scope: 'read write', lockout_enabled: false, token_endpoint_auth_method: 'private_key_jwt',
+      }),
+    });
+    if (createdFed.status !== 201) throw new Error(`create federated client: ${createdFed.status} ${createdFed.text}`);
+    const fedClientId = createdFed.json.client.client_id;
+    const subject = 'repo:acme/api:ref:refs/heads/main';
+    const credential = await call(`${base}/admin/clients/${fedClientId}/federated-credentials`, {
+      method: 'POST',
+      headers: { authorization: adminAuth, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        name: 'bench', issuer: keyHostUrl, jwks_uri: `${keyHostUrl}/jwks`, audiences: ['edgeauth-bench'], subject,
+        claims: { repository_owner: 'acme' },
+      }),
+    });
+    if (credential.status !== 201) throw new Error(`add federated credential: ${credential.status} ${credential.text}`);
+    const fedNow = Math.floor(Date.now() / 1000);
+    const external = await new SignJWT({ repository: 'acme/api', repository_owner: 'acme', ref: 'refs/heads/main' })
+      .setProtectedHeader({ alg: 'EdDSA', kid: 'issuer-1', typ: 'JWT' })
+      .setIssuer(keyHostUrl)
+      .setSubject(subject)
+      .setAudience('edgeauth-bench')
+      .setIssuedAt(fedNow)
+      .setExpirationTime(fedNow + 3600)
+      .sign(fedKp.privateKey);
+    fedBody = `grant_type=${encodeURIComponent('urn:ietf:params:oauth:grant-type:jwt-bearer')}&client_id=${fedClientId}&assertion=${external}&scope=read`;
+    const fedCheck = await call(`${base}/oauth/token`, { method: 'POST', headers: { 'content-type': form }, body: fedBody });
+    if (fedCheck.status !== 200) throw new Error(`federated token request: ${fedCheck.status} ${fedCheck.text}`);
+  }
   const listed = await call(`${base}/admin/clients`, { headers: { authorization: adminAuth } });
   if (listed.status !== 200 || !listed.text.includes(jwtClientId)) throw new Error(`admin list: ${listed.status} ${listed.text}`);
 
@@ -251,6 +307,14 @@ try {
         console.error(`bench: signed ${n} EdDSA assertions for the ${phase} in ${Date.now() - t0} ms`);
         return list;
       },
+    },
+    {
+      key: 'federated',
+      name: 'token POST /oauth/token (federated, jwt-bearer)',
+      method: 'POST',
+      path: '/oauth/token',
+      headers: { 'Content-Type': form },
+      body: fedBody,
     },
     {
       key: 'introspect',
@@ -325,6 +389,7 @@ try {
   exitCode = 1;
 } finally {
   await w.stop();
+  keyHost.close();
 }
 process.exit(exitCode);
 
@@ -384,6 +449,9 @@ function report(results, warmups, peers, quotaRounds = []) {
   }
   if (by.floor_pkjwt && by.pkjwt) {
     out(`assertion floor: body + Ed25519 verify + sign cost the JS Worker ${over(by.floor_pkjwt, by.hello)} µs over its GET /; token private_key_jwt costs edgeauth ${over(by.pkjwt, trivial)} µs over its trivial route`);
+  }
+  if (by.federated && by.pkjwt) {
+    out(`federated / private_key_jwt: req/s ${(by.federated.rps / by.pkjwt.rps).toFixed(2)} (target >= 0.80), CPU ${by.federated.cpu_us.toFixed(0)} against ${by.pkjwt.cpu_us.toFixed(0)} µs a request`);
   }
   for (const { key, r } of results) {
     if (!r.bodies) continue;

@@ -2,14 +2,13 @@
 # Idempotent install of what the build and the tests need, on a machine that already has
 # Rust (rustup), Node 20 and npm. Downloads nothing from GitHub.
 #
-#   bash scripts/setup.sh                  # Rust target, worker-build, wasm-bindgen-cli, npm deps
+#   bash scripts/setup.sh                  # Rust target, wasm-bindgen-cli, npm deps
 #   bash scripts/setup.sh --chromium       # ... plus Debian's chromium (browser tests)
 #   bash scripts/setup.sh --wrk            # ... plus wrk (bench)
 #   bash scripts/setup.sh --all            # everything
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-WORKER_BUILD_VERSION=0.8.7
 want_chromium=0
 want_wrk=0
 for arg in "$@"; do
@@ -37,15 +36,6 @@ if rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown;
 else
   say "rust target wasm32-unknown-unknown: adding"
   rustup target add wasm32-unknown-unknown
-fi
-
-# --- worker-build ------------------------------------------------------------------------
-have_wb="$(worker-build --version 2>/dev/null || true)"
-if [[ "$have_wb" == *"$WORKER_BUILD_VERSION"* ]]; then
-  say "worker-build $WORKER_BUILD_VERSION: present"
-else
-  say "worker-build $WORKER_BUILD_VERSION: installing (about 5 min)"
-  cargo install worker-build --version "$WORKER_BUILD_VERSION"
 fi
 
 # --- wasm-bindgen-cli at exactly Cargo.lock's wasm-bindgen version ------------------------

@@ -26,12 +26,10 @@ cargo clippy --workspace --target wasm32-unknown-unknown --lib -- -D warnings
 step "cargo test"
 cargo test --workspace
 
-step "build the Worker (release wasm)"
-bash scripts/build.sh
-
-# The gateway's e2e test runs it beside the issuer; rebuilt only when its sources changed.
-step "build the gateway Worker (release wasm)"
-EDGEAUTH_SKIP_BUILD=fresh bash scripts/build-gateway.sh
+# One cargo build for both Workers (the gateway's e2e test runs it beside the issuer): their
+# dependencies are compiled once, with the features of both, and linked twice.
+step "build the issuer and the gateway Workers (release wasm)"
+bash scripts/build.sh . crates/gateway
 
 # Tests start their own `wrangler dev` on the prebuilt build/ and must not rebuild it.
 export EDGEAUTH_SKIP_BUILD=1

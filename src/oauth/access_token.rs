@@ -11,7 +11,7 @@ use crate::oauth::client_auth::AuthenticatedClient;
 use crate::registry::scope::Scope;
 use crate::support::random::random_id;
 
-/// What one token is for: decided by the token endpoint (`oauth::token::authorize`), and
+/// What one token is for: decided by the token endpoint (`oauth::grants::authorize`), and
 /// issued here.
 #[derive(Debug, PartialEq)]
 pub struct Authorized {

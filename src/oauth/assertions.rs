@@ -17,8 +17,7 @@ use crate::context::Ctx;
 use crate::error::Error;
 use crate::jose::jws::parse_compact;
 use crate::jose::{verify, Alg, CompactJws, PublicJwk};
-use crate::oauth::discovery::TOKEN_PATH;
-use crate::oauth::Refusal;
+use crate::oauth::{Refusal, TOKEN_PATH};
 use crate::registry::clients::{AuthMethod, Client, ClientRecord};
 use crate::registry::guard::{key_id, key_source, GuardState};
 use crate::registry::secrets::{self, SecretCheck, SecretUse};
@@ -33,21 +32,33 @@ pub const MAX_ASSERTION_LEN: usize = 8 * 1024;
 pub const SKEW: u64 = 30;
 const MAX_JTI: usize = 256;
 
+/// `aud`: one string or an array of them (RFC 7519 4.1.3).
 #[derive(Debug, Deserialize)]
 #[serde(untagged)]
-enum Audience {
+pub(crate) enum Audience {
     One(String),
     Many(Vec<String>),
 }
 
+impl Audience {
+    /// Whether any of the values is accepted by `ok`.
+    pub(crate) fn any(&self, ok: impl Fn(&str) -> bool) -> bool {
+        match self {
+            Audience::One(a) => ok(a),
+            Audience::Many(list) => list.iter().any(|a| ok(a)),
+        }
+    }
+}
+
+/// The registered claims we read; others are ignored here.
 #[derive(Debug, Deserialize)]
-struct Claims {
-    iss: Option<String>,
-    sub: Option<String>,
-    aud: Option<Audience>,
-    exp: Option<f64>,
-    nbf: Option<f64>,
-    iat: Option<f64>,
+pub(crate) struct Claims {
+    pub(crate) iss: Option<String>,
+    pub(crate) sub: Option<String>,
+    pub(crate) aud: Option<Audience>,
+    pub(crate) exp: Option<f64>,
+    pub(crate) nbf: Option<f64>,
+    pub(crate) iat: Option<f64>,
     jti: Option<String>,
 }
 
@@ -63,42 +74,40 @@ fn unproven(reason: impl Into<String>) -> Error {
 /// An assertion parsed once, by the credential extractor, but not yet verified: nothing in it
 /// is trusted until [`verify`] has checked it against the client's registration.
 pub struct UnverifiedAssertion<'a> {
-    jws: CompactJws<'a>,
-    claims: Claims,
+    pub(crate) jws: CompactJws<'a>,
+    pub(crate) claims: Claims,
 }
 
 impl UnverifiedAssertion<'_> {
-    /// The client the assertion claims to be (`iss`, which equals `sub`).
+    /// The client a self-signed assertion claims to be, or an external token's issuer (`iss`).
     pub fn client_id(&self) -> &str {
         self.claims.iss.as_deref().unwrap_or_default()
     }
+
+    /// Checks what a self-signed assertion needs before the registry: `iss` = `sub`.
+    pub fn self_signed(self) -> Result<Self, Error> {
+        let (Some(iss), Some(sub)) = (&self.claims.iss, &self.claims.sub) else {
+            return Err(refused(
+                "the assertion must carry iss and sub, both the client_id",
+            ));
+        };
+        if iss != sub {
+            return Err(refused(
+                "the assertion's iss and sub must both be the client_id",
+            ));
+        }
+        Ok(self)
+    }
 }
 
-/// Parses an assertion and checks what needs no registry: shape, `iss` = `sub`, `client_id`.
-pub fn parse<'a>(
-    assertion: &'a str,
-    form_client_id: Option<&str>,
-) -> Result<UnverifiedAssertion<'a>, Error> {
+/// Parses an assertion, or an external token, once: a compact JWS of at most
+/// [`MAX_ASSERTION_LEN`] bytes whose payload is a JSON object of registered claims.
+pub fn parse(assertion: &str) -> Result<UnverifiedAssertion<'_>, Error> {
     let jws = parse_compact(assertion, MAX_ASSERTION_LEN)
         .map_err(|e| refused(format!("invalid client assertion: {e}")))?;
     let claims: Claims = json::object(&jws.payload).map_err(|_| {
         refused("invalid client assertion: the payload is not a JSON object of registered claims")
     })?;
-    let (Some(iss), Some(sub)) = (&claims.iss, &claims.sub) else {
-        return Err(refused(
-            "the assertion must carry iss and sub, both the client_id",
-        ));
-    };
-    if iss != sub {
-        return Err(refused(
-            "the assertion's iss and sub must both be the client_id",
-        ));
-    }
-    if form_client_id.is_some_and(|f| f != iss) {
-        return Err(Error::invalid_request(
-            "client_id does not match the assertion's iss",
-        ));
-    }
     Ok(UnverifiedAssertion { jws, claims })
 }
 
@@ -267,12 +276,8 @@ fn check_claims(claims: &Claims, now: u64, issuer: &str, max_lifetime: u64) -> R
         return Err(refused("the assertion is not valid yet (nbf)"));
     }
     let token_endpoint = format!("{issuer}{TOKEN_PATH}");
-    let ours = |a: &String| *a == token_endpoint || *a == issuer;
-    let aud_ok = match &claims.aud {
-        Some(Audience::One(a)) => ours(a),
-        Some(Audience::Many(list)) => list.iter().any(ours),
-        None => false,
-    };
+    let ours = |a: &str| a == token_endpoint || a == issuer;
+    let aud_ok = claims.aud.as_ref().is_some_and(|a| a.any(ours));
     if !aud_ok {
         return Err(refused(format!(
             "the assertion's aud must contain the token endpoint URL ({token_endpoint}) or the issuer"

@@ -10,9 +10,10 @@ use crate::error::Error;
 use crate::http::form::{form_decode, Form};
 use crate::http::Request;
 use crate::oauth::assertions::{self, UnverifiedAssertion, ASSERTION_TYPE};
-use crate::oauth::Refusal;
+use crate::oauth::{federation, Refusal};
 use crate::registry::audit::{Action, Subject};
 use crate::registry::clients::{AuthMethod, ClientId, ClientRecord};
+use crate::registry::federation::CredentialId;
 use crate::registry::guard::GuardOp;
 use crate::registry::secrets::{self, SecretCheck, SecretUse, MAX_SECRET_LEN};
 use crate::support::b64::b64_decode;
@@ -31,6 +32,13 @@ pub enum Credentials<'f> {
     },
     /// A JWT assertion (RFC 7523), parsed but not verified.
     Assertion(Box<UnverifiedAssertion<'f>>),
+    /// An external token for a client's federated credentials, parsed but not verified.
+    External {
+        /// The client id given.
+        client_id: &'f str,
+        /// The token.
+        token: Box<UnverifiedAssertion<'f>>,
+    },
 }
 
 impl Credentials<'_> {
@@ -39,6 +47,7 @@ impl Credentials<'_> {
         match self {
             Credentials::Secret { client_id, .. } => client_id,
             Credentials::Assertion(a) => a.client_id(),
+            Credentials::External { client_id, .. } => client_id,
         }
     }
 }
@@ -48,6 +57,7 @@ impl Credentials<'_> {
 pub struct AuthenticatedClient {
     record: Rc<ClientRecord>,
     secret: Option<SecretUse>,
+    credential: Option<CredentialId>,
 }
 
 impl AuthenticatedClient {
@@ -60,6 +70,14 @@ impl AuthenticatedClient {
     pub fn secret(&self) -> Option<&SecretUse> {
         self.secret.as_ref()
     }
+
+    /// The secret or federated credential the client proved, by id, for its last use.
+    pub fn used_id(&self) -> Option<&str> {
+        match (&self.secret, &self.credential) {
+            (Some(s), _) => Some(s.id.as_str()),
+            (None, c) => c.as_ref().map(CredentialId::as_str),
+        }
+    }
 }
 
 const FAILED: &str = "client authentication failed";
@@ -70,7 +88,9 @@ pub fn failed() -> Error {
 }
 
 /// Finds the credentials in the request: HTTP Basic (RFC 6749 2.3.1), the form body, or an
-/// assertion (parsed here, once).
+/// assertion (parsed here, once). An assertion whose `iss` is not the `client_id` sent beside
+/// it is an external token for the client's federated credentials; a self-signed one has
+/// `iss` = `sub` = `client_id`.
 pub fn extract<'f>(req: &Request, form: &'f Form) -> Result<Credentials<'f>, Error> {
     let basic = req.header("authorization").map(parse_basic).transpose()?;
     let form_id = form.get("client_id");
@@ -90,7 +110,16 @@ pub fn extract<'f>(req: &Request, form: &'f Form) -> Result<Credentials<'f>, Err
         let assertion = form.get("client_assertion").ok_or_else(|| {
             Error::invalid_request("client_assertion is required with client_assertion_type")
         })?;
-        return assertions::parse(assertion, form_id).map(|a| Credentials::Assertion(Box::new(a)));
+        let parsed = assertions::parse(assertion)?;
+        return match form_id {
+            Some(id) if parsed.client_id() != id => Ok(Credentials::External {
+                client_id: id,
+                token: Box::new(parsed),
+            }),
+            _ => parsed
+                .self_signed()
+                .map(|a| Credentials::Assertion(Box::new(a))),
+        };
     }
     match (basic, form_secret) {
         (Some(_), Some(_)) => Err(Error::invalid_request(
@@ -168,17 +197,23 @@ pub async fn authenticate(
     let guard = ctx.cached_guard(&id).await?;
     let checked = match &credentials {
         Credentials::Secret { secret, method, .. } => {
-            check_secret(ctx, &record, secret, *method).map(Some)
+            check_secret(ctx, &record, secret, *method).map(|s| (Some(s), None))
         }
-        Credentials::Assertion(a) => assertions::verify(ctx, &record, &guard, a, issuer).await,
+        Credentials::Assertion(a) => assertions::verify(ctx, &record, &guard, a, issuer)
+            .await
+            .map(|s| (s, None)),
+        Credentials::External { token, .. } => federation::verify(ctx, &record, &guard, token)
+            .await
+            .map(|c| (None, Some(c)))
+            .map_err(Refusal::Other),
     };
     // Only wrong guesses at a secret count towards the lockout (see `Refusal`).
-    let secret = match checked {
+    let (secret, credential) = match checked {
         // A secret removed moments ago elsewhere may still be in a stale KV copy here.
-        Ok(Some(used)) if guard.is_revoked(&used.id) => {
+        Ok((Some(used), _)) if guard.is_revoked(&used.id) => {
             return Err(count_failure(ctx, &record, failed()).await?)
         }
-        Ok(secret) => secret,
+        Ok(proved) => proved,
         Err(Refusal::WrongSecret(e)) => return Err(count_failure(ctx, &record, e).await?),
         Err(Refusal::Other(e)) => return Err(e),
     };
@@ -194,7 +229,11 @@ pub async fn authenticate(
     if !record.client.enabled || guard.is_disabled(now) {
         return Err(Error::invalid_client("the client is disabled"));
     }
-    Ok(AuthenticatedClient { record, secret })
+    Ok(AuthenticatedClient {
+        record,
+        secret,
+        credential,
+    })
 }
 
 fn locked(until: u64) -> Error {

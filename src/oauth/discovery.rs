@@ -8,10 +8,10 @@ use crate::error::Error;
 use crate::http::Response;
 use crate::jose::keys::{Jwks, SigningKey};
 use crate::jose::Alg;
+use crate::oauth::grants::Grant;
 use crate::registry::clients::AuthMethod;
 
-/// Where the token endpoint lives, relative to the issuer.
-pub const TOKEN_PATH: &str = "/oauth/token";
+pub use crate::oauth::TOKEN_PATH;
 /// Where token introspection (RFC 7662) lives, relative to the issuer.
 pub const INTROSPECTION_PATH: &str = "/oauth/introspect";
 /// Where token revocation (RFC 7009) lives, relative to the issuer.
@@ -28,7 +28,7 @@ struct Metadata<'a> {
     introspection_endpoint_auth_methods_supported: Vec<&'static str>,
     revocation_endpoint: String,
     revocation_endpoint_auth_methods_supported: Vec<&'static str>,
-    grant_types_supported: [&'static str; 1],
+    grant_types_supported: Vec<&'static str>,
     response_types_supported: [&'static str; 0],
     token_endpoint_auth_methods_supported: Vec<&'static str>,
     token_endpoint_auth_signing_alg_values_supported: Vec<&'static str>,
@@ -54,7 +54,7 @@ pub fn metadata(config: &Config, origin: &str) -> Response {
             .iter()
             .map(|m| m.name())
             .collect(),
-        grant_types_supported: ["client_credentials"],
+        grant_types_supported: Grant::ALL.iter().map(|g| g.name()).collect(),
         response_types_supported: [],
         token_endpoint_auth_methods_supported: AuthMethod::ALL.iter().map(|m| m.name()).collect(),
         token_endpoint_auth_signing_alg_values_supported: Alg::PUBLIC

@@ -1,16 +1,21 @@
-//! The OAuth endpoints: the token endpoint (client credentials) with client authentication,
-//! assertion rules and access tokens, introspection (RFC 7662), revocation (RFC 7009), and discovery (metadata and the
+//! The OAuth endpoints: the token endpoint (its grants in `grants/`, one file each) with client
+//! authentication, assertion rules, federated credentials and access tokens, introspection (RFC 7662), revocation (RFC 7009), and discovery (metadata and the
 //! JWKS).
 
 pub mod access_token;
 pub mod assertions;
 pub mod client_auth;
 pub mod discovery;
+pub mod federation;
+pub mod grants;
 pub mod introspect;
 pub mod revocation;
 pub mod token;
 
 use serde::Deserialize;
+
+/// Where the token endpoint lives, relative to the issuer.
+pub const TOKEN_PATH: &str = "/oauth/token";
 
 use crate::error::Error;
 

@@ -5,7 +5,8 @@
 //! Between reading and writing, each request runs synchronous SQL only, so no other request
 //! can interleave: counting is exact however many arrive at once.
 //!
-//! The Worker's side, which calls it, is [`super::guards`]; the wire format both speak is here.
+//! The Worker's side, which calls it, is [`super::guards`]: Durable Object RPC, through the
+//! methods `src/shell/entry.mjs` gives the object.
 //!
 //! jti claims come in batches: every write costs the object a commit (about 280 µs of
 //! workerd's time, measured) while a statement is cheap, so each isolate sends a guard at most
@@ -17,67 +18,27 @@ use std::cell::Cell;
 use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
+use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::JsValue;
-use worker::{durable_object, DurableObject, Env, State};
+use worker::State;
 
 use crate::registry::guard::{GuardOp, GuardState};
-use crate::support::b64::{b64url, b64url_decode};
 use crate::support::json;
 
-/// A guard change, as the Worker sends it (jti claims take the compact path, [`claim_url`]).
+/// A guard change, as the Worker sends it to [`ClientGuard::change`] (JSON text).
 #[derive(Serialize, Deserialize)]
 pub(super) struct GuardRequest {
     pub(super) change: GuardOp,
     pub(super) now: i64,
 }
 
-/// The claim path: `/claim/{base64url(jti)}/{until}`, repeated for each claim a call carries.
-/// A claim call is a bodiless GET answered in one header, as it is the one guard call on a
-/// hot path: no body to write or read on either side.
-const CLAIM_PATH: &str = "/claim/";
-
-/// The answer to a claim call: one character per claim, in order, `1` for a claim that
-/// recorded its jti and `0` for one whose jti was already recorded.
-pub(super) const CLAIMED_HEADER: &str = "x-claimed";
-
-/// The URL of a call carrying `claims`, each a jti and the time its record may go.
-pub(super) fn claim_url<'a>(claims: impl IntoIterator<Item = (&'a str, i64)>) -> String {
-    let mut url = format!("https://guard{CLAIM_PATH}");
-    for (i, (jti, until)) in claims.into_iter().enumerate() {
-        if i > 0 {
-            url.push('/');
-        }
-        url.push_str(&b64url(jti));
-        url.push('/');
-        url.push_str(&until.to_string());
-    }
-    url
-}
-
-/// How many bytes a claim adds to [`claim_url`], at most: the jti in base64url, two slashes
-/// and an `until` of up to 11 digits.
-pub(super) fn claim_url_len(jti: &str) -> usize {
-    jti.len().div_ceil(3) * 4 + 13
-}
-
-/// The claims of a claim URL, or None if `url` is not one.
-fn parse_claims(url: &str) -> Option<Vec<(String, i64)>> {
-    let rest = &url[url.find(CLAIM_PATH)? + CLAIM_PATH.len()..];
-    let mut parts = rest.split('/');
-    let mut claims = Vec::new();
-    while let Some(jti) = parts.next() {
-        let jti = String::from_utf8(b64url_decode(jti)?).ok()?;
-        claims.push((jti, parts.next()?.parse().ok()?));
-    }
-    Some(claims)
-}
-
 /// Cloudflare allows at most 100 bound parameters per statement: two per claim.
 const ROWS_PER_INSERT: usize = 50;
 
-/// Per-client coordination state. `alarm` exports `fetch` and `alarm` only: the WebSocket and
-/// `connect` handlers the bare attribute adds would only panic ("not implemented").
-#[durable_object(alarm)]
+/// Per-client coordination state. The runtime reaches it through `ClientGuard` of
+/// `src/shell/entry.mjs`, a `DurableObject` whose RPC methods (`claim`, `change`) and alarm
+/// call these: plain arguments and results, no HTTP request or response on either side.
+#[wasm_bindgen]
 pub struct ClientGuard {
     state: State,
     /// The alarm time this instance last set or saw, so the hot path skips the storage call.
@@ -87,42 +48,55 @@ pub struct ClientGuard {
     schema_ready: Cell<bool>,
 }
 
-impl DurableObject for ClientGuard {
-    fn new(state: State, _env: Env) -> Self {
+#[wasm_bindgen]
+impl ClientGuard {
+    /// The guard of the object whose state (`ctx`) the runtime gave `entry.mjs`.
+    #[wasm_bindgen(constructor)]
+    pub fn new(state: worker::worker_sys::DurableObjectState) -> ClientGuard {
         ClientGuard {
-            state,
+            state: State::from(state),
             alarm_at: Cell::new(None),
             schema_ready: Cell::new(false),
         }
     }
 
-    async fn fetch(&self, mut req: worker::Request) -> worker::Result<worker::Response> {
-        if let Some(claims) = parse_claims(&req.inner().url()) {
-            let fresh = self.claim(&claims)?;
-            if let Some(latest) = claims.iter().map(|(_, until)| *until).max() {
-                self.alarm_by(latest).await?;
-            }
-            let answer: String = fresh.iter().map(|&f| if f { '1' } else { '0' }).collect();
-            let headers = worker::Headers::new();
-            headers.set(CLAIMED_HEADER, &answer)?;
-            return worker::Response::empty().map(|r| r.with_headers(headers));
+    /// Records the claims, jti `jtis[i]` kept until `untils[i]` (epoch seconds): one character
+    /// per claim, in order, `1` for a claim that recorded its jti and `0` for one whose jti was
+    /// already recorded (or earlier in this call).
+    pub async fn claim(&self, jtis: Vec<String>, untils: Vec<f64>) -> Result<String, JsValue> {
+        if jtis.len() != untils.len() {
+            return Err(JsValue::from_str("claim: as many jtis as untils"));
         }
-        // text() and serde_json: json() would walk the parsed JS object across the boundary.
-        let GuardRequest { change, now } = json::from_slice(req.text().await?.as_bytes())?;
-        let state = self.change(&change, now)?;
+        let claims: Vec<(String, i64)> = jtis
+            .into_iter()
+            .zip(untils.iter().map(|&u| u as i64))
+            .collect();
+        let fresh = self.record(&claims)?;
+        if let Some(latest) = claims.iter().map(|(_, until)| *until).max() {
+            self.alarm_by(latest).await?;
+        }
+        Ok(fresh.iter().map(|&f| if f { '1' } else { '0' }).collect())
+    }
+
+    /// Applies a [`GuardRequest`] (JSON text): the guard state after it, as JSON text.
+    pub async fn change(&self, request: String) -> Result<String, JsValue> {
+        let GuardRequest { change, now } =
+            json::from_slice(request.as_bytes()).map_err(|e| JsValue::from_str(&e.to_string()))?;
+        let state = self.apply(&change, now)?;
         if let Some(next) = state.next_expiry() {
             self.alarm_by(next as i64).await?;
         }
-        worker::Response::from_json(&state)
+        serde_json::to_string(&state).map_err(|e| JsValue::from_str(&e.to_string()))
     }
 
-    async fn alarm(&self) -> worker::Result<worker::Response> {
+    /// The alarm: removes what expired, and drops the storage once nothing is left.
+    pub async fn alarm(&self) -> Result<(), JsValue> {
         self.alarm_at.set(None);
         self.schema()?;
         let now = super::clock::now_ms() as i64 / 1000;
         let sql = self.state.storage().sql();
         sql.exec("DELETE FROM jti WHERE until < ?", vec![now.into()])?;
-        let state = self.change(&GuardOp::Read, now)?;
+        let state = self.apply(&GuardOp::Read, now)?;
         let next = column(
             sql.exec("SELECT MIN(until) AS until FROM jti", None)?,
             "until",
@@ -139,7 +113,7 @@ impl DurableObject for ClientGuard {
             None => {}
             Some(u) => self.alarm_by(u).await?,
         }
-        worker::Response::ok("ok")
+        Ok(())
     }
 }
 
@@ -188,7 +162,7 @@ impl ClientGuard {
     /// recorded it, false for every other (recorded before, or earlier in `claims`). The jtis
     /// the statements return are the ones recorded now. Expired rows are left to the alarm: an
     /// expired assertion never gets this far.
-    fn claim(&self, claims: &[(String, i64)]) -> worker::Result<Vec<bool>> {
+    fn record(&self, claims: &[(String, i64)]) -> worker::Result<Vec<bool>> {
         self.schema()?;
         let sql = self.state.storage().sql();
         let mut recorded = HashSet::with_capacity(claims.len());
@@ -212,7 +186,7 @@ impl ClientGuard {
     }
 
     /// Reads, changes and writes the guard state with no await in between.
-    fn change(&self, change: &GuardOp, now: i64) -> worker::Result<GuardState> {
+    fn apply(&self, change: &GuardOp, now: i64) -> worker::Result<GuardState> {
         // Here, not before the request's body is read: the alarm may drop the tables meanwhile.
         self.schema()?;
         let sql = self.state.storage().sql();

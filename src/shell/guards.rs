@@ -24,7 +24,7 @@ use wasm_bindgen_futures::JsFuture;
 use worker::ObjectNamespace;
 
 use super::clock::now_ms;
-use super::guard::{claim_url, claim_url_len, GuardRequest, CLAIMED_HEADER};
+use super::guard::GuardRequest;
 use crate::error::Error;
 use crate::ports::{Guards, PortResult};
 use crate::registry::clients::ClientId;
@@ -40,8 +40,9 @@ const FAILED: i8 = -1;
 
 /// At most this many claims per call: the guard inserts 50 rows per statement.
 const MAX_CLAIMS: usize = 50;
-/// At most this many bytes of claims in a call's URL, far below the runtime's URL limit.
-const MAX_URL: usize = 8_000;
+/// At most this many bytes of jtis in a call (a jti is at most a few hundred bytes): an RPC
+/// call's arguments stay small.
+const MAX_CALL_BYTES: usize = 8_000;
 /// How long (ms) a claim waits for a call's first to take its lead before taking it itself:
 /// the first's request may be gone.
 const TAKE_OVER_MS: u32 = 20;
@@ -62,7 +63,7 @@ thread_local! {
     /// Per client, the call in flight, its waiting claims, and the gate they follow: a promise
     /// made by that call's leader.
     static LANES: RefCell<Coalescer<Waiter, Option<js_sys::Promise>>> =
-        RefCell::new(Coalescer::new(MAX_CLAIMS, MAX_URL, STALE_MS));
+        RefCell::new(Coalescer::new(MAX_CLAIMS, MAX_CALL_BYTES, STALE_MS));
     /// Answers left for waiting claims: claim id, answer, and when it was left. Taken within
     /// a turn of being left, so a short list.
     static ANSWERS: RefCell<Vec<(u64, i8, u64)>> = const { RefCell::new(Vec::new()) };
@@ -194,7 +195,7 @@ async fn lead(
     // The claims that waited during this call go in the next, led by the first of them.
     LANES.with(|lanes| {
         let mut lanes = lanes.borrow_mut();
-        lanes.hand_off(key, generation, now, |w| claim_url_len(&w.jti))
+        lanes.hand_off(key, generation, now, |w| w.jti.len())
     });
     // Resolving only queues the followers' continuations: it cannot fail or re-enter.
     let _ = open.call0(&JsValue::UNDEFINED);
@@ -238,11 +239,28 @@ pub(super) fn unavailable(e: impl std::fmt::Display) -> Error {
     Error::Unavailable(format!("ClientGuard: {e}"))
 }
 
+#[wasm_bindgen::prelude::wasm_bindgen(inline_js = "
+export function rpc_claim(stub, jtis, untils) { return stub.claim(jtis, untils); }
+export function rpc_change(stub, request) { return stub.change(request); }")]
+extern "C" {
+    /// `ClientGuard.claim` over RPC (`src/shell/entry.mjs`): a promise of one character per
+    /// claim, `1` for recorded now and `0` for recorded before.
+    #[wasm_bindgen(catch)]
+    fn rpc_claim(
+        stub: &JsValue,
+        jtis: Vec<String>,
+        untils: Vec<f64>,
+    ) -> Result<js_sys::Promise, JsValue>;
+    /// `ClientGuard.change` over RPC: a promise of the guard state after the change, as JSON.
+    #[wasm_bindgen(catch)]
+    fn rpc_change(stub: &JsValue, request: String) -> Result<js_sys::Promise, JsValue>;
+}
+
 impl DurableGuards {
-    fn stub(&self, client: &ClientId) -> Result<worker::Stub, Error> {
+    fn stub(&self, client: &ClientId) -> Result<JsValue, Error> {
         self.namespace
-            .id_from_name(client.as_str())
-            .and_then(|id| id.get_stub())
+            .get_by_name(client.as_str())
+            .map(|stub| stub.into_rpc::<JsValue>())
             .map_err(unavailable)
     }
 
@@ -260,19 +278,16 @@ impl DurableGuards {
         claims: Vec<(&str, i64)>,
     ) -> Result<Vec<bool>, Error> {
         let count = claims.len();
-        let resp = self
-            .stub(client)?
-            .fetch_with_str(&claim_url(claims))
-            .await
-            .map_err(unavailable)?;
-        let answer = resp.headers().get(CLAIMED_HEADER).ok().flatten();
-        match answer {
-            Some(a) if resp.status_code() == 200 && a.len() == count => {
-                Ok(a.bytes().map(|b| b == b'1').collect())
-            }
+        let (jtis, untils): (Vec<String>, Vec<f64>) = claims
+            .into_iter()
+            .map(|(jti, until)| (jti.to_string(), until as f64))
+            .unzip();
+        let call = rpc_claim(&self.stub(client)?, jtis, untils).map_err(js_error)?;
+        let answer = JsFuture::from(call).await.map_err(js_error)?;
+        match answer.as_string() {
+            Some(a) if a.len() == count => Ok(a.bytes().map(|b| b == b'1').collect()),
             _ => Err(unavailable(format!(
-                "claim answered {} without {count} answers",
-                resp.status_code()
+                "claim answered without {count} answers"
             ))),
         }
     }
@@ -283,28 +298,16 @@ impl DurableGuards {
         client: &ClientId,
         request: &GuardRequest,
     ) -> Result<T, Error> {
-        let body = serde_json::to_string(request).map_err(unavailable)?;
-        let stub = self.stub(client)?;
-        // web-sys's RequestInit, not workers-rs's: that one links every `cf` option.
-        let init = web_sys::RequestInit::new();
-        init.set_method("POST");
-        init.set_body(&body.into());
-        let req = web_sys::Request::new_with_str_and_init("https://guard/", &init)
-            .map_err(|e| unavailable(format!("{e:?}")))?;
-        let resp = stub
-            .fetch_with_request(req.into())
-            .await
-            .map_err(unavailable)?;
-        // The runtime's own text(): workers-rs would read the body through a stream reader,
-        // chunk by chunk across the boundary (about 60 µs a claim in a CPU profile).
-        let text = web_sys::Response::from(resp)
-            .text()
-            .map(JsFuture::from)
-            .map_err(|e| unavailable(format!("{e:?}")))?
-            .await
-            .map_err(|e| unavailable(format!("{e:?}")))?;
-        json::from_slice(text.as_string().unwrap_or_default().as_bytes()).map_err(unavailable)
+        let request = serde_json::to_string(request).map_err(unavailable)?;
+        let call = rpc_change(&self.stub(client)?, request).map_err(js_error)?;
+        let answer = JsFuture::from(call).await.map_err(js_error)?;
+        json::from_slice(answer.as_string().unwrap_or_default().as_bytes()).map_err(unavailable)
     }
+}
+
+/// A failed call, as [`unavailable`], with the runtime's error (no secret is in a guard call).
+fn js_error(e: JsValue) -> Error {
+    unavailable(format!("{e:?}"))
 }
 
 impl Guards for DurableGuards {

@@ -492,3 +492,15 @@ impl KeyFetcher for MemoryFetcher {
         Box::pin(async move { doc.unwrap_or_else(|| Err("HTTP 404".into())) })
     }
 }
+
+/// Runs a future that never waits (the in-memory ports answer at once) to its answer.
+pub fn run_ready<T>(f: impl std::future::Future<Output = T>) -> T {
+    let mut f = std::pin::pin!(f);
+    match f
+        .as_mut()
+        .poll(&mut std::task::Context::from_waker(std::task::Waker::noop()))
+    {
+        std::task::Poll::Ready(v) => v,
+        std::task::Poll::Pending => panic!("the in-memory platform never pends"),
+    }
+}

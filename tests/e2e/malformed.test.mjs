@@ -77,7 +77,7 @@ describe('token endpoint: malformed requests', () => {
   it('missing or unsupported grant_type', async () => {
     assertError(await tokenRequest(w.url, '', auth), 400, 'invalid_request', 'empty body');
     assertError(await tokenRequest(w.url, 'scope=read', auth), 400, 'invalid_request', 'no grant_type');
-    for (const g of ['password', 'authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:jwt-bearer', 'CLIENT_CREDENTIALS']) {
+    for (const g of ['password', 'authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:token-exchange', 'CLIENT_CREDENTIALS']) {
       assertError(await tokenRequest(w.url, `grant_type=${encodeURIComponent(g)}`, auth), 400, 'unsupported_grant_type', g);
     }
   });

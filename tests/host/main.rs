@@ -7,6 +7,7 @@ mod audit;
 mod discovery;
 mod ed25519;
 mod faults;
+mod federation;
 mod federation_admin;
 mod fuzz;
 mod introspect;

@@ -424,7 +424,7 @@ fn a_failed_refresh_keeps_the_copy_until_its_ttl() {
 }
 
 #[test]
-fn grant_type_is_required_and_must_be_client_credentials() {
+fn grant_type_is_required_and_must_be_a_supported_one() {
     let h = Harness::new();
     let (id, secret) = basic_client(&h);
     assert_error(
@@ -437,7 +437,7 @@ fn grant_type_is_required_and_must_be_client_credentials() {
         &h.token_basic(&id, &secret, "grant_type=password"),
         400,
         "unsupported_grant_type",
-        "grant_type 'password' is not supported; use client_credentials",
+        "grant_type 'password' is not supported; use client_credentials or urn:ietf:params:oauth:grant-type:jwt-bearer",
     );
 }
 

@@ -126,6 +126,7 @@ const gatewayWorker :Workerd.Worker = (
  */
 export function workerdConfig({
   configDir, stateDir, port, helloPort, gatewayPort, gateway, vars, buildDir = join(ROOT, 'build'),
+  localOutbound = false,
 }) {
   const s = wranglerSettings();
   const rel = (abs) => str(relative(configDir, abs).split(sep).join('/'));
@@ -142,6 +143,13 @@ export function workerdConfig({
     '(name = "kv", worker = .kvWorker)',
     `(name = "do-disk", disk = (path = ${str(join(stateDir, 'do'))}, writable = true))`,
   ];
+  // workerd's default outbound reaches public addresses only: a key host on this machine (the
+  // bench's federated issuer) needs loopback too.
+  let outbound = '';
+  if (localOutbound) {
+    services.push('(name = "loopback", network = (allow = ["public", "local"]))');
+    outbound = '\n  globalOutbound = "loopback",';
+  }
   const sockets = [`(name = "http", address = ${str(`127.0.0.1:${port}`)}, http = (), service = "main")`];
   let hello = '';
   if (helloPort) {
@@ -185,7 +193,7 @@ const mainWorker :Workerd.Worker = (
   durableObjectNamespaces = [
     ${namespaces.join(',\n    ')}
   ],
-  durableObjectStorage = (localDisk = "do-disk"),
+  durableObjectStorage = (localDisk = "do-disk"),${outbound}
 );
 
 const kvWorker :Workerd.Worker = (
@@ -199,7 +207,7 @@ ${hello}${gatewayText}`;
  * Start workerd with the Worker. Options: `vars` (extra or overriding settings), `hello` (also
  * serve the JS hello-world, at `helloUrl`), `gateway` ({ vars, services, healthPath }: also serve
  * the gateway Worker, at `gatewayUrl`, probed at `healthPath`), `inspectorPort` (V8 inspector for profiling),
- * `timeoutMs`, `stateRoot` (where the state folder goes, with the Durable Objects' SQLite files; the
+ * `localOutbound` (the Worker may fetch from 127.0.0.1, e.g. a local key host), `timeoutMs`, `stateRoot` (where the state folder goes, with the Durable Objects' SQLite files; the
  * system's temporary folder by default). Returns { url, helloUrl, adminToken, vars, processGroup, stop, output }.
  */
 export async function startWorkerd(options = {}) {
@@ -214,7 +222,7 @@ export async function startWorkerd(options = {}) {
 }
 
 async function startOnce({
-  vars = {}, hello = false, gateway, inspectorPort, timeoutMs = 30_000, stateRoot = tmpdir(),
+  vars = {}, hello = false, gateway, inspectorPort, timeoutMs = 30_000, stateRoot = tmpdir(), localOutbound = false,
 } = {}) {
   if (!existsSync(join(ROOT, 'build', 'index.js'))) {
     throw new Error('build/index.js missing: run `bash scripts/build.sh` first');
@@ -237,7 +245,7 @@ async function startOnce({
   };
   const config = join(stateDir, 'config.capnp');
   writeFileSync(config, workerdConfig({
-    configDir: stateDir, stateDir, port, helloPort, gatewayPort, gateway, vars: allVars,
+    configDir: stateDir, stateDir, port, helloPort, gatewayPort, gateway, vars: allVars, localOutbound,
   }));
   const args = ['serve', config];
   if (inspectorPort) args.push(`--inspector-addr=127.0.0.1:${inspectorPort}`);

@@ -10,6 +10,7 @@
 //! at all; nothing is ever used past the TTL.
 
 pub mod activity;
+pub mod issuers;
 pub mod quota_counts;
 pub mod remote_keys;
 
@@ -17,6 +18,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use crate::context::isolate::activity::Activity;
+use crate::context::isolate::issuers::Issuers;
 use crate::context::isolate::quota_counts::Quotas;
 use crate::context::isolate::remote_keys::RemoteKeys;
 use crate::registry::clients::{ClientId, ClientRecord};
@@ -35,8 +37,10 @@ pub struct IsolateState {
     pub guards: TtlCache<ClientId, GuardState>,
     /// Resources by id, and ids of no resource.
     pub resources: Lookup<ResourceId, Resource>,
-    /// Fetched client key sets, by `jwks_uri`.
+    /// Fetched key sets of clients and of federated issuers, by `jwks_uri`.
     pub remote_keys: RemoteKeys,
+    /// Federated issuers' discovered `jwks_uri`, by issuer.
+    pub issuers: Issuers,
     /// Usage counts and last uses waiting to be written.
     pub activity: Activity,
     /// Token quota counts (see [`crate::services::token_quota`]).

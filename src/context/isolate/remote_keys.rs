@@ -1,6 +1,6 @@
 //! Keys of clients registered with a `jwks_uri`: fetched through [`KeyFetcher`], kept in the
 //! isolate for a bounded time that honours `Cache-Control`, refetched at most once a minute
-//! per URL when an unknown `kid` arrives, one fetch per URL at a time, and kept in use when a
+//! per URL when an unknown `kid` arrives (every [`ISSUER_REFETCH_MS`] for federated issuers), one fetch per URL at a time, and kept in use when a
 //! refetch fails, for at most [`MAX_STALE_MS`] after the last good fetch.
 
 use std::cell::RefCell;
@@ -20,6 +20,9 @@ pub const MAX_TTL_MS: u64 = 3_600_000;
 const DEFAULT_TTL_MS: u64 = 300_000;
 /// Least time between two fetches of one URL, whatever the requests ask for.
 pub const MIN_REFETCH_MS: u64 = 60_000;
+/// Least time between two fetches of a federated issuer's key set: issuers such as GitHub
+/// rotate keys without notice, so their new kid is looked for sooner than a client's.
+pub const ISSUER_REFETCH_MS: u64 = 30_000;
 /// Longest a last good set stays in use while refetches fail.
 pub const MAX_STALE_MS: u64 = 24 * 3_600_000;
 const MAX_URLS: usize = 256;
@@ -71,21 +74,33 @@ pub fn ttl_from_cache_control(header: Option<&str>) -> u64 {
 
 impl RemoteKeys {
     /// The keys at `url`, refetched when stale or when `kid` is unknown (rate-limited).
-    pub async fn keys(
+    pub fn keys<'a>(
+        &'a self,
+        fetcher: &'a dyn KeyFetcher,
+        url: &'a str,
+        kid: Option<&'a str>,
+        now: u64,
+    ) -> impl std::future::Future<Output = Result<Rc<Vec<PublicJwk>>, String>> + 'a {
+        self.keys_within(fetcher, url, kid, now, MIN_REFETCH_MS)
+    }
+
+    /// [`RemoteKeys::keys`], refetching at most once per `min_refetch` ms.
+    pub async fn keys_within(
         &self,
         fetcher: &dyn KeyFetcher,
         url: &str,
         kid: Option<&str>,
         now: u64,
+        min_refetch: u64,
     ) -> Result<Rc<Vec<PublicJwk>>, String> {
-        if let Some(answer) = self.cached(url, kid, now) {
+        if let Some(answer) = self.cached(url, kid, now, min_refetch) {
             return answer;
         }
         // A request that finds a fetch of this URL in flight waits for it, then finds its
         // result here: the refetch throttle counts from that attempt.
         let lock = self.lock(url);
         let _held = lock.lock().await;
-        if let Some(answer) = self.cached(url, kid, now) {
+        if let Some(answer) = self.cached(url, kid, now, min_refetch) {
             return answer;
         }
         let fetched = fetcher
@@ -110,11 +125,12 @@ impl RemoteKeys {
         url: &str,
         kid: Option<&str>,
         now: u64,
+        min_refetch: u64,
     ) -> Option<Result<Rc<Vec<PublicJwk>>, String>> {
         let entries = self.entries.borrow();
         let e = entries.get(url)?;
         let fresh = now.saturating_sub(e.fetched_at) < e.ttl && e.last_error.is_none();
-        let throttled = now.saturating_sub(e.last_attempt) < MIN_REFETCH_MS;
+        let throttled = now.saturating_sub(e.last_attempt) < min_refetch;
         if !((fresh && knows(&e.keys, kid)) || throttled) {
             return None;
         }
@@ -186,7 +202,7 @@ fn knows(keys: &[PublicJwk], kid: Option<&str>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::MemoryFetcher;
+    use crate::testing::{run_ready as run, MemoryFetcher};
 
     const URL: &str = "https://client.test/jwks";
 
@@ -194,17 +210,6 @@ mod tests {
         format!(
             r#"{{"keys":[{{"kty":"OKP","crv":"Ed25519","kid":"{x}","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}}]}}"#
         )
-    }
-
-    fn run<T>(f: impl std::future::Future<Output = T>) -> T {
-        let mut f = std::pin::pin!(f);
-        match f
-            .as_mut()
-            .poll(&mut std::task::Context::from_waker(std::task::Waker::noop()))
-        {
-            std::task::Poll::Ready(v) => v,
-            std::task::Poll::Pending => panic!("pending"),
-        }
     }
 
     #[test]

@@ -4,8 +4,10 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
-use worker::{event, Context, Env};
+use wasm_bindgen_futures::JsFuture;
+use worker::Env;
 
 use crate::gateway::{Forward, Gateway, Incoming, Outcome, Target};
 use crate::headers::list_with;
@@ -16,8 +18,10 @@ mod binding;
 
 use binding::IssuerBinding;
 
-/// The raw vars last seen, and the gateway built from them (or why none could be).
+/// The `env` object and raw vars last seen, and the gateway built from them (or why none
+/// could be).
 type Loaded = (
+    JsValue,
     Vec<Option<String>>,
     Result<Rc<Gateway<IssuerBinding>>, String>,
 );
@@ -27,15 +31,23 @@ thread_local! {
     static GATEWAY: RefCell<Option<Loaded>> = const { RefCell::new(None) };
 }
 
-#[event(fetch)]
-async fn fetch(req: worker::Request, env: Env, _ctx: Context) -> worker::Result<worker::Response> {
+/// The fetch entry, in place of `#[event(fetch)]`: it takes the runtime's request as it is
+/// (workers-rs would first read `request.cf`, which the runtime builds on first access, and
+/// copy the headers one call each) and answers with the runtime's response.
+#[wasm_bindgen(js_name = fetch)]
+pub async fn fetch(req: web_sys::Request, env: Env, _ctx: JsValue) -> web_sys::Response {
     let gateway = match gateway(&env) {
         Ok(gateway) => gateway,
         Err(problem) => return reply(Reply::misconfigured(&problem)),
     };
-    let method = req.inner().method().to_ascii_uppercase();
-    let url = req.inner().url();
-    let headers: Vec<(String, String)> = req.headers().entries().collect();
+    let head = head(&req);
+    let mut lines = head.split('\n');
+    let method = lines.next().unwrap_or_default().to_ascii_uppercase();
+    let url = lines.next().unwrap_or_default().to_string();
+    let mut headers = Vec::new();
+    while let (Some(name), Some(value)) = (lines.next(), lines.next()) {
+        headers.push((name.to_string(), value.to_string()));
+    }
     let incoming = Incoming {
         method: &method,
         url: &url,
@@ -45,7 +57,7 @@ async fn fetch(req: worker::Request, env: Env, _ctx: Context) -> worker::Result<
     match gateway.handle(&incoming, now).await {
         Outcome::Reply(r) => reply(r),
         Outcome::Forward(f) => match forward(&req, &url, &env, f).await {
-            Ok(response) => Ok(response),
+            Ok(response) => response,
             Err(e) => {
                 let mut r = Reply::error(502, "bad_gateway", "the upstream could not be reached");
                 r.log = Some(format!("upstream fetch failed: {e}"));
@@ -53,6 +65,24 @@ async fn fetch(req: worker::Request, env: Env, _ctx: Context) -> worker::Result<
             }
         },
     }
+}
+
+#[wasm_bindgen(inline_js = "
+export function head(r) {
+  const parts = [r.method, r.url];
+  for (const [name, value] of r.headers) parts.push(name, value);
+  return parts.join('\\n');
+}
+export function send(binding, request) {
+  return binding ? binding.fetch(request) : fetch(request);
+}")]
+extern "C" {
+    /// The request's method, URL, and each header's name and value, one a line, in one
+    /// crossing (no header name or value holds a line break).
+    fn head(req: &web_sys::Request) -> String;
+    /// The runtime's `fetch` of `request`, through the service `binding` if there is one.
+    #[wasm_bindgen(catch)]
+    fn send(binding: &JsValue, request: &web_sys::Request) -> Result<js_sys::Promise, JsValue>;
 }
 
 /// The vars as strings; a JSON var given as a TOML table or array is serialized back.
@@ -75,65 +105,87 @@ fn vars(env: &Env) -> Vec<Option<String>> {
 
 /// The gateway for these vars: built on first use and whenever the vars change.
 fn gateway(env: &Env) -> Result<Rc<Gateway<IssuerBinding>>, String> {
+    // The runtime hands every request of an isolate the same `env` object: seeing it again
+    // skips reading each var across the JS boundary.
+    let js_env: &JsValue = env.as_ref();
+    let same = GATEWAY.with(|cell| {
+        let cell = cell.borrow();
+        let (seen_env, _, built) = cell.as_ref()?;
+        js_sys::Object::is(seen_env, js_env).then(|| built.clone())
+    });
+    if let Some(built) = same {
+        return built;
+    }
     let values = vars(env);
     GATEWAY.with(|cell| {
-        if let Some((seen, built)) = cell.borrow().as_ref() {
-            if *seen == values {
-                return built.clone();
+        let mut cell = cell.borrow_mut();
+        let built = match cell.as_ref() {
+            Some((_, seen, built)) if *seen == values => built.clone(),
+            _ => {
+                let lookup = |name: &str| {
+                    SETTINGS
+                        .iter()
+                        .position(|n| *n == name)
+                        .and_then(|i| values[i].clone())
+                };
+                Settings::from_lookup(lookup).and_then(|settings| {
+                    let issuer = env
+                        .service(ISSUER_BINDING)
+                        .map_err(|_| format!("the service binding {ISSUER_BINDING} is missing"))?;
+                    Ok(Rc::new(Gateway::new(settings, IssuerBinding(issuer))))
+                })
             }
-        }
-        let lookup = |name: &str| {
-            SETTINGS
-                .iter()
-                .position(|n| *n == name)
-                .and_then(|i| values[i].clone())
         };
-        let built = Settings::from_lookup(lookup).and_then(|settings| {
-            let issuer = env
-                .service(ISSUER_BINDING)
-                .map_err(|_| format!("the service binding {ISSUER_BINDING} is missing"))?;
-            Ok(Rc::new(Gateway::new(settings, IssuerBinding(issuer))))
-        });
-        *cell.borrow_mut() = Some((values.clone(), built.clone()));
+        *cell = Some((js_env.clone(), values, built.clone()));
         built
     })
 }
 
-fn reply(r: Reply) -> worker::Result<worker::Response> {
+/// The runtime's response for `r`; should it not build (a header the runtime refuses), a
+/// plain 500, as workers-rs answered.
+fn reply(r: Reply) -> web_sys::Response {
     if let Some(line) = &r.log {
         worker::console_error!("{line}");
     }
-    let headers = worker::Headers::new();
-    for (name, value) in &r.headers {
-        headers.append(name, value)?;
-    }
-    let builder = worker::Response::builder()
-        .with_status(r.status)
-        .with_headers(headers);
-    Ok(match r.body {
-        Some(body) => builder.fixed(body.into_bytes()),
-        None => builder.empty(),
+    // Bytes, not a string: the runtime would add a text/plain content type to a string.
+    let mut body = r.body.map(String::into_bytes);
+    let built = (|| {
+        let headers = web_sys::Headers::new()?;
+        for (name, value) in &r.headers {
+            headers.append(name, value)?;
+        }
+        let init = web_sys::ResponseInit::new();
+        init.set_status(r.status);
+        init.set_headers(&headers);
+        web_sys::Response::new_with_opt_u8_array_and_init(body.as_deref_mut(), &init)
+    })();
+    built.unwrap_or_else(|e| {
+        worker::console_error!("building the response failed: {e:?}");
+        let init = web_sys::ResponseInit::new();
+        init.set_status(500);
+        web_sys::Response::new_with_opt_str_and_init(Some("INTERNAL SERVER ERROR"), &init)
+            .unwrap_or_else(|_| unreachable!("a plain 500 response is always valid"))
     })
 }
 
 /// Sends the request on with the rewritten headers, its method and body unchanged, redirects
 /// handed back to the caller; adds the CORS headers to the answer.
 async fn forward(
-    req: &worker::Request,
+    req: &web_sys::Request,
     url: &str,
     env: &Env,
     f: Forward,
-) -> Result<worker::Response, String> {
+) -> Result<web_sys::Response, String> {
     let js = |e: JsValue| format!("{e:?}");
     let headers = web_sys::Headers::new().map_err(js)?;
     for (name, value) in &f.headers {
         headers.append(name, value).map_err(js)?;
     }
     let init = web_sys::RequestInit::new();
-    init.set_method(&req.inner().method());
+    init.set_method(&req.method());
     init.set_headers(&headers);
     init.set_redirect(web_sys::RequestRedirect::Manual);
-    if let Some(body) = req.inner().body() {
+    if let Some(body) = req.body() {
         init.set_body(&body);
     }
     let target_url = match &f.target {
@@ -141,24 +193,25 @@ async fn forward(
         Target::Origin | Target::Service(_) => url,
     };
     let outgoing = web_sys::Request::new_with_str_and_init(target_url, &init).map_err(js)?;
-    let outgoing = worker::Request::from(outgoing);
-    let response = match &f.target {
+    let binding = match &f.target {
         Target::Service(name) => {
-            let service = env
-                .service(name)
-                .map_err(|_| format!("no service binding {name}"))?;
-            service.fetch_request(outgoing).await
+            let binding = js_sys::Reflect::get(env, &JsValue::from_str(name))
+                .ok()
+                .filter(|b| b.is_object())
+                .ok_or_else(|| format!("no service binding {name}"))?;
+            Some(binding)
         }
-        Target::Origin | Target::Url(_) => worker::Fetch::Request(outgoing).send().await,
-    }
-    .map_err(|e| e.to_string())?;
-    let inner: web_sys::Response = response.into();
+        Target::Origin | Target::Url(_) => None,
+    };
+    let binding = binding.unwrap_or(JsValue::UNDEFINED);
+    let sent = send(&binding, &outgoing).map_err(js)?;
+    let inner: web_sys::Response = JsFuture::from(sent).await.map_err(js)?.unchecked_into();
     let upstream_headers = inner.headers();
     if !f
         .response
         .change(|name| upstream_headers.has(name).unwrap_or(true))
     {
-        return Ok(worker::Response::from(inner));
+        return Ok(inner);
     }
     // The upstream's headers are immutable: copy them into a new response around its body.
     let copied = web_sys::Headers::new_with_headers(&upstream_headers).map_err(js)?;
@@ -179,7 +232,5 @@ async fn forward(
     init.set_status_text(&inner.status_text());
     init.set_headers(&copied);
     let body = inner.body();
-    web_sys::Response::new_with_opt_readable_stream_and_init(body.as_ref(), &init)
-        .map(|r| worker::Response::from(r.unchecked_into::<web_sys::Response>()))
-        .map_err(js)
+    web_sys::Response::new_with_opt_readable_stream_and_init(body.as_ref(), &init).map_err(js)
 }

@@ -1,0 +1,63 @@
+//! The grants the token endpoint serves, one file each, behind one table: [`Grant::ALL`] is
+//! what `grant_types_supported` lists and what the endpoint dispatches on. A grant finds how
+//! the client presents itself in the request; the client is then authenticated and what it
+//! may have authorized ([`Granted`]) the same way for every grant that gives a client a token
+//! for itself. The endpoint does the steps every grant shares (the key ring, the quota,
+//! minting, counting, the response). Adding a grant: its file, and its row in [`Grant`]
+//! (variant, name, dispatch).
+
+pub mod authorize;
+pub mod client_credentials;
+pub mod jwt_bearer;
+
+pub use authorize::Granted;
+
+use crate::context::Ctx;
+use crate::error::Error;
+use crate::http::{Form, Request};
+use crate::oauth::client_auth;
+
+/// The grant types the token endpoint serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Grant {
+    /// RFC 6749 section 4.4.
+    ClientCredentials,
+    /// RFC 7523 section 2.1: an external token of a federated credential as the grant.
+    JwtBearer,
+}
+
+impl Grant {
+    /// Every grant, in the order the metadata lists them.
+    pub const ALL: [Grant; 2] = [Grant::ClientCredentials, Grant::JwtBearer];
+
+    /// The `grant_type` value.
+    pub fn name(self) -> &'static str {
+        match self {
+            Grant::ClientCredentials => client_credentials::NAME,
+            Grant::JwtBearer => jwt_bearer::NAME,
+        }
+    }
+
+    /// The grant a `grant_type` value names, if served.
+    pub fn parse(name: &str) -> Option<Grant> {
+        Grant::ALL.into_iter().find(|g| g.name() == name)
+    }
+
+    /// Runs the grant on a request whose form is parsed: the client it authenticates, and
+    /// what its token carries.
+    pub async fn run(
+        self,
+        ctx: &Ctx<'_>,
+        req: &Request,
+        form: &Form,
+        issuer: &str,
+    ) -> Result<Granted, Error> {
+        let credentials = match self {
+            Grant::ClientCredentials => client_credentials::credentials(req, form)?,
+            Grant::JwtBearer => jwt_bearer::credentials(req, form)?,
+        };
+        let client = client_auth::authenticate(ctx, credentials, issuer).await?;
+        let authorized = authorize::authorize(ctx, &client, form, issuer).await?;
+        Ok(Granted { client, authorized })
+    }
+}
