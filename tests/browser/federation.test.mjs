@@ -337,7 +337,8 @@ test('the page read again shows the credentials as the API lists them; server te
   assert.equal(r.status, 201, r.text);
   await visit(b, '#/clients', 'Clients');
   await visit(b, `#/clients/${s.id}`, 'Deploy pipeline');
-  await rowOf('deploy-main').waitFor();
+  // The page may show its kept list first, then the one it reads again: wait for the new row.
+  await rowOf(hostile).waitFor();
   const api = await listed();
   assert.equal(await rows().count(), api.length);
   for (const c of api) {
