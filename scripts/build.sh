@@ -105,7 +105,8 @@ WASM_BINDGEN_USE_JS_SYS=1 cargo build --lib --release --target wasm32-unknown-un
 # after the first find more to fold. --low-memory-unused lets wasm-opt fold constant pointer
 # offsets into loads and stores (about 2.3 KB gzipped): rustc links wasm32 with --stack-first,
 # so the low 1 KB of memory is the far end of the 1 MB stack, and the folding only differs
-# where a wrapped address would land there.
+# where a wrapped address would land there. --converge repeats the last passes until the module
+# stops shrinking (about 0.9 KB gzipped more, for a few more seconds of build).
 features=(mutable-globals sign-ext nontrapping-float-to-int bulk-memory multivalue
           reference-types exception-handling)
 opt=("${features[@]/#/--enable-}")
@@ -114,7 +115,7 @@ if [[ "${EDGEAUTH_KEEP_NAMES:-}" == 1 ]]; then
   opt+=(-Os --debuginfo)
   minify=()
 else
-  opt+=(-Os --strip-debug --strip-producers -Os --low-memory-unused)
+  opt+=(-Os --strip-debug --strip-producers -Os --low-memory-unused --converge)
 fi
 
 for i in "${!crates[@]}"; do

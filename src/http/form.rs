@@ -1,7 +1,5 @@
 //! Strict `application/x-www-form-urlencoded` decoding: attacker input stops here.
 
-use std::collections::HashSet;
-
 use crate::error::Error;
 use crate::support::text::printable;
 
@@ -47,8 +45,7 @@ impl Form {
     pub fn parse(body: &[u8], repeatable: &[&str]) -> Result<Form, Error> {
         let text = std::str::from_utf8(body)
             .map_err(|_| Error::invalid_request("form data is not valid UTF-8"))?;
-        let mut pairs = Vec::new();
-        let mut seen = HashSet::new();
+        let mut pairs: Vec<(String, String)> = Vec::new();
         for part in text.split('&').filter(|p| !p.is_empty()) {
             if pairs.len() == MAX_PARAMS {
                 return Err(Error::invalid_request("too many form parameters"));
@@ -56,7 +53,8 @@ impl Form {
             let (name, value) = part.split_once('=').unwrap_or((part, ""));
             let name = form_decode(name)?;
             let value = form_decode(value)?;
-            if !repeatable.contains(&name.as_str()) && !seen.insert(name.clone()) {
+            // A scan, not a set: at most MAX_PARAMS names, and no hash table in the wasm for it.
+            if !repeatable.contains(&name.as_str()) && pairs.iter().any(|(n, _)| *n == name) {
                 return Err(Error::InvalidRequest(
                     format!("parameter '{}' is repeated", printable(&name)).into(),
                 ));
@@ -103,6 +101,22 @@ mod tests {
         );
         let f = Form::parse(b"resource=a&resource=b", &["resource"]).unwrap();
         assert_eq!(f.all("resource").collect::<Vec<_>>(), ["a", "b"]);
+        // Names compare decoded; an empty value still names the parameter.
+        for body in [
+            &b"a=1&%61=2"[..],
+            b"a=&a=1",
+            b"a&r=1&r=2&a=x",
+            b"r=1&a=1&r=2&a=2",
+        ] {
+            assert_eq!(
+                Form::parse(body, &["r"]).unwrap_err(),
+                Error::invalid_request("parameter 'a' is repeated"),
+                "{body:?}"
+            );
+        }
+        let f = Form::parse(b"r=1&a=1&r=2&b=2&r=3", &["r"]).unwrap();
+        assert_eq!(f.all("r").collect::<Vec<_>>(), ["1", "2", "3"]);
+        assert_eq!((f.get("a"), f.get("b")), (Some("1"), Some("2")));
     }
 
     #[test]

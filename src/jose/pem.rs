@@ -4,8 +4,6 @@
 //! before this reader replaced it (with its quirks: see `armoured`), so that every key file keeps
 //! the answer it had; tests/host/pem_differential.rs compares the two.
 
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine;
 use serde_json::Value;
 
 use crate::jose::alg::JoseError;
@@ -118,7 +116,7 @@ fn armoured(pem: &[u8]) -> Option<(&str, Vec<u8>)> {
     let body = body.strip_suffix(label.as_bytes())?.strip_suffix(END)?;
     base64_lines(strip_eol(body)?)
         .filter(|text| !text.is_empty())
-        .and_then(|text| STANDARD.decode(text).ok())
+        .and_then(edgeauth_verify::b64::std_decode)
         .map(|der| (label, der))
 }
 

@@ -32,9 +32,8 @@ pub const MAX_ASSERTION_LEN: usize = 8 * 1024;
 pub const SKEW: u64 = 30;
 const MAX_JTI: usize = 256;
 
-/// `aud`: one string or an array of them (RFC 7519 4.1.3).
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
+/// `aud`: one string or an array of strings (RFC 7519 section 4.1.3).
+#[derive(Debug)]
 pub(crate) enum Audience {
     One(String),
     Many(Vec<String>),
@@ -47,6 +46,39 @@ impl Audience {
             Audience::One(a) => ok(a),
             Audience::Many(list) => list.iter().any(|a| ok(a)),
         }
+    }
+}
+
+// By hand, not `#[serde(untagged)]`: that buffers the value to try each variant in turn, a
+// generic path (about 1 KB of wasm gzipped) for what the next token tells apart.
+impl<'de> Deserialize<'de> for Audience {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Audience, D::Error> {
+        struct Either;
+
+        impl<'de> serde::de::Visitor<'de> for Either {
+            type Value = Audience;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a string or an array of strings")
+            }
+
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Audience, E> {
+                Ok(Audience::One(v.to_string()))
+            }
+
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Audience, A::Error> {
+                let mut all = Vec::new();
+                while let Some(a) = seq.next_element()? {
+                    all.push(a);
+                }
+                Ok(Audience::Many(all))
+            }
+        }
+
+        d.deserialize_any(Either)
     }
 }
 

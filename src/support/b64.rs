@@ -1,21 +1,20 @@
 //! Strict base64url (RFC 7515 section 2) and the standard base64 HTTP Basic uses.
 
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use base64::Engine;
+use edgeauth_verify::b64;
 
 /// Encodes bytes as base64url without padding (RFC 7515 section 2).
 pub fn b64url(bytes: impl AsRef<[u8]>) -> String {
-    URL_SAFE_NO_PAD.encode(bytes)
+    b64::url_encode(bytes)
 }
 
 /// Decodes unpadded base64url, rejecting padding, other alphabets and non-canonical trailing bits.
 pub fn b64url_decode(text: &str) -> Option<Vec<u8>> {
-    URL_SAFE_NO_PAD.decode(text).ok()
+    b64::url_decode(text)
 }
 
 /// Decodes standard base64 with padding, as HTTP Basic uses.
 pub fn b64_decode(text: &str) -> Option<Vec<u8>> {
-    STANDARD.decode(text).ok()
+    b64::std_decode(text)
 }
 
 #[cfg(test)]

@@ -340,6 +340,45 @@ fn claims_are_checked_after_the_signature() {
 }
 
 #[test]
+fn aud_is_read_as_one_string_or_an_array_of_strings() {
+    let h = Harness::new();
+    let key = TestKey::ed(1);
+    let id = key_client(&h, json!([key.jwk("k")]));
+    let sign = |aud: Value, jti: &str| {
+        let mut c = claims(&h, &id, jti);
+        c["aud"] = aud;
+        jws(&key, json!({"alg": "EdDSA", "kid": "k"}), c)
+    };
+    let shape = "invalid client assertion: the payload is not a JSON object of registered claims";
+    let elsewhere =
+        format!("the assertion's aud must contain the token endpoint URL ({AUD}) or the issuer");
+    // Anything but a string or an array of strings is a malformed payload; null is no aud.
+    let cases = [
+        (json!(5), shape.to_string()),
+        (json!(true), shape.into()),
+        (json!({"aud": AUD}), shape.into()),
+        (json!([AUD, 5]), shape.into()),
+        (json!([[AUD]]), shape.into()),
+        (json!(null), elsewhere.clone()),
+        (json!([]), elsewhere.clone()),
+        (json!(["x"]), elsewhere),
+    ];
+    for (i, (aud, description)) in cases.into_iter().enumerate() {
+        refused(
+            &with_assertion(&h, &sign(aud, &format!("r{i}")), ""),
+            &description,
+        );
+    }
+    for (i, aud) in [json!(AUD), json!([AUD]), json!(["x", AUD, "y"])]
+        .into_iter()
+        .enumerate()
+    {
+        let r = with_assertion(&h, &sign(aud.clone(), &format!("a{i}")), "");
+        assert_eq!(r.status, 200, "{aud}: {:?}", body_json(&r));
+    }
+}
+
+#[test]
 fn a_jti_is_accepted_once() {
     let h = Harness::new();
     let key = TestKey::ed(1);

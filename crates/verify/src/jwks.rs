@@ -1,7 +1,5 @@
 //! JWK Sets (RFC 7517): the Ed25519 public keys tokens may be signed with.
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use ed25519_dalek::VerifyingKey;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
@@ -64,9 +62,9 @@ impl Key {
 fn thumbprint(public: &[u8; 32]) -> String {
     let canonical = format!(
         r#"{{"crv":"Ed25519","kty":"OKP","x":"{}"}}"#,
-        URL_SAFE_NO_PAD.encode(public)
+        crate::b64::url_encode(public)
     );
-    URL_SAFE_NO_PAD.encode(Sha256::digest(canonical))
+    crate::b64::url_encode(Sha256::digest(canonical))
 }
 
 /// Why a JWK Set was refused.
@@ -158,7 +156,7 @@ fn ed25519_key(jwk: &Map<String, Value>) -> Result<Option<Key>, JwksError> {
         return Ok(None);
     }
     let x = text("x")
-        .and_then(|x| URL_SAFE_NO_PAD.decode(x).ok())
+        .and_then(crate::b64::url_decode)
         .and_then(|x| <[u8; 32]>::try_from(x).ok())
         .ok_or(JwksError::InvalidKey)?;
     Key::ed25519(&x, text("kid")).map(Some)
@@ -172,7 +170,7 @@ mod tests {
 
     #[test]
     fn rfc8037_thumbprint_is_the_default_kid() {
-        let x: [u8; 32] = URL_SAFE_NO_PAD.decode(X).unwrap().try_into().unwrap();
+        let x: [u8; 32] = crate::b64::url_decode(X).unwrap().try_into().unwrap();
         let key = Key::ed25519(&x, None).unwrap();
         assert_eq!(key.kid(), "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k");
     }

@@ -1,7 +1,5 @@
 //! The untrusted compact JWS: split, decoded and its header checked, before any key is used.
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
@@ -56,11 +54,7 @@ pub(crate) fn parse<'a>(
     else {
         return Err(VerifyError::Malformed);
     };
-    let decode = |part: &str| {
-        URL_SAFE_NO_PAD
-            .decode(part)
-            .map_err(|_| VerifyError::Malformed)
-    };
+    let decode = |part: &str| crate::b64::url_decode(part).ok_or(VerifyError::Malformed);
     let (header, payload, signature) = (decode(h)?, decode(p)?, decode(s)?);
     if header.len() > MAX_HEADER || header.first() != Some(&b'{') {
         return Err(VerifyError::Malformed);
