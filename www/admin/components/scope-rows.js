@@ -1,7 +1,7 @@
 // The scope editor of a resource (#r-scopes): one row per scope, value + description,
 // numbered for screen readers; "Add scope" stops at the server's cap. The checks use the
 // server's scope-token pattern and lengths (GET /admin/limits).
-import { $, h, setText, show, showError } from '../lib/dom.js';
+import { $, h, removeRow, setText, show, showError } from '../lib/dom.js';
 import { limit, isScopeToken } from '../lib/limits.js';
 
 let uid = 0;
@@ -13,21 +13,11 @@ function field(cls, label, extra, maxlength) {
     h('input', { id, type: 'text', class: cls === 'value' ? 'mono scope-value' : 'scope-desc', autocomplete: 'off', spellcheck: cls === 'value' ? 'false' : undefined, maxlength }));
 }
 
-function removeRow(li) {
-  const rows = [...$('r-scopes').children];
-  const i = rows.indexOf(li);
-  li.remove();
-  renumber();
-  const left = [...$('r-scopes').children];
-  const near = left[i] || left[i - 1];
-  (near ? near.querySelector('input') : $('r-add-scope')).focus();
-}
-
 function scopeRow(value = '', description = '') {
   const li = h('li', { class: 'scope-row' },
     field('value', 'Scope', [], limit('scope.token_max')),
     field('desc', 'Description', [' ', h('span', { class: 'optional' }, '(optional)')], limit('resource.scope_description_max')),
-    h('button', { type: 'button', class: 'danger small remove-scope', onclick: () => removeRow(li) }, 'Remove'));
+    h('button', { type: 'button', class: 'danger small remove-scope', onclick: () => removeRow(li, $('r-add-scope'), renumber) }, 'Remove'));
   li.querySelector('.scope-value').value = value;
   li.querySelector('.scope-desc').value = description;
   return li;

@@ -93,6 +93,9 @@ export const api = {
   deleteClient: (id) => call('DELETE', client(id)),
   addSecret: (id, body) => call('POST', client(id, '/secrets'), body),
   deleteSecret: (id, secretId) => call('DELETE', client(id, `/secrets/${enc(secretId)}`)),
+  listFederated: (id) => call('GET', client(id, '/federated-credentials')),
+  addFederated: (id, body) => call('POST', client(id, '/federated-credentials'), body),
+  deleteFederated: (id, credentialId) => call('DELETE', client(id, `/federated-credentials/${enc(credentialId)}`)),
   unlock: (id) => call('POST', client(id, '/unlock'), {}),
   revokeTokens: (id) => call('POST', client(id, '/revoke-tokens'), {}),
   clientUsage: (id) => call('GET', client(id, '/usage')),
@@ -109,8 +112,8 @@ export const api = {
 };
 
 let metadata = null;
-// Token endpoint from RFC 8414 metadata; falls back to this origin's /oauth/token.
-export async function tokenEndpoint() {
+// This server's RFC 8414 metadata, or null when it cannot be read (asked again next time).
+async function serverMetadata() {
   if (!metadata) {
     metadata = raw('GET', '/.well-known/oauth-authorization-server', undefined, '')
       .then(({ status, json }) => (status === 200 && json && typeof json.token_endpoint === 'string' ? json : null))
@@ -118,5 +121,17 @@ export async function tokenEndpoint() {
   }
   const m = await metadata;
   if (!m) metadata = null; // try again next time
+  return m;
+}
+
+// Token endpoint from the metadata; falls back to this origin's /oauth/token.
+export async function tokenEndpoint() {
+  const m = await serverMetadata();
   return m ? m.token_endpoint : `${location.origin}/oauth/token`;
+}
+
+// This server's issuer URL from the metadata; falls back to this origin.
+export async function serverIssuer() {
+  const m = await serverMetadata();
+  return m && typeof m.issuer === 'string' ? m.issuer : location.origin;
 }

@@ -44,6 +44,18 @@ export function clearErrors(root) {
   for (const f of root.querySelectorAll('[aria-invalid]')) f.removeAttribute('aria-invalid');
 }
 
+// Remove the row `li` from its list, run `after()` (renumbering), and move focus to the row
+// now in its place, the one before it, or `fallback` when none is left.
+export function removeRow(li, fallback, after) {
+  const list = li.parentElement;
+  const i = [...list.children].indexOf(li);
+  li.remove();
+  after();
+  const left = [...list.children];
+  const near = left[i] || left[i - 1];
+  (near ? near.querySelector('input') : fallback).focus();
+}
+
 // Visible busy state on a form or button while `fn` runs.
 export async function busy(target, label, fn) {
   const form = target.tagName === 'FORM' ? target : target.form;

@@ -1,4 +1,5 @@
-// Create a client: a secret-based one (its first secret is shown once) or a key-based one.
+// Create a client: a secret-based one (its first secret is shown once), a key-based one, or a
+// private_key_jwt one without keys that authenticates only through federated credentials.
 import { api, describe } from '../lib/api.js';
 import { $, h, show, showError, clearErrors, busy } from '../lib/dom.js';
 import { attempt } from '../lib/session.js';
@@ -21,11 +22,14 @@ function syncMethod() {
   show('c-jwks-uri-field', m === 'jwks_uri');
   show('c-pem-field', m === 'pem');
   show('c-jwks-field', m === 'jwks');
+  show('c-federated-note', m === 'federated');
   expiry.sync();
 }
 
-// The key material of a key-based client into `body`; false when refused.
+// The key material of a key-based client into `body`; false when refused. A client for
+// federated credentials only has none.
 async function readKeys(m, body) {
+  if (m === 'federated') return true;
   if (m === 'jwks_uri') body.jwks_uri = readJwksUri('c-jwks-uri', 'c-jwks-uri-error', true);
   else if (m === 'pem') body.public_key_pem = await readPem('c-pem', 'c-pem-error');
   else body.jwks = parseJwks($('c-jwks').value, 'c-jwks-error', 'c-jwks');
@@ -80,6 +84,7 @@ const METHODS = [
   ['jwks-uri', 'jwks_uri', 'Signed JWT, keys from a JWKS URL', 'private_key_jwt'],
   ['pem', 'pem', 'Signed JWT, uploaded PEM public key', 'private_key_jwt'],
   ['jwks', 'jwks', 'Signed JWT, pasted JWK Set', 'private_key_jwt'],
+  ['federated', 'federated', 'Tokens from another issuer only (federated credentials), no keys', 'private_key_jwt'],
 ];
 
 function template() {
@@ -92,12 +97,18 @@ function template() {
       h('fieldset', { class: 'field choices' },
         h('legend', {}, 'Client authentication'),
         ...METHODS.map(([key, value, label, method], i) => h('div', { class: 'choice' },
-          h('input', { type: 'radio', id: `c-method-${key}`, name: 'method', value, checked: i === 0 }),
+          h('input', {
+            type: 'radio', id: `c-method-${key}`, name: 'method', value, checked: i === 0, 'aria-describedby': key === 'federated' ? 'c-federated-note' : undefined,
+          }),
           h('label', { for: `c-method-${key}` }, `${label} `, h('span', { class: 'hint' }, method))))),
       h('fieldset', { id: 'c-secret-fields', class: 'group' }, h('legend', {}, 'First secret'), ...expiryFields('c-secret-', 'Secret description')),
       keys.uri,
       keys.pem,
       keys.jwks,
+      h('p', { id: 'c-federated-note', class: 'callout', hidden: true },
+        'The client is created without keys of its own: it then authenticates only through its federated credentials, tokens that '
+        + 'GitHub Actions, a Kubernetes cluster or another OpenID Connect issuer signs for your workload. Add them on the client’s page '
+        + 'once it is created; until then it cannot get tokens. You can add keys later in its settings.'),
       h('details', { class: 'group' }, h('summary', {}, 'Token settings ', optional('(optional)')), ...tokenFields('c-', true), quotaFields('c-')),
       formError('create-error'),
       actions(h('button', { type: 'submit', class: 'primary' }, 'Create client'), linkButton('#/clients', 'Cancel', 'button quiet'))));

@@ -1,6 +1,6 @@
 // The client view: header and facts, settings form, lockout and Unlock, delete; the grants,
-// secrets, usage and audit trail parts live in client-grants.js, client-secrets.js and
-// client-activity.js. Every save sends the version the form was filled from; a 409 shows a
+// secrets, federated credentials, usage and audit trail parts live in client-grants.js,
+// client-secrets.js, client-federation.js and client-activity.js. Every save sends the version the form was filled from; a 409 shows a
 // "Reload the client" box, nothing is merged silently.
 import { api, describe } from '../lib/api.js';
 import { $, setText, show, showError, clearErrors, busy, formatTime, bindCopy } from '../lib/dom.js';
@@ -16,6 +16,7 @@ import { openRecord } from '../components/record.js';
 import { bindActivity, clearActivity, loadActivity, reloadAudit, resetActivity } from './client-activity.js';
 import { bindGrants, grantsFromClient, loadGrantResources, renderGrants, resetGrants } from './client-grants.js';
 import { bindSecrets, renderSecrets, resetSecrets } from './client-secrets.js';
+import { bindFederation, clearFederation, loadFederation, resetFederation, showFederation } from './client-federation.js';
 import { clientTemplate } from './client-markup.js';
 
 const opening = latest(); // ignore answers for a client the user has already navigated away from
@@ -79,6 +80,7 @@ function applyClient(c) {
   store.client = c;
   renderHeader(c);
   renderSecrets(c);
+  showFederation(c);
 }
 
 function renderDetail(c) {
@@ -280,6 +282,7 @@ function bind(signal) {
   on('d-delete', 'click', (ev) => deleteClient(ev.currentTarget));
   bindGrants(signal, save);
   bindSecrets(signal, reloadClient);
+  bindFederation(signal);
   bindActivity(signal);
   bindCopy($('view-detail'), null, signal);
 }
@@ -292,13 +295,17 @@ async function open(id) {
   const client = await openRecord(CLIENT, id, { prefetched: store.prefetchedClient, shown: store.client, current });
   store.prefetchedClient = null;
   if (!client || !current()) return;
-  if (!store.client || store.client.client_id !== id) clearActivity();
+  if (!store.client || store.client.client_id !== id) {
+    clearActivity();
+    clearFederation();
+  }
   renderDetail(client);
   show('detail-body', true);
   if (!document.querySelector('dialog[open]')) $('d-title').focus();
   // The resources (for the grant editor), usage and audit trail load alongside.
   loadGrantResources(() => current() && store.client && store.client.client_id === id);
   loadActivity(id);
+  loadFederation(client);
 }
 
 export const clientDetailView = {
@@ -318,6 +325,7 @@ export const clientDetailView = {
     $('edit-form').reset();
     resetGrants();
     resetSecrets();
+    resetFederation();
     resetActivity();
     show('detail-body', false);
   },

@@ -1,9 +1,10 @@
-// The markup of the client page (#view-detail): facts, settings, grants, secrets, usage,
-// audit trail and delete. Behaviour lives in client-detail.js and its parts.
+// The markup of the client page (#view-detail): facts, settings, grants, secrets, federated
+// credentials, usage, audit trail and delete. Behaviour lives in client-detail.js and its parts.
 import { h } from '../lib/dom.js';
 import { expiryFields } from '../components/expiry.js';
 import { nameFields, tokenFields } from '../components/client-fields.js';
 import { keyFields } from '../components/keys.js';
+import { federationFields } from '../components/federation-fields.js';
 import { quotaFields } from '../components/quota.js';
 import {
   actions, button, conflictBox, crumb, dangerZone, dataTable, describedBy, errorText, facts, field, formError,
@@ -76,6 +77,35 @@ const secrets = () => panel('d-secrets', 'Secrets',
       formError('add-secret-error'),
       actions(h('button', { type: 'submit' }, 'Add secret')))));
 
+// The heading takes focus after a delete (the row and its button are gone).
+const focusable = (section) => {
+  section.querySelector('h2').setAttribute('tabindex', '-1');
+  return section;
+};
+
+const federation = () => focusable(panel('d-federated', 'Federated credentials',
+  h('p', { id: 'd-fed-none', class: 'muted', hidden: true },
+    'Only a client that authenticates with a signed JWT (private_key_jwt) holds federated credentials.'),
+  h('div', { id: 'd-fed-body', hidden: true },
+    h('p', { class: 'muted' }, 'A federated credential lets a workload trade a token from another issuer (GitHub Actions, a Kubernetes cluster, '
+      + 'any OpenID Connect issuer) for this client’s access token, with no secret to store. The token must come from the issuer, '
+      + 'carry one of the audiences, and match the subject and every claim condition.'),
+    h('p', { id: 'd-fed-keyless', class: 'callout', hidden: true },
+      'This client has no keys of its own: it authenticates only through its federated credentials.'),
+    dataTable({
+      caption: 'Federated credentials',
+      columns: ['Name', 'Issuer', 'Subject', 'Audiences', 'Claim conditions', 'Keys', 'Created', 'Last used', h('span', { class: 'visually-hidden' }, 'Actions')],
+      body: 'd-fed-rows',
+    }),
+    h('p', { id: 'd-fed-loading', class: 'muted' }, 'Loading the federated credentials…'),
+    h('p', { id: 'd-fed-empty', class: 'muted', hidden: true }, 'No federated credentials.'),
+    formError('d-fed-error'),
+    h('form', { id: 'add-fed-form', class: 'group', novalidate: true },
+      h('h3', {}, 'Add a federated credential'),
+      ...federationFields(),
+      formError('add-fed-error'),
+      actions(h('button', { type: 'submit' }, 'Add credential'), okText('add-fed-status', 'span'))))));
+
 const usage = () => panel('d-usage', 'Usage, last 30 days',
   h('p', { id: 'usage-summary', class: 'usage-summary' }),
   h('ol', { id: 'usage-bars', class: 'usage-bars', 'aria-label': 'Tokens issued per day (UTC), oldest first' }),
@@ -119,6 +149,7 @@ export const clientTemplate = () => viewSection('view-detail', 'd-title',
     settings(),
     grants(),
     secrets(),
+    federation(),
     usage(),
     audit(),
     dangerZone({
