@@ -276,16 +276,21 @@ async fn verify_with_registered_key(
     Err(unproven("the assertion signature is invalid"))
 }
 
+/// A NumericDate claim as whole seconds: `Some(None)` when absent, `None` when it is not a
+/// time (negative, or past the year 33658).
+pub(crate) fn numeric_date(v: Option<f64>) -> Option<Option<u64>> {
+    match v {
+        None => Some(None),
+        Some(t) if (0.0..1e12).contains(&t) => Some(Some(t as u64)),
+        Some(_) => None,
+    }
+}
+
 /// Checks time, audience and jti; answers `exp` for the replay record.
 fn check_claims(claims: &Claims, now: u64, issuer: &str, max_lifetime: u64) -> Result<u64, Error> {
-    let time = |v: Option<f64>, name: &str| -> Result<Option<u64>, Error> {
-        match v {
-            None => Ok(None),
-            Some(t) if (0.0..1e12).contains(&t) => Ok(Some(t as u64)),
-            Some(_) => Err(refused(format!(
-                "the assertion's {name} is not a valid NumericDate"
-            ))),
-        }
+    let time = |v: Option<f64>, name: &str| {
+        numeric_date(v)
+            .ok_or_else(|| refused(format!("the assertion's {name} is not a valid NumericDate")))
     };
     let exp = time(claims.exp, "exp")?.ok_or_else(|| refused("the assertion has no exp"))?;
     if exp + SKEW <= now {

@@ -21,7 +21,7 @@ use crate::context::isolate::remote_keys::ISSUER_REFETCH_MS;
 use crate::context::Ctx;
 use crate::error::Error;
 use crate::jose::{verify, Alg, CompactJws, PublicJwk};
-use crate::oauth::assertions::{Claims, UnverifiedAssertion};
+use crate::oauth::assertions::{numeric_date, Claims, UnverifiedAssertion};
 use crate::registry::clients::{AuthMethod, ClientRecord};
 use crate::registry::federation::{pattern_matches, CredentialId, FederatedCredential};
 use crate::registry::guard::GuardState;
@@ -127,12 +127,9 @@ async fn check_signature(
 
 /// `exp` present and not past, `nbf` and `iat` not ahead, and a lifetime of at most a day.
 fn check_time(claims: &Claims, now: u64) -> Result<(), Error> {
-    let time = |v: Option<f64>, name: &str| match v {
-        None => Ok(None),
-        Some(t) if (0.0..1e12).contains(&t) => Ok(Some(t as u64)),
-        Some(_) => Err(unproven(format!(
-            "the external token's {name} is not a NumericDate"
-        ))),
+    let time = |v: Option<f64>, name: &str| {
+        numeric_date(v)
+            .ok_or_else(|| unproven(format!("the external token's {name} is not a NumericDate")))
     };
     let exp = time(claims.exp, "exp")?.ok_or_else(|| unproven("the external token has no exp"))?;
     if exp + SKEW <= now {
