@@ -188,11 +188,13 @@ after(async () => {
 });
 
 describe('the gateway in front of an upstream', () => {
-  it('forwards a good token with the verified client and scopes, and no spoofed copies', async () => {
+  it('forwards a good token with the verified client, scopes and subject, and no spoofed copies', async () => {
     const r = await rawGet(`${gateway.url}/api/orders?page=2`, {
       authorization: `Bearer ${readToken}`,
       'x-client-id': 'admin',
       'x-client-scopes': 'admin',
+      'x-auth-subject': 'admin',
+      'x-auth-actors': 'admin',
       // A caller naming the identity headers in Connection cannot make a later hop drop the
       // gateway's. (The runtime consumes Connection before the Worker sees it, so the names it
       // lists arrive as ordinary headers: the host tests cover the gateway's own dropping.)
@@ -205,6 +207,10 @@ describe('the gateway in front of an upstream', () => {
     assert.equal(echo.url, '/api/orders?page=2');
     assert.equal(echo.headers['x-client-id'], client.client_id);
     assert.equal(echo.headers['x-client-scopes'], 'read');
+    // A client-credentials token is the client's own: sub is the client, and there is no act.
+    // (Tokens with act come from the token exchange grant; the host tests cover them.)
+    assert.equal(echo.headers['x-auth-subject'], client.client_id);
+    assert.equal(echo.headers['x-auth-actors'], undefined);
     assert.equal(echo.headers['x-kept'], 'kept');
     assert.equal(echo.headers.authorization, undefined, 'the route strips Authorization');
   });
@@ -238,10 +244,14 @@ describe('the gateway in front of an upstream', () => {
   });
 
   it('passes a public route without a token, still dropping caller identity headers', async () => {
-    const r = await call('/public/status', { 'x-client-id': 'admin' });
+    const r = await call('/public/status', {
+      'x-client-id': 'admin', 'x-auth-subject': 'admin', 'x-auth-actors': 'admin',
+    });
     assert.equal(r.status, 200, r.text);
     assert.equal(r.json.url, '/public/status');
-    assert.equal(r.json.headers['x-client-id'], undefined);
+    for (const name of ['x-client-id', 'x-auth-subject', 'x-auth-actors']) {
+      assert.equal(r.json.headers[name], undefined, name);
+    }
   });
 
   it('denies an unmatched path with 404 and a JSON body', async () => {

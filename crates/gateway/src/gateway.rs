@@ -143,10 +143,7 @@ impl<F: Fetch + Introspect + Clone> Gateway<F> {
                     .authorize(request, route, audiences, scopes.as_ref(), now)
                     .await
                 {
-                    Ok(claims) => vec![
-                        (self.settings.client_id_header.clone(), claims.client_id),
-                        (self.settings.scopes_header.clone(), claims.scopes.join(" ")),
-                    ],
+                    Ok(claims) => self.identity(claims),
                     Err(refusal) => {
                         let realm = &self.settings.realm;
                         let mut reply = match refusal {
@@ -167,6 +164,8 @@ impl<F: Fetch + Introspect + Clone> Gateway<F> {
         let names = [
             self.settings.client_id_header.as_str(),
             self.settings.scopes_header.as_str(),
+            self.settings.subject_header.as_str(),
+            self.settings.actors_header.as_str(),
         ];
         Outcome::Forward(Forward {
             target: target(route, path, query),
@@ -178,6 +177,21 @@ impl<F: Fetch + Introspect + Clone> Gateway<F> {
             ),
             response: edits,
         })
+    }
+
+    /// The identity headers for a verified token: its client, scopes and subject, and its
+    /// actors when it was exchanged (RFC 8693 `act`: the header is absent otherwise).
+    fn identity(&self, claims: Claims) -> Vec<(String, String)> {
+        let s = &self.settings;
+        let mut set = vec![
+            (s.client_id_header.clone(), claims.client_id),
+            (s.scopes_header.clone(), claims.scopes.join(" ")),
+            (s.subject_header.clone(), claims.sub),
+        ];
+        if !claims.actors.is_empty() {
+            set.push((s.actors_header.clone(), claims.actors.join(" ")));
+        }
+        set
     }
 
     /// The verified claims of the request's bearer token, for this route; if the route says so,
@@ -201,6 +215,17 @@ impl<F: Fetch + Introspect + Clone> Gateway<F> {
         }
         if !claims.scopes.iter().all(|s| is_header_safe(s)) {
             return Err(VerifyError::BadClaim("scope").into());
+        }
+        if !is_header_safe(&claims.sub) {
+            return Err(VerifyError::BadClaim("sub").into());
+        }
+        // Space-separated upstream, so an actor may not hold a space.
+        if !claims
+            .actors
+            .iter()
+            .all(|a| is_header_safe(a) && !a.contains(' '))
+        {
+            return Err(VerifyError::BadClaim("act").into());
         }
         match scopes {
             None => {}

@@ -1,7 +1,8 @@
 //! edgeauth's gateway: a Worker in front of an API that routes each request by host, path
 //! prefix and method, verifies the bearer token with `edgeauth-verify` (keys from the issuer
 //! Worker through a Service Binding), answers refusals per RFC 6750, and forwards allowed
-//! requests with the verified client id and scopes in headers.
+//! requests with the verified client id, scopes, subject and (for an exchanged token) actor
+//! chain in headers.
 //!
 //! The core (`routes`, `settings`, `gateway`, `headers`, `reply`, `revocation`) knows nothing
 //! of Workers and is tested on the host; `shell` (wasm only) translates to and from the runtime.

@@ -8,11 +8,13 @@ use crate::revocation::Credential;
 use crate::routes::RouteTable;
 
 /// Names of the vars (and secrets) the gateway reads.
-pub const SETTINGS: [&str; 8] = [
+pub const SETTINGS: [&str; 10] = [
     "ISSUER",
     "ROUTES",
     "CLIENT_ID_HEADER",
     "SCOPES_HEADER",
+    "SUBJECT_HEADER",
+    "ACTORS_HEADER",
     "REALM",
     "INTROSPECTION_CLIENT_ID",
     "INTROSPECTION_KEY_SEED",
@@ -26,6 +28,11 @@ pub const ISSUER_BINDING: &str = "ISSUER_SERVICE";
 pub const DEFAULT_CLIENT_ID_HEADER: &str = "x-client-id";
 /// Default header carrying the verified scopes upstream, space-separated.
 pub const DEFAULT_SCOPES_HEADER: &str = "x-client-scopes";
+/// Default header carrying the verified `sub` upstream: on whose behalf the client calls.
+pub const DEFAULT_SUBJECT_HEADER: &str = "x-auth-subject";
+/// Default header carrying an exchanged token's actors upstream (`act`), space-separated,
+/// outermost first; absent when the token has no `act`.
+pub const DEFAULT_ACTORS_HEADER: &str = "x-auth-actors";
 /// Default `realm` of the `WWW-Authenticate` challenge.
 pub const DEFAULT_REALM: &str = "api";
 
@@ -52,6 +59,10 @@ pub struct Settings {
     pub client_id_header: String,
     /// Header for the verified scopes (`SCOPES_HEADER`), lower case.
     pub scopes_header: String,
+    /// Header for the verified `sub` (`SUBJECT_HEADER`), lower case.
+    pub subject_header: String,
+    /// Header for the verified actor chain (`ACTORS_HEADER`), lower case.
+    pub actors_header: String,
     /// The challenge's realm (`REALM`).
     pub realm: String,
     /// The client the gateway introspects as (`INTROSPECTION_CLIENT_ID`, with
@@ -84,8 +95,23 @@ impl Settings {
         };
         let client_id_header = header("CLIENT_ID_HEADER", DEFAULT_CLIENT_ID_HEADER)?;
         let scopes_header = header("SCOPES_HEADER", DEFAULT_SCOPES_HEADER)?;
-        if client_id_header == scopes_header {
-            return Err("CLIENT_ID_HEADER and SCOPES_HEADER must differ".into());
+        let subject_header = header("SUBJECT_HEADER", DEFAULT_SUBJECT_HEADER)?;
+        let actors_header = header("ACTORS_HEADER", DEFAULT_ACTORS_HEADER)?;
+        let names = [
+            &client_id_header,
+            &scopes_header,
+            &subject_header,
+            &actors_header,
+        ];
+        if names
+            .iter()
+            .enumerate()
+            .any(|(i, n)| names[..i].contains(n))
+        {
+            return Err(
+                "CLIENT_ID_HEADER, SCOPES_HEADER, SUBJECT_HEADER and ACTORS_HEADER must differ"
+                    .into(),
+            );
         }
         let introspection = credential(
             get("INTROSPECTION_CLIENT_ID"),
@@ -105,6 +131,8 @@ impl Settings {
             routes,
             client_id_header,
             scopes_header,
+            subject_header,
+            actors_header,
             realm: get("REALM").unwrap_or_else(|| DEFAULT_REALM.into()),
             introspection,
         })

@@ -74,6 +74,94 @@ fn a_good_token_is_forwarded_with_the_client_and_without_spoofed_copies() {
 }
 
 #[test]
+fn the_subject_is_forwarded_and_a_token_without_act_sends_no_actors() {
+    let keys = Keys::default();
+    let g = gateway(&keys);
+    let bearer = format!("Bearer {}", token(json!({})));
+    let f = forwarded(run(
+        &g,
+        "GET",
+        &format!("{BASE}/api/items"),
+        &[
+            ("authorization", &bearer),
+            ("X-Auth-Subject", "admin"),
+            ("x-auth-actors", "admin"),
+        ],
+    ));
+    assert_eq!(header(&f.headers, "x-auth-subject"), Some("c1"));
+    assert_eq!(
+        header(&f.headers, "x-auth-actors"),
+        None,
+        "the caller's copy is gone"
+    );
+}
+
+#[test]
+fn an_exchanged_token_is_forwarded_with_the_original_caller_and_the_actor_chain() {
+    let keys = Keys::default();
+    let g = gateway(&keys);
+    // A called B, B exchanged A's token for one to C, C for one to this API: sub stays A.
+    let exchanged = token(json!({"sub": "client-a", "client_id": "client-c",
+                                 "act": {"sub": "client-c", "act": {"sub": "client-b"}}}));
+    let bearer = format!("Bearer {exchanged}");
+    let f = forwarded(run(
+        &g,
+        "GET",
+        &format!("{BASE}/api/items"),
+        &[
+            ("authorization", &bearer),
+            ("x-auth-subject", "admin"),
+            ("X-Auth-Actors", "admin"),
+            ("x-auth-actors", "root"),
+        ],
+    ));
+    assert_eq!(header(&f.headers, "x-client-id"), Some("client-c"));
+    assert_eq!(header(&f.headers, "x-client-scopes"), Some("read write"));
+    assert_eq!(header(&f.headers, "x-auth-subject"), Some("client-a"));
+    assert_eq!(
+        header(&f.headers, "x-auth-actors"),
+        Some("client-c client-b")
+    );
+}
+
+#[test]
+fn an_act_or_sub_a_header_cannot_carry_is_an_invalid_token() {
+    let keys = Keys::default();
+    let g = gateway(&keys);
+    for changes in [
+        json!({"act": "client-b"}),
+        json!({"act": {"sub": 7}}),
+        json!({"act": {"sub": "client b"}}),
+        json!({"act": {"sub": "b", "act": {"sub": "x\ty"}}}),
+        json!({"act": {"sub": " b"}}),
+        json!({"act": {"sub": "b", "act": {"sub": "c", "act": {"sub": "d", "act":
+               {"sub": "e", "act": {"sub": "f", "act": {"sub": "g"}}}}}}}),
+        json!({"sub": "a\r\nx-client-id: admin"}),
+        json!({"sub": "caf\u{e9}"}),
+    ] {
+        let bearer = format!("Bearer {}", token(changes.clone()));
+        let r = replied(run(
+            &g,
+            "GET",
+            &format!("{BASE}/api/items"),
+            &[("authorization", &bearer)],
+        ));
+        assert_eq!(
+            (r.status, body(&r)["error"].as_str()),
+            (401, Some("invalid_token")),
+            "{changes}"
+        );
+        assert_eq!(
+            header(&r.headers, "www-authenticate"),
+            Some(
+                r#"Bearer realm="example api", error="invalid_token", error_description="a required claim is missing or malformed""#
+            ),
+            "{changes}"
+        );
+    }
+}
+
+#[test]
 fn hop_by_hop_headers_are_never_forwarded_in_any_case() {
     let keys = Keys::default();
     let g = gateway(&keys);
@@ -223,6 +311,8 @@ fn public_routes_pass_without_a_token_but_never_with_caller_identity_headers() {
         &format!("{BASE}/public/form"),
         &[
             ("x-client-id", "admin"),
+            ("x-auth-subject", "admin"),
+            ("x-auth-actors", "admin"),
             ("authorization", "Bearer whatever"),
         ],
     ));
@@ -230,7 +320,9 @@ fn public_routes_pass_without_a_token_but_never_with_caller_identity_headers() {
         f.target,
         Target::Url("http://up.internal:9000/v2/public/form".into())
     );
-    assert_eq!(header(&f.headers, "x-client-id"), None);
+    for gone in ["x-client-id", "x-auth-subject", "x-auth-actors"] {
+        assert_eq!(header(&f.headers, gone), None, "{gone}");
+    }
     assert_eq!(header(&f.headers, "authorization"), Some("Bearer whatever"));
     assert_eq!(keys.fetches.get(), 0, "a public route reads no keys");
 }
@@ -406,6 +498,31 @@ fn settings_are_validated_naming_the_var() {
             ],
             "must differ",
         ),
+        (
+            vec![
+                ("ISSUER", ISS),
+                ("ROUTES", routes),
+                ("SUBJECT_HEADER", "cookie"),
+            ],
+            "SUBJECT_HEADER must",
+        ),
+        (
+            vec![
+                ("ISSUER", ISS),
+                ("ROUTES", routes),
+                ("ACTORS_HEADER", "x-client-scopes"),
+            ],
+            "CLIENT_ID_HEADER, SCOPES_HEADER, SUBJECT_HEADER and ACTORS_HEADER must differ",
+        ),
+        (
+            vec![
+                ("ISSUER", ISS),
+                ("ROUTES", routes),
+                ("SUBJECT_HEADER", "X-On-Behalf-Of"),
+                ("ACTORS_HEADER", "x-on-behalf-of"),
+            ],
+            "must differ",
+        ),
     ] {
         let err = parse(&vars).expect_err(expected);
         assert!(err.contains(expected), "{err}");
@@ -419,6 +536,10 @@ fn settings_are_validated_naming_the_var() {
     assert_eq!(s.issuer, ISS);
     assert_eq!(s.client_id_header, "x-caller");
     assert_eq!(s.scopes_header, "x-client-scopes");
+    assert_eq!(
+        (s.subject_header.as_str(), s.actors_header.as_str()),
+        ("x-auth-subject", "x-auth-actors")
+    );
     assert_eq!(s.realm, "api");
     let m = Reply::misconfigured("ROUTES is not set");
     assert_eq!(

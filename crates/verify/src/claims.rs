@@ -27,7 +27,15 @@ pub struct Claims {
     pub nbf: Option<u64>,
     /// Token id.
     pub jti: String,
+    /// The chain of actors of an exchanged token (RFC 8693 section 4.1 `act`): each actor's
+    /// `sub`, outermost first, so `actors[0]` is the party that presented the token for
+    /// `sub` (in edgeauth, the client that exchanged it) and the last is the earliest. Empty
+    /// when the token was not exchanged.
+    pub actors: Vec<String>,
 }
+
+/// The most actors an `act` chain may nest: a deeper one is `BadClaim("act")`.
+pub const MAX_ACTORS: usize = 5;
 
 /// Which scopes a resource needs.
 #[derive(Debug, Clone, Copy)]
@@ -71,6 +79,9 @@ struct Raw {
     iat: Option<Value>,
     nbf: Option<Value>,
     jti: Option<Value>,
+    // `null` is present, so it is refused as not an object rather than read as absent.
+    #[serde(default, deserialize_with = "crate::token::present")]
+    act: Option<Value>,
 }
 
 /// What the claims must satisfy.
@@ -82,7 +93,7 @@ pub(crate) struct ClaimRules<'a> {
 }
 
 /// Checks the payload of a token whose signature verified: an object, then `iss`, `aud`, the
-/// times with the skew, then the other required claims and their types.
+/// times with the skew, then the other required claims and their types, then `act`.
 pub(crate) fn check(
     payload: &[u8],
     rules: &ClaimRules<'_>,
@@ -143,7 +154,27 @@ pub(crate) fn check(
         iat,
         nbf,
         jti: text(raw.jti, "jti")?,
+        actors: actors(raw.act)?,
     })
+}
+
+/// The `act` chain: each level an object whose `sub` is a non-empty string, at most
+/// [`MAX_ACTORS`] levels. Members other than `sub` and `act` are not read.
+fn actors(mut next: Option<Value>) -> Result<Vec<String>, VerifyError> {
+    let mut chain = Vec::new();
+    while let Some(level) = next {
+        let Value::Object(mut level) = level else {
+            return Err(VerifyError::BadClaim("act"));
+        };
+        match level.remove("sub") {
+            Some(Value::String(sub)) if !sub.is_empty() && chain.len() < MAX_ACTORS => {
+                chain.push(sub)
+            }
+            _ => return Err(VerifyError::BadClaim("act")),
+        }
+        next = level.remove("act");
+    }
+    Ok(chain)
 }
 
 /// A required string claim.

@@ -9,7 +9,8 @@
 //! that fetches the issuer's `jwks_uri` through your [`Fetch`] and caches it within bounds.
 //! Checks run cheapest first and in a fixed order: size, three base64url parts, header object,
 //! `alg` allowed, no `crit`, `typ`, key by `kid`, signature, then the claims (object, `iss`,
-//! `aud`, `exp`/`nbf`/`iat` with skew, required claims and their types).
+//! `aud`, `exp`/`nbf`/`iat` with skew, required claims and their types, the `act` chain of an
+//! exchanged token).
 //!
 //! Every failure is a [`VerifyError`] that knows its RFC 6750 code, HTTP status and
 //! `WWW-Authenticate` challenge.
@@ -67,7 +68,7 @@ mod token;
 mod verifier;
 
 pub use bearer::bearer_token;
-pub use claims::{Claims, Scopes};
+pub use claims::{Claims, Scopes, MAX_ACTORS};
 pub use error::{ErrorCode, VerifyError};
 pub use jwks::{Algorithm, JwkSet, JwksError, Key, MAX_JWKS_BYTES};
 pub use remote::{

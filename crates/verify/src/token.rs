@@ -19,7 +19,7 @@ struct Header {
 }
 
 /// `Some` for any value, `null` included: a `crit` of `null` is still a `crit`.
-fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+pub(crate) fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
     Value::deserialize(d).map(Some)
 }
 

@@ -4,9 +4,45 @@
 
 mod support;
 
-use edgeauth_verify::{bearer_token, JwkSet};
+use edgeauth_verify::{bearer_token, JwkSet, VerifyError};
 use proptest::prelude::*;
+use serde_json::Value;
 use support::*;
+
+/// JSON trees whose objects use the member names `act` readers look at.
+fn json_tree() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::from),
+        any::<i64>().prop_map(Value::from),
+        "[a-c ]{0,2}".prop_map(Value::from),
+    ];
+    leaf.prop_recursive(8, 64, 3, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..3).prop_map(Value::from),
+            prop::collection::btree_map("(sub|act|iss)", inner, 0..3)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+/// The chain RFC 8693 section 4.1 reads from `act`, walked plainly: `None` when malformed.
+fn oracle(act: &Value) -> Option<Vec<String>> {
+    let mut chain = Vec::new();
+    let mut level = act;
+    loop {
+        let sub = level.as_object()?.get("sub")?.as_str()?;
+        if sub.is_empty() {
+            return None;
+        }
+        chain.push(sub.to_string());
+        match level.get("act") {
+            None => break,
+            Some(next) => level = next,
+        }
+    }
+    (chain.len() <= 5).then_some(chain)
+}
 
 proptest! {
     #[test]
@@ -38,5 +74,15 @@ proptest! {
         let doc = serde_json::json!({"keys": keys.iter().map(|(kty, crv, x, u)| serde_json::json!(
             {"kty": kty, "crv": crv, "x": x, "use": u})).collect::<Vec<_>>()});
         let _ = JwkSet::from_json(doc.to_string().as_bytes());
+    }
+
+    #[test]
+    fn any_act_is_read_as_the_chain_or_refused(act in json_tree()) {
+        prop_assume!(!act.is_null()); // with() removes a null claim
+        let got = verifier().verify(&token(&header(), &with("act", act.clone())), NOW);
+        match oracle(&act) {
+            Some(chain) => prop_assert_eq!(got.map(|c| c.actors), Ok(chain)),
+            None => prop_assert_eq!(got, Err(VerifyError::BadClaim("act"))),
+        }
     }
 }

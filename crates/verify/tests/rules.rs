@@ -4,7 +4,7 @@ mod support;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use base64::Engine;
-use edgeauth_verify::{JwkSet, Verifier, VerifyError};
+use edgeauth_verify::{JwkSet, Verifier, VerifyError, MAX_ACTORS};
 use hmac::{Hmac, Mac};
 use serde_json::{json, Value};
 use support::*;
@@ -26,6 +26,75 @@ fn a_valid_token_yields_its_claims() {
         (c.iat, c.exp, c.nbf, c.jti.as_str()),
         (NOW, NOW + 600, None, "j1")
     );
+    assert!(c.actors.is_empty(), "not exchanged");
+}
+
+#[test]
+fn act_is_read_as_the_chain_of_actor_subjects_outermost_first() {
+    let one = with("act", json!({"sub": "b"}));
+    assert_eq!(check(&token(&header(), &one)).unwrap().actors, ["b"]);
+    // RFC 8693 section 4.1: members besides sub and act identify the actor, and are not read.
+    let nested = with(
+        "act",
+        json!({"sub": "c", "iss": ISS, "act": {"sub": "b", "act": {"sub": "a"}}}),
+    );
+    assert_eq!(
+        check(&token(&header(), &nested)).unwrap().actors,
+        ["c", "b", "a"]
+    );
+    // Five levels pass; a sixth is one too many.
+    let chain = |depth: usize| {
+        (0..depth).fold(Value::Null, |inner, i| {
+            let mut level = json!({ "sub": format!("s{i}") });
+            if !inner.is_null() {
+                level["act"] = inner;
+            }
+            level
+        })
+    };
+    assert_eq!(MAX_ACTORS, 5);
+    let five = check(&token(&header(), &with("act", chain(5)))).unwrap();
+    assert_eq!(five.actors, ["s4", "s3", "s2", "s1", "s0"]);
+    assert_eq!(
+        check(&token(&header(), &with("act", chain(6)))),
+        Err(VerifyError::BadClaim("act"))
+    );
+}
+
+#[test]
+fn a_malformed_act_makes_the_token_invalid() {
+    for act in [
+        json!("b"),
+        json!(["b"]),
+        json!(1),
+        json!({}),
+        json!({"sub": 1}),
+        json!({"sub": ""}),
+        json!({"sub": ["b"]}),
+        json!({"sub": "b", "act": "a"}),
+        json!({"sub": "b", "act": null}),
+        json!({"sub": "b", "act": {"iss": ISS}}),
+        json!({"sub": "b", "act": {"sub": "a", "act": []}}),
+    ] {
+        let t = token(&header(), &with("act", act.clone()));
+        let e = check(&t).unwrap_err();
+        assert_eq!(e, VerifyError::BadClaim("act"), "{act}");
+        assert_eq!(
+            (e.status(), e.code().map(|c| c.as_str())),
+            (401, Some("invalid_token"))
+        );
+    }
+    // A null act is there, and is not an object: not read as absent.
+    let mut raw = claims();
+    raw["act"] = Value::Null;
+    let t = sign_raw(1, &header().to_string(), &raw.to_string());
+    assert_eq!(check(&t), Err(VerifyError::BadClaim("act")));
+    // Two act members are two claims, as for any other.
+    let dup = claims()
+        .to_string()
+        .replacen('{', r#"{"act":{"sub":"b"},"act":{"sub":"admin"},"#, 1);
+    let t = sign_raw(1, &header().to_string(), &dup);
+    assert_eq!(check(&t), Err(VerifyError::PayloadNotObject));
 }
 
 #[test]
