@@ -154,25 +154,23 @@ pub(crate) fn check(
         iat,
         nbf,
         jti: text(raw.jti, "jti")?,
-        actors: actors(raw.act)?,
+        actors: actors(raw.act.as_ref())?,
     })
 }
 
 /// The `act` chain: each level an object whose `sub` is a non-empty string, at most
 /// [`MAX_ACTORS`] levels. Members other than `sub` and `act` are not read.
-fn actors(mut next: Option<Value>) -> Result<Vec<String>, VerifyError> {
+fn actors(mut next: Option<&Value>) -> Result<Vec<String>, VerifyError> {
     let mut chain = Vec::new();
     while let Some(level) = next {
-        let Value::Object(mut level) = level else {
-            return Err(VerifyError::BadClaim("act"));
-        };
-        match level.remove("sub") {
+        // `get` is `None` on anything but an object, so a string or array `act` fails here.
+        match level.get("sub") {
             Some(Value::String(sub)) if !sub.is_empty() && chain.len() < MAX_ACTORS => {
-                chain.push(sub)
+                chain.push(sub.clone())
             }
             _ => return Err(VerifyError::BadClaim("act")),
         }
-        next = level.remove("act");
+        next = level.get("act");
     }
     Ok(chain)
 }
