@@ -5,6 +5,7 @@ mod admin;
 mod assertions;
 mod audit;
 mod discovery;
+mod exchange;
 mod ed25519;
 mod faults;
 mod federation;
