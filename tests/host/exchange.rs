@@ -202,7 +202,10 @@ fn the_scope_lies_within_the_subject_tokens_and_the_clients_grant() {
     // The caller holds read write; API 0 may get read admin: the intersection is read.
     let subject = caller_token(&h, &caller, "");
     let (body, claims) = issued(&exchange(&h, &apis[0], &subject, ""));
-    assert_eq!((&body["scope"], &claims["scope"]), (&json!("read"), &json!("read")));
+    assert_eq!(
+        (&body["scope"], &claims["scope"]),
+        (&json!("read"), &json!("read"))
+    );
     for scope in ["write", "admin", "read admin"] {
         let which = scope.split(' ').next_back().unwrap();
         assert_error(
@@ -319,7 +322,11 @@ fn actors_nest_at_most_five_deep() {
             inner => json!({"sub": api.id, "act": inner}),
         };
         assert_eq!(claims["act"], act);
-        assert_eq!(claims["sub"], caller.0.as_str(), "the caller stays the subject");
+        assert_eq!(
+            claims["sub"],
+            caller.0.as_str(),
+            "the caller stays the subject"
+        );
         token = body["access_token"].as_str().unwrap().to_string();
     }
     let r = h.send(admin_introspect(&token));

@@ -61,14 +61,13 @@ pub fn request(form: &Form) -> Result<Exchange<'_>, Error> {
         Some(t) if t != ACCESS_TOKEN_TYPE => return Err(unsupported("subject_token_type", t)),
         Some(_) => {}
     }
-    let target = match (authorize::resource(form)?, form.get("audience")) {
-        (Some(r), Some(a)) if r != a => {
-            return Err(Error::invalid_request(
+    let target =
+        match (authorize::resource(form)?, form.get("audience")) {
+            (Some(r), Some(a)) if r != a => return Err(Error::invalid_request(
                 "resource and audience name different targets: send one, or the same value in both",
-            ))
-        }
-        (r, a) => r.or(a),
-    };
+            )),
+            (r, a) => r.or(a),
+        };
     Ok(Exchange {
         subject_token,
         target,
