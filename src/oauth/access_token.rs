@@ -11,6 +11,7 @@ use crate::jose::keys::SigningKey;
 use crate::oauth::client_auth::AuthenticatedClient;
 use crate::registry::scope::Scope;
 use crate::support::b64::b64url_decode;
+use crate::support::json;
 use crate::support::random::random_id;
 
 /// What one token is for: decided by the token endpoint (`oauth::grants::authorize`), and
@@ -177,6 +178,6 @@ fn check(verifier: &Verifier<JwkSet>, now: u64, token: &str) -> Option<VerifiedC
 /// over, so the payload is read again: a few hundred bytes, small beside the check itself.
 fn actors(token: &str) -> Option<Value> {
     let payload = b64url_decode(token.split('.').nth(1)?)?;
-    let mut claims: Value = serde_json::from_slice(&payload).ok()?;
+    let mut claims: Value = json::from_slice(&payload).ok()?;
     claims.get_mut("act").map(Value::take)
 }
