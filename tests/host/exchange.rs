@@ -333,7 +333,7 @@ fn actors_nest_at_most_five_deep() {
     assert_eq!(body_json(&r)["act"], act);
     invalid_request(
         &exchange(&h, &apis[5], &token, ""),
-        "subject_token already names 5 actors: a token names at most 5",
+        "subject_token already names 5 actors, the most a token may name",
     );
 }
 
@@ -354,7 +354,7 @@ fn malformed_exchanges_are_refused_before_the_client_authenticates() {
         ),
         (
             format!("&subject_token={subject}&subject_token_type=urn:ietf:params:oauth:token-type:jwt"),
-            "subject_token_type 'urn:ietf:params:oauth:token-type:jwt' is not supported; use urn:ietf:params:oauth:token-type:access_token",
+            "subject_token_type is not supported: only urn:ietf:params:oauth:token-type:access_token is accepted",
         ),
         (
             format!("&subject_token={subject}&subject_token_type={}&actor_token={subject}&actor_token_type={}", urlencode(ACCESS_TOKEN), urlencode(ACCESS_TOKEN)),
@@ -362,7 +362,7 @@ fn malformed_exchanges_are_refused_before_the_client_authenticates() {
         ),
         (
             format!("&subject_token={subject}&subject_token_type={}&requested_token_type=urn:ietf:params:oauth:token-type:id_token", urlencode(ACCESS_TOKEN)),
-            "requested_token_type 'urn:ietf:params:oauth:token-type:id_token' is not supported; use urn:ietf:params:oauth:token-type:access_token",
+            "requested_token_type is not supported: only urn:ietf:params:oauth:token-type:access_token is issued",
         ),
     ];
     for (form, description) in cases {

@@ -14,7 +14,6 @@ use crate::oauth::grants::authorize;
 use crate::oauth::introspect;
 use crate::registry::audiences::Audience;
 use crate::registry::scope::Scope;
-use crate::support::text::printable;
 
 /// The `grant_type` value.
 pub const NAME: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
@@ -22,6 +21,16 @@ pub const NAME: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
 pub const ACCESS_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:access_token";
 /// Most actors an exchanged token names (`act` nested this deep).
 pub const MAX_ACT_DEPTH: usize = 5;
+
+const UNSUPPORTED_REQUESTED: &str =
+    "requested_token_type is not supported: only urn:ietf:params:oauth:token-type:access_token is issued";
+const UNSUPPORTED_SUBJECT: &str =
+    "subject_token_type is not supported: only urn:ietf:params:oauth:token-type:access_token is accepted";
+const DISAGREE: &str =
+    "resource and audience name different targets: send one, or the same value in both";
+const NOT_PROVIDED: &str =
+    "subject_token is for an audience this client does not provide (the resource's provider_client_id)";
+const TOO_DEEP: &str = "subject_token already names 5 actors, the most a token may name";
 
 /// What an exchange asks for, read from the form before the client authenticates (so a
 /// malformed request claims no assertion `jti`).
@@ -39,35 +48,24 @@ pub fn request(form: &Form) -> Result<Exchange<'_>, Error> {
             "actor_token is not supported: the authenticated client is the actor",
         ));
     }
-    let unsupported = |name: &str, value: &str| {
-        Error::InvalidRequest(
-            format!(
-                "{name} '{}' is not supported; use {ACCESS_TOKEN_TYPE}",
-                printable(value)
-            )
-            .into(),
-        )
-    };
-    if let Some(t) = form.get("requested_token_type") {
-        if t != ACCESS_TOKEN_TYPE {
-            return Err(unsupported("requested_token_type", t));
-        }
+    if form
+        .get("requested_token_type")
+        .is_some_and(|t| t != ACCESS_TOKEN_TYPE)
+    {
+        return Err(Error::invalid_request(UNSUPPORTED_REQUESTED));
     }
     let subject_token = form
         .get("subject_token")
         .ok_or_else(|| Error::invalid_request("subject_token is required"))?;
     match form.get("subject_token_type") {
         None => return Err(Error::invalid_request("subject_token_type is required")),
-        Some(t) if t != ACCESS_TOKEN_TYPE => return Err(unsupported("subject_token_type", t)),
-        Some(_) => {}
+        Some(ACCESS_TOKEN_TYPE) => {}
+        Some(_) => return Err(Error::invalid_request(UNSUPPORTED_SUBJECT)),
     }
-    let target =
-        match (authorize::resource(form)?, form.get("audience")) {
-            (Some(r), Some(a)) if r != a => return Err(Error::invalid_request(
-                "resource and audience name different targets: send one, or the same value in both",
-            )),
-            (r, a) => r.or(a),
-        };
+    let target = match (authorize::resource(form)?, form.get("audience")) {
+        (Some(r), Some(a)) if r != a => return Err(Error::invalid_request(DISAGREE)),
+        (r, a) => r.or(a),
+    };
     Ok(Exchange {
         subject_token,
         target,
@@ -108,14 +106,10 @@ pub async fn authorize(
         None => false,
     };
     if !provided {
-        return Err(Error::invalid_request(
-            "subject_token is for an audience this client does not provide (the resource's provider_client_id)",
-        ));
+        return Err(Error::invalid_request(NOT_PROVIDED));
     }
     if act_depth(subject.act.as_ref()) >= MAX_ACT_DEPTH {
-        return Err(Error::InvalidRequest(
-            format!("subject_token already names {MAX_ACT_DEPTH} actors: a token names at most {MAX_ACT_DEPTH}").into(),
-        ));
+        return Err(Error::invalid_request(TOO_DEEP));
     }
     let mut authorized = authorize::allowed(ctx, client, exchange.target, issuer).await?;
     let within = Scope::parse(&subject.scope)
