@@ -16,6 +16,7 @@ use crate::http::{Request, Response};
 use crate::oauth::access_token::{self, VerifiedClaims};
 use crate::oauth::{client_auth, TokenInput};
 use crate::registry::clients::ClientId;
+use crate::registry::token_claims;
 
 /// Where admins introspect: under `/admin/`, answered here.
 pub const ADMIN_INTROSPECT_PATH: &str = "/admin/tokens/introspect";
@@ -80,24 +81,34 @@ async fn answer(
     let claims = access_token::verify(ctx, token, issuer).await?;
     let visible = claims.filter(|c| only.is_none_or(|id| c.client_id == id.as_str()));
     let body = match visible {
-        Some(c) if still_good(ctx, &c).await? => serde_json::to_value(Active {
-            active: true,
-            client_id: &c.client_id,
-            sub: &c.sub,
-            scope: &c.scope,
-            aud: &c.aud,
-            iss: &c.iss,
-            exp: c.exp,
-            iat: c.iat,
-            jti: &c.jti,
-            token_type: "Bearer",
-        })
-        .map_err(|e| Error::Internal(e.to_string()))?,
+        Some(c) if still_good(ctx, &c).await? => active(token, &c)?,
         _ => json!({ "active": false }),
     };
     Ok(Response::json(200, &body)
         .with_header("cache-control", "no-store")
         .with_header("pragma", "no-cache"))
+}
+
+/// The answer for an active token: its claims, and the client's token claims it carries
+/// beside them (named apart from every member here, see [`token_claims::RESERVED`]).
+fn active(token: &str, c: &VerifiedClaims) -> Result<serde_json::Value, Error> {
+    let mut body = serde_json::to_value(Active {
+        active: true,
+        client_id: &c.client_id,
+        sub: &c.sub,
+        scope: &c.scope,
+        aud: &c.aud,
+        iss: &c.iss,
+        exp: c.exp,
+        iat: c.iat,
+        jti: &c.jti,
+        token_type: "Bearer",
+    })
+    .map_err(|e| Error::Internal(e.to_string()))?;
+    if let Some(members) = body.as_object_mut() {
+        token_claims::copy_from_token(token, members);
+    }
+    Ok(body)
 }
 
 /// Whether the token's client still exists and is enabled, and its tokens were not revoked.
