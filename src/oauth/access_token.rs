@@ -99,7 +99,8 @@ pub async fn issue(
             act: e.act.as_ref(),
         }),
     };
-    let payload = serde_json::to_vec(&claims).map_err(|e| Error::Internal(e.to_string()))?;
+    let mut payload = serde_json::to_vec(&claims).map_err(|e| Error::Internal(e.to_string()))?;
+    client.record().client.token_claims.append_to(&mut payload);
     Ok(key.sign_jwt_with(ctx.ports.signer, &payload).await)
 }
 

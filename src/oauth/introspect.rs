@@ -18,6 +18,7 @@ use crate::http::{Request, Response};
 use crate::oauth::access_token::{self, VerifiedClaims};
 use crate::oauth::{client_auth, TokenInput};
 use crate::registry::clients::{ClientId, ClientRecord};
+use crate::registry::token_claims;
 
 /// Where admins introspect: under `/admin/`, answered here.
 pub const ADMIN_INTROSPECT_PATH: &str = "/admin/tokens/introspect";
@@ -82,25 +83,35 @@ async fn answer(
     only: Option<&ClientId>,
 ) -> Result<Response, Error> {
     let body = match active(ctx, token, issuer, only).await? {
-        Ok((c, _)) => serde_json::to_value(Active {
-            active: true,
-            client_id: &c.client_id,
-            sub: &c.sub,
-            scope: &c.scope,
-            aud: &c.aud,
-            iss: &c.iss,
-            exp: c.exp,
-            iat: c.iat,
-            jti: &c.jti,
-            token_type: "Bearer",
-            act: c.act.as_ref(),
-        })
-        .map_err(|e| Error::Internal(e.to_string()))?,
+        Ok((c, _)) => active_body(token, &c)?,
         Err(_) => json!({ "active": false }),
     };
     Ok(Response::json(200, &body)
         .with_header("cache-control", "no-store")
         .with_header("pragma", "no-cache"))
+}
+
+/// The answer for an active token: its claims, and the client's token claims it carries
+/// beside them (named apart from every member here, see [`token_claims::RESERVED`]).
+fn active_body(token: &str, c: &VerifiedClaims) -> Result<Value, Error> {
+    let mut body = serde_json::to_value(Active {
+        active: true,
+        client_id: &c.client_id,
+        sub: &c.sub,
+        scope: &c.scope,
+        aud: &c.aud,
+        iss: &c.iss,
+        exp: c.exp,
+        iat: c.iat,
+        jti: &c.jti,
+        token_type: "Bearer",
+        act: c.act.as_ref(),
+    })
+    .map_err(|e| Error::Internal(e.to_string()))?;
+    if let Some(members) = body.as_object_mut() {
+        token_claims::copy_from_token(token, members);
+    }
+    Ok(body)
 }
 
 /// Why a token is not active, for the token exchange to say (introspection says nothing).

@@ -400,3 +400,22 @@ fn the_exchanging_client_must_authenticate() {
     )));
     assert_eq!(r.status, 401);
 }
+
+#[test]
+fn an_exchanged_token_carries_the_exchanging_clients_token_claims() {
+    let h = Harness::new();
+    let (caller, apis) = chain(&h, 2, "read");
+    for (id, tier) in [(&caller.0, "caller"), (&apis[0].id, "api")] {
+        let body = json!({"token_claims": {"tier": tier}});
+        let (status, v) = h.admin(Method::Patch, &format!("/admin/clients/{id}"), Some(body));
+        assert_eq!(status, 200, "{v}");
+    }
+    let subject = caller_token(&h, &caller, "");
+    let (body, claims) = issued(&exchange(&h, &apis[0], &subject, ""));
+    assert_eq!(claims["tier"], "api");
+    let r = h.send(admin_introspect(body["access_token"].as_str().unwrap()));
+    assert_eq!(
+        (&body_json(&r)["tier"], &body_json(&r)["act"]),
+        (&json!("api"), &json!({"sub": apis[0].id}))
+    );
+}

@@ -18,10 +18,12 @@ mod lockout;
 mod openapi;
 mod pem_differential;
 mod pem_inputs;
+mod provider;
 mod quota;
 mod resources;
 mod revoke;
 mod token;
+mod token_claims;
 mod verifier;
 
 use std::cell::Cell;
