@@ -123,8 +123,6 @@ pub struct VerifiedClaims {
     pub jti: String,
     /// Scopes, space-separated.
     pub scope: String,
-    /// The actor chain of an exchanged token.
-    pub act: Option<Value>,
 }
 
 /// Checks a token as one of ours, in full, with the `edgeauth-verify` crate our resource
@@ -171,13 +169,12 @@ fn check(verifier: &Verifier<JwkSet>, now: u64, token: &str) -> Option<VerifiedC
         exp: claims.exp,
         jti: claims.jti,
         scope: claims.scopes.join(" "),
-        act: actors(token),
     })
 }
 
-/// The `act` claim of a token whose signature verified. `edgeauth-verify` does not hand it
+/// The `act` claim of a token that passed [`verify`]. `edgeauth-verify` does not hand it
 /// over, so the payload is read again: a few hundred bytes, small beside the check itself.
-fn actors(token: &str) -> Option<Value> {
+pub fn actors(token: &str) -> Option<Value> {
     let payload = b64url_decode(token.split('.').nth(1)?)?;
     let mut claims: Value = json::from_slice(&payload).ok()?;
     claims.get_mut("act").map(Value::take)

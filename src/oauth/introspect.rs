@@ -105,7 +105,7 @@ fn active_body(token: &str, c: &VerifiedClaims) -> Result<Value, Error> {
         iat: c.iat,
         jti: &c.jti,
         token_type: "Bearer",
-        act: c.act.as_ref(),
+        act: access_token::actors(token).as_ref(),
     })
     .map_err(|e| Error::Internal(e.to_string()))?;
     if let Some(members) = body.as_object_mut() {
@@ -114,7 +114,8 @@ fn active_body(token: &str, c: &VerifiedClaims) -> Result<Value, Error> {
     Ok(body)
 }
 
-/// Why a token is not active, for the token exchange to say (introspection says nothing).
+/// Why a token is not active, worded for the token exchange's subject token, which says it
+/// (introspection says nothing).
 pub type Inactive = &'static str;
 
 /// Whether `token` is active, as introspection decides for every caller (and the token
@@ -128,13 +129,14 @@ pub async fn active(
 ) -> Result<Result<(VerifiedClaims, Rc<ClientRecord>), Inactive>, Error> {
     let Some(claims) = access_token::verify(ctx, token, issuer).await? else {
         return Ok(Err(
-            "is not a valid access token of this issuer (signature, type, issuer or time)",
+            "subject_token is not a valid access token of this issuer (signature, type, issuer or time)",
         ));
     };
     if only.is_some_and(|id| claims.client_id != id.as_str()) {
-        return Ok(Err("was issued to another client"));
+        return Ok(Err("subject_token was issued to another client"));
     }
-    const GONE: Inactive = "was issued to a client that no longer exists or is disabled";
+    const GONE: Inactive =
+        "subject_token was issued to a client that no longer exists or is disabled";
     let Some(id) = ClientId::parse(&claims.client_id) else {
         return Ok(Err(GONE));
     };
@@ -146,7 +148,7 @@ pub async fn active(
         return Ok(Err(GONE));
     }
     if guard.is_token_revoked(&claims.jti, claims.iat) {
-        return Ok(Err("has been revoked"));
+        return Ok(Err("subject_token has been revoked"));
     }
     Ok(Ok((claims, record)))
 }

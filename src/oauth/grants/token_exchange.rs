@@ -8,7 +8,7 @@
 use crate::context::Ctx;
 use crate::error::Error;
 use crate::http::Form;
-use crate::oauth::access_token::{Authorized, Exchanged};
+use crate::oauth::access_token::{self, Authorized, Exchanged};
 use crate::oauth::client_auth::AuthenticatedClient;
 use crate::oauth::grants::authorize;
 use crate::oauth::introspect;
@@ -85,7 +85,7 @@ pub async fn authorize(
     let (subject, subject_client) =
         match introspect::active(ctx, exchange.subject_token, issuer, None).await? {
             Ok(active) => active,
-            Err(why) => return Err(Error::InvalidRequest(format!("subject_token {why}").into())),
+            Err(why) => return Err(Error::invalid_request(why)),
         };
     // Active includes the skew past `exp`; a token can never outlive its subject token.
     let left = subject.exp.saturating_sub(ctx.now());
@@ -108,7 +108,8 @@ pub async fn authorize(
     if !provided {
         return Err(Error::invalid_request(NOT_PROVIDED));
     }
-    if act_depth(subject.act.as_ref()) >= MAX_ACT_DEPTH {
+    let act = access_token::actors(exchange.subject_token);
+    if act_depth(act.as_ref()) >= MAX_ACT_DEPTH {
         return Err(Error::invalid_request(TOO_DEEP));
     }
     let mut authorized = authorize::allowed(ctx, client, exchange.target, issuer).await?;
@@ -125,7 +126,7 @@ pub async fn authorize(
         .min(u32::try_from(left).unwrap_or(u32::MAX));
     authorized.exchange = Some(Exchanged {
         sub: subject.sub,
-        act: subject.act,
+        act,
     });
     Ok(authorized)
 }
