@@ -167,10 +167,19 @@ pub async fn update(ctx: &Ctx<'_>, id: &str, req: &Request) -> Result<Response, 
     Ok(audited(ctx, Action::ClientUpdated, subject, detail, response).await)
 }
 
-/// `DELETE /admin/clients/{id}`.
+/// `DELETE /admin/clients/{id}`. Deleting the provider of a resource is refused (409, naming
+/// how many), as deleting a granted resource is, so a resource never names a missing client.
 pub async fn delete(ctx: &Ctx<'_>, id: &str) -> Result<Response, Error> {
     let record = load_client(ctx, id).await?;
     let client_id = &record.client.client_id;
+    let provided = crate::admin::resources::provided_by(ctx, client_id).await?;
+    if provided > 0 {
+        let plural = if provided == 1 { "" } else { "s" };
+        return Err(Error::Conflict(
+            format!("the client provides {provided} resource{plural}; clear their provider_client_id first")
+                .into(),
+        ));
+    }
     // Other locations may still read the record from KV for a while: the guard refuses it.
     // The guard hears it first: were the record deleted first and the guard call then
     // failed, the retry would find no client (404) and the guard would never be told.

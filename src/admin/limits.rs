@@ -7,7 +7,9 @@ use crate::context::Ctx;
 use crate::http::Response;
 use crate::jose::jwk::MAX_KEYS;
 use crate::registry::federation::{MAX_AUDIENCES, MAX_CLAIMS, MAX_CREDENTIALS};
-use crate::registry::{clients, federation_input as fed, quota, resources, scope, secrets};
+use crate::registry::{
+    clients, federation_input as fed, quota, resources, scope, secrets, token_claims,
+};
 
 /// The limits document.
 pub fn show(ctx: &Ctx<'_>) -> Response {
@@ -29,6 +31,12 @@ pub fn show(ctx: &Ctx<'_>) -> Response {
                 "default": clients::DEFAULT_LIFETIME,
             },
             "token_quota": { "min": 1, "max": quota::MAX_QUOTA },
+            "token_claims": {
+                "members_max": token_claims::MAX_MEMBERS,
+                "bytes_max": token_claims::MAX_BYTES,
+                "name_max": token_claims::MAX_NAME,
+                "reserved": token_claims::RESERVED,
+            },
             "scope": {
                 "tokens_max": scope::MAX_TOKENS,
                 "token_max": scope::MAX_TOKEN_LEN,

@@ -5,7 +5,8 @@ use crate::context::Ctx;
 use crate::error::Error;
 use crate::http::{Request, Response};
 use crate::registry::audit::{Action, Subject};
-use crate::registry::resources::{Resource, ResourceId, ResourceInput};
+use crate::registry::clients::ClientId;
+use crate::registry::resources::{Resource, ResourceId, ResourceInput, UNKNOWN_PROVIDER};
 
 /// Clients read per page while counting a resource's grants.
 const SCAN_PAGE: usize = 100;
@@ -19,6 +20,7 @@ async fn load(ctx: &Ctx<'_>, id: &str) -> Result<Resource, Error> {
 /// `POST /admin/resources`.
 pub async fn create(ctx: &Ctx<'_>, req: &Request) -> Result<Response, Error> {
     let input: ResourceInput = json_body(req)?;
+    check_provider(ctx, &input).await?;
     let fields = input.field_names().join(", ");
     let resource = input.create(ResourceId::generate(ctx.ports.rng)?, ctx.now())?;
     // Best effort: KV has no compare-and-set, so two creations racing in different
@@ -53,6 +55,7 @@ pub async fn show(ctx: &Ctx<'_>, id: &str) -> Result<Response, Error> {
 pub async fn update(ctx: &Ctx<'_>, id: &str, req: &Request) -> Result<Response, Error> {
     let input: ResourceInput = json_body(req)?;
     let mut resource = load(ctx, id).await?;
+    check_provider(ctx, &input).await?;
     let detail = changed(&input.field_names());
     input.apply(&mut resource, ctx.now())?;
     ctx.save_resource(&resource).await?;
@@ -84,6 +87,41 @@ pub async fn delete(ctx: &Ctx<'_>, id: &str) -> Result<Response, Error> {
         Response::empty(204),
     )
     .await)
+}
+
+/// A provider the input names must be a registered client (422 otherwise). Best effort, as
+/// KV has no transactions: a client deleted in another location at the same moment can leave
+/// a resource naming it, which then simply has no provider that can act for it.
+async fn check_provider(ctx: &Ctx<'_>, input: &ResourceInput) -> Result<(), Error> {
+    if let Some(Some(id)) = input.provider()? {
+        if ctx.ports.clients.get(&id).await?.is_none() {
+            return Err(Error::invalid_metadata(UNKNOWN_PROVIDER));
+        }
+    }
+    Ok(())
+}
+
+/// How many resources name `client` as their provider: a scan of the resources, only when a
+/// client is deleted.
+pub async fn provided_by(ctx: &Ctx<'_>, client: &ClientId) -> Result<usize, Error> {
+    let mut count = 0;
+    let mut cursor: Option<String> = None;
+    loop {
+        let page = ctx
+            .ports
+            .resources
+            .list(cursor.as_deref(), SCAN_PAGE)
+            .await?;
+        count += page
+            .items
+            .iter()
+            .filter(|r| r.provider_client_id.as_ref() == Some(client))
+            .count();
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => return Ok(count),
+        }
+    }
 }
 
 /// How many clients hold a grant on the resource: a scan of the registry, fine for the

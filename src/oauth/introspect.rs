@@ -7,15 +7,18 @@
 //! nothing. A token is active only while its client exists and is enabled, which the guard
 //! makes true everywhere within the 5 s cache time.
 
+use std::rc::Rc;
+
 use serde::Serialize;
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::context::Ctx;
 use crate::error::Error;
 use crate::http::{Request, Response};
 use crate::oauth::access_token::{self, VerifiedClaims};
 use crate::oauth::{client_auth, TokenInput};
-use crate::registry::clients::ClientId;
+use crate::registry::clients::{ClientId, ClientRecord};
+use crate::registry::token_claims;
 
 /// Where admins introspect: under `/admin/`, answered here.
 pub const ADMIN_INTROSPECT_PATH: &str = "/admin/tokens/introspect";
@@ -34,6 +37,8 @@ struct Active<'a> {
     iat: u64,
     jti: &'a str,
     token_type: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    act: Option<&'a Value>,
 }
 
 /// Handles `POST /oauth/introspect`.
@@ -77,38 +82,73 @@ async fn answer(
     issuer: &str,
     only: Option<&ClientId>,
 ) -> Result<Response, Error> {
-    let claims = access_token::verify(ctx, token, issuer).await?;
-    let visible = claims.filter(|c| only.is_none_or(|id| c.client_id == id.as_str()));
-    let body = match visible {
-        Some(c) if still_good(ctx, &c).await? => serde_json::to_value(Active {
-            active: true,
-            client_id: &c.client_id,
-            sub: &c.sub,
-            scope: &c.scope,
-            aud: &c.aud,
-            iss: &c.iss,
-            exp: c.exp,
-            iat: c.iat,
-            jti: &c.jti,
-            token_type: "Bearer",
-        })
-        .map_err(|e| Error::Internal(e.to_string()))?,
-        _ => json!({ "active": false }),
+    let body = match active(ctx, token, issuer, only).await? {
+        Ok((c, _)) => active_body(token, &c)?,
+        Err(_) => json!({ "active": false }),
     };
     Ok(Response::json(200, &body)
         .with_header("cache-control", "no-store")
         .with_header("pragma", "no-cache"))
 }
 
-/// Whether the token's client still exists and is enabled, and its tokens were not revoked.
-async fn still_good(ctx: &Ctx<'_>, claims: &VerifiedClaims) -> Result<bool, Error> {
+/// The answer for an active token: its claims, and the client's token claims it carries
+/// beside them (named apart from every member here, see [`token_claims::RESERVED`]).
+fn active_body(token: &str, c: &VerifiedClaims) -> Result<Value, Error> {
+    let mut body = serde_json::to_value(Active {
+        active: true,
+        client_id: &c.client_id,
+        sub: &c.sub,
+        scope: &c.scope,
+        aud: &c.aud,
+        iss: &c.iss,
+        exp: c.exp,
+        iat: c.iat,
+        jti: &c.jti,
+        token_type: "Bearer",
+        act: access_token::actors(token).as_ref(),
+    })
+    .map_err(|e| Error::Internal(e.to_string()))?;
+    if let Some(members) = body.as_object_mut() {
+        token_claims::copy_from_token(token, members);
+    }
+    Ok(body)
+}
+
+/// Why a token is not active, worded for the token exchange's subject token, which says it
+/// (introspection says nothing).
+pub type Inactive = &'static str;
+
+/// Whether `token` is active, as introspection decides for every caller (and the token
+/// exchange for its subject token): one of ours in full, visible to the caller (`only`), its
+/// client existing and enabled, not revoked. Active: its claims and its client's record.
+pub async fn active(
+    ctx: &Ctx<'_>,
+    token: &str,
+    issuer: &str,
+    only: Option<&ClientId>,
+) -> Result<Result<(VerifiedClaims, Rc<ClientRecord>), Inactive>, Error> {
+    let Some(claims) = access_token::verify(ctx, token, issuer).await? else {
+        return Ok(Err(
+            "subject_token is not a valid access token of this issuer (signature, type, issuer or time)",
+        ));
+    };
+    if only.is_some_and(|id| claims.client_id != id.as_str()) {
+        return Ok(Err("subject_token was issued to another client"));
+    }
+    const GONE: Inactive =
+        "subject_token was issued to a client that no longer exists or is disabled";
     let Some(id) = ClientId::parse(&claims.client_id) else {
-        return Ok(false);
+        return Ok(Err(GONE));
     };
     let Some(record) = ctx.cached_client(&id).await? else {
-        return Ok(false);
+        return Ok(Err(GONE));
     };
     let guard = ctx.cached_guard(&id).await?;
-    let revoked = guard.is_token_revoked(&claims.jti, claims.iat);
-    Ok(record.client.enabled && !guard.is_disabled(ctx.now()) && !revoked)
+    if !record.client.enabled || guard.is_disabled(ctx.now()) {
+        return Ok(Err(GONE));
+    }
+    if guard.is_token_revoked(&claims.jti, claims.iat) {
+        return Ok(Err("subject_token has been revoked"));
+    }
+    Ok(Ok((claims, record)))
 }

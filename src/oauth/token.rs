@@ -8,7 +8,7 @@ use crate::context::Ctx;
 use crate::error::Error;
 use crate::http::{Form, Request, Response};
 use crate::oauth::access_token;
-use crate::oauth::grants::{Grant, Granted};
+use crate::oauth::grants::{token_exchange, Grant, Granted};
 use crate::services::token_quota as quota;
 use crate::support::text::printable;
 
@@ -18,6 +18,9 @@ pub const MAX_TOKEN_BODY: usize = 16 * 1024;
 #[derive(Serialize)]
 struct TokenResponse<'a> {
     access_token: &'a str,
+    /// Only in a token exchange's answer (RFC 8693 section 2.2.1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    issued_token_type: Option<&'static str>,
     token_type: &'static str,
     expires_in: u32,
     #[serde(skip_serializing_if = "str::is_empty")]
@@ -46,6 +49,10 @@ pub async fn handle(ctx: &Ctx<'_>, req: &Request) -> Result<Response, Error> {
     let scope = authorized.scope.to_string();
     let body = TokenResponse {
         access_token: &token,
+        issued_token_type: authorized
+            .exchange
+            .as_ref()
+            .map(|_| token_exchange::ACCESS_TOKEN_TYPE),
         token_type: "Bearer",
         expires_in: authorized.lifetime,
         scope: &scope,

@@ -11,6 +11,7 @@ use crate::registry::lifetime::token_lifetime;
 use crate::registry::quota::TokenQuota;
 use crate::registry::resources::GrantInput;
 use crate::registry::scope::Scope;
+use crate::registry::token_claims::TokenClaims;
 use crate::support::json::present;
 use crate::support::text::{is_clean, is_visible};
 use crate::support::uri::{is_resource_uri, HttpUrl};
@@ -40,6 +41,10 @@ pub struct ClientInput {
     /// Token quota; `null` removes it. Checked by [`TokenQuota::parse`] for precise messages.
     #[serde(default, deserialize_with = "present")]
     pub token_quota: Option<Option<serde_json::Value>>,
+    /// Members for every access token; `null` or `{}` removes them. Checked by
+    /// [`TokenClaims::parse`].
+    #[serde(default, deserialize_with = "present")]
+    pub token_claims: Option<Option<serde_json::Value>>,
     /// Inline JWK Set; `null` removes it.
     #[serde(default, deserialize_with = "present")]
     pub jwks: Option<Option<serde_json::Value>>,
@@ -73,6 +78,7 @@ impl ClientInput {
             lockout_enabled: true,
             introspection_allowed: false,
             token_quota: None,
+            token_claims: TokenClaims::default(),
             jwks: None,
             jwks_uri: None,
             client_id_issued_at: now,
@@ -106,6 +112,7 @@ impl ClientInput {
                 self.introspection_allowed.is_some(),
             ),
             ("token_quota", self.token_quota.is_some()),
+            ("token_claims", self.token_claims.is_some()),
             ("grants", self.grants.is_some()),
         ];
         present
@@ -149,6 +156,10 @@ impl ClientInput {
         }
         if let Some(q) = self.token_quota {
             client.token_quota = q.as_ref().map(TokenQuota::parse).transpose()?;
+        }
+        if let Some(c) = self.token_claims {
+            let parsed = c.map(TokenClaims::parse).transpose()?;
+            client.token_claims = parsed.unwrap_or_default();
         }
         if let Some(j) = self.jwks {
             client.jwks = j

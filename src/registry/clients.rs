@@ -14,6 +14,7 @@ use crate::registry::quota::TokenQuota;
 use crate::registry::resources::ResourceGrant;
 use crate::registry::scope::Scope;
 use crate::registry::secrets::StoredSecret;
+use crate::registry::token_claims::TokenClaims;
 
 pub use crate::registry::lifetime::{DEFAULT_LIFETIME, MAX_LIFETIME, MIN_LIFETIME};
 /// Longest client name.
@@ -25,11 +26,7 @@ pub const MAX_RESOURCES: usize = 20;
 /// Longest flat resource URI.
 pub const MAX_RESOURCE_LEN: usize = 512;
 
-crate::registry::uuid_id!(
-    ClientId,
-    "client_id",
-    "A client identifier: a lower-case hyphenated UUID v4, made by the server."
-);
+pub use crate::registry::client_id::ClientId;
 
 /// How a client authenticates at the token endpoint (RFC 7591 `token_endpoint_auth_method`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -127,6 +124,9 @@ pub struct Client {
     /// Most tokens per UTC hour and day, enforced or monitored; `None` (the default): no quota.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub token_quota: Option<TokenQuota>,
+    /// Members added to every access token issued to it; none by default.
+    #[serde(skip_serializing_if = "TokenClaims::is_empty")]
+    pub token_claims: TokenClaims,
     /// Where its tokens may be for and with which scopes (stored as the flat `scope` and
     /// `resources` and the registered `grants`; see [`Grants`]).
     #[serde(flatten)]
@@ -162,6 +162,9 @@ struct StoredClient {
     /// Read through [`TokenQuota::parse`], which the input path links anyway.
     #[serde(default)]
     token_quota: Option<serde_json::Value>,
+    /// Validated when written; serialized for minting once here (see [`TokenClaims`]).
+    #[serde(default)]
+    token_claims: Option<serde_json::Value>,
     #[serde(default)]
     scope: Scope,
     #[serde(default)]
@@ -188,6 +191,7 @@ impl From<StoredClient> for Client {
             updated_at: s.updated_at,
             introspection_allowed: s.introspection_allowed,
             token_quota: s.token_quota.and_then(|v| TokenQuota::parse(&v).ok()),
+            token_claims: TokenClaims::stored(s.token_claims),
             grants: Grants::from_parts(s.grants, s.resources, s.scope),
             version: s.version,
         }
@@ -294,6 +298,7 @@ mod tests {
             "updated_at": 1_700_000_100u64,
             "introspection_allowed": true,
             "token_quota": {"per_hour": 5, "per_day": 50, "enforce": false},
+            "token_claims": {"tenant": "acme", "tier": 3, "regions": ["eu"]},
             "scope": "a b",
             "resources": ["https://plain.example"],
             "grants": [{"resource": "https://api.example", "scope": "x",

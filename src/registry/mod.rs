@@ -4,6 +4,7 @@
 
 pub mod audiences;
 pub mod audit;
+pub mod client_id;
 pub mod client_input;
 pub mod clients;
 pub mod federation;
@@ -16,6 +17,7 @@ pub mod resources;
 pub mod scope;
 pub mod secrets;
 pub mod signing_keys;
+pub mod token_claims;
 
 /// A server-made UUID v4 identifier newtype that parses only the canonical form.
 macro_rules! uuid_id {

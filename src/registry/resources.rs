@@ -8,6 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
+use crate::registry::client_id::ClientId;
 use crate::registry::lifetime::token_lifetime;
 use crate::registry::scope::Scope;
 use crate::support::json::present;
@@ -83,6 +84,10 @@ pub struct Resource {
     /// Longest lifetime of tokens for it, in seconds; `None`: the client's lifetime.
     #[serde(default)]
     pub access_token_lifetime: Option<u32>,
+    /// The client that serves the API (its provider), if named: the client that may exchange
+    /// tokens for this resource. A client providing a resource cannot be deleted.
+    #[serde(default)]
+    pub provider_client_id: Option<ClientId>,
     /// Creation time (epoch seconds).
     pub created_at: u64,
     /// Last change (epoch seconds).
@@ -111,9 +116,29 @@ pub struct ResourceInput {
     /// Token lifetime cap; `null` removes it.
     #[serde(default, deserialize_with = "present")]
     pub access_token_lifetime: Option<Option<i64>>,
+    /// The providing client; `null` removes it. Its existence is the admin API's to check.
+    #[serde(default, deserialize_with = "present")]
+    pub provider_client_id: Option<Option<String>>,
 }
 
+/// What a `provider_client_id` that names no client is told.
+pub const UNKNOWN_PROVIDER: &str =
+    "provider_client_id must be the client_id of a registered client";
+
 impl ResourceInput {
+    /// The provider this input names, parsed: `Some(None)` to remove it, `None` to leave it.
+    /// An id that is not a client id is refused here; whether the client exists is checked by
+    /// the caller, who can read the registry.
+    pub fn provider(&self) -> Result<Option<Option<ClientId>>, Error> {
+        match &self.provider_client_id {
+            None => Ok(None),
+            Some(None) => Ok(Some(None)),
+            Some(Some(id)) => ClientId::parse(id)
+                .map(|id| Some(Some(id)))
+                .ok_or_else(|| Error::invalid_metadata(UNKNOWN_PROVIDER)),
+        }
+    }
+
     /// Names of the fields this input sets, for the audit trail.
     pub fn field_names(&self) -> Vec<&'static str> {
         [
@@ -124,6 +149,7 @@ impl ResourceInput {
                 "access_token_lifetime",
                 self.access_token_lifetime.is_some(),
             ),
+            ("provider_client_id", self.provider_client_id.is_some()),
         ]
         .into_iter()
         .filter_map(|(n, set)| set.then_some(n))
@@ -150,6 +176,7 @@ impl ResourceInput {
             name: String::new(),
             scopes: Vec::new(),
             access_token_lifetime: None,
+            provider_client_id: None,
             created_at: now,
             updated_at: now,
         };
@@ -159,6 +186,7 @@ impl ResourceInput {
 
     /// Applies the given fields, validating each.
     pub fn apply(self, resource: &mut Resource, now: u64) -> Result<(), Error> {
+        let provider = self.provider()?;
         if self.identifier.is_some_and(|i| i != resource.identifier) {
             return Err(Error::invalid_metadata(
                 "identifier cannot be changed; register a new resource",
@@ -177,6 +205,9 @@ impl ResourceInput {
         }
         if let Some(lifetime) = self.access_token_lifetime {
             resource.access_token_lifetime = lifetime.map(token_lifetime).transpose()?;
+        }
+        if let Some(provider) = provider {
+            resource.provider_client_id = provider;
         }
         resource.updated_at = now;
         Ok(())
@@ -321,6 +352,30 @@ mod tests {
             .apply(&mut r, 1)
             .unwrap();
         assert_eq!(r.access_token_lifetime, None);
+    }
+
+    #[test]
+    fn the_provider_is_a_client_id_and_null_removes_it() {
+        let provider = "7c9e6679-7425-40de-944b-e07fc1f90ae7";
+        let mut r = input(&format!(
+            r#"{{"identifier":"urn:x","name":"n","provider_client_id":"{provider}"}}"#
+        ))
+        .create(id(), 0)
+        .unwrap();
+        assert_eq!(
+            r.provider_client_id.as_ref().map(|c| c.as_str()),
+            Some(provider)
+        );
+        input(r#"{"name":"m"}"#).apply(&mut r, 1).unwrap();
+        assert!(r.provider_client_id.is_some(), "absent leaves it");
+        let e = input(r#"{"provider_client_id":"nope"}"#)
+            .apply(&mut r, 1)
+            .unwrap_err();
+        assert_eq!(e.description(), UNKNOWN_PROVIDER);
+        input(r#"{"provider_client_id":null}"#)
+            .apply(&mut r, 1)
+            .unwrap();
+        assert_eq!(r.provider_client_id, None);
     }
 
     #[test]

@@ -243,6 +243,7 @@ describe('resources and grants', () => {
       name: 'Billing API',
       scopes: body.scopes,
       access_token_lifetime: 600,
+      provider_client_id: null,
       created_at: res.created_at,
       updated_at: res.updated_at,
     });

@@ -28,7 +28,7 @@ describe('public endpoints', () => {
     assert.equal(m.issuer, w.url);
     assert.equal(m.token_endpoint, `${w.url}/oauth/token`);
     assert.equal(m.jwks_uri, `${w.url}/.well-known/jwks.json`);
-    assert.deepEqual(m.grant_types_supported, ['client_credentials', 'urn:ietf:params:oauth:grant-type:jwt-bearer']);
+    assert.deepEqual(m.grant_types_supported, ['client_credentials', 'urn:ietf:params:oauth:grant-type:jwt-bearer', 'urn:ietf:params:oauth:grant-type:token-exchange']);
     assert.deepEqual(m.response_types_supported, []);
     assert.ok(Array.isArray(m.token_endpoint_auth_methods_supported));
     for (const meth of ['client_secret_basic', 'client_secret_post']) {

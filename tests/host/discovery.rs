@@ -27,7 +27,7 @@ fn metadata_is_served_at_both_well_known_paths() {
             "revocation_endpoint": format!("{ORIGIN}/oauth/revoke"),
             "revocation_endpoint_auth_methods_supported":
                 ["client_secret_basic", "client_secret_post", "private_key_jwt", "client_secret_jwt"],
-            "grant_types_supported": ["client_credentials", "urn:ietf:params:oauth:grant-type:jwt-bearer"],
+            "grant_types_supported": ["client_credentials", "urn:ietf:params:oauth:grant-type:jwt-bearer", "urn:ietf:params:oauth:grant-type:token-exchange"],
             "response_types_supported": [],
             "token_endpoint_auth_methods_supported":
                 ["client_secret_basic", "client_secret_post", "private_key_jwt", "client_secret_jwt"],

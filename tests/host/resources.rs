@@ -49,7 +49,8 @@ fn a_resource_is_registered_read_listed_and_changed() {
     let expected = json!({
         "resource_id": id, "identifier": "urn:api:billing", "name": "Billing",
         "scopes": [{"value": "invoices:read", "description": "Read invoices"}],
-        "access_token_lifetime": 900, "created_at": T0, "updated_at": T0
+        "access_token_lifetime": 900, "provider_client_id": null,
+        "created_at": T0, "updated_at": T0
     });
     assert_eq!(v, expected);
     assert_eq!(

@@ -437,7 +437,7 @@ fn grant_type_is_required_and_must_be_a_supported_one() {
         &h.token_basic(&id, &secret, "grant_type=password"),
         400,
         "unsupported_grant_type",
-        "grant_type 'password' is not supported; use client_credentials or urn:ietf:params:oauth:grant-type:jwt-bearer",
+        "grant_type 'password' is not supported; use client_credentials or urn:ietf:params:oauth:grant-type:jwt-bearer or urn:ietf:params:oauth:grant-type:token-exchange",
     );
 }
 

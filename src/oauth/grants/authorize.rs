@@ -32,29 +32,45 @@ pub async fn authorize(
     form: &Form,
     issuer: &str,
 ) -> Result<Authorized, Error> {
+    let mut authorized = allowed(ctx, client, resource(form)?, issuer).await?;
+    authorized.scope = requested_scope(form, authorized.scope, "is not allowed for this client")?;
+    Ok(authorized)
+}
+
+/// The one `resource` parameter, if sent: an absolute URI without a fragment.
+pub fn resource(form: &Form) -> Result<Option<&str>, Error> {
+    let mut resources = form.all("resource");
+    match (resources.next(), resources.next()) {
+        (Some(_), Some(_)) => Err(Error::InvalidTarget(
+            "request one resource per token".into(),
+        )),
+        (Some(r), None) if !is_absolute_uri(r) || r.contains('#') => Err(Error::InvalidTarget(
+            "resource must be an absolute URI without a fragment".into(),
+        )),
+        (r, _) => Ok(r),
+    }
+}
+
+/// The audience (`target`, else the default grant's), lifetime and every scope the client
+/// may hold there: its grant, still within the resource's scopes, and its secret's limit.
+pub async fn allowed(
+    ctx: &Ctx<'_>,
+    client: &AuthenticatedClient,
+    target: Option<&str>,
+    issuer: &str,
+) -> Result<Authorized, Error> {
     let registered = &client.record().client;
     let not_allowed = |r: &str| {
         Error::InvalidTarget(
             format!("resource '{}' is not allowed for this client", printable(r)).into(),
         )
     };
-    let mut resources = form.all("resource");
-    let grant = match (resources.next(), resources.next()) {
-        (Some(_), Some(_)) => {
-            return Err(Error::InvalidTarget(
-                "request one resource per token".into(),
-            ))
-        }
-        (Some(r), None) if !is_absolute_uri(r) || r.contains('#') => {
-            return Err(Error::InvalidTarget(
-                "resource must be an absolute URI without a fragment".into(),
-            ))
-        }
-        (Some(r), None) => registered
+    let grant = match target {
+        Some(r) => registered
             .grants
             .for_resource(r)
             .ok_or_else(|| not_allowed(r))?,
-        (None, _) => registered.grants.default_grant(),
+        None => registered.grants.default_grant(),
     };
     let lifetime = registered.access_token_lifetime;
     let (base, audience, lifetime) = match &grant.audience {
@@ -81,25 +97,29 @@ pub async fn authorize(
             )
         }
     };
-    let allowed = match client.secret().and_then(|s| s.scope.as_ref()) {
+    let scope = match client.secret().and_then(|s| s.scope.as_ref()) {
         Some(limit) => base.intersect(limit),
         None => base,
-    };
-    let scope = match form.get("scope") {
-        None => allowed,
-        Some(text) => {
-            let requested = Scope::parse(text).map_err(|e| Error::InvalidScope(e.into()))?;
-            if let Some(extra) = requested.first_outside(&allowed) {
-                return Err(Error::InvalidScope(
-                    format!("scope '{extra}' is not allowed for this client").into(),
-                ));
-            }
-            requested
-        }
     };
     Ok(Authorized {
         scope,
         audience,
         lifetime,
+        exchange: None,
     })
+}
+
+/// The `scope` parameter, each of whose scopes must be `allowed` (else `invalid_scope`
+/// "scope '<s>' <refusal>"); without it, all of `allowed`.
+pub fn requested_scope(form: &Form, allowed: Scope, refusal: &str) -> Result<Scope, Error> {
+    let Some(text) = form.get("scope") else {
+        return Ok(allowed);
+    };
+    let requested = Scope::parse(text).map_err(|e| Error::InvalidScope(e.into()))?;
+    match requested.first_outside(&allowed) {
+        Some(extra) => Err(Error::InvalidScope(
+            format!("scope '{extra}' {refusal}").into(),
+        )),
+        None => Ok(requested),
+    }
 }

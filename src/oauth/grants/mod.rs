@@ -2,13 +2,14 @@
 //! what `grant_types_supported` lists and what the endpoint dispatches on. A grant finds how
 //! the client presents itself in the request; the client is then authenticated and what it
 //! may have authorized ([`Granted`]) the same way for every grant that gives a client a token
-//! for itself. The endpoint does the steps every grant shares (the key ring, the quota,
-//! minting, counting, the response). Adding a grant: its file, and its row in [`Grant`]
-//! (variant, name, dispatch).
+//! for itself; the token exchange authorizes by its subject token instead. The endpoint does
+//! the steps every grant shares (the key ring, the quota, minting, counting, the response).
+//! Adding a grant: its file, and its row in [`Grant`] (variant, name, dispatch).
 
 pub mod authorize;
 pub mod client_credentials;
 pub mod jwt_bearer;
+pub mod token_exchange;
 
 pub use authorize::Granted;
 
@@ -24,17 +25,24 @@ pub enum Grant {
     ClientCredentials,
     /// RFC 7523 section 2.1: an external token of a federated credential as the grant.
     JwtBearer,
+    /// RFC 8693: a token the client received, traded for a token to another API.
+    TokenExchange,
 }
 
 impl Grant {
     /// Every grant, in the order the metadata lists them.
-    pub const ALL: [Grant; 2] = [Grant::ClientCredentials, Grant::JwtBearer];
+    pub const ALL: [Grant; 3] = [
+        Grant::ClientCredentials,
+        Grant::JwtBearer,
+        Grant::TokenExchange,
+    ];
 
     /// The `grant_type` value.
     pub fn name(self) -> &'static str {
         match self {
             Grant::ClientCredentials => client_credentials::NAME,
             Grant::JwtBearer => jwt_bearer::NAME,
+            Grant::TokenExchange => token_exchange::NAME,
         }
     }
 
@@ -52,12 +60,22 @@ impl Grant {
         form: &Form,
         issuer: &str,
     ) -> Result<Granted, Error> {
+        let exchange = match self {
+            Grant::TokenExchange => Some(token_exchange::request(form)?),
+            _ => None,
+        };
         let credentials = match self {
-            Grant::ClientCredentials => client_credentials::credentials(req, form)?,
             Grant::JwtBearer => jwt_bearer::credentials(req, form)?,
+            // The exchanging client authenticates as for client credentials.
+            _ => client_credentials::credentials(req, form)?,
         };
         let client = client_auth::authenticate(ctx, credentials, issuer).await?;
-        let authorized = authorize::authorize(ctx, &client, form, issuer).await?;
+        let authorized = match exchange {
+            Some(exchange) => {
+                token_exchange::authorize(ctx, &client, exchange, form, issuer).await?
+            }
+            None => authorize::authorize(ctx, &client, form, issuer).await?,
+        };
         Ok(Granted { client, authorized })
     }
 }

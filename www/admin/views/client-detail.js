@@ -11,6 +11,7 @@ import { SECRET_METHODS, isSecretBased, lockedUntil, methodLabel, statusOf, coun
 import { readClientFields, focusInvalid } from '../components/client-fields.js';
 import { readJwksUri, parseJwks, readPem } from '../components/keys.js';
 import { fillQuota, quotaText, readQuota, sameQuota } from '../components/quota.js';
+import { fillClaims, readClaims, sameClaims } from '../components/token-claims.js';
 import { confirmDialog } from '../components/confirm.js';
 import { openRecord } from '../components/record.js';
 import { bindActivity, clearActivity, loadActivity, reloadAudit, resetActivity } from './client-activity.js';
@@ -68,6 +69,7 @@ function renderSettings(c) {
   $('e-scope').value = c.scope || '';
   $('e-resources').value = (c.resources || []).join('\n');
   fillQuota('e-', c.token_quota);
+  fillClaims('e-', c.token_claims);
   const keyBased = !isSecretBased(c) || c.jwks || c.jwks_uri;
   show('e-keys', Boolean(keyBased));
   $('e-jwks-uri').value = c.jwks_uri || '';
@@ -151,6 +153,9 @@ async function settingsPatch(form, c) {
   const quota = readQuota('e-');
   if (quota === undefined) ok = false;
   else if (!sameQuota(quota, c.token_quota)) patch.token_quota = quota;
+  const claims = readClaims('e-');
+  if (claims === undefined) ok = false;
+  else if (!sameClaims(claims, c.token_claims)) patch.token_claims = claims;
   if (!$('e-keys').hidden) ok = (await keysPatch(c, patch)) && ok;
   if (!ok) {
     focusInvalid(form);

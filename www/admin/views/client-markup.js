@@ -6,6 +6,7 @@ import { nameFields, tokenFields } from '../components/client-fields.js';
 import { keyFields } from '../components/keys.js';
 import { federationFields } from '../components/federation-fields.js';
 import { quotaFields } from '../components/quota.js';
+import { claimsField } from '../components/token-claims.js';
 import {
   actions, button, conflictBox, crumb, dangerZone, dataTable, describedBy, errorText, facts, field, formError,
   moreButton, okText, panel, submitRow, viewHead, viewSection,
@@ -39,6 +40,7 @@ function settings() {
       scope,
       resources,
       quotaFields('e-'),
+      claimsField('e-'),
       h('fieldset', { id: 'e-keys', class: 'group', hidden: true }, h('legend', {}, 'Keys'), keys.uri, keys.jwks, keys.pem),
       formError('edit-error'),
       conflictBox('edit-conflict', 'Reload the client', 'reload-client'),

@@ -59,6 +59,16 @@ const template = () => viewSection('view-resource', 'r-title',
         errorText('r-scopes-error'),
         actions(button('Add scope', { id: 'r-add-scope' }))),
       lifetimeField('r-lifetime', 'Maximum access token lifetime', ['; empty for no cap'], false),
+      field({
+        id: 'r-provider',
+        label: ['Provider client ', optional(['(the client ID of the API serving this resource, which may exchange its callers\' tokens; empty for none)'])],
+        error: true,
+        control: h('input', {
+          id: 'r-provider', type: 'text', autocomplete: 'off', spellcheck: 'false',
+          placeholder: '0f8fad5b-d9cb-469f-a165-70867728950e', ...describedBy('r-provider-error'),
+        }),
+      }),
+      h('p', { id: 'r-provider-link-wrap', class: 'hint', hidden: true }, 'Provided by ', h('a', { id: 'r-provider-link' })),
       formError('resource-error'),
       actions(h('button', { type: 'submit', class: 'primary', id: 'r-submit' }, 'Create resource'),
         linkButton('#/resources', 'Cancel', 'button quiet'), okText('resource-status', 'span'))),
@@ -85,6 +95,8 @@ function renderResource(r) {
   $('r-name').value = r.name || '';
   $('r-lifetime').value = typeof r.access_token_lifetime === 'number' ? r.access_token_lifetime : '';
   setScopeRows(r.scopes || []);
+  $('r-provider').value = r.provider_client_id || '';
+  showProvider(r.provider_client_id);
   setText('r-submit', 'Save changes');
   show('r-delete-zone', true);
 }
@@ -98,7 +110,18 @@ function renderNew() {
   show('r-delete-zone', false);
   setText('r-submit', 'Create resource');
   setScopeRows([{ value: '', description: '' }]);
+  showProvider(null);
 }
+
+// A link to the provider's client page, when the resource names one.
+function showProvider(id) {
+  show('r-provider-link-wrap', !!id);
+  if (!id) return;
+  $('r-provider-link').href = hrefOf('clients', id);
+  setText('r-provider-link', id);
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 function identifierProblem(v) {
   if (!v) return 'An identifier is required.';
@@ -116,7 +139,8 @@ function placeError(e) {
   const text = describe(e);
   const msg = (e.description || '').toLowerCase();
   const creating = !store.resource;
-  if (e.status === 409 && creating) showError('r-identifier-error', 'A resource with this identifier already exists (HTTP 409).', 'r-identifier');
+  if (msg.includes('provider_client_id')) showError('r-provider-error', text, 'r-provider');
+  else if (e.status === 409 && creating) showError('r-identifier-error', 'A resource with this identifier already exists (HTTP 409).', 'r-identifier');
   else if (msg.includes('identifier') && creating) showError('r-identifier-error', text, 'r-identifier');
   else if (msg.includes('scope')) showError('r-scopes-error', text);
   else if (msg.includes('lifetime')) showError('r-lifetime-error', text, 'r-lifetime');
@@ -138,14 +162,20 @@ function readForm() {
     showError('r-name-error', 'A name is required.', 'r-name');
     ok = false;
   }
+  const provider = $('r-provider').value.trim().toLowerCase() || null;
+  if (provider && !UUID.test(provider)) {
+    showError('r-provider-error', 'Enter a client ID (a UUID such as 0f8fad5b-d9cb-469f-a165-70867728950e), or leave it empty.', 'r-provider');
+    ok = false;
+  }
   const scopes = readScopes();
   const lifetime = readLifetime('r-lifetime', 'r-lifetime-error', false);
-  return ok && scopes && lifetime !== null ? { identifier, name, scopes, lifetime: lifetime ?? null } : null;
+  return ok && scopes && lifetime !== null ? { identifier, name, scopes, lifetime: lifetime ?? null, provider } : null;
 }
 
-async function create({ identifier, name, scopes, lifetime }) {
+async function create({ identifier, name, scopes, lifetime, provider }) {
   const body = { identifier, name, scopes };
   if (lifetime !== null) body.access_token_lifetime = lifetime;
+  if (provider) body.provider_client_id = provider;
   const res = await attempt(api.createResource(body), placeError);
   if (!res.ok) return;
   store.prefetchedResource = res.value;
@@ -153,12 +183,13 @@ async function create({ identifier, name, scopes, lifetime }) {
   location.hash = hrefOf('resources', res.value.resource_id);
 }
 
-async function update(r, { name, scopes, lifetime }) {
+async function update(r, { name, scopes, lifetime, provider }) {
   const patch = {};
   if (name !== r.name) patch.name = name;
   const before = (r.scopes || []).map((s) => ({ value: s.value, description: s.description || '' }));
   if (JSON.stringify(scopes) !== JSON.stringify(before)) patch.scopes = scopes;
   if (lifetime !== (typeof r.access_token_lifetime === 'number' ? r.access_token_lifetime : null)) patch.access_token_lifetime = lifetime;
+  if (provider !== (r.provider_client_id || null)) patch.provider_client_id = provider;
   if (!Object.keys(patch).length) {
     setText('resource-status', 'No changes to save.');
     return;
