@@ -261,7 +261,7 @@ try {
   let exchangeBody = null;
   let exchangeAuth = null;
   const freshSubjects = [];
-  if (!opt.cases || opt.cases.split(',').includes('exchange')) {
+  if (!opt.cases || /(^|,)exchange(_fresh)?(,|$)/.test(opt.cases)) {
     const admin = async (method, path, body) => {
       const r = await call(`${base}${path}`, { method, headers: { authorization: adminAuth, 'content-type': 'application/json' }, body: JSON.stringify(body) });
       if (r.status !== 200 && r.status !== 201) throw new Error(`exchange fixture ${method} ${path}: ${r.status} ${r.text}`);
@@ -394,7 +394,11 @@ try {
 
   // A floor goes with the token case it is the floor of.
   const chosen = opt.cases?.split(',') ?? [];
-  const floors = [...(chosen.includes('basic') ? ['floor'] : []), ...(chosen.includes('pkjwt') ? ['floor_pkjwt'] : [])];
+  // exchange_fresh's floor is the assertion floor too: one verify and one sign.
+  const floors = [
+    ...(chosen.includes('basic') || chosen.includes('exchange_fresh') ? ['floor'] : []),
+    ...(chosen.includes('pkjwt') || chosen.includes('exchange_fresh') ? ['floor_pkjwt'] : []),
+  ];
   const only = opt.cases ? new Set(['hello', 'trivial', ...chosen, ...floors]) : null;
   if (only) cases.splice(0, cases.length, ...cases.filter((c) => only.has(c.key)));
   const work = mkdtempSync(join(tmpdir(), 'edgeauth-wrk-'));
@@ -522,6 +526,10 @@ function report(results, warmups, peers, quotaRounds = []) {
     const x = by[key];
     if (!x || !by.basic) continue;
     out(`${key} / Basic: CPU ${(x.cpu_us / by.basic.cpu_us).toFixed(2)}x (target <= 1.30), ${x.cpu_us.toFixed(0)} against ${by.basic.cpu_us.toFixed(0)} µs a request; req/s ${(x.rps / by.basic.rps).toFixed(2)}x`);
+  }
+  if (by.exchange_fresh && by.basic && by.floor && by.floor_pkjwt) {
+    // What one more Ed25519 verify costs the runtime itself, against what it costs edgeauth.
+    out(`exchange_fresh over Basic: ${over(by.exchange_fresh, by.basic)} µs; the JS floors' verify + sign over sign: ${over(by.floor_pkjwt, by.floor)} µs (floor ratio ${(by.floor_pkjwt.cpu_us / by.floor.cpu_us).toFixed(2)}x)`);
   }
   for (const { key, r, cycles } of results) {
     if (!r.bodies) continue;

@@ -65,6 +65,24 @@ pub async fn verify(
     }
 }
 
+/// Ed25519 for a signature over one of our own tokens, handed to the platform after the
+/// strict checks here: `None` where the platform has no Ed25519 (the caller checks in the wasm).
+pub async fn ed25519_native(
+    platform: &dyn PlatformVerifier,
+    key: [u8; 32],
+    input: &[u8],
+    signature: [u8; 64],
+) -> Option<bool> {
+    match StrictEd25519::check_raw(key, &signature) {
+        Some(strict) => {
+            platform
+                .ed25519(&strict.key, input, &strict.signature)
+                .await
+        }
+        None => Some(false),
+    }
+}
+
 /// The canonical encodings of the eight points of small order (the 8-torsion): no other
 /// encoding of them can verify, as verification compares `R` with a canonical encoding.
 const SMALL_ORDER: [[u8; 32]; 8] = {
@@ -114,6 +132,11 @@ impl StrictEd25519 {
     /// The key and signature, if they pass; None verifies nothing.
     pub fn check(key: &PublicJwk, signature: &[u8]) -> Option<StrictEd25519> {
         let key = <[u8; 32]>::try_from(b64url_decode(key.x.as_deref()?)?).ok()?;
+        StrictEd25519::check_raw(key, signature)
+    }
+
+    /// As [`StrictEd25519::check`], for a key already in bytes.
+    pub fn check_raw(key: [u8; 32], signature: &[u8]) -> Option<StrictEd25519> {
         if !is_checked_key(&key) {
             return None;
         }

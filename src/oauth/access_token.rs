@@ -3,15 +3,13 @@
 
 use edgeauth_verify::{JwkSet, Verifier};
 use serde::Serialize;
-use serde_json::Value;
 
 use crate::context::Ctx;
 use crate::error::Error;
 use crate::jose::keys::SigningKey;
+use crate::jose::verify;
 use crate::oauth::client_auth::AuthenticatedClient;
 use crate::registry::scope::Scope;
-use crate::support::b64::b64url_decode;
-use crate::support::json;
 use crate::support::random::random_id;
 
 /// What one token is for: decided by the token endpoint (`oauth::grants::authorize`), and
@@ -29,21 +27,31 @@ pub struct Authorized {
 }
 
 /// What an exchanged token carries beside the exchanging client: the subject token's `sub`,
-/// and its own `act` (if any), which nests inside the exchanging client's.
+/// and its own actors (if any), which nest inside the exchanging client's.
 #[derive(Debug, PartialEq)]
 pub struct Exchanged {
     /// The original caller: the subject token's `sub`.
     pub sub: String,
-    /// The subject token's actor chain.
-    pub act: Option<Value>,
+    /// The subject token's actors, outermost first.
+    pub actors: Vec<String>,
 }
 
-/// The `act` claim (RFC 8693 section 4.1): the current actor, then the earlier ones inside.
-#[derive(Debug, Serialize)]
-struct Act<'a> {
-    sub: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    act: Option<&'a Value>,
+/// The `act` claim (RFC 8693 section 4.1) of a chain of actors, outermost first: the first
+/// actor's `sub`, the rest nested inside as `act`. Our tokens' `act` holds nothing else, so
+/// the chain read back from a token rebuilds it exactly.
+#[derive(Debug)]
+pub struct Act<'a>(pub &'a str, pub &'a [String]);
+
+impl Serialize for Act<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(None)?;
+        map.serialize_entry("sub", self.0)?;
+        if let Some((first, rest)) = self.1.split_first() {
+            map.serialize_entry("act", &Act(first, rest))?;
+        }
+        map.end()
+    }
 }
 
 /// Longest token accepted for checking; ours are well under 1 KiB.
@@ -94,10 +102,7 @@ pub async fn issue(
         exp: ctx.now() + u64::from(authorized.lifetime),
         jti: &jti,
         scope: &authorized.scope.to_string(),
-        act: exchange.map(|e| Act {
-            sub: client_id,
-            act: e.act.as_ref(),
-        }),
+        act: exchange.map(|e| Act(client_id, &e.actors)),
     };
     let mut payload = serde_json::to_vec(&claims).map_err(|e| Error::Internal(e.to_string()))?;
     client.record().client.token_claims.append_to(&mut payload);
@@ -123,13 +128,15 @@ pub struct VerifiedClaims {
     pub jti: String,
     /// Scopes, space-separated.
     pub scope: String,
+    /// An exchanged token's actors, outermost first (empty for any other token).
+    pub actors: Vec<String>,
 }
 
 /// Checks a token as one of ours, in full, with the `edgeauth-verify` crate our resource
 /// servers use: size, `alg` EdDSA and `typ` `at+jwt`, a key we publish now, the Ed25519
-/// signature, then `iss` and time with [`SKEW`]; any audience. `None` for anything else: the
-/// caller answers "inactive" and says nothing more. An error only when the keys cannot be
-/// read.
+/// signature (by the platform where it can), then `iss`, time with [`SKEW`] and the `act`
+/// chain; any audience. `None` for anything else: the caller answers "inactive" and says
+/// nothing more. An error only when the keys cannot be read.
 pub async fn verify(
     ctx: &Ctx<'_>,
     token: &str,
@@ -140,7 +147,26 @@ pub async fn verify(
         .isolate
         .token_verifier
         .for_keys(issuer, &ring, ctx.now(), build);
-    Ok(check(&verifier, ctx.now(), token))
+    let platform = ctx.ports.verifier;
+    let native = |key, input, signature| verify::ed25519_native(platform, key, input, signature);
+    let Ok(claims) = verifier.verify_with(token, ctx.now(), native).await else {
+        return Ok(None);
+    };
+    // We issue one audience, as a string.
+    let Ok([aud]) = <[String; 1]>::try_from(claims.audiences) else {
+        return Ok(None);
+    };
+    Ok(Some(VerifiedClaims {
+        iss: claims.iss,
+        sub: claims.sub,
+        client_id: claims.client_id,
+        aud,
+        iat: claims.iat,
+        exp: claims.exp,
+        jti: claims.jti,
+        scope: claims.scopes.join(" "),
+        actors: claims.actors,
+    }))
 }
 
 /// How we check our own tokens: any audience, our skew and size cap, and the signatures that
@@ -155,27 +181,3 @@ fn build(issuer: &str, keys: JwkSet) -> Verifier<JwkSet> {
 
 /// Verified signatures an isolate remembers for introspection (32 bytes each).
 const SEEN_SIGNATURES: usize = 4096;
-
-fn check(verifier: &Verifier<JwkSet>, now: u64, token: &str) -> Option<VerifiedClaims> {
-    let claims = verifier.verify(token, now).ok()?;
-    // We issue one audience, as a string.
-    let [aud] = <[String; 1]>::try_from(claims.audiences).ok()?;
-    Some(VerifiedClaims {
-        iss: claims.iss,
-        sub: claims.sub,
-        client_id: claims.client_id,
-        aud,
-        iat: claims.iat,
-        exp: claims.exp,
-        jti: claims.jti,
-        scope: claims.scopes.join(" "),
-    })
-}
-
-/// The `act` claim of a token that passed [`verify`]. `edgeauth-verify` does not hand it
-/// over, so the payload is read again: a few hundred bytes, small beside the check itself.
-pub fn actors(token: &str) -> Option<Value> {
-    let payload = b64url_decode(token.split('.').nth(1)?)?;
-    let mut claims: Value = json::from_slice(&payload).ok()?;
-    claims.get_mut("act").map(Value::take)
-}

@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 use crate::context::Ctx;
 use crate::error::Error;
 use crate::http::{Request, Response};
-use crate::oauth::access_token::{self, VerifiedClaims};
+use crate::oauth::access_token::{self, Act, VerifiedClaims};
 use crate::oauth::{client_auth, TokenInput};
 use crate::registry::clients::{ClientId, ClientRecord};
 use crate::registry::token_claims;
@@ -38,7 +38,7 @@ struct Active<'a> {
     jti: &'a str,
     token_type: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    act: Option<&'a Value>,
+    act: Option<Act<'a>>,
 }
 
 /// Handles `POST /oauth/introspect`.
@@ -105,7 +105,7 @@ fn active_body(token: &str, c: &VerifiedClaims) -> Result<Value, Error> {
         iat: c.iat,
         jti: &c.jti,
         token_type: "Bearer",
-        act: access_token::actors(token).as_ref(),
+        act: c.actors.split_first().map(|(a, rest)| Act(a, rest)),
     })
     .map_err(|e| Error::Internal(e.to_string()))?;
     if let Some(members) = body.as_object_mut() {

@@ -1,11 +1,12 @@
 //! Ed25519 verification split between the strict checks in the core and the platform's
 //! RFC 8032 equation (WebCrypto on Workers, which checks the equation and nothing else): the
-//! pair must refuse exactly what `verify_strict` refuses, even over a lenient platform.
+//! pair must refuse exactly what `verify_strict` refuses, even over a lenient platform, for
+//! client assertions and for our own tokens (introspection, the token exchange's subject).
 
 use curve25519_dalek::constants::EIGHT_TORSION;
 use curve25519_dalek::Scalar;
 use ed25519_dalek::{Signer, SigningKey, Verifier, VerifyingKey};
-use edgeauth::jose::verify::{verify, PlatformVerifier, StrictEd25519};
+use edgeauth::jose::verify::{ed25519_native, verify, PlatformVerifier, StrictEd25519};
 use edgeauth::jose::{Alg, PublicJwk};
 use edgeauth::support::LocalFuture;
 use edgeauth::Error;
@@ -63,10 +64,17 @@ fn jwk(key: &[u8; 32]) -> PublicJwk {
         .unwrap()
 }
 
+/// The answers of a lenient platform and of the wasm, which must agree; our own tokens' path
+/// ([`ed25519_native`], over the lenient platform) must give the same answer.
 fn both(key: &[u8; 32], input: &[u8], signature: &[u8]) -> [bool; 2] {
-    let key = jwk(key);
-    [&Lenient as &dyn PlatformVerifier, &NoEd25519]
-        .map(|p| block_on(verify(Alg::EdDSA, &key, input, signature, p)).unwrap())
+    let jwk = jwk(key);
+    let answers = [&Lenient as &dyn PlatformVerifier, &NoEd25519]
+        .map(|p| block_on(verify(Alg::EdDSA, &jwk, input, signature, p)).unwrap());
+    if let Ok(signature) = <[u8; 64]>::try_from(signature) {
+        let native = block_on(ed25519_native(&Lenient, *key, input, signature));
+        assert_eq!(native, Some(answers[0]), "our tokens' path");
+    }
+    answers
 }
 
 /// `k = H(R || A || M)` reduced, as the verifier computes it.

@@ -9,7 +9,8 @@ use std::sync::Mutex;
 
 use sha2::{Digest, Sha256};
 
-type Fingerprint = [u8; 32];
+/// What one verification is remembered by.
+pub(crate) type Fingerprint = [u8; 32];
 
 /// A bounded set of verified signatures; the oldest is forgotten first.
 #[derive(Debug)]

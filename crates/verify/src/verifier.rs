@@ -4,7 +4,7 @@ use ed25519_dalek::Signature;
 
 use crate::claims::{check, ClaimRules};
 use crate::remote::{Fetch, RemoteJwks};
-use crate::seen::SeenSignatures;
+use crate::seen::{Fingerprint, SeenSignatures};
 use crate::token::{parse, HeaderRules, Unverified};
 use crate::{Algorithm, Claims, JwkSet, Key, VerifyError};
 
@@ -105,6 +105,20 @@ impl<K> Verifier<K> {
 
     /// Signature, then claims.
     fn finish(&self, token: &Unverified<'_>, key: &Key, now: u64) -> Result<Claims, VerifyError> {
+        if let Some(pending) = self.unseen(token, key)? {
+            pending.check_in_wasm(token)?;
+            self.remember(pending);
+        }
+        self.claims(token, now)
+    }
+
+    /// The signature check still owed for `token` with `key`, or `None` when this verifier
+    /// has seen that exact signature verify.
+    fn unseen<'k>(
+        &self,
+        token: &Unverified<'_>,
+        key: &'k Key,
+    ) -> Result<Option<Pending<'k>>, VerifyError> {
         if key.algorithm() != token.alg {
             return Err(VerifyError::UnknownKey);
         }
@@ -112,19 +126,21 @@ impl<K> Verifier<K> {
         let fingerprint = self.seen.as_ref().map(|_| {
             SeenSignatures::fingerprint(public.as_bytes(), token.signing_input, &token.signature)
         });
-        let seen = match (&self.seen, &fingerprint) {
-            (Some(seen), Some(f)) => seen.contains(f),
-            _ => false,
-        };
-        if !seen {
-            let signature = Signature::from_bytes(&token.signature);
-            public
-                .verify_strict(token.signing_input.as_bytes(), &signature)
-                .map_err(|_| VerifyError::BadSignature)?;
-            if let (Some(seen), Some(f)) = (&self.seen, fingerprint) {
-                seen.insert(f);
+        if let (Some(seen), Some(f)) = (&self.seen, &fingerprint) {
+            if seen.contains(f) {
+                return Ok(None);
             }
         }
+        Ok(Some(Pending { key, fingerprint }))
+    }
+
+    fn remember(&self, pending: Pending<'_>) {
+        if let (Some(seen), Some(f)) = (&self.seen, pending.fingerprint) {
+            seen.insert(f);
+        }
+    }
+
+    fn claims(&self, token: &Unverified<'_>, now: u64) -> Result<Claims, VerifyError> {
         let rules = ClaimRules {
             issuer: &self.issuer,
             audiences: self.audiences.as_deref(),
@@ -134,16 +150,67 @@ impl<K> Verifier<K> {
     }
 }
 
+/// A signature check owed: the key, and what to remember it by once it passes.
+struct Pending<'k> {
+    key: &'k Key,
+    fingerprint: Option<Fingerprint>,
+}
+
+impl Pending<'_> {
+    /// RFC 8032 with `verify_strict`'s extra rules (no small-order `R` or key, `s` reduced).
+    fn check_in_wasm(&self, token: &Unverified<'_>) -> Result<(), VerifyError> {
+        let signature = Signature::from_bytes(&token.signature);
+        self.key
+            .verifying_key()
+            .verify_strict(token.signing_input.as_bytes(), &signature)
+            .map_err(|_| VerifyError::BadSignature)
+    }
+}
+
 impl Verifier<JwkSet> {
-    /// Verifies `token` at `now` (Unix seconds) against the static key set.
-    pub fn verify(&self, token: &str, now: u64) -> Result<Claims, VerifyError> {
+    fn parse_static<'t>(&self, token: &'t str) -> Result<(Unverified<'t>, &Key), VerifyError> {
         let token = self.parse(token)?;
         let kid = token.kid.as_deref().ok_or(VerifyError::UnknownKey)?;
         let key = self
             .keys
             .find(kid, token.alg)
             .ok_or(VerifyError::UnknownKey)?;
+        Ok((token, key))
+    }
+
+    /// Verifies `token` at `now` (Unix seconds) against the static key set.
+    pub fn verify(&self, token: &str, now: u64) -> Result<Claims, VerifyError> {
+        let (token, key) = self.parse_static(token)?;
         self.finish(&token, key, now)
+    }
+
+    /// As [`Verifier::verify`], with the Ed25519 equation handed to `native`: a platform's
+    /// own implementation (WebCrypto in a Worker is several times faster than this crate's
+    /// code in wasm). `native` gets the public key, the signed input and the signature, and
+    /// answers whether they verify, or `None` to leave it to this crate. It must verify as
+    /// strictly as `verify_strict` (a small-order `R` or an unreduced `s` refused); a signature
+    /// it accepts is remembered like any other.
+    pub async fn verify_with<'t, N, F>(
+        &self,
+        token: &'t str,
+        now: u64,
+        native: N,
+    ) -> Result<Claims, VerifyError>
+    where
+        N: FnOnce([u8; 32], &'t [u8], [u8; 64]) -> F,
+        F: std::future::Future<Output = Option<bool>>,
+    {
+        let (token, key) = self.parse_static(token)?;
+        if let Some(pending) = self.unseen(&token, key)? {
+            let public = *key.verifying_key().as_bytes();
+            match native(public, token.signing_input.as_bytes(), token.signature).await {
+                Some(true) => {}
+                Some(false) => return Err(VerifyError::BadSignature),
+                None => pending.check_in_wasm(&token)?,
+            }
+            self.remember(pending);
+        }
+        self.claims(&token, now)
     }
 }
 

@@ -8,7 +8,7 @@
 use crate::context::Ctx;
 use crate::error::Error;
 use crate::http::Form;
-use crate::oauth::access_token::{self, Authorized, Exchanged};
+use crate::oauth::access_token::{Authorized, Exchanged};
 use crate::oauth::client_auth::AuthenticatedClient;
 use crate::oauth::grants::authorize;
 use crate::oauth::introspect;
@@ -20,7 +20,7 @@ pub const NAME: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
 /// The one token type taken and issued.
 pub const ACCESS_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:access_token";
 /// Most actors an exchanged token names (`act` nested this deep).
-pub const MAX_ACT_DEPTH: usize = 5;
+pub const MAX_ACT_DEPTH: usize = edgeauth_verify::MAX_ACTORS;
 
 const UNSUPPORTED_REQUESTED: &str =
     "requested_token_type is not supported: only urn:ietf:params:oauth:token-type:access_token is issued";
@@ -108,8 +108,7 @@ pub async fn authorize(
     if !provided {
         return Err(Error::invalid_request(NOT_PROVIDED));
     }
-    let act = access_token::actors(exchange.subject_token);
-    if act_depth(act.as_ref()) >= MAX_ACT_DEPTH {
+    if subject.actors.len() >= MAX_ACT_DEPTH {
         return Err(Error::invalid_request(TOO_DEEP));
     }
     let mut authorized = authorize::allowed(ctx, client, exchange.target, issuer).await?;
@@ -126,27 +125,7 @@ pub async fn authorize(
         .min(u32::try_from(left).unwrap_or(u32::MAX));
     authorized.exchange = Some(Exchanged {
         sub: subject.sub,
-        act,
+        actors: subject.actors,
     });
     Ok(authorized)
-}
-
-/// How many actors an `act` claim names: itself, then each `act` nested inside.
-pub fn act_depth(act: Option<&serde_json::Value>) -> usize {
-    std::iter::successors(act, |a| a.get("act")).count()
-}
-
-#[cfg(test)]
-mod tests {
-    use serde_json::json;
-
-    use super::*;
-
-    #[test]
-    fn act_depth_counts_the_nested_actors() {
-        assert_eq!(act_depth(None), 0);
-        assert_eq!(act_depth(Some(&json!({"sub": "b"}))), 1);
-        let three = json!({"sub": "d", "act": {"sub": "c", "act": {"sub": "b"}}});
-        assert_eq!(act_depth(Some(&three)), 3);
-    }
 }
