@@ -65,6 +65,11 @@ describe('documentation links', () => {
     assert.ok(count >= 40, `${count} links checked`);
   });
 
+  it('keeps the README the front door: at most 400 lines, the rest linked', () => {
+    const lines = readFileSync(join(ROOT, 'README.md'), 'utf8').split('\n').length - 1;
+    assert.ok(lines <= 400, `README.md has ${lines} lines`);
+  });
+
   it('reports a missing file, a missing anchor and a link outside the repository', () => {
     const text = [
       '# Title', '', 'See [a](docs/NOPE.md), [b](#title), [c](#nope), [d](README.md#run-it),',

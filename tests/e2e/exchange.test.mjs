@@ -12,10 +12,14 @@ import http from 'node:http';
 import * as oidc from 'openid-client';
 import { createRemoteJWKSet } from 'jose';
 import { after, before, describe, it } from 'node:test';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { eventually } from '../support/http.mjs';
+import { recipeBlock } from '../support/recipes.mjs';
 import { admin, startWorker } from '../support/worker.mjs';
 import { createClient, discover, grantError, verifyAccessToken } from '../support/oauth.mjs';
 
+const run = promisify(execFile);
 const EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
 const ACCESS_TOKEN = 'urn:ietf:params:oauth:token-type:access_token';
 const API_B = 'https://orders.example';
@@ -88,16 +92,17 @@ before(async () => {
   api = admin(w.url, w.adminToken);
   issuer = (await (await fetch(`${w.url}/.well-known/oauth-authorization-server`)).json()).issuer;
   jwks = createRemoteJWKSet(new URL(`${w.url}/.well-known/jwks.json`));
-  // B and C are clients (they authenticate to exchange) and the providers of their APIs.
+  // B and C are clients (they authenticate to exchange) and the providers of their APIs. C's
+  // resource first; then B's resource and B's grant on C as docs/RECIPES.md sets them up.
   b = await createClient(api, { client_name: 'orders api' });
   const c = await createClient(api, { client_name: 'stock api' });
   const scopes = [{ value: 'read' }, { value: 'write' }];
-  for (const [identifier, provider] of [[API_B, b], [API_C, c]]) {
-    const r = await api('POST', '/admin/resources', { identifier, name: identifier, scopes, provider_client_id: provider.client.client_id });
-    assert.equal(r.status, 201, r.text);
-  }
-  const r = await api('PATCH', `/admin/clients/${b.client.client_id}`, { grants: [{ resource: API_C, scope: 'read write' }] });
-  assert.equal(r.status, 200, r.text);
+  const r = await api('POST', '/admin/resources', { identifier: API_C, name: 'Stock', scopes, provider_client_id: c.client.client_id });
+  assert.equal(r.status, 201, r.text);
+  const setup = (await recipe(0, { B_ID: b.client.client_id })).split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  assert.equal(setup[0].identifier, API_B);
+  assert.equal(setup[0].provider_client_id, b.client.client_id);
+  assert.deepEqual(setup[1].grants.map((g) => [g.resource, g.scope]), [[API_C, 'read write']]);
   a = await createClient(api, { client_name: 'caller', grants: [{ resource: API_B, scope: 'read write' }] });
   const bConfig = await discover(w.url, b.client.client_id, oidc.ClientSecretBasic(b.secret.client_secret));
   bUrl = await serve(apiB(bConfig, await serve(apiC())));
@@ -106,6 +111,15 @@ after(async () => {
   for (const s of servers) s.close();
   await w?.stop();
 });
+
+/** Runs the `nth` sh block of the exchange recipe in docs/RECIPES.md with `vars`; its output. */
+async function recipe(nth, vars) {
+  const script = recipeBlock('## On behalf of your caller: token exchange', 'sh', nth);
+  const env = { PATH: process.env.PATH, ISSUER: w.url, ADMIN_TOKEN: w.adminToken, ...vars };
+  const { stdout } = await run('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', script], { env });
+  // curl -s prints each answer without a newline.
+  return stdout.replaceAll('}{', '}\n{');
+}
 
 /** A's token for B, with `scope`. */
 async function tokenOfA(scope) {
@@ -120,6 +134,15 @@ async function callB(token, q = '') {
 }
 
 describe('token exchange through a chain A -> B -> C (openid-client genericGrantRequest)', () => {
+  it('the exchange of docs/RECIPES.md, run as written, answers a token for C with the asked scope', async () => {
+    const out = JSON.parse(await recipe(1, { B_ID: b.client.client_id, B_SECRET: b.secret.client_secret, CALLER_TOKEN: await tokenOfA('read write') }));
+    assert.deepEqual(Object.keys(out).sort(), ['access_token', 'expires_in', 'issued_token_type', 'scope', 'token_type']);
+    assert.equal(out.issued_token_type, ACCESS_TOKEN);
+    assert.equal(out.scope, 'read');
+    const { payload } = await verifyAccessToken(jwks, issuer, out.access_token, API_C);
+    assert.deepEqual([payload.sub, payload.client_id, payload.act], [a.client.client_id, b.client.client_id, { sub: b.client.client_id }]);
+  });
+
   it('C sees A as the subject and B as the actor, with the narrowed scope', async () => {
     const r = await callB(await tokenOfA('read write'), '?scope=read');
     assert.equal(r.status, 200, JSON.stringify(r.body));

@@ -11,8 +11,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { SignJWT, createRemoteJWKSet, exportJWK, generateKeyPair, jwtVerify } from 'jose';
-import { ROOT, admin, startWorker } from '../support/worker.mjs';
+import { admin, startWorker } from '../support/worker.mjs';
 import { assertError, eventually, nowSec, tokenRequest } from '../support/http.mjs';
+import { recipeBlock } from '../support/recipes.mjs';
 
 const run = promisify(execFile);
 const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
@@ -27,7 +28,6 @@ let w;
 let api;
 let jwks;
 let dir;
-let recipes;
 let host; // the local issuer's server
 let hostUrl;
 const github = { path: '/github', alg: 'RS256', kid: 'gh-1' };
@@ -125,17 +125,6 @@ async function federatedClient(credential) {
   return id;
 }
 
-/** The fenced block of `lang` after `heading` in docs/RECIPES.md, the `nth` one (0-based). */
-function block(heading, lang, nth = 0) {
-  const at = recipes.indexOf(`\n${heading}\n`);
-  assert.ok(at >= 0, `docs/RECIPES.md has "${heading}"`);
-  const end = recipes.indexOf('\n## ', at + heading.length + 2);
-  const section = recipes.slice(at, end < 0 ? undefined : end);
-  const blocks = [...section.matchAll(new RegExp('```' + lang + '\\n([\\s\\S]*?)```', 'g'))];
-  assert.ok(blocks[nth], `a ${lang} block #${nth} after "${heading}"`);
-  return blocks[nth][1];
-}
-
 /** The `run: |` script of the workflow step named `name`, dedented, as GitHub runs it. */
 function stepScript(yaml, name) {
   const lines = yaml.split('\n');
@@ -154,7 +143,7 @@ function stepScript(yaml, name) {
 
 /** Runs the recipe's GitHub step as GitHub would (bash -e); answers { ok, env, output }. */
 async function runGithubStep(clientId) {
-  const script = stepScript(block('## Secretless: GitHub Actions', 'yaml'), 'Get an edgeauth token');
+  const script = stepScript(recipeBlock('## Secretless: GitHub Actions', 'yaml'), 'Get an edgeauth token');
   const githubEnv = join(dir, `github-env-${crypto.randomUUID()}`);
   await writeFile(githubEnv, '');
   const env = {
@@ -196,7 +185,6 @@ before(async () => {
   await Promise.all([keys(github), keys(k8s), keys(unseen)]);
   await serveIssuers();
   dir = await mkdtemp(join(tmpdir(), 'edgeauth-federation-'));
-  recipes = await readFile(join(ROOT, 'docs', 'RECIPES.md'), 'utf8');
   w = await startWorker();
   api = admin(w.url, w.adminToken);
   jwks = createRemoteJWKSet(new URL(`${w.url}/.well-known/jwks.json`));
@@ -300,7 +288,7 @@ describe('Secretless: Kubernetes (docs/RECIPES.md, run as written)', () => {
   async function trade(token) {
     const file = join(dir, `token-${crypto.randomUUID()}`);
     await writeFile(file, token);
-    const command = block('## Secretless: Kubernetes', 'sh', 1);
+    const command = recipeBlock('## Secretless: Kubernetes', 'sh', 1);
     assert.ok(command.includes(K8S_TOKEN_PATH), `the recipe reads ${K8S_TOKEN_PATH}`);
     const env = { PATH: process.env.PATH, EDGEAUTH_ISSUER: w.url, EDGEAUTH_CLIENT_ID: k8sClient };
     const r = await run('bash', ['--noprofile', '--norc', '-e', '-c', command.replaceAll(K8S_TOKEN_PATH, file)], { env });

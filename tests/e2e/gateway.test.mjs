@@ -25,7 +25,7 @@ import { SignJWT, decodeJwt, decodeProtectedHeader } from 'jose';
 import * as oidc from 'openid-client';
 import { ROOT, admin, randomSecret, startWorker } from '../support/worker.mjs';
 import { basic } from '../support/http.mjs';
-import { createClient, grant } from '../support/oauth.mjs';
+import { createClient, discover, grant } from '../support/oauth.mjs';
 
 const API = 'https://api.example.com';
 const OTHER = 'https://other.example.com';
@@ -208,11 +208,45 @@ describe('the gateway in front of an upstream', () => {
     assert.equal(echo.headers['x-client-id'], client.client_id);
     assert.equal(echo.headers['x-client-scopes'], 'read');
     // A client-credentials token is the client's own: sub is the client, and there is no act.
-    // (Tokens with act come from the token exchange grant; the host tests cover them.)
+    // (Tokens with act come from the token exchange grant: the test after this one.)
     assert.equal(echo.headers['x-auth-subject'], client.client_id);
     assert.equal(echo.headers['x-auth-actors'], undefined);
     assert.equal(echo.headers['x-kept'], 'kept');
     assert.equal(echo.headers.authorization, undefined, 'the route strips Authorization');
+  });
+
+  it('forwards an exchanged token\'s original caller and its actors, latest first', async () => {
+    // A calls B, B exchanges A's token for one to C, C exchanges that for one to the gateway's
+    // API (RFC 8693, with openid-client's generic grant call): the upstream learns A and B, C.
+    const api = admin(issuer.url, issuer.adminToken);
+    const [B, C] = ['https://orders.gateway.example', 'https://stock.gateway.example'];
+    const b = await createClient(api, { client_name: 'orders api' });
+    const c = await createClient(api, { client_name: 'stock api', scope: 'read', resources: [API] });
+    for (const [identifier, provider] of [[B, b], [C, c]]) {
+      const r = await api('POST', '/admin/resources', { identifier, name: identifier, scopes: [{ value: 'read' }], provider_client_id: provider.client.client_id });
+      assert.equal(r.status, 201, r.text);
+    }
+    const r = await api('PATCH', `/admin/clients/${b.client.client_id}`, { grants: [{ resource: C, scope: 'read' }] });
+    assert.equal(r.status, 200, r.text);
+    const a = await createClient(api, { client_name: 'caller', grants: [{ resource: B, scope: 'read' }] });
+    const { access_token: aToken } = await grant(issuer.url, a.client.client_id, oidc.ClientSecretBasic(a.secret.client_secret), { resource: B });
+    const exchange = async (by, subject, resource) => {
+      const config = await discover(issuer.url, by.client.client_id, oidc.ClientSecretBasic(by.secret.client_secret));
+      const answer = await oidc.genericGrantRequest(config, 'urn:ietf:params:oauth:grant-type:token-exchange', {
+        subject_token: subject, subject_token_type: 'urn:ietf:params:oauth:token-type:access_token', resource,
+      });
+      return answer.access_token;
+    };
+    const forApi = await exchange(c, await exchange(b, aToken, C), API);
+    const forwarded = await rawGet(`${gateway.url}/api/on-behalf`, {
+      authorization: `Bearer ${forApi}`, 'x-auth-subject': 'admin', 'x-auth-actors': 'admin',
+    });
+    assert.equal(forwarded.status, 200, forwarded.body);
+    const { headers } = JSON.parse(forwarded.body);
+    assert.deepEqual(
+      [headers['x-client-id'], headers['x-client-scopes'], headers['x-auth-subject'], headers['x-auth-actors']],
+      [c.client.client_id, 'read', a.client.client_id, `${c.client.client_id} ${b.client.client_id}`],
+    );
   });
 
   it('refuses a token for another audience: 401 invalid_token with the challenge', async () => {
