@@ -77,9 +77,13 @@ describe('token endpoint: malformed requests', () => {
   it('missing or unsupported grant_type', async () => {
     assertError(await tokenRequest(w.url, '', auth), 400, 'invalid_request', 'empty body');
     assertError(await tokenRequest(w.url, 'scope=read', auth), 400, 'invalid_request', 'no grant_type');
-    for (const g of ['password', 'authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:token-exchange', 'CLIENT_CREDENTIALS']) {
+    for (const g of ['password', 'authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code', 'CLIENT_CREDENTIALS']) {
       assertError(await tokenRequest(w.url, `grant_type=${encodeURIComponent(g)}`, auth), 400, 'unsupported_grant_type', g);
     }
+    // A supported grant without its parameters says which one is missing.
+    const exchange = await tokenRequest(w.url, `grant_type=${encodeURIComponent('urn:ietf:params:oauth:grant-type:token-exchange')}`, auth);
+    assertError(exchange, 400, 'invalid_request');
+    assert.equal(exchange.json.error_description, 'subject_token is required');
   });
 
   it('bad form encoding is 400 invalid_request', async () => {
