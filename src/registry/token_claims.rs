@@ -1,7 +1,7 @@
 //! Per-client token claims: members an operator adds to every access token of a client (a
 //! tenant id, a cost centre, a tier).
 //!
-//! The members are validated once, on the way in, and kept pre-serialized beside the map (made
+//! The members are validated once, on the way in, and kept only pre-serialized (made
 //! when the record is read, so once per isolate cache fill): minting a token appends that text
 //! to the payload it writes anyway, with no serialization of its own.
 
@@ -39,18 +39,20 @@ pub const RESERVED: [&str; 14] = [
     "token_type",
 ];
 
-/// A client's validated token claims: the members (a JSON object, kept as a [`Value`] so the
-/// wasm reuses the one `Value` reader and writer it has anyway), and the same members
-/// serialized without the braces (`"tenant":"acme","tier":3`), empty when there are none.
+/// A client's validated token claims, kept only as the members serialized without the braces
+/// (`"tenant":"acme","tier":3`), empty when there are none: a client record is cloned on
+/// some paths, and a string clones with far less wasm than a JSON map.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct TokenClaims {
-    members: Value,
     serialized: Box<str>,
 }
 
 impl Serialize for TokenClaims {
+    /// As the JSON object, read back from the text (admin answers and storage writes only).
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        self.members.serialize(s)
+        let text = format!("{{{}}}", self.serialized);
+        let members: Value = from_slice(text.as_bytes()).map_err(serde::ser::Error::custom)?;
+        members.serialize(s)
     }
 }
 
@@ -60,13 +62,11 @@ impl TokenClaims {
     pub fn stored(members: Option<Value>) -> TokenClaims {
         match members {
             Some(Value::Object(m)) if !m.is_empty() => {
-                let members = Value::Object(m);
-                let text = serde_json::to_string(&members).unwrap_or_default();
+                let text = serde_json::to_string(&Value::Object(m)).unwrap_or_default();
                 // `{...}` to `...`.
                 let inner = text.get(1..text.len().saturating_sub(1)).unwrap_or("");
                 TokenClaims {
                     serialized: inner.into(),
-                    members,
                 }
             }
             _ => TokenClaims::default(),

@@ -120,7 +120,7 @@ describe('the document', () => {
     );
     assert.throws(
       () => checkAdminAnswer({ method: 'DELETE', path: '/admin/clients/x', status: 200, headers, text: '' }),
-      /answered 200, which the document does not list for DELETE \/admin\/clients\/\{client_id\} \(it lists 204, 401, 404, 503\)/,
+      /answered 200, which the document does not list for DELETE \/admin\/clients\/\{client_id\} \(it lists 204, 401, 404, 409, 503\)/,
     );
     assert.throws(
       () => checkAdminAnswer({ method: 'GET', path: '/admin/nothing', status: 200, headers, text: '{}' }),
