@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Gateway benchmark: the gateway Worker under PLAIN workerd beside the issuer and a JS upstream
 # in the same process, a verified route (valid token) against a pass-through (`public: true`)
-# route, alternating, with the ratio and the CPU added per request (bench/gateway.mjs).
+# route, alternating, with the ratio and the CPU added per request, and the pass-through against
+# a JS Worker forwarding to the same upstream over the same binding (bench/forwarder/), its
+# floor: the CPU ratio, aim <= 1.3 (bench/gateway.mjs).
 # Options pass through (defaults shown):
 #   bash bench/gateway.sh --rounds 3 --duration 10 --warmup 2 --connections 32 --threads 1
 set -euo pipefail

@@ -12,11 +12,22 @@
 // body first: an early answer would hang the caller.
 // The data lives in this isolate's memory: workerd runs one isolate per service, so every KV
 // call of the process sees the same Map, and a run's state dies with the process, which is what
-// a benchmark or a test wants. Strongly consistent; production KV's 60 s lag is not emulated.
+// a benchmark or a test wants (unless a seed carries it to the next: `load`, below). Strongly consistent; production KV's 60 s lag is not emulated.
 
 /** key -> { value: Uint8Array, metadata: string | null, expiration: number | null } */
 const data = new Map();
 const MAX_LIST = 1000;
+
+/**
+ * Starts the store with `entries` ([{ key, value (base64), metadata, expiration }], what
+ * `dumpKv` in tests/support/workerd.mjs reads out of another process): a later process can go
+ * on from an earlier one's state (bench/coldstart.mjs), as the Durable Objects' files do.
+ */
+export function load(entries) {
+  for (const { key, value, metadata = null, expiration = null } of entries) {
+    data.set(key, { value: Uint8Array.from(atob(value), (c) => c.charCodeAt(0)), metadata, expiration });
+  }
+}
 
 const now = () => Math.floor(Date.now() / 1000);
 const live = (entry) => entry && (entry.expiration === null || entry.expiration > now());

@@ -126,7 +126,7 @@ const gatewayWorker :Workerd.Worker = (
  */
 export function workerdConfig({
   configDir, stateDir, port, helloPort, gatewayPort, gateway, vars, buildDir = join(ROOT, 'build'),
-  localOutbound = false,
+  localOutbound = false, js = [], kvSeed, kvPort,
 }) {
   const s = wranglerSettings();
   const rel = (abs) => str(relative(configDir, abs).split(sep).join('/'));
@@ -162,6 +162,30 @@ const helloWorker :Workerd.Worker = (
 );
 `;
   }
+  // More JS Workers (bench/forwarder/, say), each on its own port, their service bindings to
+  // services of this config.
+  const jsText = js.map(({ name, module, port: jsPort, services: bound = {} }, i) => {
+    services.push(`(name = ${str(name)}, worker = .jsWorker${i})`);
+    sockets.push(`(name = ${str(name)}, address = ${str(`127.0.0.1:${jsPort}`)}, http = (), service = ${str(name)})`);
+    const b = Object.entries(bound).map(([k, v]) => `(name = ${str(k)}, service = ${str(v)})`);
+    return `
+const jsWorker${i} :Workerd.Worker = (
+  modules = [(name = "worker.mjs", esModule = embed ${rel(module)})],
+  compatibilityDate = ${str(s.compatibilityDate)},
+  bindings = [${b.join(', ')}],
+);
+`;
+  }).join('');
+  // The KV service: empty, or filled from `kvSeed` (a JSON file of dumpKv's entries) at start;
+  // `kvPort` serves it on a socket too, for dumpKv.
+  const kvModules = kvSeed
+    ? [
+      `(name = "workerd-kv-seeded.mjs", esModule = embed ${rel(join(HERE, 'workerd-kv-seeded.mjs'))})`,
+      `(name = "workerd-kv.mjs", esModule = embed ${rel(join(HERE, 'workerd-kv.mjs'))})`,
+      `(name = "seed.json", json = embed ${rel(kvSeed)})`,
+    ]
+    : [`(name = "workerd-kv.mjs", esModule = embed ${rel(join(HERE, 'workerd-kv.mjs'))})`];
+  if (kvPort) sockets.push(`(name = "kv", address = ${str(`127.0.0.1:${kvPort}`)}, http = (), service = "kv")`);
   let gatewayText = '';
   if (gatewayPort) {
     services.push('(name = "gateway", worker = .gatewayWorker)');
@@ -197,16 +221,38 @@ const mainWorker :Workerd.Worker = (
 );
 
 const kvWorker :Workerd.Worker = (
-  modules = [(name = "workerd-kv.mjs", esModule = embed ${rel(join(HERE, 'workerd-kv.mjs'))})],
+  modules = [${kvModules.join(', ')}],
   compatibilityDate = ${str(s.compatibilityDate)},
 );
-${hello}${gatewayText}`;
+${hello}${gatewayText}${jsText}`;
+}
+
+/**
+ * The KV service's entries, read over its socket (workerdConfig's `kvPort`) as its protocol
+ * allows: [{ key, value (base64), metadata, expiration }], the `kvSeed` of a later process.
+ */
+export async function dumpKv(kvUrl) {
+  const entries = [];
+  for (let cursor = null; ;) {
+    const r = await fetch(`${kvUrl}/?key_count_limit=1000${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+    if (r.status !== 200) throw new Error(`KV list: ${r.status}`);
+    const page = await r.json();
+    for (const { name, metadata = null, expiration = null } of page.keys) {
+      const v = await fetch(`${kvUrl}/${encodeURIComponent(name)}?urlencoded=true`);
+      if (v.status !== 200) throw new Error(`KV get ${name}: ${v.status}`);
+      entries.push({ key: name, value: Buffer.from(await v.arrayBuffer()).toString('base64'), metadata, expiration });
+    }
+    if (page.list_complete) return entries;
+    cursor = page.cursor;
+  }
 }
 
 /**
  * Start workerd with the Worker. Options: `vars` (extra or overriding settings), `hello` (also
  * serve the JS hello-world, at `helloUrl`), `gateway` ({ vars, services, healthPath }: also serve
- * the gateway Worker, at `gatewayUrl`, probed at `healthPath`), `inspectorPort` (V8 inspector for profiling),
+ * the gateway Worker, at `gatewayUrl`, probed at `healthPath`), `js` ([{ name, module, services,
+ * healthPath }]: more JS Workers, each at `jsUrls[name]`), `buildDir` (the issuer's build folder,
+ * build/ by default), `inspectorPort` (V8 inspector for profiling),
  * `localOutbound` (the Worker may fetch from 127.0.0.1, e.g. a local key host), `timeoutMs`, `stateRoot` (where the state folder goes, with the Durable Objects' SQLite files; the
  * system's temporary folder by default). Returns { url, helloUrl, adminToken, vars, processGroup, stop, output }.
  */
@@ -222,10 +268,11 @@ export async function startWorkerd(options = {}) {
 }
 
 async function startOnce({
-  vars = {}, hello = false, gateway, inspectorPort, timeoutMs = 30_000, stateRoot = tmpdir(), localOutbound = false,
+  vars = {}, hello = false, gateway, js = [], inspectorPort, timeoutMs = 30_000, stateRoot = tmpdir(), localOutbound = false,
+  buildDir = join(ROOT, 'build'),
 } = {}) {
-  if (!existsSync(join(ROOT, 'build', 'index.js'))) {
-    throw new Error('build/index.js missing: run `bash scripts/build.sh` first');
+  if (!existsSync(join(buildDir, 'index.js'))) {
+    throw new Error(`${join(buildDir, 'index.js')} missing: run \`bash scripts/build.sh\` first`);
   }
   if (gateway && !existsSync(join(GATEWAY_DIR, 'build', 'index.js'))) {
     throw new Error('crates/gateway/build/index.js missing: run `bash scripts/build-gateway.sh` first');
@@ -235,6 +282,15 @@ async function startOnce({
   while (hello && (helloPort === null || helloPort === port)) helloPort = await freePort();
   let gatewayPort = null;
   while (gateway && (gatewayPort === null || gatewayPort === port || gatewayPort === helloPort)) gatewayPort = await freePort();
+  const taken = new Set([port, helloPort, gatewayPort]);
+  const jsPorts = [];
+  for (let i = 0; i < js.length; i++) {
+    let p;
+    do p = await freePort(); while (taken.has(p));
+    taken.add(p);
+    jsPorts.push(p);
+  }
+  const jsWorkers = js.map((x, i) => ({ ...x, port: jsPorts[i] }));
   const stateDir = await mkdtemp(join(stateRoot, 'edgeauth-workerd-'));
   mkdirSync(join(stateDir, 'do'));
   const allVars = {
@@ -245,7 +301,8 @@ async function startOnce({
   };
   const config = join(stateDir, 'config.capnp');
   writeFileSync(config, workerdConfig({
-    configDir: stateDir, stateDir, port, helloPort, gatewayPort, gateway, vars: allVars, localOutbound,
+    configDir: stateDir, stateDir, port, helloPort, gatewayPort, gateway, vars: allVars, localOutbound, buildDir,
+    js: jsWorkers,
   }));
   const args = ['serve', config];
   if (inspectorPort) args.push(`--inspector-addr=127.0.0.1:${inspectorPort}`);
@@ -264,6 +321,8 @@ async function startOnce({
   const probes = [`${url}/healthz`];
   if (helloUrl) probes.push(`${helloUrl}/`);
   if (gatewayUrl) probes.push(`${gatewayUrl}${gateway.healthPath ?? '/healthz'}`);
+  const jsUrls = Object.fromEntries(jsWorkers.map((x) => [x.name, `http://127.0.0.1:${x.port}`]));
+  for (const x of jsWorkers) probes.push(`${jsUrls[x.name]}${x.healthPath ?? '/'}`);
   for (const probe of probes) await untilHealthy(probe, deadline, { stop, exited, output }, 50);
   return {
     url,
@@ -271,6 +330,7 @@ async function startOnce({
     /** Where workerd keeps this run's Durable Object storage (SQLite files under `do/`). */
     stateDir,
     gatewayUrl,
+    jsUrls,
     adminToken: allVars.ADMIN_TOKEN,
     vars: allVars,
     /** workerd's process group (its pid), for measuring memory. */
