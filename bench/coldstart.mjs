@@ -6,7 +6,7 @@
 //   (usually through `bash bench/coldstart.sh ...`, which builds first)
 //
 //   --samples N  processes per case (default 5)
-//   --warm N     requests after the first on the same connection, for the warm figures (20)
+//   --warm N     requests in a batch after the first, on the same connection (20)
 //   --build DIR  the issuer's build folder (build/ by default)
 //   EDGEAUTH_V8_FLAGS="..."  V8 flags for every process (edgeauth's and the JS ones), e.g.
 //                "--no-wasm-lazy-compilation --no-liftoff" to see what tier-up costs a first request
@@ -40,8 +40,12 @@
 //                  answer (so it includes work finished after the answer: V8's background
 //                  tier-up compiles the request set off, a Durable Object's write)
 //   ready          listening + the first request: spawn to the first 200 of GET /healthz (or /)
-//   warm           the median wall time and the mean CPU of --warm more of the same requests on
-//                  the same connection, after the first
+//   warm           then batches of --warm requests on the same connection, each idle to idle,
+//                  until two in a row cost the same CPU per request (within 20%): the last one's
+//                  median wall time and mean CPU. While the first batches run, V8 compiles the
+//                  hot functions again with TurboFan (background threads);
+//   until warm     the requests before that last batch, and the CPU they and the first took over
+//                  as many warm requests: the cold isolate's cost after its startup
 //
 // Also: the wasm's size (raw, gzip -9), its compile time in Node (WebAssembly.compile in a fresh
 // Node process: V8 as workerd's, an older version; default flags, then eager Liftoff, then eager
@@ -73,6 +77,8 @@ const { values: opt } = parseArgs({
 });
 const SAMPLES = Number(opt.samples);
 const WARM = Number(opt.warm);
+// Batches of --warm requests after the first, at most, while their CPU per request still falls.
+const MAX_BATCHES = 25;
 if (!(SAMPLES >= 1) || !(WARM >= 1) || !Number.isInteger(SAMPLES) || !Number.isInteger(WARM)) {
   console.error('coldstart: --samples and --warm are integers >= 1');
   process.exit(2);
@@ -273,14 +279,29 @@ async function sample(kind, first) {
     const atAnswer = cpuMs(p.pid);
     const settled = await idleCpu(p.pid);
     if (r.status !== 200) throw new Error(`${kind} ${first.method} ${first.path}: first answer ${r.status} ${r.body}\n${p.output()}`);
-    const warm = [];
-    for (let i = 0; i < WARM; i++) {
-      const w = await client.send(bytes);
-      if (w.status !== 200) throw new Error(`${kind} ${first.method} ${first.path}: answer ${i + 2} was ${w.status} ${w.body}`);
-      warm.push(w.ms);
+    // Batches of --warm requests, each idle to idle, until two in a row cost the same CPU per
+    // request within 20%: while the first ones run, V8 compiles the hot functions again with
+    // TurboFan (background threads), a cost the later ones no longer carry.
+    let sent = 1;
+    const batches = [];
+    let before = settled;
+    for (;;) {
+      const ms = [];
+      for (let i = 0; i < WARM; i++) {
+        const w = await client.send(bytes);
+        sent++;
+        if (w.status !== 200) throw new Error(`${kind} ${first.method} ${first.path}: answer ${sent} was ${w.status} ${w.body}`);
+        ms.push(w.ms);
+      }
+      const after = await idleCpu(p.pid);
+      batches.push({ cpu_ms: after - before, ms });
+      before = after;
+      const [a, b] = batches.slice(-2).map((x) => x.cpu_ms);
+      if ((batches.length >= 2 && Math.abs(a - b) <= 0.2 * Math.min(a, b)) || batches.length >= MAX_BATCHES) break;
     }
-    const warmCpu = (await idleCpu(p.pid)) - settled;
     socket.destroy();
+    const last = batches[batches.length - 1];
+    const warmCpu = last.cpu_ms;
     return {
       listen_ms: listenMs,
       startup_cpu_ms: startupCpu,
@@ -288,8 +309,14 @@ async function sample(kind, first) {
       ready_ms: listenMs + r.ms,
       first_cpu_ms: settled - startupCpu,
       first_cpu_at_answer_ms: atAnswer - startupCpu,
-      warm_ms: median(warm),
+      warm_ms: median(last.ms),
       warm_cpu_us: (warmCpu * 1000) / WARM,
+      // What the isolate cost over warm requests until it was warm: the first request's and the
+      // batches' CPU beyond as many warm requests.
+      requests_until_warm: 1 + WARM * (batches.length - 1),
+      extra_cpu_until_warm_ms: (settled - startupCpu) + batches.slice(0, -1).reduce((n, x) => n + x.cpu_ms, 0)
+        - (1 + WARM * (batches.length - 1)) * (warmCpu / WARM),
+      batches_cpu_ms: batches.map((x) => x.cpu_ms),
     };
   } finally {
     await p.stop();
@@ -414,17 +441,17 @@ function report(cases, results, compile) {
   out(`runtime: plain workerd ${workerd}, a new process per sample (edgeauth with its KV service; the JS hello-world alone)`);
   out(`Durable Object storage: SQLite files on ${stateRoot === tmpdir() ? 'disk' : 'tmpfs'} (${stateRoot}), the setup process's, reused`);
   out(`machine: ${cpus().length} x ${cpus()[0]?.model ?? '?'}; load average at start ${loadAtStart}`);
-  out(`samples: ${SAMPLES} processes per case; warm: the next ${WARM} requests on the same connection`);
+  out(`samples: ${SAMPLES} processes per case; after the first request, batches of ${WARM} on the same connection until one costs as the one before`);
   out(`V8 flags (EDGEAUTH_V8_FLAGS): ${V8_FLAGS.join(' ') || '(none: V8\'s defaults)'}`);
   out('');
-  const head = ['listen ms', 'startup CPU ms', 'first ms', 'first CPU ms', 'ready ms', 'warm ms', 'warm CPU µs', 'first/warm'];
+  const head = ['listen ms', 'startup CPU ms', 'first ms', 'first CPU ms', 'ready ms', 'warm ms', 'warm CPU µs', 'until warm', 'extra CPU ms'];
   out(`${'case: median (min-max)'.padEnd(36)} ${head.map((h) => h.padStart(20)).join('')}`);
   for (const c of cases) {
     const xs = results[c.key];
     const col = (k, d) => spread(xs.map((x) => x[k]), d);
     const cells = [
       col('listen_ms'), col('startup_cpu_ms'), col('first_ms'), col('first_cpu_ms'), col('ready_ms'),
-      col('warm_ms', 2), col('warm_cpu_us', 0), `${(median(xs.map((x) => x.first_ms)) / median(xs.map((x) => x.warm_ms))).toFixed(0)}x`,
+      col('warm_ms', 2), col('warm_cpu_us', 0), col('requests_until_warm', 0), col('extra_cpu_until_warm_ms'),
     ];
     out(`${c.name.padEnd(36)} ${cells.map((x) => x.padStart(20)).join('')}`);
   }
@@ -433,7 +460,8 @@ function report(cases, results, compile) {
   out('startup CPU: workerd\'s CPU (user + system, all threads) when listening and idle: the process\'s start, its config, the Workers\' modules and global scopes.');
   out('first: the first HTTP request of the process, on that connection (write to last byte); first CPU: workerd\'s CPU from idle before it to idle after it,');
   out('  so with what it set off past the answer (background tier-up compiles, storage writes). ready: listen + first, spawn to the first 200.');
-  out('warm: the median wall time and mean CPU of the next requests on the same connection.');
+  out(`warm: after the first, batches of ${WARM} until two in a row cost the same CPU (within 20%); the last one's median wall and mean CPU per request.`);
+  out('until warm: the requests before that batch (the first included); extra CPU: what they cost over as many warm ones (first-call work, TurboFan tier-up).');
   const m = (key, k) => median(results[key].map((x) => x[k]));
   const eaStartup = median([...results.edgeauth_healthz, ...results.edgeauth_token].map((x) => x.startup_cpu_ms));
   const jsStartup = median([...results.js_get, ...results.js_floor].map((x) => x.startup_cpu_ms));
@@ -444,6 +472,9 @@ function report(cases, results, compile) {
     + `the JS floor's first ${f1(m('js_floor', 'first_ms'))} ms and ${f1(m('js_floor', 'first_cpu_ms'))} ms `
     + `(${(m('edgeauth_token', 'first_ms') / m('js_floor', 'first_ms')).toFixed(1)}x wall, ${(m('edgeauth_token', 'first_cpu_ms') / m('js_floor', 'first_cpu_ms')).toFixed(1)}x CPU); `
     + `warm: ${m('edgeauth_token', 'warm_ms').toFixed(2)} against ${m('js_floor', 'warm_ms').toFixed(2)} ms`);
+  out(`a new isolate, token requests: startup ${f1(m('edgeauth_token', 'startup_cpu_ms') - m('js_floor', 'startup_cpu_ms'))} ms of CPU over the JS floor's process, `
+    + `then ${f1(m('edgeauth_token', 'extra_cpu_until_warm_ms'))} ms over warm requests in its first ${m('edgeauth_token', 'requests_until_warm').toFixed(0)} `
+    + `(the JS floor: ${f1(m('js_floor', 'extra_cpu_until_warm_ms'))} ms in ${m('js_floor', 'requests_until_warm').toFixed(0)}); warm, ${m('edgeauth_token', 'warm_cpu_us').toFixed(0)} µs a request against ${m('js_floor', 'warm_cpu_us').toFixed(0)}`);
   out(`first GET /healthz: ${f1(m('edgeauth_healthz', 'first_ms'))} ms, ${f1(m('edgeauth_healthz', 'first_cpu_ms'))} ms of CPU; the JS hello-world's first GET /: `
     + `${f1(m('js_get', 'first_ms'))} ms, ${f1(m('js_get', 'first_cpu_ms'))} ms of CPU`);
   out(`spawn to the first 200: edgeauth GET /healthz ${f1(m('edgeauth_healthz', 'ready_ms'))} ms, JS hello-world GET / ${f1(m('js_get', 'ready_ms'))} ms (both with workerd's own process start)`);
