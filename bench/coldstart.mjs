@@ -66,7 +66,7 @@ import { ROOT, freePort, randomSecret, supervise, untilHealthy } from '../tests/
 import {
   WORKERD, dumpKv, memoryStateRoot, workerdConfig, wranglerSettings,
 } from '../tests/support/workerd.mjs';
-import { call } from './wrk.mjs';
+import { call, saveResults } from './wrk.mjs';
 
 const { values: opt } = parseArgs({
   options: {
@@ -499,15 +499,10 @@ function report(cases, results, compile) {
   out(`  --no-wasm-lazy-compilation (every function by Liftoff up front): ${cm(compile.eager_liftoff)}`);
   out(`  --no-wasm-lazy-compilation --no-liftoff (every function by TurboFan up front): ${cm(compile.eager_turbofan)}`);
   out(compile.node.error
-    ? `wasm compile in Node ${process.version} (V8 ${process.versions.v8}): not possible, its V8 is too old for the module: ${compile.node.error}`
+    ? `wasm compile in Node ${process.version} (V8 ${process.versions.v8}): not possible, this V8 lacks proposals the module uses (typed references, exception handling) that workerd's has: ${compile.node.error}`
     : `wasm compile in Node ${process.version} (V8 ${process.versions.v8}, not workerd's; WebAssembly.compile, default flags): ${f1(compile.node.ms)} ms`);
 
-  const dir = join(ROOT, 'bench', 'results');
-  mkdirSync(dir, { recursive: true });
-  const stamp = `coldstart-${new Date().toISOString().replace(/[:.]/g, '-')}`;
-  writeFileSync(join(dir, `${stamp}.txt`), lines.join('\n') + '\n');
-  writeFileSync(join(dir, `${stamp}.json`), JSON.stringify({
-    date: new Date().toISOString(),
+  const saved = saveResults('coldstart', lines, {
     command,
     options: opt,
     runtime: `workerd ${workerd}`,
@@ -517,7 +512,7 @@ function report(cases, results, compile) {
     startup_limit_ms: STARTUP_LIMIT_MS,
     wasm_bytes: raw.length,
     wasm_gzip: gz,
-    node_compile_ms: { node: process.version, v8: process.versions.v8, ...compile },
-  }, null, 2));
-  out(`saved bench/results/${stamp}.txt`);
+    compile: { node: process.version, v8: process.versions.v8, ...compile },
+  });
+  out(`saved ${saved}`);
 }

@@ -21,13 +21,13 @@
 //
 // Results are also saved under bench/results/ (gateway-*.txt and .json).
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ROOT } from '../tests/support/worker.mjs';
 import { startWorkerd } from '../tests/support/workerd.mjs';
-import { call, luaScript, wrk } from './wrk.mjs';
+import { call, luaScript, saveResults, wrk } from './wrk.mjs';
 
 const { values: opt } = parseArgs({
   options: {
@@ -195,12 +195,7 @@ function report(rounds) {
   const overFloor = summary.map((s) => s.overFloor);
   out(`pass-through / JS forwarder, workerd CPU per request: ${range(overFloor, 2)}x (aim <= ${FORWARDER_AIM}: ${met(overFloor.map((x) => x <= FORWARDER_AIM))})`);
 
-  const dir = join(ROOT, 'bench', 'results');
-  mkdirSync(dir, { recursive: true });
-  const stamp = `gateway-${new Date().toISOString().replace(/[:.]/g, '-')}`;
-  writeFileSync(join(dir, `${stamp}.txt`), lines.join('\n') + '\n');
-  writeFileSync(join(dir, `${stamp}.json`), JSON.stringify({
-    date: new Date().toISOString(),
+  const saved = saveResults('gateway', lines, {
     command,
     options: opt,
     runtime: `workerd ${workerd}`,
@@ -214,6 +209,6 @@ function report(rounds) {
       passthrough_over_forwarder_cpu: summary[i].overFloor,
       loadavg_after: r.load,
     })),
-  }, null, 2));
-  out(`saved bench/results/${stamp}.txt`);
+  });
+  out(`saved ${saved}`);
 }

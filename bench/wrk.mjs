@@ -1,7 +1,25 @@
 // What the benchmarks drive the Workers with: fetch for the fixtures, wrk (with a Lua script
-// that reports its figures as one JSON line) for the load. Shared by bench/issuer.mjs (the
-// issuer's cases) and bench/gateway.mjs (the gateway beside a pass-through).
+// that reports its figures as one JSON line) for the load, and where their results go. Shared by
+// bench/issuer.mjs (the issuer's cases), bench/gateway.mjs (the gateway beside a pass-through)
+// and bench/coldstart.mjs.
 import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT } from '../tests/support/worker.mjs';
+
+/**
+ * Saves a run under bench/results/ as `<name>-<date>.txt` (the printed `lines`) and `.json`
+ * (`{ date, ...data }`); answers the .txt file's path from the repository's root.
+ */
+export function saveResults(name, lines, data) {
+  const dir = join(ROOT, 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  const date = new Date().toISOString();
+  const stamp = `${name}-${date.replace(/[:.]/g, '-')}`;
+  writeFileSync(join(dir, `${stamp}.txt`), lines.join('\n') + '\n');
+  writeFileSync(join(dir, `${stamp}.json`), JSON.stringify({ date, ...data }, null, 2));
+  return `bench/results/${stamp}.txt`;
+}
 
 /** fetch that answers { status, text, json } (json null when the body is not JSON). */
 export async function call(url, init) {
