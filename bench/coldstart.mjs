@@ -512,7 +512,7 @@ function report(cases, results, compile) {
     startup_limit_ms: STARTUP_LIMIT_MS,
     wasm_bytes: raw.length,
     wasm_gzip: gz,
-    compile: { node: process.version, v8: process.versions.v8, ...compile },
+    compile: { ...compile, node_version: process.version, node_v8: process.versions.v8 },
   });
   out(`saved ${saved}`);
 }
