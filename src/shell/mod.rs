@@ -7,7 +7,6 @@ use std::rc::Rc;
 use std::future::Future;
 use std::task::Poll;
 
-use futures_util::StreamExt;
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -299,8 +298,8 @@ thread_local! {
 
 /// Reads the body: at once when its length is declared (HTTP framing holds it to that), else
 /// through a capped stream, so that past `cap` bytes (declared or actually sent) the request
-/// is refused at once and the rest of the stream is cancelled (dropping it does that): a body
-/// without `Content-Length` is never read whole.
+/// is refused at once and the rest of the stream is cancelled: a body without
+/// `Content-Length` is never read whole.
 async fn read_body(
     req: &web_sys::Request,
     declared: Option<&str>,
@@ -309,28 +308,57 @@ async fn read_body(
     let too_large =
         || Error::invalid_request(format!("the request body is larger than {cap} bytes"));
     let unreadable = || Error::invalid_request("the request body could not be read");
-    match declared.and_then(|l| l.parse::<usize>().ok()) {
+    let promise = match declared.and_then(|l| l.parse::<usize>().ok()) {
         Some(l) if l > cap => return Err(too_large()),
-        Some(_) => {
-            let buffer = req.array_buffer().map_err(|_| unreadable())?;
-            let buffer = JsFuture::from(buffer).await.map_err(|_| unreadable())?;
-            return Ok(js_sys::Uint8Array::new(&buffer).to_vec());
-        }
-        None => {}
-    }
-    // No body at all is an empty body.
-    let Ok(mut stream) = worker::Request::from(Clone::clone(req)).stream() else {
-        return Ok(Vec::new());
+        Some(_) => req.array_buffer().map_err(|_| unreadable())?,
+        None => read_capped(req, cap),
     };
-    let mut body = Vec::new();
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|_| unreadable())?;
-        if body.len() + chunk.len() > cap {
-            return Err(too_large());
-        }
-        body.extend_from_slice(&chunk);
+    match JsFuture::from(promise).await {
+        Ok(body) if body.is_null() => Err(too_large()),
+        Ok(body) => Ok(js_sys::Uint8Array::new(&body).to_vec()),
+        Err(_) => Err(unreadable()),
     }
-    Ok(body)
+}
+
+#[wasm_bindgen(inline_js = "
+export async function read_capped(r, cap) {
+  if (!r.body) return new Uint8Array(0);
+  const reader = r.body.getReader();
+  const chunks = [];
+  let length = 0;
+  for (;;) {
+    let next;
+    try {
+      next = await reader.read();
+    } catch (e) {
+      // An aborted stream ends the body, as the worker crate's ByteStream had it.
+      if (String(e) === 'Error: aborted') break;
+      throw e;
+    }
+    if (next.done) break;
+    const chunk = next.value;
+    length += chunk.length;
+    if (length > cap) {
+      reader.cancel().catch(() => {});
+      return null;
+    }
+    chunks.push(chunk);
+  }
+  const body = new Uint8Array(length);
+  let at = 0;
+  for (const chunk of chunks) {
+    body.set(chunk, at);
+    at += chunk.length;
+  }
+  return body;
+}")]
+extern "C" {
+    /// A promise of the body of `r` read through its stream: its bytes (a `Uint8Array`), or
+    /// `null` as soon as more than `cap` bytes came (the rest is cancelled, not read); it
+    /// rejects when the stream fails. No body at all is an empty body. JS reads the chunks
+    /// (one crossing for the body instead of one per chunk), and the wasm links no stream
+    /// adapter (the `worker` crate's `ByteStream`, over wasm-streams).
+    fn read_capped(r: &web_sys::Request, cap: usize) -> js_sys::Promise;
 }
 
 #[wasm_bindgen(inline_js = "
