@@ -6,10 +6,10 @@ use crate::http::Response;
 
 /// The response for `error`.
 pub fn error(error: Error) -> Response {
-    let body = serde_json::json!({
-        "error": error.code(),
-        "error_description": error.description(),
-    });
+    let body = Body {
+        error: error.code(),
+        error_description: error.description(),
+    };
     let response = Response::json(error.status(), &body).with_header("cache-control", "no-store");
     match error {
         // RFC 9110 15.5.2: every 401 carries a challenge. Basic is the one HTTP scheme a
@@ -46,6 +46,13 @@ pub fn error(error: Error) -> Response {
         }
         _ => response,
     }
+}
+
+/// An error body (RFC 6749 5.2), written straight out rather than through a `json!` value.
+#[derive(serde::Serialize)]
+struct Body {
+    error: &'static str,
+    error_description: std::borrow::Cow<'static, str>,
 }
 
 #[cfg(test)]
