@@ -135,3 +135,23 @@ pub(super) fn changed(fields: &[&str]) -> String {
         _ => format!("changed {}", fields.join(", ")),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_listing_writes_its_members_in_name_order() {
+        let page = |name| {
+            let next = Some("c".to_string());
+            serde_json::to_string(&Listing {
+                name,
+                items: [1],
+                next,
+            })
+            .unwrap()
+        };
+        assert_eq!(page("clients"), r#"{"clients":[1],"next_cursor":"c"}"#);
+        assert_eq!(page("resources"), r#"{"next_cursor":"c","resources":[1]}"#);
+    }
+}

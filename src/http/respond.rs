@@ -90,6 +90,15 @@ mod tests {
     }
 
     #[test]
+    fn the_body_is_the_code_then_the_description() {
+        let r = error(Error::invalid_request("no \"grant_type\""));
+        assert_eq!(
+            String::from_utf8(r.body).unwrap(),
+            r#"{"error":"invalid_request","error_description":"no \"grant_type\""}"#
+        );
+    }
+
+    #[test]
     fn internals_never_reach_the_body() {
         let r = error(Error::Unavailable("kv said: secret-ish detail".into()));
         let body = String::from_utf8(r.body.clone()).unwrap();

@@ -4,7 +4,7 @@
 //! before this reader replaced it (with its quirks: see `armoured`), so that every key file keeps
 //! the answer it had; tests/host/pem_differential.rs compares the two.
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::jose::alg::JoseError;
 use crate::jose::der::{self, Reader};
@@ -68,14 +68,13 @@ fn rsa(bytes: &[u8]) -> Result<Value, JoseError> {
 }
 
 /// A JWK of string members, made as a map directly (`json!` converted each member through
-/// serde into a `Value`).
+/// serde into a `Value`). Inserted one by one: collecting sorts, which links a sort.
 fn jwk(members: &[(&str, &str)]) -> Value {
-    let members = members.iter();
-    Value::Object(
-        members
-            .map(|(k, v)| (k.to_string(), Value::from(*v)))
-            .collect(),
-    )
+    let mut map = Map::new();
+    for (name, value) in members {
+        map.insert(name.to_string(), Value::from(*value));
+    }
+    Value::Object(map)
 }
 
 /// The modulus and public exponent of a PKCS#1 `RSAPublicKey`.

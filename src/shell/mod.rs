@@ -240,9 +240,15 @@ fn config(env: &Env) -> Result<Rc<Config>, String> {
         return Ok(config);
     }
     BOUND.with(|cell| cell.borrow_mut().take());
+    // A setting is a string (a var or a secret); anything else is unset, as `Env::var` had it,
+    // read here without its type check by constructor name and its error texts.
     let values: Vec<Option<String>> = SETTINGS
         .iter()
-        .map(|name| env.var(name).ok().map(|v| v.to_string()))
+        .map(|name| {
+            js_sys::Reflect::get(js_env, &JsValue::from_str(name))
+                .ok()
+                .and_then(|v| v.as_string())
+        })
         .collect();
     CONFIG.with(|cell| {
         let unchanged = cell
@@ -353,12 +359,12 @@ export async function read_capped(r, cap) {
   return body;
 }")]
 extern "C" {
-    /// A promise of the body of `r` read through its stream: its bytes (a `Uint8Array`), or
-    /// `null` as soon as more than `cap` bytes came (the rest is cancelled, not read); it
-    /// rejects when the stream fails. No body at all is an empty body. JS reads the chunks
-    /// (one crossing for the body instead of one per chunk), and the wasm links no stream
-    /// adapter (the `worker` crate's `ByteStream`, over wasm-streams).
-    fn read_capped(r: &web_sys::Request, cap: usize) -> js_sys::Promise;
+    /// A promise of the body of `r` (a request or a response) read through its stream: its
+    /// bytes (a `Uint8Array`), or `null` as soon as more than `cap` bytes came (the rest is
+    /// cancelled, not read); it rejects when the stream fails. No body at all is an empty
+    /// body. JS reads the chunks (one crossing for the body instead of one per chunk), and the
+    /// wasm links no stream adapter (the `worker` crate's `ByteStream`, over wasm-streams).
+    fn read_capped(r: &JsValue, cap: usize) -> js_sys::Promise;
 }
 
 #[wasm_bindgen(inline_js = "
