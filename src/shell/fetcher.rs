@@ -9,6 +9,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use worker::Delay;
 
+use super::body;
 use crate::ports::{Fetched, KeyFetcher};
 use crate::support::LocalFuture;
 
@@ -71,10 +72,10 @@ async fn fetch_within(url: &str, signal: web_sys::AbortSignal) -> Result<Fetched
     }
     let cache_control = header("cache-control");
     // Never more than the cap in memory: past it the rest is cancelled, not read.
-    let body = match JsFuture::from(super::read_capped(&resp, MAX_BODY)).await {
-        Ok(body) if body.is_null() => return Err(too_large()),
-        Ok(body) => js_sys::Uint8Array::new(&body).to_vec(),
-        Err(_) => return Err("the body could not be read".to_string()),
+    let body = match body::bytes(body::read_capped(&resp, MAX_BODY)).await {
+        Ok(Some(body)) => body,
+        Ok(None) => return Err(too_large()),
+        Err(()) => return Err("the body could not be read".to_string()),
     };
     Ok(Fetched {
         body,

@@ -9,7 +9,6 @@ use std::task::Poll;
 
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::JsFuture;
 use worker::{event, Context, Env, ObjectNamespace, ScheduleContext, ScheduledEvent};
 
 use crate::config::{Config, SETTINGS};
@@ -22,6 +21,7 @@ use crate::services::token_quota as quota;
 use crate::support::random::SystemRandom;
 use crate::{admin, router};
 
+mod body;
 mod clock;
 mod fetcher;
 mod guard;
@@ -317,54 +317,13 @@ async fn read_body(
     let promise = match declared.and_then(|l| l.parse::<usize>().ok()) {
         Some(l) if l > cap => return Err(too_large()),
         Some(_) => req.array_buffer().map_err(|_| unreadable())?,
-        None => read_capped(req, cap),
+        None => body::read_capped(req, cap),
     };
-    match JsFuture::from(promise).await {
-        Ok(body) if body.is_null() => Err(too_large()),
-        Ok(body) => Ok(js_sys::Uint8Array::new(&body).to_vec()),
-        Err(_) => Err(unreadable()),
+    match body::bytes(promise).await {
+        Ok(Some(body)) => Ok(body),
+        Ok(None) => Err(too_large()),
+        Err(()) => Err(unreadable()),
     }
-}
-
-#[wasm_bindgen(inline_js = "
-export async function read_capped(r, cap) {
-  if (!r.body) return new Uint8Array(0);
-  const reader = r.body.getReader();
-  const chunks = [];
-  let length = 0;
-  for (;;) {
-    let next;
-    try {
-      next = await reader.read();
-    } catch (e) {
-      // An aborted stream ends the body, as the worker crate's ByteStream had it.
-      if (String(e) === 'Error: aborted') break;
-      throw e;
-    }
-    if (next.done) break;
-    const chunk = next.value;
-    length += chunk.length;
-    if (length > cap) {
-      reader.cancel().catch(() => {});
-      return null;
-    }
-    chunks.push(chunk);
-  }
-  const body = new Uint8Array(length);
-  let at = 0;
-  for (const chunk of chunks) {
-    body.set(chunk, at);
-    at += chunk.length;
-  }
-  return body;
-}")]
-extern "C" {
-    /// A promise of the body of `r` (a request or a response) read through its stream: its
-    /// bytes (a `Uint8Array`), or `null` as soon as more than `cap` bytes came (the rest is
-    /// cancelled, not read); it rejects when the stream fails. No body at all is an empty
-    /// body. JS reads the chunks (one crossing for the body instead of one per chunk), and the
-    /// wasm links no stream adapter (the `worker` crate's `ByteStream`, over wasm-streams).
-    fn read_capped(r: &JsValue, cap: usize) -> js_sys::Promise;
 }
 
 #[wasm_bindgen(inline_js = "
