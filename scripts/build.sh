@@ -138,7 +138,7 @@ for i in "${!crates[@]}"; do
     --no-typescript --experimental-reset-state-function --force-enable-abort-handler
 
   step "stub-wasm $name"
-  node scripts/stub-wasm.mjs "$stage/index_bg.wasm" "$stage/stubbed.wasm"
+  node scripts/stub-wasm.mjs "$stage/index_bg.wasm" "$stage/stubbed.wasm" "$stage/index.js"
 
   step "wasm-opt $name"
   "$WASM_OPT_BIN" "$stage/stubbed.wasm" -o "$stage/opt.wasm" "${opt[@]}"

@@ -35,7 +35,7 @@ async fn route(ctx: &Ctx<'_>, req: &Request) -> Result<Response, Error> {
     use Method::*;
     let read = matches!(req.method, Get | Head);
     match req.path.as_str() {
-        "/healthz" if read => Ok(Response::json(200, &serde_json::json!({ "status": "ok" }))),
+        "/healthz" if read => Ok(Response::json_text(200, r#"{"status":"ok"}"#)),
         "/.well-known/oauth-authorization-server" | "/.well-known/openid-configuration" if read => {
             Ok(discovery::metadata(ctx.config, &req.origin))
         }

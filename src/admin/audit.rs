@@ -1,7 +1,7 @@
 //! The audit trail and usage, read back: `/admin/audit`, `/admin/clients/{id}/audit` and
 //! `/admin/clients/{id}/usage`.
 
-use serde_json::json;
+use serde::Serialize;
 
 use crate::admin::shared::{listing, load_client, page_params, path_id};
 use crate::context::Ctx;
@@ -44,11 +44,23 @@ async fn page_of_events(
 pub async fn usage(ctx: &Ctx<'_>, id: &str) -> Result<Response, Error> {
     let record = load_client(ctx, id).await?;
     let entries = ctx.ports.activity.usage(&record.client.client_id).await?;
-    let days: Vec<_> = daily_totals(&entries, ctx.now())
+    let days: Vec<Day> = daily_totals(&entries, ctx.now())
         .into_iter()
-        .map(|(date, tokens)| json!({ "date": date, "tokens": tokens }))
+        .map(|(date, tokens)| Day { date, tokens })
         .collect();
-    Ok(Response::json(200, &json!({ "days": days })))
+    Ok(Response::json(200, &Usage { days }))
+}
+
+/// The usage document: `{"days": [{"date": ..., "tokens": ...}, ...]}`.
+#[derive(Serialize)]
+struct Usage {
+    days: Vec<Day>,
+}
+
+#[derive(Serialize)]
+struct Day {
+    date: String,
+    tokens: u64,
 }
 
 /// Per-day totals of a client for the [`USAGE_DAYS`] days ending today, oldest first.

@@ -54,12 +54,20 @@ pub async fn list(ctx: &Ctx<'_>, id: &str) -> Result<Response, Error> {
             held_until: r.exp + TOKEN_SKEW,
         })
         .collect();
-    let body = serde_json::json!({
-        "revoked_tokens": tokens,
-        "tokens_valid_after": guard.tokens_valid_after,
-        "max_revoked_tokens": MAX_REVOKED_TOKENS,
-    });
+    let body = Revoked {
+        max_revoked_tokens: MAX_REVOKED_TOKENS,
+        revoked_tokens: tokens,
+        tokens_valid_after: guard.tokens_valid_after,
+    };
     Ok(Response::json(200, &body))
+}
+
+/// The revocation list; members in name order, as `json!` wrote them.
+#[derive(Serialize)]
+struct Revoked<'a> {
+    max_revoked_tokens: usize,
+    revoked_tokens: Vec<Held<'a>>,
+    tokens_valid_after: Option<u64>,
 }
 
 /// Checks the input. With no `exp`, the token may have been issued up to now (plus skew) and

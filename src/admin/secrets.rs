@@ -8,7 +8,7 @@ use crate::http::{Request, Response};
 use crate::registry::audit::{Action, Subject};
 use crate::registry::clients::{AuthMethod, Client};
 use crate::registry::guard::GuardOp;
-use crate::registry::secrets::{NewSecret, SecretInput, StoredSecret};
+use crate::registry::secrets::{NewSecret, SecretInput, SecretMeta, StoredSecret};
 
 /// Makes a secret for `client` under the server's secret policy.
 pub fn issue(
@@ -55,10 +55,13 @@ pub async fn add(ctx: &Ctx<'_>, id: &str, req: &Request) -> Result<Response, Err
 pub async fn list(ctx: &Ctx<'_>, id: &str) -> Result<Response, Error> {
     let (record, _) = views::with_last_used(ctx, load_client(ctx, id).await?).await?;
     let secrets: Vec<_> = record.secrets.iter().map(|s| &s.meta).collect();
-    Ok(Response::json(
-        200,
-        &serde_json::json!({ "secrets": secrets }),
-    ))
+    Ok(Response::json(200, &Secrets { secrets }))
+}
+
+/// The secrets listing: `{"secrets": [...]}`.
+#[derive(serde::Serialize)]
+struct Secrets<'a> {
+    secrets: Vec<&'a SecretMeta>,
 }
 
 /// `DELETE /admin/clients/{id}/secrets/{secret_id}`.

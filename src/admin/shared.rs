@@ -3,7 +3,6 @@
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use serde_json::json;
 use subtle::ConstantTimeEq;
 
 use crate::context::{Actor, Ctx};
@@ -59,12 +58,37 @@ pub(super) fn page_params(ctx: &Ctx<'_>, req: &Request) -> Result<(usize, Option
 /// One page of a listing: `{<name>: items, "next_cursor": ...}`.
 pub(super) fn listing(
     ctx: &Ctx<'_>,
-    name: &str,
+    name: &'static str,
     items: impl Serialize,
     next: Option<&str>,
 ) -> Response {
     let next = next.map(|c| seal_cursor(ctx, c));
-    Response::json(200, &json!({ name: items, "next_cursor": next }))
+    Response::json(200, &Listing { name, items, next })
+}
+
+/// A page written straight to the body, members in name order as a JSON map writes them:
+/// through `json!`, every item was first copied into a `Value` (a second serializer for each
+/// item type, about 1 KB of wasm gzipped).
+struct Listing<T> {
+    name: &'static str,
+    items: T,
+    next: Option<String>,
+}
+
+impl<T: Serialize> Serialize for Listing<T> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        const NEXT: &str = "next_cursor";
+        let mut map = s.serialize_map(Some(2))?;
+        if self.name > NEXT {
+            map.serialize_entry(NEXT, &self.next)?;
+        }
+        map.serialize_entry(self.name, &self.items)?;
+        if self.name < NEXT {
+            map.serialize_entry(NEXT, &self.next)?;
+        }
+        map.end()
+    }
 }
 
 const CURSOR_LABEL: &str = "pagination cursor";
@@ -109,5 +133,25 @@ pub(super) fn changed(fields: &[&str]) -> String {
     match fields {
         [] => "changed nothing".to_string(),
         _ => format!("changed {}", fields.join(", ")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_listing_writes_its_members_in_name_order() {
+        let page = |name| {
+            let next = Some("c".to_string());
+            serde_json::to_string(&Listing {
+                name,
+                items: [1],
+                next,
+            })
+            .unwrap()
+        };
+        assert_eq!(page("clients"), r#"{"clients":[1],"next_cursor":"c"}"#);
+        assert_eq!(page("resources"), r#"{"next_cursor":"c","resources":[1]}"#);
     }
 }

@@ -220,6 +220,16 @@ impl Response {
     pub fn json(status: u16, value: &impl Serialize) -> Response {
         // Serializing our own plain structs cannot fail; fall back to an empty object regardless.
         let body = serde_json::to_vec(value).unwrap_or_else(|_| b"{}".to_vec());
+        Response::json_bytes(status, body)
+    }
+
+    /// A JSON response whose body is fixed text.
+    pub fn json_text(status: u16, body: &'static str) -> Response {
+        Response::json_bytes(status, body.into())
+    }
+
+    /// A JSON response with the body already serialized.
+    pub fn json_bytes(status: u16, body: Vec<u8>) -> Response {
         Response {
             status,
             headers: vec![("content-type", "application/json".to_string())],

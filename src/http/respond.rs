@@ -6,10 +6,10 @@ use crate::http::Response;
 
 /// The response for `error`.
 pub fn error(error: Error) -> Response {
-    let body = serde_json::json!({
-        "error": error.code(),
-        "error_description": error.description(),
-    });
+    let body = Body {
+        error: error.code(),
+        error_description: error.description(),
+    };
     let response = Response::json(error.status(), &body).with_header("cache-control", "no-store");
     match error {
         // RFC 9110 15.5.2: every 401 carries a challenge. Basic is the one HTTP scheme a
@@ -48,6 +48,13 @@ pub fn error(error: Error) -> Response {
     }
 }
 
+/// An error body (RFC 6749 5.2), written straight out rather than through a `json!` value.
+#[derive(serde::Serialize)]
+struct Body {
+    error: &'static str,
+    error_description: std::borrow::Cow<'static, str>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -79,6 +86,15 @@ mod tests {
         assert_eq!(
             body,
             serde_json::json!({"error": "too_many_requests", "error_description": "at most 2 a minute"})
+        );
+    }
+
+    #[test]
+    fn the_body_is_the_code_then_the_description() {
+        let r = error(Error::invalid_request("no \"grant_type\""));
+        assert_eq!(
+            String::from_utf8(r.body).unwrap(),
+            r#"{"error":"invalid_request","error_description":"no \"grant_type\""}"#
         );
     }
 

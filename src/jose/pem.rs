@@ -4,7 +4,7 @@
 //! before this reader replaced it (with its quirks: see `armoured`), so that every key file keeps
 //! the answer it had; tests/host/pem_differential.rs compares the two.
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::jose::alg::JoseError;
 use crate::jose::der::{self, Reader};
@@ -28,9 +28,7 @@ pub fn jwk_from_pem(pem: &str) -> Result<PublicJwk, JoseError> {
             let (algorithm, parameters, key) = spki(&der).ok_or(BAD)?;
             match algorithm.as_str() {
                 "1.2.840.113549.1.1.1" => rsa(key)?,
-                "1.3.101.112" => {
-                    serde_json::json!({"kty": "OKP", "crv": "Ed25519", "x": b64url(key)})
-                }
+                "1.3.101.112" => jwk(&[("kty", "OKP"), ("crv", "Ed25519"), ("x", &b64url(key))]),
                 "1.2.840.10045.2.1" => {
                     let curve = parameters
                         .and_then(|(tag, oid)| (tag == der::OID).then(|| der::oid(oid)).flatten());
@@ -40,7 +38,12 @@ pub fn jwk_from_pem(pem: &str) -> Result<PublicJwk, JoseError> {
                     if key.len() != 65 || key[0] != 4 {
                         return Err("the P-256 public key must be an uncompressed point".into());
                     }
-                    serde_json::json!({"kty": "EC", "crv": "P-256", "x": b64url(&key[1..33]), "y": b64url(&key[33..])})
+                    jwk(&[
+                        ("kty", "EC"),
+                        ("crv", "P-256"),
+                        ("x", &b64url(&key[1..33])),
+                        ("y", &b64url(&key[33..])),
+                    ])
                 }
                 other => return Err(format!("public key algorithm {other} is not supported")),
             }
@@ -61,7 +64,17 @@ pub fn jwk_from_pem(pem: &str) -> Result<PublicJwk, JoseError> {
 /// A PKCS#1 `RSAPublicKey` as a JWK.
 fn rsa(bytes: &[u8]) -> Result<Value, JoseError> {
     let (n, e) = pkcs1(bytes).ok_or(BAD)?;
-    Ok(serde_json::json!({"kty": "RSA", "n": b64url(n), "e": b64url(e)}))
+    Ok(jwk(&[("kty", "RSA"), ("n", &b64url(n)), ("e", &b64url(e))]))
+}
+
+/// A JWK of string members, made as a map directly (`json!` converted each member through
+/// serde into a `Value`). Inserted one by one: collecting sorts, which links a sort.
+fn jwk(members: &[(&str, &str)]) -> Value {
+    let mut map = Map::new();
+    for (name, value) in members {
+        map.insert(name.to_string(), Value::from(*value));
+    }
+    Value::Object(map)
 }
 
 /// The modulus and public exponent of a PKCS#1 `RSAPublicKey`.

@@ -10,7 +10,7 @@
 use std::rc::Rc;
 
 use serde::Serialize;
-use serde_json::{json, Value};
+use serde_json::{Map, Value};
 
 use crate::context::Ctx;
 use crate::error::Error;
@@ -18,7 +18,7 @@ use crate::http::{Request, Response};
 use crate::oauth::access_token::{self, Act, VerifiedClaims};
 use crate::oauth::{client_auth, TokenInput};
 use crate::registry::clients::{ClientId, ClientRecord};
-use crate::registry::token_claims;
+use crate::registry::token_claims::{self, TokenClaims};
 
 /// Where admins introspect: under `/admin/`, answered here.
 pub const ADMIN_INTROSPECT_PATH: &str = "/admin/tokens/introspect";
@@ -84,17 +84,19 @@ async fn answer(
 ) -> Result<Response, Error> {
     let body = match active(ctx, token, issuer, only).await? {
         Ok((c, _)) => active_body(token, &c)?,
-        Err(_) => json!({ "active": false }),
+        Err(_) => br#"{"active":false}"#.to_vec(),
     };
-    Ok(Response::json(200, &body)
+    Ok(Response::json_bytes(200, body)
         .with_header("cache-control", "no-store")
         .with_header("pragma", "no-cache"))
 }
 
 /// The answer for an active token: its claims, and the client's token claims it carries
-/// beside them (named apart from every member here, see [`token_claims::RESERVED`]).
-fn active_body(token: &str, c: &VerifiedClaims) -> Result<Value, Error> {
-    let mut body = serde_json::to_value(Active {
+/// beside them (named apart from every member here, see [`token_claims::RESERVED`]), written
+/// straight out and joined as text, as minting joins them (a `Value` in between took a
+/// second serializer for the claims).
+fn active_body(token: &str, c: &VerifiedClaims) -> Result<Vec<u8>, Error> {
+    let mut body = serde_json::to_vec(&Active {
         active: true,
         client_id: &c.client_id,
         sub: &c.sub,
@@ -108,9 +110,9 @@ fn active_body(token: &str, c: &VerifiedClaims) -> Result<Value, Error> {
         act: c.actors.split_first().map(|(a, rest)| Act(a, rest)),
     })
     .map_err(|e| Error::Internal(e.to_string()))?;
-    if let Some(members) = body.as_object_mut() {
-        token_claims::copy_from_token(token, members);
-    }
+    let mut members = Map::new();
+    token_claims::copy_from_token(token, &mut members);
+    TokenClaims::stored(Some(Value::Object(members))).append_to(&mut body);
     Ok(body)
 }
 

@@ -5,9 +5,11 @@
 use std::time::Duration;
 
 use futures_util::future::{select, Either};
-use futures_util::StreamExt;
-use worker::{AbortController, Delay, Fetch};
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use worker::Delay;
 
+use super::body;
 use crate::ports::{Fetched, KeyFetcher};
 use crate::support::LocalFuture;
 
@@ -18,9 +20,9 @@ const MAX_BODY: usize = 64 * 1024;
 pub struct HttpFetcher;
 
 async fn fetch(url: &str) -> Result<Fetched, String> {
-    let controller = AbortController::default();
-    let signal = controller.signal();
-    let fetching = std::pin::pin!(fetch_within(url, &signal));
+    let controller =
+        web_sys::AbortController::new().map_err(|_| "no AbortController".to_string())?;
+    let fetching = std::pin::pin!(fetch_within(url, controller.signal()));
     let deadline = std::pin::pin!(Delay::from(DEADLINE));
     match select(fetching, deadline).await {
         Either::Left((result, _)) => result,
@@ -31,22 +33,24 @@ async fn fetch(url: &str) -> Result<Fetched, String> {
     }
 }
 
-/// The whole exchange, headers and body, so one deadline covers both.
-async fn fetch_within(url: &str, signal: &worker::AbortSignal) -> Result<Fetched, String> {
-    // web-sys's RequestInit, not workers-rs's: that one links every `cf` option (about 11 KB).
+/// The whole exchange, headers and body, so one deadline covers both. web-sys's types
+/// throughout, not workers-rs's: its `RequestInit` links every `cf` option (about 11 KB), its
+/// `Fetch::Url` the `url` crate, and its response body stream an adapter over wasm-streams;
+/// the body is read by the JS helper the request bodies use, with the same cap rule.
+async fn fetch_within(url: &str, signal: web_sys::AbortSignal) -> Result<Fetched, String> {
     let init = web_sys::RequestInit::new();
     init.set_method("GET");
     // An https URL must not lead to http (or anywhere else) behind the client's back.
     init.set_redirect(web_sys::RequestRedirect::Manual);
-    // From a string, not `Fetch::Url`: that would link the `url` crate just for this.
+    init.set_signal(Some(&signal));
     let request = web_sys::Request::new_with_str_and_init(url, &init)
-        .map(|r| Fetch::Request(r.into()))
         .map_err(|_| "the URL is not valid".to_string())?;
-    let mut resp = request
-        .send_with_signal(signal)
+    let global: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
+    let resp: web_sys::Response = JsFuture::from(global.fetch_with_request(&request))
         .await
+        .and_then(JsCast::dyn_into)
         .map_err(|_| "the request failed".to_string())?;
-    match resp.status_code() {
+    match resp.status() {
         200 => {}
         300..=399 => return Err("it answered with a redirect, which is not followed".into()),
         other => return Err(format!("HTTP {other}")),
@@ -67,18 +71,12 @@ async fn fetch_within(url: &str, signal: &worker::AbortSignal) -> Result<Fetched
         return Err(too_large());
     }
     let cache_control = header("cache-control");
-    let mut stream = resp
-        .stream()
-        .map_err(|_| "the body could not be read".to_string())?;
-    let mut body = Vec::new();
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|_| "the body could not be read".to_string())?;
-        // Never more than the cap in memory: dropping the stream cancels the rest.
-        if body.len() + chunk.len() > MAX_BODY {
-            return Err(too_large());
-        }
-        body.extend_from_slice(&chunk);
-    }
+    // Never more than the cap in memory: past it the rest is cancelled, not read.
+    let body = match body::bytes(body::read_capped(&resp, MAX_BODY)).await {
+        Ok(Some(body)) => body,
+        Ok(None) => return Err(too_large()),
+        Err(()) => return Err("the body could not be read".to_string()),
+    };
     Ok(Fetched {
         body,
         cache_control,

@@ -1,7 +1,7 @@
 //! The registry's ports over one Workers KV namespace; the key layout is
 //! [`crate::registry::keyspace`].
 
-use js_sys::{Array, Function, Object, Promise, Reflect, JSON};
+use js_sys::{Array, Function, Object, Promise, Reflect};
 use serde::de::DeserializeOwned;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -18,6 +18,23 @@ use crate::registry::signing_keys::KeySchedule;
 /// answers crossing as JSON text. workers-rs's KV wrapper converts them with
 /// serde-wasm-bindgen, about 20 KB of wasm for a handful of calls.
 pub struct KvRegistry(pub Object);
+
+/// An options object for a KV call: the members given a value, made in place (they went
+/// through `json!` and `JSON.parse` before, which took a `Value` writer of their own).
+fn options(members: &[(&str, Option<JsValue>)]) -> Object {
+    let object = Object::new();
+    for (name, value) in members {
+        if let Some(value) = value {
+            let _ = Reflect::set(&object, &JsValue::from_str(name), value);
+        }
+    }
+    object
+}
+
+/// A number as JS has it (what `JSON.parse` made of one).
+fn number(n: u64) -> JsValue {
+    JsValue::from_f64(n as f64)
+}
 
 fn unavailable(e: impl std::fmt::Debug) -> Error {
     Error::Unavailable(format!("KV: {e:?}"))
@@ -102,24 +119,15 @@ impl KvRegistry {
         self.call("delete", &[&key.into()]).await.map(drop)
     }
 
-    async fn put_with(
-        &self,
-        key: &str,
-        value: String,
-        options: serde_json::Value,
-    ) -> Result<(), Error> {
-        let options = JSON::parse(&options.to_string()).map_err(unavailable)?;
+    async fn put_with(&self, key: &str, value: String, options: Object) -> Result<(), Error> {
         self.call("put", &[&key.into(), &value.into(), &options])
             .await
             .map(drop)
     }
 
     async fn put_text(&self, key: &str, value: String, ttl: Option<u64>) -> Result<(), Error> {
-        let options = match ttl {
-            Some(ttl) => serde_json::json!({ "expirationTtl": ttl }),
-            None => serde_json::json!({}),
-        };
-        self.put_with(key, value, options).await
+        self.put_with(key, value, options(&[("expirationTtl", ttl.map(number))]))
+            .await
     }
 
     async fn put_counted(
@@ -130,10 +138,11 @@ impl KvRegistry {
         ttl: Option<u64>,
     ) -> Result<(), Error> {
         // The number goes in the metadata too, so one list call reads them all.
-        let mut options = serde_json::json!({ "metadata": { field: n } });
-        if let Some(ttl) = ttl {
-            options["expirationTtl"] = ttl.into();
-        }
+        let metadata = options(&[(field, Some(number(n)))]);
+        let options = options(&[
+            ("metadata", Some(metadata.into())),
+            ("expirationTtl", ttl.map(number)),
+        ]);
         self.put_with(key, n.to_string(), options).await
     }
 
@@ -143,14 +152,11 @@ impl KvRegistry {
         limit: Option<usize>,
         cursor: Option<&str>,
     ) -> Result<Listed, Error> {
-        let mut options = serde_json::json!({ "prefix": prefix });
-        if let Some(limit) = limit {
-            options["limit"] = limit.into();
-        }
-        if let Some(cursor) = cursor {
-            options["cursor"] = cursor.into();
-        }
-        let options = JSON::parse(&options.to_string()).map_err(unavailable)?;
+        let options = options(&[
+            ("prefix", Some(prefix.into())),
+            ("limit", limit.map(|l| number(l as u64))),
+            ("cursor", cursor.map(JsValue::from)),
+        ]);
         Listed::read(&self.call("list", &[&options]).await?)
     }
 

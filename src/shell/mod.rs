@@ -7,10 +7,8 @@ use std::rc::Rc;
 use std::future::Future;
 use std::task::Poll;
 
-use futures_util::StreamExt;
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::JsFuture;
 use worker::{event, Context, Env, ObjectNamespace, ScheduleContext, ScheduledEvent};
 
 use crate::config::{Config, SETTINGS};
@@ -23,6 +21,7 @@ use crate::services::token_quota as quota;
 use crate::support::random::SystemRandom;
 use crate::{admin, router};
 
+mod body;
 mod clock;
 mod fetcher;
 mod guard;
@@ -241,9 +240,15 @@ fn config(env: &Env) -> Result<Rc<Config>, String> {
         return Ok(config);
     }
     BOUND.with(|cell| cell.borrow_mut().take());
+    // A setting is a string (a var or a secret); anything else is unset, as `Env::var` had it,
+    // read here without its type check by constructor name and its error texts.
     let values: Vec<Option<String>> = SETTINGS
         .iter()
-        .map(|name| env.var(name).ok().map(|v| v.to_string()))
+        .map(|name| {
+            js_sys::Reflect::get(js_env, &JsValue::from_str(name))
+                .ok()
+                .and_then(|v| v.as_string())
+        })
         .collect();
     CONFIG.with(|cell| {
         let unchanged = cell
@@ -299,8 +304,8 @@ thread_local! {
 
 /// Reads the body: at once when its length is declared (HTTP framing holds it to that), else
 /// through a capped stream, so that past `cap` bytes (declared or actually sent) the request
-/// is refused at once and the rest of the stream is cancelled (dropping it does that): a body
-/// without `Content-Length` is never read whole.
+/// is refused at once and the rest of the stream is cancelled: a body without
+/// `Content-Length` is never read whole.
 async fn read_body(
     req: &web_sys::Request,
     declared: Option<&str>,
@@ -309,28 +314,16 @@ async fn read_body(
     let too_large =
         || Error::invalid_request(format!("the request body is larger than {cap} bytes"));
     let unreadable = || Error::invalid_request("the request body could not be read");
-    match declared.and_then(|l| l.parse::<usize>().ok()) {
+    let promise = match declared.and_then(|l| l.parse::<usize>().ok()) {
         Some(l) if l > cap => return Err(too_large()),
-        Some(_) => {
-            let buffer = req.array_buffer().map_err(|_| unreadable())?;
-            let buffer = JsFuture::from(buffer).await.map_err(|_| unreadable())?;
-            return Ok(js_sys::Uint8Array::new(&buffer).to_vec());
-        }
-        None => {}
-    }
-    // No body at all is an empty body.
-    let Ok(mut stream) = worker::Request::from(Clone::clone(req)).stream() else {
-        return Ok(Vec::new());
+        Some(_) => req.array_buffer().map_err(|_| unreadable())?,
+        None => body::read_capped(req, cap),
     };
-    let mut body = Vec::new();
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|_| unreadable())?;
-        if body.len() + chunk.len() > cap {
-            return Err(too_large());
-        }
-        body.extend_from_slice(&chunk);
+    match body::bytes(promise).await {
+        Ok(Some(body)) => Ok(body),
+        Ok(None) => Err(too_large()),
+        Err(()) => Err(unreadable()),
     }
-    Ok(body)
 }
 
 #[wasm_bindgen(inline_js = "
