@@ -24,6 +24,33 @@ pub struct Authorized {
     pub lifetime: u32,
     /// Set for a token exchange (RFC 8693): whom the token is about and who acted before.
     pub exchange: Option<Exchanged>,
+    /// The key the token is bound to, if any: written as its `cnf` claim.
+    pub confirmation: Option<Confirmation>,
+}
+
+/// A token's key binding, its `cnf` claim (RFC 7800): a DPoP key's JWK thumbprint (RFC 9449
+/// section 6.1) or a client certificate's SHA-256 thumbprint (RFC 8705 section 3.1), each
+/// base64url without padding.
+#[derive(Debug, PartialEq, Serialize)]
+pub enum Confirmation {
+    /// `{"jkt": ...}`: the token needs a DPoP proof made with that key.
+    #[serde(rename = "jkt")]
+    Jkt(String),
+    /// `{"x5t#S256": ...}`: the token needs that client certificate on the connection.
+    #[serde(rename = "x5t#S256")]
+    X5tS256(String),
+}
+
+impl Confirmation {
+    /// The `token_type` a token with this binding is issued and introspected as: `DPoP` for
+    /// a DPoP-bound token (RFC 9449 section 5), `Bearer` for a certificate-bound one (RFC 8705
+    /// keeps the bearer scheme).
+    pub fn token_type(confirmation: Option<&Confirmation>) -> &'static str {
+        match confirmation {
+            Some(Confirmation::Jkt(_)) => "DPoP",
+            _ => "Bearer",
+        }
+    }
 }
 
 /// What an exchanged token carries beside the exchanging client: the subject token's `sub`,
@@ -80,6 +107,9 @@ struct AccessTokenClaims<'a> {
     /// An exchanged token's actors, the exchanging client outermost.
     #[serde(skip_serializing_if = "Option::is_none")]
     act: Option<Act<'a>>,
+    /// The key the token is bound to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cnf: Option<&'a Confirmation>,
 }
 
 /// Mints the access token `authorized`, issued by `issuer` now, signed with `key`.
@@ -103,6 +133,7 @@ pub async fn issue(
         jti: &jti,
         scope: &authorized.scope.to_string(),
         act: exchange.map(|e| Act(client_id, &e.actors)),
+        cnf: authorized.confirmation.as_ref(),
     };
     let mut payload = serde_json::to_vec(&claims).map_err(|e| Error::Internal(e.to_string()))?;
     client.record().client.token_claims.append_to(&mut payload);

@@ -7,7 +7,7 @@ use serde::Serialize;
 use crate::context::Ctx;
 use crate::error::Error;
 use crate::http::{Form, Request, Response};
-use crate::oauth::access_token;
+use crate::oauth::access_token::{self, Confirmation};
 use crate::oauth::grants::{token_exchange, Grant, Granted};
 use crate::services::token_quota as quota;
 use crate::support::text::printable;
@@ -53,7 +53,7 @@ pub async fn handle(ctx: &Ctx<'_>, req: &Request) -> Result<Response, Error> {
             .exchange
             .as_ref()
             .map(|_| token_exchange::ACCESS_TOKEN_TYPE),
-        token_type: "Bearer",
+        token_type: Confirmation::token_type(authorized.confirmation.as_ref()),
         expires_in: authorized.lifetime,
         scope: &scope,
     };

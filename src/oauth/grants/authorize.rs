@@ -106,6 +106,7 @@ pub async fn allowed(
         audience,
         lifetime,
         exchange: None,
+        confirmation: None,
     })
 }
 
