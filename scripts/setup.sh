@@ -6,17 +6,20 @@
 #   bash scripts/setup.sh --chromium       # ... plus Debian's chromium (browser tests)
 #   bash scripts/setup.sh --wrk            # ... plus wrk (bench)
 #   bash scripts/setup.sh --all            # everything
+#   bash scripts/setup.sh --target         # only the Rust target (what clippy and cargo test need)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 want_chromium=0
 want_wrk=0
+target_only=0
 for arg in "$@"; do
   case "$arg" in
     --chromium) want_chromium=1 ;;
     --wrk) want_wrk=1 ;;
     --all) want_chromium=1; want_wrk=1 ;;
-    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    --target) target_only=1 ;;
+    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
     *) echo "setup: unknown option $arg" >&2; exit 2 ;;
   esac
 done
@@ -37,6 +40,7 @@ else
   say "rust target wasm32-unknown-unknown: adding"
   rustup target add wasm32-unknown-unknown
 fi
+if [[ "$target_only" == 1 ]]; then say "done (target only)"; exit 0; fi
 
 # --- wasm-bindgen-cli at exactly Cargo.lock's wasm-bindgen version ------------------------
 if [[ ! -f Cargo.lock ]]; then
