@@ -8,7 +8,9 @@ use crate::admin::views::{self, ClientView};
 use crate::context::Ctx;
 use crate::error::Error;
 use crate::http::{Request, Response};
-use crate::registry::admins::{admin_resource, is_admin_resource, widens, Permission};
+use crate::registry::admins::{
+    admin_resource, is_admin_resource, widens, Permission, ADMIN_RESOURCE_PATH,
+};
 use crate::registry::audit::{Action, Subject};
 use crate::registry::client_input::ClientInput;
 use crate::registry::clients::{AuthMethod, ClientId, ClientRecord};
@@ -238,11 +240,10 @@ async fn resolve_grants(
     before: Option<&ClientRecord>,
 ) -> Result<Vec<ResourceGrant>, Error> {
     let store = ctx.ports.resources;
-    let builtin = admin_resource(ctx.config.issuer(&req.origin));
-    let builtin = &builtin;
+    let issuer = ctx.config.issuer(&req.origin);
     let grants = resources::resolve_grants(inputs, |identifier| async move {
-        if identifier == builtin.identifier {
-            return Ok(Some(builtin.clone()));
+        if identifier.strip_prefix(issuer) == Some(ADMIN_RESOURCE_PATH) {
+            return Ok(Some(admin_resource(issuer)));
         }
         match store.id_for(&identifier).await? {
             None => Ok(None),

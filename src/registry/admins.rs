@@ -8,6 +8,7 @@ use serde_json::Value;
 use crate::error::Error;
 use crate::registry::resources::{Resource, ResourceId, ResourceScope};
 use crate::registry::scope::Scope;
+use crate::support::json;
 
 /// What an admin route may need.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -146,7 +147,7 @@ impl Roles {
     /// Parses `{"alice@acme.com": "admin", "*@acme.com": "viewer", "group:sre": "operator"}`.
     pub fn parse(text: &str) -> Result<Roles, String> {
         const RULE: &str = "ADMIN_ROLES must be a JSON object mapping an email, *@domain or group:NAME to viewer, operator or admin";
-        let doc: Value = serde_json::from_str(text).map_err(|_| RULE)?;
+        let doc: Value = json::from_slice(text.as_bytes()).map_err(|_| RULE)?;
         let map = doc
             .as_object()
             .filter(|m| m.len() <= MAX_ROLE_RULES)
