@@ -5,34 +5,24 @@
 // a management token (admin:clients:read: lists, cannot create; revoked: refused within 5 s),
 // /admin/me, and the audit trail naming the person.
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 
-import { SignJWT, exportJWK, generateKeyPair } from 'jose';
+import { SignJWT, generateKeyPair } from 'jose';
 
 import { assertError, basic, eventually, nowSec, request, tokenRequest } from '../support/http.mjs';
+import { ACCESS_AUD as AUD, startAccessTeam } from '../support/access.mjs';
 import { admin, startWorker } from '../support/worker.mjs';
 
-const AUD = '4714c1358e65fe4b408ad6d432a5f878f08194bdb4752441fd56faefa9b2b6f2';
 const ROLES = {
   'vera@acme.test': 'viewer', 'otto@acme.test': 'operator', 'ada@acme.test': 'admin', '*@contractor.test': 'viewer',
 };
 
 let team;
 let teamUrl;
-let key;
 let w;
 let api;
 
-/** An Access token for `email`, signed by the stand-in's key, with `over` claims on top. */
-async function accessToken(email, over = {}) {
-  const now = nowSec();
-  const claims = {
-    iss: teamUrl, aud: [AUD], sub: '7335d417-61da-459d-899c-0a01c76a2f94', iat: now, nbf: now, exp: now + 3600,
-    email, type: 'app', identity_nonce: 'n', country: 'NL', ...over,
-  };
-  return new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid: key.kid }).sign(key.privateKey);
-}
+const accessToken = (email, over) => team.token(email, over);
 
 /** The admin API as Access forwards it for `email`, from the admin page (same origin). */
 async function as(email, over) {
@@ -41,24 +31,14 @@ async function as(email, over) {
 }
 
 before(async () => {
-  const pair = await generateKeyPair('RS256', { extractable: true });
-  key = { privateKey: pair.privateKey, kid: 'access-test-key' };
-  const jwk = { ...(await exportJWK(pair.publicKey)), kid: key.kid, alg: 'RS256', use: 'sig' };
-  team = createServer((req, res) => {
-    if (req.url !== '/cdn-cgi/access/certs') { res.writeHead(404); return res.end(); }
-    res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'max-age=300' });
-    res.end(JSON.stringify({ keys: [jwk], public_cert: { kid: key.kid, cert: '' }, public_certs: [] }));
-  });
-  await new Promise((done) => team.listen(0, '127.0.0.1', done));
-  teamUrl = `http://127.0.0.1:${team.address().port}`;
-  w = await startWorker({
-    vars: { ACCESS_TEAM_DOMAIN: teamUrl, ACCESS_AUD: `other-app,${AUD}`, ADMIN_ROLES: JSON.stringify(ROLES) },
-  });
+  team = await startAccessTeam();
+  teamUrl = team.url;
+  w = await startWorker({ vars: team.vars(ROLES) });
   api = admin(w.url, w.adminToken);
 });
 after(async () => {
   await w?.stop();
-  team?.close();
+  await team?.close();
 });
 
 describe('people signed in through Cloudflare Access', () => {
@@ -96,7 +76,7 @@ describe('people signed in through Cloudflare Access', () => {
   it('refuses an expired, a not-yet-valid or a wrong-audience Access token, and one signed by another key', async () => {
     const now = nowSec();
     const other = await generateKeyPair('RS256');
-    const forged = await new SignJWT({ email: 'ada@acme.test' }).setProtectedHeader({ alg: 'RS256', kid: key.kid })
+    const forged = await new SignJWT({ email: 'ada@acme.test' }).setProtectedHeader({ alg: 'RS256', kid: team.kid })
       .setIssuer(teamUrl).setAudience(AUD).setIssuedAt().setExpirationTime('1h').sign(other.privateKey);
     const tokens = {
       expired: await accessToken('ada@acme.test', { exp: now - 120, iat: now - 3720, nbf: now - 3720 }),
