@@ -17,7 +17,10 @@ mod views;
 use crate::context::Ctx;
 use crate::error::Error;
 use crate::http::{Method, Request, Response};
-use crate::registry::admins::{Permission, Principal, Role};
+use crate::registry::admins::{
+    is_admin_resource, Permission, Permissions, Principal, Role, PERMISSIONS,
+};
+use crate::registry::clients::ClientId;
 use crate::support::LocalFuture;
 
 pub use shared::MAX_ADMIN_BODY;
@@ -52,6 +55,12 @@ pub async fn route(
     let need = |p: Permission| need(who, p, req);
     use Method::*;
     use Permission::*;
+    if let ["clients", id, rest @ ..] = &segments[1..] {
+        let revoking = matches!(rest, ["revoke-tokens" | "revoked-tokens"]);
+        if !matches!(req.method, Get | Head) && !revoking {
+            stronger_client(ctx, who, id).await?;
+        }
+    }
     let response = match (&segments[1..], req.method) {
         (["clients"], Post) => {
             need(ClientsWrite)?;
@@ -212,6 +221,29 @@ fn need(who: &Principal, p: Permission, req: &Request) -> Result<(), Error> {
         true => Ok(()),
         false => who.require(p, &format!("{} {}", req.method.as_str(), req.path)),
     }
+}
+
+/// A change to a client whose grant of the admin resource carries a permission the caller lacks
+/// is refused (403): else an operator could add a secret to an admin's management client and
+/// act as it. Revoking its tokens stays open to whoever may revoke.
+async fn stronger_client(ctx: &Ctx<'_>, who: &Principal, id: &str) -> Result<(), Error> {
+    if who.permissions == Permissions::ALL {
+        return Ok(());
+    }
+    let Some(id) = ClientId::parse(id) else {
+        return Ok(());
+    };
+    let Some(record) = ctx.client(&id).await? else {
+        return Ok(());
+    };
+    let held = record.client.grants.registered();
+    for grant in held.filter(|g| is_admin_resource(&g.resource_id)) {
+        let needs = Permissions::from_scope(&grant.scope.to_string());
+        for p in PERMISSIONS.into_iter().filter(|p| needs.has(*p)) {
+            who.require(p, "change a client that holds admin:* scopes")?;
+        }
+    }
+    Ok(())
 }
 
 /// `GET /admin/me`: who the caller is, how they signed in, and what they may do.

@@ -5,13 +5,19 @@
 // a management token (admin:clients:read: lists, cannot create; revoked: refused within 5 s),
 // /admin/me, and the audit trail naming the person.
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
 
 import { SignJWT, generateKeyPair } from 'jose';
 
 import { assertError, basic, eventually, nowSec, request, tokenRequest } from '../support/http.mjs';
 import { ACCESS_AUD as AUD, startAccessTeam } from '../support/access.mjs';
+import { recipeBlock } from '../support/recipes.mjs';
 import { admin, startWorker } from '../support/worker.mjs';
+
+const run = promisify(execFile);
+const RECIPE = '## Admins: single sign-on with Cloudflare Access, and a management client for automation';
 
 const ROLES = {
   'vera@acme.test': 'viewer', 'otto@acme.test': 'operator', 'ada@acme.test': 'admin', '*@contractor.test': 'viewer',
@@ -184,5 +190,16 @@ describe('management tokens issued by edgeauth itself', () => {
     await eventually(async () => assertError(await robot('GET', '/admin/clients'), 401, 'unauthorized'),
       { timeoutMs: 5_000, intervalMs: 100 });
     assert.ok(Date.now() - started <= 5_000);
+  });
+
+  it("the recipe's curl blocks, run as written, make a management client, get its token and list clients", async () => {
+    const env = { PATH: process.env.PATH, ISSUER: w.url, ADMIN_TOKEN: w.adminToken };
+    const made = await run('bash', ['--noprofile', '--norc', '-e', '-c', recipeBlock(RECIPE, 'sh', 0)], { env });
+    const { client, secret } = JSON.parse(made.stdout);
+    assert.deepEqual(client.grants.map((g) => [g.resource, g.scope]), [[`${w.url}/admin`, 'admin:clients:read admin:clients:write']]);
+    const listed = await run('bash', ['--noprofile', '--norc', '-e', '-c', recipeBlock(RECIPE, 'sh', 1)],
+      { env: { ...env, ADMIN_TOKEN: '', CLIENT_ID: client.client_id, CLIENT_SECRET: secret.client_secret } });
+    const page = JSON.parse(listed.stdout);
+    assert.ok(page.clients.some((c) => c.client_id === client.client_id), listed.stdout.slice(0, 300));
   });
 });

@@ -503,6 +503,57 @@ fn granting_admin_scopes_needs_resources_write() {
 }
 
 #[test]
+fn a_client_holding_admin_scopes_is_changed_only_by_who_holds_them_too() {
+    let h = harness(&[]);
+    let grant = json!({"client_name": "tf", "grants": [{"resource": format!("{ORIGIN}/admin"), "scope": "admin:keys:write"}]});
+    let r = person(
+        &h,
+        "alice@acme.com",
+        Method::Post,
+        "/admin/clients",
+        Some(grant),
+    );
+    let id = body_json(&r)["client"]["client_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // An operator adding a secret would hold a credential for keys:write.
+    let path = format!("/admin/clients/{id}/secrets");
+    let r = person(&h, "olga@acme.com", Method::Post, &path, Some(json!({})));
+    assert_error(
+        &r,
+        403,
+        "forbidden",
+        "olga@acme.com (role operator) may not change a client that holds admin:* scopes: it needs keys:write",
+    );
+    let r = person(
+        &h,
+        "olga@acme.com",
+        Method::Delete,
+        &format!("/admin/clients/{id}"),
+        None,
+    );
+    assert_eq!(r.status, 403);
+    // Revoking its tokens stays open, and reading it.
+    let r = person(
+        &h,
+        "olga@acme.com",
+        Method::Post,
+        &format!("/admin/clients/{id}/revoke-tokens"),
+        None,
+    );
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        person(&h, "bob@acme.com", Method::Get, &path, None).status,
+        200
+    );
+    assert_eq!(
+        person(&h, "alice@acme.com", Method::Post, &path, Some(json!({}))).status,
+        201
+    );
+}
+
+#[test]
 fn the_admin_resource_is_built_in_never_stored_changed_or_deleted() {
     let h = Harness::new();
     let path = format!("/admin/resources/{ADMIN_RESOURCE_ID}");
