@@ -34,16 +34,24 @@ pub const PERMISSIONS: [Permission; 5] = [
     Permission::KeysWrite,
 ];
 
+/// The built-in admin resource's scopes, one per permission in the order of [`PERMISSIONS`].
+const SCOPES: [&str; 5] = [
+    "admin:clients:read",
+    "admin:clients:write",
+    "admin:tokens:revoke",
+    "admin:resources:write",
+    "admin:keys:write",
+];
+
 impl Permission {
     /// The permission's name; the management scope is `admin:` and this name.
     pub fn name(self) -> &'static str {
-        match self {
-            Permission::ClientsRead => "clients:read",
-            Permission::ClientsWrite => "clients:write",
-            Permission::TokensRevoke => "tokens:revoke",
-            Permission::ResourcesWrite => "resources:write",
-            Permission::KeysWrite => "keys:write",
-        }
+        &self.scope()[SCOPE_PREFIX.len()..]
+    }
+
+    /// The scope of the built-in admin resource that confers it.
+    pub fn scope(self) -> &'static str {
+        SCOPES[self as usize]
     }
 
     fn bit(self) -> u8 {
@@ -66,15 +74,8 @@ impl Permissions {
 
     /// The permissions that the `admin:*` scopes among `scope` confer.
     pub fn from_scope(scope: &str) -> Permissions {
-        let names = scope
-            .split(' ')
-            .filter_map(|s| s.strip_prefix(SCOPE_PREFIX));
-        Permissions(names.fold(0, |set, name| {
-            set | PERMISSIONS
-                .iter()
-                .find(|p| p.name() == name)
-                .map_or(0, |p| p.bit())
-        }))
+        let bit = |s: &str| SCOPES.iter().position(|x| *x == s).map_or(0, |i| 1 << i);
+        Permissions(scope.split(' ').fold(0, |set, s| set | bit(s)))
     }
 
     /// The names of the permissions in the set.
@@ -247,14 +248,14 @@ impl Principal {
 
     /// The `admin:*` scopes a management token's permissions come from ("none" when empty).
     fn scopes(&self) -> String {
-        let names = self.permissions.names();
-        match names.is_empty() {
+        let held: Vec<&str> = PERMISSIONS
+            .iter()
+            .filter(|p| self.permissions.has(**p))
+            .map(|p| p.scope())
+            .collect();
+        match held.is_empty() {
             true => "none".into(),
-            false => names
-                .iter()
-                .map(|n| format!("{SCOPE_PREFIX}{n}"))
-                .collect::<Vec<_>>()
-                .join(" "),
+            false => held.join(" "),
         }
     }
 }
@@ -282,7 +283,7 @@ pub fn admin_resource(issuer: &str) -> Resource {
         scopes: PERMISSIONS
             .iter()
             .map(|p| ResourceScope {
-                value: format!("{SCOPE_PREFIX}{}", p.name()),
+                value: p.scope().to_string(),
                 description: String::new(),
             })
             .collect(),
