@@ -453,35 +453,33 @@ fn a_token_for_another_resource_is_not_a_management_token() {
     assert!(r.log.unwrap().contains("is not https://auth.test/admin"));
 }
 
+/// `email` creates a client granted the admin resource with `scope`.
+fn granted(h: &Harness, email: &str, scope: &str) -> Response {
+    let body = json!({"client_name": "tf",
+                      "grants": [{"resource": format!("{ORIGIN}/admin"), "scope": scope}]});
+    person(h, email, Method::Post, "/admin/clients", Some(body))
+}
+
+fn client_id(r: &Response) -> String {
+    body_json(r)["client"]["client_id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
 #[test]
 fn granting_admin_scopes_needs_resources_write() {
     let h = harness(&[]);
-    let grant = json!({"client_name": "tf", "grants": [{"resource": format!("{ORIGIN}/admin"), "scope": "admin:clients:read"}]});
-    let r = person(
-        &h,
-        "olga@acme.com",
-        Method::Post,
-        "/admin/clients",
-        Some(grant.clone()),
-    );
+    let r = granted(&h, "olga@acme.com", "admin:clients:read");
     assert_error(
         &r,
         403,
         "forbidden",
         "olga@acme.com (role operator) may not grant admin:* scopes: it needs resources:write",
     );
-    let r = person(
-        &h,
-        "alice@acme.com",
-        Method::Post,
-        "/admin/clients",
-        Some(grant),
-    );
+    let r = granted(&h, "alice@acme.com", "admin:clients:read");
     assert_eq!(r.status, 201);
-    let id = body_json(&r)["client"]["client_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = client_id(&r);
     // An operator may change the client otherwise, sending its grants back unchanged, or
     // narrow them; widening them is refused.
     let path = format!("/admin/clients/{id}");
@@ -505,18 +503,7 @@ fn granting_admin_scopes_needs_resources_write() {
 #[test]
 fn a_client_holding_admin_scopes_is_changed_only_by_who_holds_them_too() {
     let h = harness(&[]);
-    let grant = json!({"client_name": "tf", "grants": [{"resource": format!("{ORIGIN}/admin"), "scope": "admin:keys:write"}]});
-    let r = person(
-        &h,
-        "alice@acme.com",
-        Method::Post,
-        "/admin/clients",
-        Some(grant),
-    );
-    let id = body_json(&r)["client"]["client_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = client_id(&granted(&h, "alice@acme.com", "admin:keys:write"));
     // An operator adding a secret would hold a credential for keys:write.
     let path = format!("/admin/clients/{id}/secrets");
     let r = person(&h, "olga@acme.com", Method::Post, &path, Some(json!({})));
