@@ -5,17 +5,25 @@ use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
 use crate::jose::keys::{PublicKey, Seed, SigningKey};
+use crate::registry::admins::Roles;
 use crate::registry::secrets::{Pepper, SecretPolicy, MAX_SECRETS};
 use crate::registry::signing_keys::DEFAULT_PUBLISH_LEAD;
 use crate::support::b64::b64url_decode;
+use crate::support::uri::HttpUrl;
 
 /// Everything the core needs to know about this deployment.
 #[derive(Debug)]
 pub struct Config {
     /// Fixed issuer (`ISSUER`); when `None`, the request's origin.
     pub issuer: Option<String>,
-    /// The admin bearer token (`ADMIN_TOKEN`, at least [`MIN_ADMIN_TOKEN`] characters).
-    pub admin_token: Zeroizing<String>,
+    /// The break-glass admin bearer token (`ADMIN_TOKEN`, at least [`MIN_ADMIN_TOKEN`]
+    /// characters): required unless Cloudflare Access is configured; `None` also when
+    /// `ADMIN_TOKEN_ENABLED=false` turns it off.
+    pub admin_token: Option<Zeroizing<String>>,
+    /// Cloudflare Access in front of `/admin/*` (`ACCESS_TEAM_DOMAIN`, `ACCESS_AUD`).
+    pub access: Option<AccessSettings>,
+    /// Roles of people signed in through Access (`ADMIN_ROLES`).
+    pub roles: Roles,
     /// The secret-digest key (`SECRET_PEPPER`, at least 32 bytes).
     pub pepper: Pepper,
     /// The seed every token signing key is derived from (`SIGNING_KEY_SEED`).
@@ -41,6 +49,16 @@ pub struct Config {
     pub assertion_max_lifetime: u64,
 }
 
+/// The Cloudflare Access application that guards the admin API.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AccessSettings {
+    /// `https://<team>.cloudflareaccess.com`, without a trailing slash: the tokens' `iss`,
+    /// and where the keys are (`/cdn-cgi/access/certs`).
+    pub team_domain: String,
+    /// The application AUD tags a token's `aud` must hold one of.
+    pub audiences: Vec<String>,
+}
+
 /// Default longest assertion lifetime, in seconds.
 pub const DEFAULT_ASSERTION_MAX_LIFETIME: u64 = 3_600;
 
@@ -51,7 +69,7 @@ pub const DEFAULT_AUDIT_RETENTION_DAYS: u32 = 90;
 pub const MIN_ADMIN_TOKEN: usize = 32;
 
 /// Names of the settings, as Worker vars or secrets.
-pub const SETTINGS: [&str; 13] = [
+pub const SETTINGS: [&str; 17] = [
     "ISSUER",
     "ADMIN_TOKEN",
     "SECRET_PEPPER",
@@ -65,6 +83,10 @@ pub const SETTINGS: [&str; 13] = [
     "ASSERTION_MAX_LIFETIME",
     "KEY_PUBLISH_LEAD",
     "KEY_ROTATION_DAYS",
+    "ACCESS_TEAM_DOMAIN",
+    "ACCESS_AUD",
+    "ADMIN_ROLES",
+    "ADMIN_TOKEN_ENABLED",
 ];
 
 impl Config {
@@ -79,9 +101,21 @@ impl Config {
             Some(_) => return Err("ISSUER must be an http(s) URL".into()),
             None => None,
         };
-        let admin_token = get("ADMIN_TOKEN")
-            .filter(|t| t.len() >= MIN_ADMIN_TOKEN)
-            .ok_or("ADMIN_TOKEN must be set, at least 32 characters")?;
+        let access = access(get("ACCESS_TEAM_DOMAIN"), get("ACCESS_AUD"))?;
+        let roles = get("ADMIN_ROLES")
+            .map(|r| Roles::parse(&r))
+            .transpose()?
+            .unwrap_or_default();
+        let admin_token = match get("ADMIN_TOKEN") {
+            Some(t) if t.len() >= MIN_ADMIN_TOKEN => Some(Zeroizing::new(t)),
+            None if access.is_some() => None,
+            _ => return Err("ADMIN_TOKEN must be set, at least 32 characters".into()),
+        };
+        let admin_token = match get("ADMIN_TOKEN_ENABLED").as_deref().map(str::trim) {
+            None | Some("true") => admin_token,
+            Some("false") => None,
+            Some(_) => return Err("ADMIN_TOKEN_ENABLED must be true or false".into()),
+        };
         let pepper = get("SECRET_PEPPER")
             .and_then(|p| Pepper::new(p.into_bytes()))
             .ok_or("SECRET_PEPPER must be set, at least 32 bytes")?;
@@ -149,7 +183,9 @@ impl Config {
         let key_rotation_period = number("KEY_ROTATION_DAYS", 1..=3_650)?.map(|d| d * 86_400);
         Ok(Config {
             issuer,
-            admin_token: Zeroizing::new(admin_token),
+            admin_token,
+            access,
+            roles,
             pepper,
             seed: Seed::new(current),
             configured_previous: previous.map(|p| SigningKey::from_seed(&p).public().clone()),
@@ -165,8 +201,11 @@ impl Config {
     /// Whether `presented` is the admin token: compared in constant time, and hashed first so
     /// the configured length does not show either.
     pub fn is_admin_token(&self, presented: &str) -> bool {
+        let Some(token) = &self.admin_token else {
+            return false;
+        };
         let a = Sha256::digest(presented.as_bytes());
-        let b = Sha256::digest(self.admin_token.as_bytes());
+        let b = Sha256::digest(token.as_bytes());
         bool::from(a.ct_eq(&b))
     }
 
@@ -174,6 +213,33 @@ impl Config {
     pub fn issuer<'a>(&'a self, origin: &'a str) -> &'a str {
         self.issuer.as_deref().unwrap_or(origin)
     }
+}
+
+/// `ACCESS_TEAM_DOMAIN` and `ACCESS_AUD`, both or neither.
+fn access(domain: Option<String>, aud: Option<String>) -> Result<Option<AccessSettings>, String> {
+    const DOMAIN: &str = "ACCESS_TEAM_DOMAIN must be an https URL without a path, such as https://acme.cloudflareaccess.com (http only for localhost or 127.0.0.1)";
+    let (domain, aud) = match (domain, aud) {
+        (None, None) => return Ok(None),
+        (Some(d), Some(a)) => (d.trim().trim_end_matches('/').to_string(), a),
+        _ => return Err("ACCESS_TEAM_DOMAIN and ACCESS_AUD must be set together".into()),
+    };
+    let url = HttpUrl::parse(&domain).ok_or(DOMAIN)?;
+    let path = domain.splitn(4, '/').nth(3);
+    if !(url.https || url.is_loopback()) || path.is_some() || domain.contains(['?', '#']) {
+        return Err(DOMAIN.into());
+    }
+    let audiences: Vec<String> = aud
+        .split(',')
+        .map(|a| a.trim().to_string())
+        .filter(|a| !a.is_empty())
+        .collect();
+    if audiences.is_empty() {
+        return Err("ACCESS_AUD must hold one or more AUD tags, comma-separated".into());
+    }
+    Ok(Some(AccessSettings {
+        team_domain: domain,
+        audiences,
+    }))
 }
 
 #[cfg(test)]
@@ -228,9 +294,81 @@ mod tests {
         ]))
         .unwrap_err();
         assert_eq!(e, "SECRETS_PER_CLIENT must be a whole number from 1 to 100");
+        let e = Config::from_lookup(lookup(&[])).unwrap_err();
+        assert_eq!(e, "ADMIN_TOKEN must be set, at least 32 characters");
         for short in ["short", "0123456789abcdef0123456789abcde"] {
             let e = Config::from_lookup(lookup(&[("ADMIN_TOKEN", short)])).unwrap_err();
             assert_eq!(e, "ADMIN_TOKEN must be set, at least 32 characters");
         }
+    }
+
+    const TEAM: &str = "https://acme.cloudflareaccess.com";
+
+    fn base() -> Vec<(&'static str, &'static str)> {
+        vec![
+            ("SECRET_PEPPER", "pppppppppppppppppppppppppppppppp"),
+            ("SIGNING_KEY_SEED", SEED),
+        ]
+    }
+
+    #[test]
+    fn the_admin_token_is_optional_once_access_is_set_and_can_be_turned_off() {
+        let mut s = base();
+        s.extend([
+            ("ACCESS_TEAM_DOMAIN", "https://acme.cloudflareaccess.com/"),
+            ("ACCESS_AUD", "aud1, aud2"),
+        ]);
+        let c = Config::from_lookup(lookup(&s)).unwrap();
+        assert!(c.admin_token.is_none());
+        let access = c.access.unwrap();
+        assert_eq!(access.team_domain, TEAM);
+        assert_eq!(access.audiences, ["aud1", "aud2"]);
+        let token = "0123456789abcdef0123456789abcdef";
+        s.push(("ADMIN_TOKEN", token));
+        assert!(Config::from_lookup(lookup(&s))
+            .unwrap()
+            .is_admin_token(token));
+        s.push(("ADMIN_TOKEN_ENABLED", "false"));
+        let c = Config::from_lookup(lookup(&s)).unwrap();
+        assert!(!c.is_admin_token(token), "stored but off");
+        s.push(("ADMIN_TOKEN_ENABLED", "no"));
+        assert_eq!(
+            Config::from_lookup(lookup(&s)).unwrap_err(),
+            "ADMIN_TOKEN_ENABLED must be true or false"
+        );
+    }
+
+    #[test]
+    fn the_team_domain_is_https_without_a_path_and_comes_with_an_aud() {
+        for bad in [
+            "http://acme.cloudflareaccess.com",
+            "https://acme.cloudflareaccess.com/cdn-cgi",
+            "https://acme.cloudflareaccess.com?x",
+            "acme.cloudflareaccess.com",
+        ] {
+            let mut s = base();
+            s.extend([("ACCESS_TEAM_DOMAIN", bad), ("ACCESS_AUD", "a")]);
+            let e = Config::from_lookup(lookup(&s)).unwrap_err();
+            assert!(
+                e.starts_with("ACCESS_TEAM_DOMAIN must be an https URL"),
+                "{bad}: {e}"
+            );
+        }
+        for local in ["http://127.0.0.1:8123", "http://localhost:9"] {
+            let mut s = base();
+            s.extend([("ACCESS_TEAM_DOMAIN", local), ("ACCESS_AUD", "a")]);
+            assert!(Config::from_lookup(lookup(&s)).is_ok(), "{local}");
+        }
+        let mut s = base();
+        s.push(("ACCESS_TEAM_DOMAIN", TEAM));
+        assert_eq!(
+            Config::from_lookup(lookup(&s)).unwrap_err(),
+            "ACCESS_TEAM_DOMAIN and ACCESS_AUD must be set together"
+        );
+        s.push(("ACCESS_AUD", " , "));
+        assert_eq!(
+            Config::from_lookup(lookup(&s)).unwrap_err(),
+            "ACCESS_AUD must hold one or more AUD tags, comma-separated"
+        );
     }
 }

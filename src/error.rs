@@ -25,6 +25,12 @@ pub enum Error {
     InvalidTarget(Cow<'static, str>),
     /// The admin credential is missing or wrong.
     AdminUnauthorized,
+    /// An admin credential that did not verify (a Cloudflare Access or management token):
+    /// answered as [`Error::AdminUnauthorized`]; the reason is for the log only.
+    AdminUnproven(String),
+    /// The caller is known but may not do this (403 `forbidden`): the description says who,
+    /// what and the permission it needs.
+    Forbidden(String),
     /// No such route or object.
     NotFound(Cow<'static, str>),
     /// The route exists but not for this method; holds the `Allow` header value.
@@ -68,7 +74,11 @@ impl Error {
     /// The HTTP status.
     pub fn status(&self) -> u16 {
         match self {
-            Error::InvalidClient(_) | Error::Unproven(_) | Error::AdminUnauthorized => 401,
+            Error::InvalidClient(_)
+            | Error::Unproven(_)
+            | Error::AdminUnauthorized
+            | Error::AdminUnproven(_) => 401,
+            Error::Forbidden(_) => 403,
             Error::NotFound(_) => 404,
             Error::MethodNotAllowed(_) => 405,
             Error::Conflict(_) => 409,
@@ -89,7 +99,8 @@ impl Error {
             Error::UnsupportedGrantType(_) => "unsupported_grant_type",
             Error::InvalidScope(_) => "invalid_scope",
             Error::InvalidTarget(_) => "invalid_target",
-            Error::AdminUnauthorized => "unauthorized",
+            Error::AdminUnauthorized | Error::AdminUnproven(_) => "unauthorized",
+            Error::Forbidden(_) => "forbidden",
             Error::NotFound(_) => "not_found",
             Error::MethodNotAllowed(_) => "method_not_allowed",
             Error::InvalidMetadata(_) => "invalid_client_metadata",
@@ -114,7 +125,10 @@ impl Error {
             | Error::Conflict(d)
             | Error::TooManyRequests { reason: d, .. } => d.clone(),
             Error::Unproven(_) => "client authentication failed".into(),
-            Error::AdminUnauthorized => "a valid admin bearer token is required".into(),
+            Error::AdminUnauthorized | Error::AdminUnproven(_) => {
+                "a valid admin bearer token is required".into()
+            }
+            Error::Forbidden(d) => d.clone().into(),
             Error::MethodNotAllowed(_) => "method not allowed on this path".into(),
             Error::Unavailable(_) => "storage is temporarily unavailable, retry shortly".into(),
             Error::KeysUnavailable(_) => {

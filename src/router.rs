@@ -31,6 +31,13 @@ pub fn max_body(path: &str) -> usize {
     }
 }
 
+/// The admin routes `oauth` answers, as it knows how to check a token: their permissions are
+/// declared in the admin route table.
+const TOKEN_ROUTES: admin::TokenRoutes = admin::TokenRoutes {
+    introspect: |ctx, req| Box::pin(oauth::introspect::admin_handle(ctx, req)),
+    revoke: |ctx, req| Box::pin(oauth::revocation::admin_handle(ctx, req)),
+};
+
 async fn route(ctx: &Ctx<'_>, req: &Request) -> Result<Response, Error> {
     use Method::*;
     let read = matches!(req.method, Get | Head);
@@ -50,15 +57,10 @@ async fn route(ctx: &Ctx<'_>, req: &Request) -> Result<Response, Error> {
         INTROSPECTION_PATH => Err(Error::MethodNotAllowed("POST")),
         REVOCATION_PATH if req.method == Post => oauth::revocation::handle(ctx, req).await,
         REVOCATION_PATH => Err(Error::MethodNotAllowed("POST")),
-        // Under /admin/ but answered by `oauth`, which knows how to check a token; each asks
-        // for the admin bearer token itself.
-        ADMIN_REVOKE_PATH if req.method == Post => oauth::revocation::admin_handle(ctx, req).await,
-        ADMIN_REVOKE_PATH => Err(Error::MethodNotAllowed("POST")),
-        ADMIN_INTROSPECT_PATH if req.method == Post => {
-            oauth::introspect::admin_handle(ctx, req).await
+        p if p.starts_with("/admin/") => {
+            let who = ctx.set_principal(oauth::admins::authenticate(ctx, req).await?);
+            admin::route(ctx, req, who, &TOKEN_ROUTES).await
         }
-        ADMIN_INTROSPECT_PATH => Err(Error::MethodNotAllowed("POST")),
-        p if p.starts_with("/admin/") => admin::route(ctx, req).await,
         _ => Err(Error::NotFound("no such endpoint".into())),
     }
 }

@@ -8,6 +8,9 @@ use crate::admin::views::{self, ClientView};
 use crate::context::Ctx;
 use crate::error::Error;
 use crate::http::{Request, Response};
+use crate::registry::admins::{
+    admin_resource, is_admin_resource, widens, Permission, ADMIN_RESOURCE_PATH,
+};
 use crate::registry::audit::{Action, Subject};
 use crate::registry::client_input::ClientInput;
 use crate::registry::clients::{AuthMethod, ClientId, ClientRecord};
@@ -34,7 +37,7 @@ pub async fn create(ctx: &Ctx<'_>, req: &Request) -> Result<Response, Error> {
     let secret_input = input.secret.take().unwrap_or_default();
     let fields = input.field_names().join(", ");
     let grants = match input.grants.take() {
-        Some(g) => resolve_grants(ctx, g).await?,
+        Some(g) => resolve_grants(ctx, req, g, None).await?,
         None => Vec::new(),
     };
     let mut client = input.create(ClientId::generate(ctx.ports.rng)?, ctx.now())?;
@@ -112,7 +115,7 @@ pub async fn update(ctx: &Ctx<'_>, id: &str, req: &Request) -> Result<Response, 
     }
     let fields = input.field_names();
     let grants = match input.grants.take() {
-        Some(g) => Some(resolve_grants(ctx, g).await?),
+        Some(g) => Some(resolve_grants(ctx, req, g, Some(&record)).await?),
         None => None,
     };
     let enabled = input.enabled;
@@ -227,18 +230,33 @@ pub async fn revoke_tokens(ctx: &Ctx<'_>, id: &str) -> Result<Response, Error> {
     Ok(audited(ctx, Action::TokensRevoked, subject, detail, response).await)
 }
 
-/// Checks grant input against the registered resources (422 for an unknown resource or a
-/// scope it does not have).
+/// Checks grant input against the registered resources and the built-in admin resource (422
+/// for an unknown resource or a scope it does not have). Granting `admin:*` scopes the client
+/// (`before`) did not hold needs `resources:write`.
 async fn resolve_grants(
     ctx: &Ctx<'_>,
+    req: &Request,
     inputs: Vec<GrantInput>,
+    before: Option<&ClientRecord>,
 ) -> Result<Vec<ResourceGrant>, Error> {
     let store = ctx.ports.resources;
-    resources::resolve_grants(inputs, |identifier| async move {
+    let issuer = ctx.config.issuer(&req.origin);
+    let grants = resources::resolve_grants(inputs, |identifier| async move {
+        if identifier.strip_prefix(issuer) == Some(ADMIN_RESOURCE_PATH) {
+            return Ok(Some(admin_resource(issuer)));
+        }
         match store.id_for(&identifier).await? {
             None => Ok(None),
             Some(id) => store.get(&id).await,
         }
     })
-    .await
+    .await?;
+    let held = |g: &ResourceGrant| is_admin_resource(&g.resource_id);
+    let old = before.and_then(|r| r.client.grants.registered().find(held));
+    if let (Some(new), Some(who)) = (grants.iter().find(|g| held(g)), ctx.principal()) {
+        if widens(&new.scope, old.as_ref().map(|g| &g.scope)) {
+            who.require(Permission::ResourcesWrite, "grant admin:* scopes")?;
+        }
+    }
+    Ok(grants)
 }

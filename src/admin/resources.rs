@@ -4,6 +4,7 @@ use crate::admin::shared::{audited, changed, json_body, listing, not_found, page
 use crate::context::Ctx;
 use crate::error::Error;
 use crate::http::{Request, Response};
+use crate::registry::admins::{admin_resource, is_admin_resource, ADMIN_RESOURCE_PATH};
 use crate::registry::audit::{Action, Subject};
 use crate::registry::clients::ClientId;
 use crate::registry::resources::{Resource, ResourceId, ResourceInput, UNKNOWN_PROVIDER};
@@ -11,8 +12,14 @@ use crate::registry::resources::{Resource, ResourceId, ResourceInput, UNKNOWN_PR
 /// Clients read per page while counting a resource's grants.
 const SCAN_PAGE: usize = 100;
 
+/// A stored resource, for a change: the built-in admin resource is refused (409).
 async fn load(ctx: &Ctx<'_>, id: &str) -> Result<Resource, Error> {
     let id = path_id(id, ResourceId::parse, "resource")?;
+    if is_admin_resource(&id) {
+        return Err(Error::Conflict(
+            "the built-in admin resource cannot be changed or deleted".into(),
+        ));
+    }
     let stored = ctx.ports.resources.get(&id).await?;
     stored.ok_or_else(|| not_found("resource"))
 }
@@ -23,10 +30,11 @@ pub async fn create(ctx: &Ctx<'_>, req: &Request) -> Result<Response, Error> {
     check_provider(ctx, &input).await?;
     let fields = input.field_names().join(", ");
     let resource = input.create(ResourceId::generate(ctx.ports.rng)?, ctx.now())?;
+    let builtin = format!("{}{ADMIN_RESOURCE_PATH}", ctx.config.issuer(&req.origin));
     // Best effort: KV has no compare-and-set, so two creations racing in different
     // locations could both pass; the admin sees both in the listing.
     let existing = ctx.ports.resources.id_for(&resource.identifier).await?;
-    if existing.is_some() {
+    if existing.is_some() || resource.identifier == builtin {
         return Err(Error::Conflict(
             "a resource with this identifier already exists".into(),
         ));
@@ -38,7 +46,8 @@ pub async fn create(ctx: &Ctx<'_>, req: &Request) -> Result<Response, Error> {
     Ok(audited(ctx, Action::ResourceCreated, subject, detail, response).await)
 }
 
-/// `GET /admin/resources`.
+/// `GET /admin/resources`: the stored resources (the built-in admin resource is at its own
+/// path only).
 pub async fn list(ctx: &Ctx<'_>, req: &Request) -> Result<Response, Error> {
     let (limit, cursor) = page_params(ctx, req)?;
     let page = ctx.ports.resources.list(cursor.as_deref(), limit).await?;
@@ -47,7 +56,11 @@ pub async fn list(ctx: &Ctx<'_>, req: &Request) -> Result<Response, Error> {
 }
 
 /// `GET /admin/resources/{id}`.
-pub async fn show(ctx: &Ctx<'_>, id: &str) -> Result<Response, Error> {
+pub async fn show(ctx: &Ctx<'_>, id: &str, req: &Request) -> Result<Response, Error> {
+    if ResourceId::parse(id).is_some_and(|id| is_admin_resource(&id)) {
+        let builtin = admin_resource(ctx.config.issuer(&req.origin));
+        return Ok(Response::json(200, &builtin));
+    }
     Ok(Response::json(200, &load(ctx, id).await?))
 }
 

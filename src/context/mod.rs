@@ -4,6 +4,7 @@
 
 pub mod isolate;
 
+use std::cell::OnceCell;
 use std::hash::Hash;
 use std::rc::Rc;
 
@@ -12,6 +13,7 @@ use crate::error::Error;
 use crate::ports::Clock;
 use crate::ports::PortResult;
 pub use crate::ports::Ports;
+use crate::registry::admins::{self, Principal};
 use crate::registry::audit::{Action, AuditEvent, Subject};
 use crate::registry::clients::{ClientId, ClientRecord};
 use crate::registry::guard::{GuardOp, GuardState};
@@ -24,7 +26,7 @@ pub use isolate::IsolateState;
 /// Who an audit event is recorded for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Actor {
-    /// The admin credential (its configured label).
+    /// The caller of the admin API (see [`Ctx::set_principal`]).
     Admin,
     /// The server itself, for automatic actions such as a lock.
     System,
@@ -41,6 +43,7 @@ pub struct Ctx<'a> {
     /// What the isolate keeps between requests.
     pub isolate: &'a IsolateState,
     now_ms: u64,
+    principal: OnceCell<Principal>,
 }
 
 impl<'a> Ctx<'a> {
@@ -57,7 +60,19 @@ impl<'a> Ctx<'a> {
             ports,
             isolate,
             now_ms: clock.now_ms(),
+            principal: OnceCell::new(),
         }
+    }
+
+    /// Records who is calling the admin API, once, for the permission checks and the audit
+    /// trail.
+    pub fn set_principal(&self, principal: Principal) -> &Principal {
+        self.principal.get_or_init(|| principal)
+    }
+
+    /// Who is calling the admin API, once authenticated.
+    pub fn principal(&self) -> Option<&Principal> {
+        self.principal.get()
     }
 
     /// The request's instant, in seconds since the epoch.
@@ -101,7 +116,12 @@ impl<'a> Ctx<'a> {
     }
 
     /// A resource through the isolate cache: the token endpoint's read for granted resources.
+    /// The built-in admin resource is never stored (its identifier is in each grant).
     pub async fn cached_resource(&self, id: &ResourceId) -> Result<Option<Rc<Resource>>, Error> {
+        if admins::is_admin_resource(id) {
+            let issuer = self.config.issuer.as_deref().unwrap_or_default();
+            return Ok(Some(Rc::new(admins::admin_resource(issuer))));
+        }
         let read = || self.ports.resources.get(id);
         read_through(&self.isolate.resources, id, self.now_ms, read).await
     }
@@ -203,13 +223,15 @@ impl<'a> Ctx<'a> {
         subject: Subject<'_>,
         detail: String,
     ) -> Result<(), Error> {
-        let actor = match actor {
-            Actor::Admin => self.config.admin_label.as_str(),
-            Actor::System => "system",
-            Actor::Client => "client",
+        let (actor, via) = match (actor, self.principal()) {
+            (Actor::Admin, Some(p)) => (p.actor.as_str(), p.via.name()),
+            (Actor::Admin, None) => (self.config.admin_label.as_str(), "admin_token"),
+            (Actor::System, _) => ("system", "system"),
+            (Actor::Client, _) => ("client", "client"),
         };
         let rng = self.ports.rng;
-        let event = AuditEvent::new(actor, action, subject, detail, self.now_ms, rng)?;
+        let mut event = AuditEvent::new(actor, action, subject, detail, self.now_ms, rng)?;
+        event.via = via.to_string();
         let ttl = u64::from(self.config.audit_retention_days) * 86_400;
         self.ports.audit.append(&event, ttl).await
     }

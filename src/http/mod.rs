@@ -64,7 +64,14 @@ impl Method {
 /// The request headers the core reads. The shell copies only these across the boundary
 /// (three lookups, where copying every header cost more than the rest of a trivial request's
 /// translation); reading another is a bug that [`Request::header`] catches in every test.
-pub const REQUEST_HEADERS: [&str; 3] = ["authorization", "content-type", "content-length"];
+pub const REQUEST_HEADERS: [&str; 6] = [
+    "authorization",
+    "content-type",
+    "content-length",
+    "cf-access-jwt-assertion",
+    "origin",
+    "sec-fetch-site",
+];
 
 /// The header by which a response names the static asset the shell sends as its body
 /// ([`Response::json_asset`]); the shell removes it.

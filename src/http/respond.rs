@@ -25,6 +25,11 @@ pub fn error(error: Error) -> Response {
         Error::AdminUnauthorized => {
             response.with_header("www-authenticate", "Bearer realm=\"edgeauth-admin\"")
         }
+        Error::AdminUnproven(detail) => {
+            let mut r = response.with_header("www-authenticate", "Bearer realm=\"edgeauth-admin\"");
+            r.log = Some(format!("admin authentication refused: {detail}"));
+            r
+        }
         Error::MethodNotAllowed(allow) => response.with_header("allow", allow),
         Error::TooManyRequests { retry_after, .. } => {
             response.with_header("retry-after", retry_after.max(1).to_string())

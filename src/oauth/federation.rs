@@ -91,7 +91,8 @@ pub async fn verify(
 }
 
 /// The signature verifies with a key of the set at `url` (fetched, or [`Error::KeysUnavailable`]).
-async fn check_signature(
+/// Also how Cloudflare Access's tokens are checked (`oauth::admins`).
+pub(super) async fn check_signature(
     ctx: &Ctx<'_>,
     url: &str,
     alg: Alg,

@@ -3,6 +3,7 @@
 //! JWKS).
 
 pub mod access_token;
+pub mod admins;
 pub mod assertions;
 pub mod client_auth;
 pub mod discovery;

@@ -88,8 +88,13 @@ pub struct AuditEvent {
     /// When, in milliseconds; orders the keys.
     #[serde(skip_serializing, default)]
     pub at_ms: u64,
-    /// Who: the admin credential's label, or `system` for automatic actions.
+    /// Who: a person's email, `client:<client_id>` for a management token, the break-glass
+    /// token's label, `system` for automatic actions, or `client` for a client's own.
     pub actor: String,
+    /// How the actor authenticated: `access`, `management_token` or `admin_token`; `system`
+    /// or `client` for the others. Empty (and not shown) in events recorded before it.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub via: String,
     /// What: an [`Action`] name.
     pub action: String,
     /// The client concerned, if any.
@@ -117,6 +122,7 @@ impl AuditEvent {
             at: at_ms / 1000,
             at_ms,
             actor: actor.to_string(),
+            via: String::new(),
             action: action.name().to_string(),
             client_id: subject.client.cloned(),
             resource_id: subject.resource.cloned(),

@@ -124,6 +124,7 @@ mod tests {
             at: at_ms / 1000,
             at_ms,
             actor: "a".into(),
+            via: String::new(),
             action: "x".into(),
             client_id: client,
             resource_id: None,

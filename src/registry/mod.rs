@@ -2,6 +2,7 @@
 //! scopes, the per-client guard state, audit events, and the one key space they are stored
 //! under. Nothing here does I/O: storage is reached through `crate::ports`.
 
+pub mod admins;
 pub mod audiences;
 pub mod audit;
 pub mod client_id;

@@ -69,12 +69,13 @@ async function allEvents(path, limit) {
 
 /** Checks one AuditEvent's shape and returns it. */
 function checkEvent(e) {
-  const keys = ['action', 'actor', 'at', 'detail', 'event_id'];
+  const keys = ['action', 'actor', 'at', 'detail', 'event_id', 'via'];
   if ('client_id' in e) keys.push('client_id');
   if ('resource_id' in e) keys.push('resource_id');
   assert.deepEqual(Object.keys(e).sort(), keys.sort(), JSON.stringify(e));
   assert.equal(typeof e.event_id, 'string');
   assert.ok(e.event_id.length > 0);
+  assert.ok(['admin_token', 'system'].includes(e.via), e.via);
   assert.ok(Number.isInteger(e.at) && Math.abs(e.at - nowSec()) < 3600, `at: ${e.at}`);
   assert.ok([
     'client.created', 'client.updated', 'client.deleted', 'secret.created', 'secret.deleted',

@@ -108,7 +108,7 @@ describe('the document', () => {
     for (const [name, response] of Object.entries(DOCUMENT.components.responses)) {
       assert.deepEqual(response.content, { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } }, name);
     }
-    assert.deepEqual(DOCUMENT.security, [{ adminBearer: [] }]);
+    assert.deepEqual(DOCUMENT.security, [{ adminBearer: [] }, { cloudflareAccess: [] }]);
     assert.deepEqual(DOCUMENT.components.securitySchemes.adminBearer.scheme, 'bearer');
   });
 
@@ -120,7 +120,7 @@ describe('the document', () => {
     );
     assert.throws(
       () => checkAdminAnswer({ method: 'DELETE', path: '/admin/clients/x', status: 200, headers, text: '' }),
-      /answered 200, which the document does not list for DELETE \/admin\/clients\/\{client_id\} \(it lists 204, 401, 404, 409, 503\)/,
+      /answered 200, which the document does not list for DELETE \/admin\/clients\/\{client_id\} \(it lists 204, 401, 403, 404, 409, 503\)/,
     );
     assert.throws(
       () => checkAdminAnswer({ method: 'GET', path: '/admin/nothing', status: 200, headers, text: '{}' }),

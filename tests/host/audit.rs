@@ -77,13 +77,13 @@ fn every_admin_change_is_recorded_newest_first() {
         events[5],
         json!({"event_id": events[5]["event_id"], "at": T0 + 2, "actor": "ops-team",
                "action": "client.updated", "client_id": id,
-               "detail": "changed enabled, scope"})
+               "detail": "changed enabled, scope", "via": "admin_token"})
     );
     assert_eq!(
         events[7],
         json!({"event_id": events[7]["event_id"], "at": T0, "actor": "ops-team",
                "action": "resource.created", "resource_id": rid,
-               "detail": "resource urn:api:a created with identifier, name"})
+               "detail": "resource urn:api:a created with identifier, name", "via": "admin_token"})
     );
     assert_eq!(events[3]["detail"], format!("secret {sid} removed"));
     assert_eq!(events[1]["detail"], "client 'c' deleted");

@@ -2,6 +2,7 @@
 
 mod activity;
 mod admin;
+mod admins;
 mod assertions;
 mod audit;
 mod discovery;

@@ -202,14 +202,15 @@ export function supervise(child, stateDir) {
 }
 
 /**
- * Admin API helper: `const api = admin(url, token); await api('GET', '/admin/clients')`
+ * Admin API helper: `const api = admin(url, token); await api('GET', '/admin/clients')`; a
+ * `null` token with `extraHeaders` (Cloudflare Access's header and an Origin) signs in instead
  * → { status, headers, json } (json is null for empty or non-JSON bodies; text holds the raw body).
  * Every answer is checked against the admin API's OpenAPI document (tests/support/openapi.mjs):
  * a status it does not list for the call, or a body that does not match, throws.
  */
-export function admin(url, token) {
+export function admin(url, token, extraHeaders = {}) {
   return async (method, path, body) => {
-    const headers = {};
+    const headers = { ...extraHeaders };
     if (token != null) headers.authorization = `Bearer ${token}`;
     let payload;
     if (body !== undefined) {

@@ -4,7 +4,7 @@
 import { describe } from './lib/api.js';
 import { $, setText, show, showError } from './lib/dom.js';
 import { store } from './lib/store.js';
-import { startSession, signOut, onSignOut, signedIn, attempt } from './lib/session.js';
+import { startSession, signOut, onSignOut, signedIn, attempt, identify, viaAccess } from './lib/session.js';
 import { limits, loadLimits, applyLimits } from './lib/limits.js';
 import { createRouter } from './lib/router.js';
 import { bindSecretDialog, closeSecretDialog } from './components/secret-dialog.js';
@@ -36,6 +36,13 @@ const router = createRouter({
 });
 
 async function route(signin = {}) {
+  if (!signedIn() && !signin.message && !identified) {
+    // Behind Cloudflare Access the browser is signed in already; with a token kept in this tab,
+    // the token's holder. Asked once per page load.
+    identified = true;
+    const res = await attempt(identify(), (e) => showError('app-error', `Could not sign in: ${describe(e)}`));
+    if (!res.ok) return;
+  }
   if (!signedIn()) {
     router.mount(signinView, { ...signin, onSignedIn: () => route() });
     return;
@@ -49,6 +56,8 @@ async function route(signin = {}) {
   }
   router.go(location.hash);
 }
+
+let identified = false;
 
 function start() {
   $('main').append(...VIEWS.map((view) => view.template()));
@@ -66,7 +75,11 @@ function start() {
     route({ message, isError });
   });
   bindSecretDialog();
-  $('sign-out').addEventListener('click', () => signOut('Signed out. The admin token was removed from this tab.'));
+  $('sign-out').addEventListener('click', () => {
+    // Cloudflare Access keeps its own session: its logout ends it.
+    if (viaAccess()) location.assign('/cdn-cgi/access/logout');
+    else signOut('Signed out. The admin token was removed from this tab.');
+  });
   window.addEventListener('hashchange', () => {
     if (location.hash.startsWith('#/')) route(); // not the skip-link and other in-page anchors
   });

@@ -2,7 +2,7 @@
 // The first page of clients and the server's limits come with it.
 import { raw, describe, errorOf } from '../lib/api.js';
 import { $, h, setText, showError, clearErrors, busy } from '../lib/dom.js';
-import { setToken } from '../lib/session.js';
+import { setToken, identify } from '../lib/session.js';
 import { loadLimits, applyLimits } from '../lib/limits.js';
 import { store } from '../lib/store.js';
 import { actions, describedBy, field, okText, viewSection } from '../components/markup.js';
@@ -13,7 +13,7 @@ export const signinView = {
 
   template: () => viewSection('view-signin', 'signin-title',
     h('h1', { id: 'signin-title', tabindex: '-1' }, 'Sign in'),
-    h('p', {}, 'Enter the admin token (the Worker\'s ', h('code', {}, 'ADMIN_TOKEN'), '). It is kept in this browser tab only (sessionStorage) and is forgotten when you sign out or close the tab.'),
+    h('p', {}, 'Enter the admin token (the Worker\'s ', h('code', {}, 'ADMIN_TOKEN'), ') or a management token. It is kept in this browser tab only (sessionStorage) and is forgotten when you sign out or close the tab. Where Cloudflare Access guards this page, sign in through Access instead: no token is asked for.'),
     okText('signin-status'),
     h('form', { id: 'signin-form', novalidate: true },
       field({
@@ -61,6 +61,7 @@ async function signIn(form, onSignedIn) {
         return;
       }
       for (const r of [clients, limits]) if (r.status !== 200 || !r.json) throw errorOf(r.status, r.json);
+      await identify(token);
       await loadLimits(limits.json);
       applyLimits();
       setToken(token);
