@@ -29,25 +29,26 @@ pub struct Authorized {
 }
 
 /// A token's key binding, its `cnf` claim (RFC 7800): a DPoP key's JWK thumbprint (RFC 9449
-/// section 6.1) or a client certificate's SHA-256 thumbprint (RFC 8705 section 3.1), each
-/// base64url without padding.
-#[derive(Debug, PartialEq, Serialize)]
-pub enum Confirmation {
-    /// `{"jkt": ...}`: the token needs a DPoP proof made with that key.
-    #[serde(rename = "jkt")]
-    Jkt(String),
-    /// `{"x5t#S256": ...}`: the token needs that client certificate on the connection.
-    #[serde(rename = "x5t#S256")]
-    X5tS256(String),
+/// section 6.1), a client certificate's SHA-256 thumbprint (RFC 8705 section 3.1), or both
+/// when a client bound to its certificate also sends a DPoP proof; each base64url without
+/// padding. A token with both needs both at the API.
+#[derive(Debug, Default, PartialEq, Serialize)]
+pub struct Confirmation {
+    /// `jkt`: the token needs a DPoP proof made with that key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jkt: Option<String>,
+    /// `x5t#S256`: the token needs that client certificate on the connection.
+    #[serde(rename = "x5t#S256", skip_serializing_if = "Option::is_none")]
+    pub x5t_s256: Option<String>,
 }
 
 impl Confirmation {
     /// The `token_type` a token with this binding is issued and introspected as: `DPoP` for
-    /// a DPoP-bound token (RFC 9449 section 5), `Bearer` for a certificate-bound one (RFC 8705
-    /// keeps the bearer scheme).
+    /// a DPoP-bound token (RFC 9449 section 5), `Bearer` otherwise (RFC 8705 keeps the bearer
+    /// scheme for certificate-bound tokens).
     pub fn token_type(confirmation: Option<&Confirmation>) -> &'static str {
         match confirmation {
-            Some(Confirmation::Jkt(_)) => "DPoP",
+            Some(Confirmation { jkt: Some(_), .. }) => "DPoP",
             _ => "Bearer",
         }
     }
