@@ -431,13 +431,7 @@ fn cnf_is_read_with_both_members_each_optional() {
         .unwrap()
         .cnf
         .is_bound());
-    for bad in [
-        json!(null),
-        json!("k"),
-        json!({"jkt": 1}),
-        json!({"jkt": ""}),
-        json!([]),
-    ] {
+    for bad in [json!("k"), json!({"jkt": 1}), json!({"jkt": ""}), json!([])] {
         assert_eq!(
             read(bad.clone()),
             Err(VerifyError::BadClaim("cnf")),
