@@ -248,9 +248,9 @@ impl<'a> Proof<'a> {
 
     /// Checks the signature with `check` (the algorithm, the key, the signed input and the
     /// signature; `true` if it verifies), after which the proof is valid.
-    pub async fn verify<F, Fut>(&self, check: F) -> Result<(), ProofError>
+    pub async fn verify<'p, F, Fut>(&'p self, check: F) -> Result<(), ProofError>
     where
-        F: FnOnce(ProofAlg, &ProofKey, &[u8], &[u8]) -> Fut,
+        F: FnOnce(ProofAlg, &'p ProofKey, &'p [u8], &'p [u8]) -> Fut,
         Fut: Future<Output = bool>,
     {
         if check(
@@ -398,8 +398,12 @@ pub fn certificate_thumbprint(hex: &str) -> Option<String> {
 #[derive(Debug)]
 pub struct ProofReplay {
     capacity: usize,
-    seen: Mutex<(HashMap<[u8; 32], u64>, VecDeque<([u8; 32], u64)>)>,
+    seen: Mutex<Seen>,
 }
+
+/// Each proof's id (a digest of its key thumbprint and `jti`) with the time it is held until,
+/// as a set and in the order recorded.
+type Seen = (HashMap<[u8; 32], u64>, VecDeque<([u8; 32], u64)>);
 
 impl ProofReplay {
     /// Remembers at most `capacity` proofs (about 48 bytes each).
