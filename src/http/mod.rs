@@ -66,12 +66,12 @@ impl Method {
 /// translation); reading another is a bug that [`Request::header`] catches in every test.
 pub const REQUEST_HEADERS: [&str; 7] = [
     "authorization",
-    "dpop",
     "content-type",
     "content-length",
     "cf-access-jwt-assertion",
     "origin",
     "sec-fetch-site",
+    "dpop",
 ];
 
 /// The header by which a response names the static asset the shell sends as its body

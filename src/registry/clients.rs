@@ -304,6 +304,7 @@ mod tests {
             "client_id_issued_at": 1_700_000_000u64,
             "updated_at": 1_700_000_100u64,
             "introspection_allowed": true,
+            "dpop_bound_access_tokens": true,
             "token_quota": {"per_hour": 5, "per_day": 50, "enforce": false},
             "token_claims": {"tenant": "acme", "tier": 3, "regions": ["eu"]},
             "scope": "a b",
