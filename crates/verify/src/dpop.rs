@@ -184,7 +184,7 @@ impl<'a> Proof<'a> {
         if proof.len() > MAX_PROOF_LEN {
             return Err(ProofError::TooLong);
         }
-        if proof.contains(',') {
+        if proof.bytes().any(|b| b == b',') {
             return Err(ProofError::Multiple);
         }
         let mut parts = proof.split('.');
@@ -197,12 +197,12 @@ impl<'a> Proof<'a> {
         let header = object(&decode(h)?)?;
         let claims = object(&decode(p)?)?;
         let signature = decode(s)?;
-        match header.get("typ") {
-            Some(Value::String(typ)) if crate::token::typ_matches(typ, DPOP_TYP) => {}
+        match text(&header, "typ") {
+            Some(typ) if crate::token::typ_matches(typ, DPOP_TYP) => {}
             _ => return Err(ProofError::WrongType),
         }
-        let alg = match header.get("alg") {
-            Some(Value::String(name)) => ProofAlg::ALL
+        let alg = match text(&header, "alg") {
+            Some(name) => ProofAlg::ALL
                 .into_iter()
                 .find(|a| a.name() == name)
                 .ok_or(ProofError::AlgorithmNotAllowed)?,
@@ -215,10 +215,10 @@ impl<'a> Proof<'a> {
             Some(Value::Object(jwk)) => proof_key(jwk, alg).ok_or(ProofError::BadKey)?,
             _ => return Err(ProofError::BadKey),
         };
-        if claims.get("htm").and_then(Value::as_str) != Some(rules.method) {
+        if text(&claims, "htm") != Some(rules.method) {
             return Err(ProofError::WrongMethod);
         }
-        match claims.get("htu").and_then(Value::as_str) {
+        match text(&claims, "htu") {
             Some(htu) if same_url(htu, rules.url) => {}
             _ => return Err(ProofError::WrongUrl),
         }
@@ -227,12 +227,12 @@ impl<'a> Proof<'a> {
             .and_then(Value::as_u64)
             .filter(|iat| iat.abs_diff(now) <= rules.window)
             .ok_or(ProofError::BadTime)?;
-        let jti = match claims.get("jti") {
-            Some(Value::String(jti)) if !jti.is_empty() && jti.len() <= MAX_JTI_LEN => jti.clone(),
+        let jti = match text(&claims, "jti") {
+            Some(jti) if !jti.is_empty() && jti.len() <= MAX_JTI_LEN => jti.to_string(),
             _ => return Err(ProofError::BadJti),
         };
         if let Some(token) = rules.access_token {
-            if claims.get("ath").and_then(Value::as_str) != Some(&access_token_hash(token)) {
+            if text(&claims, "ath") != Some(&access_token_hash(token)) {
                 return Err(ProofError::WrongAccessTokenHash);
             }
         }
@@ -268,13 +268,20 @@ impl<'a> Proof<'a> {
     }
 }
 
+/// The string member `name` of `object`, if it is one.
+fn text<'m>(object: &'m Map<String, Value>, name: &str) -> Option<&'m str> {
+    object.get(name).and_then(Value::as_str)
+}
+
 /// A JSON object, or `Malformed`. Duplicate members keep the last, as RFC 7515 section 4
 /// allows a parser to.
 fn object(bytes: &[u8]) -> Result<Map<String, Value>, ProofError> {
-    if bytes.first() != Some(&b'{') {
-        return Err(ProofError::Malformed);
+    // Read as a `Value`, whose reader the crate and the issuer link anyway, not as a `Map`,
+    // which would link one of its own.
+    match crate::json::from_slice(bytes) {
+        Ok(Value::Object(map)) => Ok(map),
+        _ => Err(ProofError::Malformed),
     }
-    crate::json::from_slice(bytes).map_err(|_| ProofError::Malformed)
 }
 
 /// The checked key of `alg`: no private member, the key type and curve of the algorithm,
@@ -284,7 +291,7 @@ fn proof_key(jwk: &Map<String, Value>, alg: ProofAlg) -> Option<ProofKey> {
     if PRIVATE.iter().any(|m| jwk.contains_key(*m)) {
         return None;
     }
-    let member = |name: &str| jwk.get(name).and_then(Value::as_str);
+    let member = |name: &str| text(jwk, name);
     // A member's text, if it decodes to a length `fits` accepts.
     let bytes = |name: &str, fits: &dyn Fn(usize) -> bool| {
         let text = member(name)?;
@@ -339,11 +346,18 @@ pub fn same_url(htu: &str, url: &str) -> bool {
 }
 
 /// Scheme, authority without a default port, and path (`/` when empty) of an absolute URL.
+/// By bytes rather than `str` patterns, whose searchers would cost the issuer's wasm more
+/// than this whole function.
 fn url_parts(url: &str) -> Option<(&str, &str, &str)> {
-    let url = url.split(['?', '#']).next().unwrap_or_default();
-    let (scheme, rest) = url.split_once("://")?;
-    let end = rest.find('/').unwrap_or(rest.len());
-    let (authority, path) = rest.split_at(end);
+    let bytes = url.as_bytes();
+    let end = bytes
+        .iter()
+        .position(|b| *b == b'?' || *b == b'#')
+        .unwrap_or(bytes.len());
+    let colon = bytes.iter().position(|b| *b == b':')?;
+    let (scheme, rest) = (&url[..colon], url[colon..end].strip_prefix("://")?);
+    let slash = rest.bytes().position(|b| b == b'/').unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(slash);
     let default = if scheme.eq_ignore_ascii_case("https") {
         ":443"
     } else if scheme.eq_ignore_ascii_case("http") {
