@@ -1,6 +1,6 @@
 //! Authorization server metadata (RFC 8414) and the JWKS.
 
-use edgeauth_verify::ProofAlg;
+use edgeauth_verify::dpop::DPOP_ALG_NAMES;
 use serde::Serialize;
 
 use crate::config::Config;
@@ -65,7 +65,7 @@ pub fn metadata(config: &Config, origin: &str) -> Response {
             .map(|a| a.name())
             .collect(),
         access_token_signing_alg_values_supported: [SigningKey::ALG],
-        dpop_signing_alg_values_supported: ProofAlg::ALL.map(ProofAlg::name),
+        dpop_signing_alg_values_supported: DPOP_ALG_NAMES,
     };
     Response::json(200, &body).with_header("cache-control", "public, max-age=300")
 }

@@ -101,7 +101,7 @@ struct Raw {
     // `null` is present, so it is refused as not an object rather than read as absent.
     #[serde(default, deserialize_with = "crate::token::present")]
     act: Option<Value>,
-    #[serde(default, deserialize_with = "crate::token::present")]
+    // `null` reads as absent: no binding, as no `cnf` is.
     cnf: Option<Value>,
 }
 

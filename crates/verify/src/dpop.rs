@@ -24,6 +24,8 @@ use crate::b64::{url_decode, url_encode};
 pub const DPOP_TYP: &str = "dpop+jwt";
 /// The algorithms accepted, space-separated, as the `algs` of a `DPoP` challenge.
 pub const DPOP_ALGS: &str = "ES256 EdDSA RS256 PS256";
+/// The same names as a list, as metadata's `dpop_signing_alg_values_supported` has them.
+pub const DPOP_ALG_NAMES: [&str; 4] = ["ES256", "EdDSA", "RS256", "PS256"];
 /// Default window, in seconds, around now in which a proof's `iat` must fall.
 pub const DEFAULT_PROOF_WINDOW: u64 = 60;
 /// Longest proof accepted, in bytes: an RSA-4096 key and signature fit in well under half.
