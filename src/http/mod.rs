@@ -64,13 +64,14 @@ impl Method {
 /// The request headers the core reads. The shell copies only these across the boundary
 /// (three lookups, where copying every header cost more than the rest of a trivial request's
 /// translation); reading another is a bug that [`Request::header`] catches in every test.
-pub const REQUEST_HEADERS: [&str; 6] = [
+pub const REQUEST_HEADERS: [&str; 7] = [
     "authorization",
     "content-type",
     "content-length",
     "cf-access-jwt-assertion",
     "origin",
     "sec-fetch-site",
+    "dpop",
 ];
 
 /// The header by which a response names the static asset the shell sends as its body

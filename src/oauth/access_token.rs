@@ -32,7 +32,7 @@ pub struct Authorized {
 /// section 6.1), a client certificate's SHA-256 thumbprint (RFC 8705 section 3.1), or both
 /// when a client bound to its certificate also sends a DPoP proof; each base64url without
 /// padding. A token with both needs both at the API.
-#[derive(Debug, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Confirmation {
     /// `jkt`: the token needs a DPoP proof made with that key.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -162,6 +162,8 @@ pub struct VerifiedClaims {
     pub scope: String,
     /// An exchanged token's actors, outermost first (empty for any other token).
     pub actors: Vec<String>,
+    /// The key the token is bound to, if any.
+    pub cnf: Option<Confirmation>,
 }
 
 /// Checks a token as one of ours, in full, with the `edgeauth-verify` crate our resource
@@ -198,6 +200,10 @@ pub async fn verify(
         jti: claims.jti,
         scope: claims.scopes.join(" "),
         actors: claims.actors,
+        cnf: claims.cnf.is_bound().then_some(Confirmation {
+            jkt: claims.cnf.jkt,
+            x5t_s256: claims.cnf.x5t_s256,
+        }),
     }))
 }
 

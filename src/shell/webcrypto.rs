@@ -54,21 +54,31 @@ async fn verify(
     let subtle = subtle()?;
     let jwk =
         serde_json::to_string(&key.import_form()).map_err(|e| JsValue::from_str(&e.to_string()))?;
-    let usages = Array::of1(&JsValue::from_str("verify"));
-    let imported = subtle.import_key_with_object(
-        "jwk",
-        &object(&jwk)?,
-        &object(import_params)?,
-        false,
-        &usages,
-    );
-    // A key WebCrypto refuses (for example an EC point off the curve) verifies nothing.
-    let Ok(crypto_key) = JsFuture::from(imported?).await else {
-        return Ok(false);
+    // By the algorithm and the key's exact public members: a kid could name two keys.
+    let cache_key = [alg.name(), &jwk].concat();
+    let crypto_key = match IMPORTED.with(|k| k.get(&cache_key)) {
+        Some(c) => c,
+        None => {
+            let usages = Array::of1(&JsValue::from_str("verify"));
+            let imported = subtle.import_key_with_object(
+                "jwk",
+                &object(&jwk)?,
+                &object(import_params)?,
+                false,
+                &usages,
+            );
+            // A key WebCrypto refuses (for example an EC point off the curve) verifies nothing.
+            let Ok(c) = JsFuture::from(imported?).await else {
+                return Ok(false);
+            };
+            let c: web_sys::CryptoKey = c.unchecked_into();
+            IMPORTED.with(|k| k.put(cache_key, c.clone()));
+            c
+        }
     };
     let promise = subtle.verify_with_object_and_u8_array_and_u8_array(
         &object(verify_params)?,
-        &crypto_key.unchecked_into(),
+        &crypto_key,
         signature,
         input,
     )?;
@@ -108,6 +118,10 @@ thread_local! {
     static CLIENT_KEYS: Recent<[u8; 32], web_sys::CryptoKey> = const { Recent::new(32) };
     /// The server's own signing keys by kid (a handful over an isolate's life).
     static SIGNING_KEYS: Recent<String, web_sys::CryptoKey> = const { Recent::new(8) };
+    /// RS256, PS256 and ES256 keys imported, by algorithm and public members: registered
+    /// clients' keys and DPoP proof keys, whose import costs about as much as the verification
+    /// and which a client sends again and again. Only a key WebCrypto accepted is held.
+    static IMPORTED: Recent<String, web_sys::CryptoKey> = const { Recent::new(64) };
 }
 
 async fn verify_ed25519(

@@ -6,6 +6,7 @@ mod admins;
 mod assertions;
 mod audit;
 mod discovery;
+mod dpop;
 mod ed25519;
 mod exchange;
 mod faults;

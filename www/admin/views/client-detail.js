@@ -62,6 +62,8 @@ function renderSettings(c) {
   syncLockoutState();
   show('e-introspection-field', typeof c.introspection_allowed === 'boolean');
   $('e-introspection').checked = c.introspection_allowed === true;
+  show('e-dpop-field', typeof c.dpop_bound_access_tokens === 'boolean');
+  $('e-dpop').checked = c.dpop_bound_access_tokens === true;
   const secretMethod = SECRET_METHODS.includes(c.token_endpoint_auth_method);
   show('e-method-field', secretMethod);
   if (secretMethod) $('e-method').value = c.token_endpoint_auth_method;
@@ -143,6 +145,9 @@ async function settingsPatch(form, c) {
   }
   if (typeof c.introspection_allowed === 'boolean' && $('e-introspection').checked !== c.introspection_allowed) {
     patch.introspection_allowed = $('e-introspection').checked;
+  }
+  if (typeof c.dpop_bound_access_tokens === 'boolean' && $('e-dpop').checked !== c.dpop_bound_access_tokens) {
+    patch.dpop_bound_access_tokens = $('e-dpop').checked;
   }
   if (SECRET_METHODS.includes(c.token_endpoint_auth_method) && $('e-method').value !== c.token_endpoint_auth_method) {
     patch.token_endpoint_auth_method = $('e-method').value;
