@@ -2,7 +2,6 @@
 //! platform (WebCrypto on Workers), so no RSA or ECDSA code ships in the wasm; Ed25519 by the
 //! platform after the strict checks here (in Rust on the host, where there is no platform).
 
-use curve25519_dalek::Scalar;
 use ed25519_dalek::VerifyingKey;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -137,9 +136,7 @@ impl StrictEd25519 {
         let signature = <[u8; 64]>::try_from(signature).ok()?;
         let (r, s) = signature.split_at(32);
         let s = <[u8; 32]>::try_from(s).ok()?;
-        if bool::from(Scalar::from_canonical_bytes(s).is_none())
-            || SMALL_ORDER.iter().any(|p| p == r)
-        {
+        if !is_reduced(&s) || SMALL_ORDER.iter().any(|p| p == r) {
             return None;
         }
         Some(StrictEd25519 { key, signature })
@@ -177,6 +174,20 @@ impl StrictEd25519 {
     }
 }
 
+/// ℓ, the order of the base point (RFC 8032 section 5.1), little-endian.
+const L: [u8; 32] = [
+    0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
+];
+
+/// Whether the little-endian `s` is below ℓ (RFC 8032 5.1.7 step 1's "0 <= s < L"): what
+/// curve25519's `Scalar::from_canonical_bytes` answers, by a comparison from the most
+/// significant byte rather than its scalar reduction (about 1 KB of gzipped wasm). `s` is
+/// part of a signature, public: the comparison need not take constant time.
+fn is_reduced(s: &[u8; 32]) -> bool {
+    s.iter().rev().lt(L.iter().rev())
+}
+
 thread_local! {
     /// Client keys that passed the point checks: decompressing a key is a square root, about
     /// 20 µs in the wasm, on every assertion otherwise. Only keys that passed are held, and
@@ -209,4 +220,42 @@ pub fn hmac_sha256(key: &[u8], parts: &[&[u8]]) -> Hmac<Sha256> {
         mac.update(p);
     }
     mac
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use curve25519_dalek::Scalar;
+
+    /// `is_reduced` answers as curve25519's canonical-scalar check, around ℓ and at random.
+    #[test]
+    fn is_reduced_is_the_canonical_scalar_check() {
+        let mut cases = vec![[0u8; 32], [0xff; 32], L];
+        for delta in [1u8, 2, 0x10] {
+            let (mut below, mut above) = (L, L);
+            below[0] -= delta;
+            above[0] += delta;
+            cases.extend([below, above]);
+        }
+        let mut high = L;
+        high[30] = 1;
+        cases.push(high);
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..2000 {
+            let mut s = [0u8; 32];
+            for b in s.iter_mut() {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                *b = x as u8;
+            }
+            // Mostly near ℓ's size, so both answers come up.
+            s[31] &= 0x1f;
+            cases.push(s);
+        }
+        for s in cases {
+            let canonical = bool::from(Scalar::from_canonical_bytes(s).is_some());
+            assert_eq!(is_reduced(&s), canonical, "{s:02x?}");
+        }
+    }
 }
