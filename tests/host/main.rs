@@ -157,7 +157,7 @@ impl Harness {
             keys: &self.store,
             fetcher: &self.fetcher,
             verifier: &verifier::RustCryptoVerifier,
-            signer: &edgeauth::jose::keys::InWasm,
+            signer: &edgeauth::jose::keys::InRust,
             rng: &self.rng,
         };
         f(&Ctx::new(&self.config, ports, isolate, &self.clock))
