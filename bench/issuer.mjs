@@ -21,6 +21,9 @@
 //               with basic)
 //   floor_pkjwt the same plus one WebCrypto Ed25519 verify: the least a private_key_jwt token
 //               can cost here before its jti is claimed (run with pkjwt)
+//   floor_dpop  floor plus one WebCrypto ES256 verify (key imported once) and one jti claimed in a
+//               JS Durable Object's SQLite by RPC: the least a DPoP-bound token can cost here (run
+//               with dpop, beside floor)
 //   basic       POST /oauth/token, client_secret_basic (one fixed request, replayed)
 //   basic_quota the same for a client with an enforced token quota (10,000,000 per hour and
 //               per day: never reached, so every token is counted, and reported in batches);
@@ -360,6 +363,14 @@ try {
       body: tokenBody,
     },
     {
+      key: 'floor_dpop',
+      name: 'JS floor: + ES256 verify + DO claim (same workerd)',
+      method: 'POST',
+      url: `${w.helloUrl}/floor-dpop`,
+      headers: { 'Content-Type': form },
+      body: tokenBody,
+    },
+    {
       key: 'basic',
       name: 'token POST /oauth/token (client_secret_basic)',
       method: 'POST',
@@ -447,6 +458,7 @@ try {
   const floors = [
     ...(chosen.includes('basic') || chosen.includes('exchange_fresh') ? ['floor'] : []),
     ...(chosen.includes('pkjwt') || chosen.includes('exchange_fresh') ? ['floor_pkjwt'] : []),
+    ...(chosen.includes('dpop') ? ['floor', 'floor_dpop'] : []),
   ];
   const only = opt.cases ? new Set(['hello', 'trivial', ...chosen, ...floors]) : null;
   if (only) cases.splice(0, cases.length, ...cases.filter((c) => only.has(c.key)));
@@ -578,6 +590,10 @@ function report(results, warmups, peers, quotaRounds = []) {
   }
   if (by.dpop && by.basic) {
     out(`dpop / Basic: req/s ${(by.dpop.rps / by.basic.rps).toFixed(2)}x (target >= 0.70), CPU ${by.dpop.cpu_us.toFixed(0)} against ${by.basic.cpu_us.toFixed(0)} µs a request`);
+    if (by.floor && by.floor_dpop) {
+      // The same ratio for the least a Worker can do: what the runtime itself allows.
+      out(`JS floors, dpop / token: req/s ${(by.floor_dpop.rps / by.floor.rps).toFixed(2)}x, CPU ${by.floor_dpop.cpu_us.toFixed(0)} against ${by.floor.cpu_us.toFixed(0)} µs; edgeauth dpop / JS dpop floor CPU ${(by.dpop.cpu_us / by.floor_dpop.cpu_us).toFixed(2)}x (Basic / token floor ${(by.basic.cpu_us / by.floor.cpu_us).toFixed(2)}x)`);
+    }
   }
   if (by.exchange_fresh && by.basic && by.floor && by.floor_pkjwt) {
     // What one more Ed25519 verify costs the runtime itself, against what it costs edgeauth.

@@ -159,6 +159,9 @@ export function workerdConfig({
 const helloWorker :Workerd.Worker = (
   modules = [(name = "worker.mjs", esModule = embed ${rel(join(ROOT, 'bench', 'hello', 'worker.mjs'))})],
   compatibilityDate = ${str(s.compatibilityDate)},
+  bindings = [(name = "JTI_GUARD", durableObjectNamespace = "JtiGuard")],
+  durableObjectNamespaces = [(className = "JtiGuard", uniqueKey = "bench-hello-JtiGuard", enableSql = true)],
+  durableObjectStorage = (localDisk = "do-disk"),
 );
 `;
   }
