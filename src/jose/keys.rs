@@ -7,14 +7,14 @@
 //! arithmetic in wasm, and ed25519-dalek on the host ([`InRust`]). The wasm build links no
 //! signing code of its own: that was about 7 KB of its gzipped size.
 
-use hkdf::Hkdf;
+use hmac::Mac;
 use serde::Serialize;
-use sha2::Sha256;
 use zeroize::Zeroizing;
 
 use crate::error::Error;
 use crate::jose::jwk::PublicJwk;
 use crate::jose::jws::compact;
+use crate::jose::verify::hmac_sha256;
 use crate::support::b64::b64url;
 use crate::support::LocalFuture;
 
@@ -243,12 +243,13 @@ impl Seed {
         if index == 0 {
             return self.0.clone();
         }
-        let mut okm = Zeroizing::new([0u8; 32]);
-        let info = [b"edgeauth signing key ".as_slice(), &index.to_be_bytes()].concat();
-        Hkdf::<Sha256>::new(Some(b"edgeauth/signing-keys/v1"), self.0.as_slice())
-            .expand(&info, okm.as_mut_slice())
-            .unwrap_or_else(|_| unreachable!("32 bytes is within HKDF-SHA256's output limit"));
-        okm
+        // HKDF in its two HMACs (RFC 5869 2.2 and 2.3), with the HMAC the wasm has anyway
+        // rather than the hkdf crate: 32 bytes of output are T(1) alone.
+        let prk = hmac_sha256(b"edgeauth/signing-keys/v1", &[self.0.as_slice()]).finalize();
+        let prk = Zeroizing::new(<[u8; 32]>::from(prk.into_bytes()));
+        let info: [&[u8]; 3] = [b"edgeauth signing key ", &index.to_be_bytes(), &[1]];
+        let t1 = hmac_sha256(prk.as_slice(), &info).finalize();
+        Zeroizing::new(t1.into_bytes().into())
     }
 }
 

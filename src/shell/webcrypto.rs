@@ -13,7 +13,7 @@ use crate::error::Error;
 use crate::jose::keys::{PlatformSigner, SigningKey};
 use crate::jose::verify::PlatformVerifier;
 use crate::jose::{Alg, PublicJwk};
-use crate::support::b64::{b64url, b64url_decode};
+use crate::support::b64::b64url_decode;
 use crate::support::cache::Recent;
 use crate::support::LocalFuture;
 
@@ -134,8 +134,13 @@ async fn verify_ed25519(
     let crypto_key = match CLIENT_KEYS.with(|k| k.get(key)) {
         Some(c) => c,
         None => {
-            let c =
-                import_ed25519("raw", &js_sys::Uint8Array::from(key.as_slice()), "verify").await?;
+            let c = import_ed25519(
+                "raw",
+                &js_sys::Uint8Array::from(key.as_slice()),
+                "verify",
+                false,
+            )
+            .await?;
             CLIENT_KEYS.with(|k| k.put(*key, c.clone()));
             c
         }
@@ -154,15 +159,28 @@ async fn verify_ed25519(
         .ok_or_else(|| JsValue::from_str("verify answered no boolean"))
 }
 
-/// An Ed25519 key for one use, not extractable.
+/// An Ed25519 key for one use.
 async fn import_ed25519(
     format: &str,
     data: &Object,
     usage: &str,
+    extractable: bool,
 ) -> Result<web_sys::CryptoKey, JsValue> {
     let usages = Array::of1(&JsValue::from_str(usage));
-    let imported = subtle()?.import_key_with_str(format, data, "Ed25519", false, &usages)?;
+    let imported = subtle()?.import_key_with_str(format, data, "Ed25519", extractable, &usages)?;
     Ok(JsFuture::from(imported).await?.unchecked_into())
+}
+
+/// The private key `seed` for signing, imported as PKCS#8 (RFC 8410 section 7). The import
+/// copies the bytes: the copy in JS memory is wiped whatever happens.
+async fn import_private(seed: &[u8; 32], extractable: bool) -> Result<web_sys::CryptoKey, JsValue> {
+    let mut der = Zeroizing::new([0u8; 48]);
+    der[..16].copy_from_slice(&PKCS8_ED25519);
+    der[16..].copy_from_slice(seed);
+    let data = js_sys::Uint8Array::from(der.as_slice());
+    let key = import_ed25519("pkcs8", &data, "sign", extractable).await;
+    data.fill(0, 0, 48);
+    key
 }
 
 fn subtle() -> Result<web_sys::SubtleCrypto, JsValue> {
@@ -188,18 +206,7 @@ async fn signing_key(key: &SigningKey) -> Result<web_sys::CryptoKey, JsValue> {
     if let Some(c) = SIGNING_KEYS.with(|k| k.get(kid)) {
         return Ok(c);
     }
-    let jwk = Object::new();
-    let x = b64url(key.public().as_bytes());
-    let d = Zeroizing::new(b64url(key.seed_bytes()));
-    for (name, value) in [
-        ("kty", "OKP"),
-        ("crv", "Ed25519"),
-        ("x", &x),
-        ("d", d.as_str()),
-    ] {
-        js_sys::Reflect::set(&jwk, &name.into(), &value.into())?;
-    }
-    let crypto_key = import_ed25519("jwk", &jwk, "sign").await?;
+    let crypto_key = import_private(key.seed_bytes(), false).await?;
     SIGNING_KEYS.with(|k| k.put(kid.to_string(), crypto_key.clone()));
     Ok(crypto_key)
 }
@@ -218,20 +225,11 @@ const PKCS8_ED25519: [u8; 16] = [
     0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
 ];
 
-/// The public key of `seed`: imported as PKCS#8, exported as a JWK, whose `x` it is. Once per
-/// key in an isolate's life (the key ring keeps what it derived).
+/// The public key of `seed`: imported (extractable), exported as a JWK, whose `x` it is. Once
+/// per key in an isolate's life (the key ring keeps what it derived).
 async fn public_key(seed: &[u8; 32]) -> Result<[u8; 32], JsValue> {
-    let mut der = Zeroizing::new([0u8; 48]);
-    der[..16].copy_from_slice(&PKCS8_ED25519);
-    der[16..].copy_from_slice(seed);
-    let data = js_sys::Uint8Array::from(der.as_slice());
-    let subtle = subtle()?;
-    let usages = Array::of1(&JsValue::from_str("sign"));
-    let imported = subtle.import_key_with_str("pkcs8", &data, "Ed25519", true, &usages);
-    // The import copies the bytes: the copy in JS memory is wiped whatever happens.
-    data.fill(0, 0, 48);
-    let key: web_sys::CryptoKey = JsFuture::from(imported?).await?.unchecked_into();
-    let jwk = JsFuture::from(subtle.export_key("jwk", &key)?).await?;
+    let key = import_private(seed, true).await?;
+    let jwk = JsFuture::from(subtle()?.export_key("jwk", &key)?).await?;
     js_sys::Reflect::get(&jwk, &JsValue::from_str("x"))?
         .as_string()
         .and_then(|x| b64url_decode(&x))
