@@ -16,6 +16,7 @@ mod introspect;
 mod keys;
 mod layers;
 mod lockout;
+mod mtls;
 mod openapi;
 mod pem_differential;
 mod pem_inputs;
