@@ -119,16 +119,16 @@ pub async fn route(
         }
         (["clients", id, "certificates"], Post) => {
             need(ClientsWrite)?;
-            certificates::add(ctx, id, req).await?
+            certificates::handle(ctx, id, req, None).await?
         }
         (["clients", id, "certificates"], Get | Head) => {
             need(ClientsRead)?;
-            certificates::list(ctx, id).await?
+            certificates::handle(ctx, id, req, None).await?
         }
         (["clients", _, "certificates"], _) => return Err(Error::MethodNotAllowed("GET, POST")),
         (["clients", id, "certificates", fingerprint], Delete) => {
             need(ClientsWrite)?;
-            certificates::delete(ctx, id, fingerprint).await?
+            certificates::handle(ctx, id, req, Some(fingerprint)).await?
         }
         (["clients", _, "certificates", _], _) => return Err(Error::MethodNotAllowed("DELETE")),
         (["clients", id, "unlock"], Post) => {

@@ -3,8 +3,6 @@
 //! Nothing here checks a signature or a chain: a registered certificate is trusted because an
 //! admin uploaded it, and matched by fingerprint alone.
 
-use std::fmt::Write;
-
 use sha2::{Digest, Sha256};
 
 use crate::jose::der::{self, Reader};
@@ -27,14 +25,12 @@ const NOT_X509: &str = "certificate is not a DER-encoded X.509 certificate";
 
 /// Reads one PEM `CERTIFICATE`.
 pub fn certificate_from_pem(pem: &str) -> Result<Certificate, &'static str> {
-    let (label, der) = armoured(pem.trim().as_bytes())
-        .ok_or("certificate is not one PEM-encoded certificate (-----BEGIN CERTIFICATE-----)")?;
-    match label {
-        "CERTIFICATE" => certificate(&der).ok_or(NOT_X509),
-        l if l.contains("PRIVATE KEY") => {
+    match armoured(pem.trim().as_bytes()) {
+        Some(("CERTIFICATE", der)) => certificate(&der).ok_or(NOT_X509),
+        Some((l, _)) if l.contains("PRIVATE KEY") => {
             Err("certificate holds a private key; upload the certificate only")
         }
-        _ => Err("certificate must be a PEM CERTIFICATE"),
+        _ => Err("certificate is not one PEM CERTIFICATE"),
     }
 }
 
@@ -71,7 +67,7 @@ fn certificate(der: &[u8]) -> Option<Certificate> {
 
 /// A `Name` as RFC 2253 text: the last RDN first, as OpenSSL prints it (its attribute values
 /// in reverse too, joined by `+`); the attribute types below by name, any other by dotted
-/// OID with its value as `#` and the hex of its DER.
+/// OID with its value as `#` and the hex of its DER (lower case; RFC 2253 takes either).
 fn name(content: &[u8]) -> Option<String> {
     let mut parts: Vec<(usize, String)> = Vec::new();
     let mut rdns = Reader::new(content);
@@ -95,9 +91,7 @@ fn name(content: &[u8]) -> Option<String> {
                 (Some(_), Some(s)) => escape(&s, &mut text),
                 _ => {
                     text.push('#');
-                    for b in raw {
-                        let _ = write!(text, "{b:02X}");
-                    }
+                    push_hex(&mut text, raw);
                 }
             }
             parts.push((set, text));
@@ -116,6 +110,15 @@ fn name(content: &[u8]) -> Option<String> {
     Some(out)
 }
 
+/// Appends the lower-case hex of `bytes`.
+pub fn push_hex(out: &mut String, bytes: &[u8]) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    for b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 15)]));
+    }
+}
+
 /// The names of the attribute types most subject DNs use (RFC 4519, and PKCS #9's
 /// `emailAddress`, as OpenSSL names it).
 fn short_name(oid: &[u8]) -> Option<&'static str> {
@@ -132,16 +135,11 @@ fn short_name(oid: &[u8]) -> Option<&'static str> {
 }
 
 /// The text of a directory string: UTF8String, PrintableString, IA5String and TeletexString
-/// (taken as UTF-8, as most writers mean it), BMPString (UTF-16).
+/// (taken as UTF-8, as most writers mean it); any other (BMPString, UniversalString) is shown
+/// as `#` and hex, as RFC 2253 allows for any value.
 fn string_value(tag: u8, value: &[u8]) -> Option<String> {
     match tag {
         0x0C | 0x13 | 0x14 | 0x16 => String::from_utf8(value.to_vec()).ok(),
-        0x1E if value.len().is_multiple_of(2) => {
-            let units = value.chunks(2).map(|c| u16::from_be_bytes([c[0], c[1]]));
-            char::decode_utf16(units)
-                .collect::<Result<String, _>>()
-                .ok()
-        }
         _ => None,
     }
 }
@@ -155,8 +153,9 @@ fn escape(value: &str, out: &mut String) {
             ',' | '+' | '"' | '\\' | '<' | '>' | ';' => out.push('\\'),
             '#' if i == 0 => out.push('\\'),
             ' ' if i == 0 || i == last => out.push('\\'),
-            c if c.is_control() && (c as u32) < 0x80 => {
-                let _ = write!(out, "\\{:02X}", c as u32);
+            c if c.is_ascii_control() => {
+                out.push('\\');
+                push_hex(out, &[c as u8]);
                 continue;
             }
             _ => {}
@@ -248,19 +247,19 @@ mod tests {
         assert_eq!(out, "\\#a\\,b\\+c\\\"d\\\\e\\<f\\>g\\;h\\ ");
         out.clear();
         escape(" x\ny", &mut out);
-        assert_eq!(out, "\\ x\\0Ay");
+        assert_eq!(out, "\\ x\\0ay");
     }
 
     #[test]
     fn other_documents_are_refused_with_a_reason() {
         assert_eq!(
             certificate_from_pem("nope").unwrap_err(),
-            "certificate is not one PEM-encoded certificate (-----BEGIN CERTIFICATE-----)"
+            "certificate is not one PEM CERTIFICATE"
         );
         let key = "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=\n-----END PUBLIC KEY-----\n";
         assert_eq!(
             certificate_from_pem(key).unwrap_err(),
-            "certificate must be a PEM CERTIFICATE"
+            "certificate is not one PEM CERTIFICATE"
         );
         let not_der = "-----BEGIN CERTIFICATE-----\nMCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=\n-----END CERTIFICATE-----\n";
         assert_eq!(certificate_from_pem(not_der).unwrap_err(), NOT_X509);

@@ -11,7 +11,8 @@ use crate::registry::certificates::{self, x5t_s256};
 use crate::registry::clients::{AuthMethod, ClientRecord};
 use crate::registry::guard::GuardState;
 
-/// Checks the request's certificate against a certificate client's registration at `now`.
+/// Checks the request's certificate (one was presented: `client_auth::extract` makes
+/// certificate credentials only then) against a certificate client's registration at `now`.
 ///
 /// `tls_client_auth`: a certificate the edge verified (it chains to a CA configured for the
 /// hostname) whose subject DN, trimmed, is exactly the registered one (RFC 8705 section 2.1.2
@@ -26,38 +27,32 @@ pub fn authenticate(
     now: u64,
 ) -> Result<(), Error> {
     let client = &record.client;
-    if !cert.presented {
-        return Err(refused(
-            "no client certificate was presented on the TLS connection",
-        ));
-    }
     match client.token_endpoint_auth_method {
         AuthMethod::TlsClientAuth => {
             if !cert.verified {
                 return Err(refused(
-                    "the client certificate was not verified against a CA trusted for this hostname",
+                    "the client certificate is not verified by a trusted CA",
                 ));
             }
             let registered = client.tls_client_auth_subject_dn.as_deref();
             match (cert.subject_dn.as_deref(), registered) {
                 (Some(given), Some(dn)) if given == dn => Ok(()),
                 _ => Err(refused(
-                    "the client certificate's subject DN is not the registered tls_client_auth_subject_dn",
+                    "the client certificate's subject DN does not match",
                 )),
             }
         }
         AuthMethod::SelfSignedTlsClientAuth => {
-            let fingerprint = cert.fingerprint.as_ref().ok_or_else(|| {
-                refused("the client certificate's SHA-256 fingerprint is missing or malformed")
-            })?;
+            let fingerprint = cert
+                .fingerprint
+                .as_ref()
+                .ok_or_else(|| refused("the client certificate has no usable fingerprint"))?;
             let found = certificates::find(&record.certificates, fingerprint)
                 .filter(|c| !guard.is_key_revoked(&c.guard_name()))
-                .ok_or_else(|| {
-                    refused("the client certificate is not one registered for this client")
-                })?;
+                .ok_or_else(|| refused("the client certificate is not registered"))?;
             if now < found.not_before || now >= found.not_after {
                 return Err(refused(
-                    "the registered client certificate is outside its validity period",
+                    "the client certificate has expired or is not yet valid",
                 ));
             }
             Ok(())
@@ -83,10 +78,14 @@ pub fn binding(req: &Request, record: &ClientRecord) -> Result<Option<String>, E
     if !record.client.tls_client_certificate_bound_access_tokens {
         return Ok(None);
     }
-    match req.client_cert.as_ref().and_then(|c| c.fingerprint.as_ref()) {
+    match req
+        .client_cert
+        .as_ref()
+        .and_then(|c| c.fingerprint.as_ref())
+    {
         Some(fingerprint) => Ok(Some(x5t_s256(fingerprint))),
         None => Err(Error::invalid_request(
-            "this client's tokens are bound to its TLS client certificate (tls_client_certificate_bound_access_tokens): connect with a client certificate",
+            "this client's tokens are certificate-bound: present a TLS client certificate",
         )),
     }
 }
