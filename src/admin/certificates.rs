@@ -43,10 +43,16 @@ struct Listing<'a> {
     certificates: Vec<CertificateView<'a>>,
 }
 
+/// `{"certificates": [...]}`: what listing and registering answer.
+fn listing(status: u16, registered: &[StoredCertificate]) -> Response {
+    let certificates = registered.iter().map(view).collect();
+    Response::json(status, &Listing { certificates })
+}
+
 /// The three routes in one function, so that each storage step is awaited once (each await of
 /// a shared step is a copy of its state machine in the wasm):
 /// `GET .../certificates` lists them; `POST .../certificates` registers
-/// `{"certificate": "<PEM>"}` (201 with the view); `DELETE .../certificates/{fingerprint}`
+/// `{"certificate": "<PEM>"}` (201 with the listing, the new one last); `DELETE .../certificates/{fingerprint}`
 /// (hex, either case) removes one (204).
 pub async fn handle(
     ctx: &Ctx<'_>,
@@ -91,13 +97,14 @@ pub async fn handle(
                 current: vec![added.guard_name()],
             };
             let detail = format!("certificate {} added", added.fingerprint);
-            let response = Response::json(201, &view(added));
-            (op, Action::CertificateCreated, detail, response)
+            (
+                op,
+                Action::CertificateCreated,
+                detail,
+                listing(201, &record.certificates),
+            )
         }
-        (None, None) => {
-            let certificates = record.certificates.iter().map(view).collect();
-            return Ok(Response::json(200, &Listing { certificates }));
-        }
+        (None, None) => return Ok(listing(200, &record.certificates)),
     };
     let client_id = record.client.client_id.clone();
     ctx.guard(&client_id, op).await?;

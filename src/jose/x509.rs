@@ -66,46 +66,44 @@ fn certificate(der: &[u8]) -> Option<Certificate> {
 }
 
 /// A `Name` as RFC 2253 text: the last RDN first, as OpenSSL prints it (its attribute values
-/// in reverse too, joined by `+`); the attribute types below by name, any other by dotted
+/// in reverse too, joined by `+`; an RDN is told by the bytes left after it); the attribute types below by name, any other by dotted
 /// OID with its value as `#` and the hex of its DER (lower case; RFC 2253 takes either).
 fn name(content: &[u8]) -> Option<String> {
-    let mut parts: Vec<(usize, String)> = Vec::new();
+    let mut atvs: Vec<(usize, &[u8])> = Vec::new();
     let mut rdns = Reader::new(content);
-    let mut set = 0;
     while !rdns.is_empty() {
-        let mut atvs = Reader::new(rdns.read(0x31)?);
-        while !atvs.is_empty() {
-            let mut atv = Reader::new(atvs.read(der::SEQUENCE)?);
-            let oid = atv.read(der::OID)?;
-            let raw = atv.remaining();
-            let (tag, value) = atv.any()?;
-            if !atv.is_empty() {
-                return None;
-            }
-            let mut text = match short_name(oid) {
-                Some(short) => short.to_string(),
-                None => der::oid(oid)?,
-            };
-            text.push('=');
-            match (short_name(oid), string_value(tag, value)) {
-                (Some(_), Some(s)) => escape(&s, &mut text),
-                _ => {
-                    text.push('#');
-                    push_hex(&mut text, raw);
-                }
-            }
-            parts.push((set, text));
+        let mut set = Reader::new(rdns.read(0x31)?);
+        while !set.is_empty() {
+            atvs.push((rdns.remaining().len(), set.read(der::SEQUENCE)?));
         }
-        set += 1;
     }
     let mut out = String::new();
     let mut last = None;
-    for (set, text) in parts.into_iter().rev() {
+    for (set, atv) in atvs.into_iter().rev() {
         if let Some(prev) = last {
             out.push(if prev == set { '+' } else { ',' });
         }
-        out.push_str(&text);
         last = Some(set);
+        let mut atv = Reader::new(atv);
+        let oid = atv.read(der::OID)?;
+        let raw = atv.remaining();
+        let (tag, value) = atv.any()?;
+        if !atv.is_empty() {
+            return None;
+        }
+        let short = short_name(oid);
+        match short {
+            Some(short) => out.push_str(short),
+            None => out.push_str(&der::oid(oid)?),
+        }
+        out.push('=');
+        match (short, string_value(tag, value)) {
+            (Some(_), Some(s)) => escape(s, &mut out),
+            _ => {
+                out.push('#');
+                push_hex(&mut out, raw);
+            }
+        }
     }
     Some(out)
 }
@@ -137,9 +135,9 @@ fn short_name(oid: &[u8]) -> Option<&'static str> {
 /// The text of a directory string: UTF8String, PrintableString, IA5String and TeletexString
 /// (taken as UTF-8, as most writers mean it); any other (BMPString, UniversalString) is shown
 /// as `#` and hex, as RFC 2253 allows for any value.
-fn string_value(tag: u8, value: &[u8]) -> Option<String> {
+fn string_value(tag: u8, value: &[u8]) -> Option<&str> {
     match tag {
-        0x0C | 0x13 | 0x14 | 0x16 => String::from_utf8(value.to_vec()).ok(),
+        0x0C | 0x13 | 0x14 | 0x16 => std::str::from_utf8(value).ok(),
         _ => None,
     }
 }

@@ -78,8 +78,8 @@ fn self_signed_clients_authenticate_with_a_registered_certificate() {
     let not_before = 1_796_651_864u64;
     assert_eq!(
         v,
-        json!({"fingerprint": FP, "x5t#S256": X5T, "subject": SUBJECT,
-               "not_before": not_before, "not_after": 2_112_011_864u64, "created_at": T0})
+        json!({"certificates": [{"fingerprint": FP, "x5t#S256": X5T, "subject": SUBJECT,
+               "not_before": not_before, "not_after": 2_112_011_864u64, "created_at": T0}]})
     );
     // The edge's hex in either case; verified or not, a registered certificate is enough.
     for fp in [FP.to_string(), FP.to_uppercase()] {
