@@ -44,8 +44,12 @@ struct Listing<'a> {
 }
 
 /// `{"certificates": [...]}`: what listing and registering answer.
-fn listing(status: u16, registered: &[StoredCertificate]) -> Response {
-    let certificates = registered.iter().map(view).collect();
+fn listing(status: u16, registered: &[String]) -> Response {
+    let parsed: Vec<StoredCertificate> = registered
+        .iter()
+        .filter_map(|line| StoredCertificate::parse(line))
+        .collect();
+    let certificates = parsed.iter().map(view).collect();
     Response::json(status, &Listing { certificates })
 }
 
@@ -67,13 +71,11 @@ pub async fn handle(
     let mut record = load_client(ctx, id).await?;
     let (op, action, detail, response) = match (fingerprint, upload) {
         (Some(given), _) => {
-            let fingerprint = parse_fingerprint(given).map(|f| hex(&f));
-            let at = record
-                .certificates
-                .iter()
-                .position(|c| Some(&c.fingerprint) == fingerprint.as_ref())
+            let at = parse_fingerprint(given)
+                .and_then(|f| certificates::position(&record.certificates, &hex(&f)))
                 .ok_or_else(|| not_found("certificate"))?;
-            let removed = record.certificates.remove(at);
+            let removed = StoredCertificate::parse(&record.certificates.remove(at))
+                .ok_or_else(|| not_found("certificate"))?;
             // A stale KV copy elsewhere still holds the certificate: the guard refuses it
             // meanwhile. It hears first, as for secrets, so that a failed write leaves the
             // certificate refused, not forgotten.

@@ -3,7 +3,6 @@
 //! to admins, and the rule for the `tls_client_auth_subject_dn` a `tls_client_auth` client
 //! registers.
 
-use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
 
 use crate::error::Error;
@@ -19,12 +18,12 @@ pub const MAX_CERTIFICATE_PEM: usize = 8 * 1024;
 /// Longest registered subject DN.
 pub const MAX_SUBJECT_DN: usize = crate::http::client_cert::MAX_SUBJECT_DN;
 
-/// A registered certificate, as stored: never the certificate itself, which nothing needs.
-/// Stored as one string, `"<fingerprint> <not_before> <not_after> <created_at> <subject>"`:
-/// a struct's derived reader cost the wasm about 1 KB more (the subject, which may hold
-/// spaces, comes last).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
+/// A registered certificate: never the certificate itself, which nothing needs. Stored in
+/// the client's record as one line of text, `"<fingerprint> <not_before> <not_after>
+/// <created_at> <subject>"` (the subject, which may hold spaces, last): the record reads a list
+/// of strings with a reader the wasm has anyway, where a struct's derived reader cost about
+/// 1 KB more.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredCertificate {
     /// SHA-256 of the DER, 64 lower-case hex digits.
     pub fingerprint: String,
@@ -38,39 +37,30 @@ pub struct StoredCertificate {
     pub created_at: u64,
 }
 
-impl From<StoredCertificate> for String {
-    fn from(c: StoredCertificate) -> String {
+impl StoredCertificate {
+    /// Its stored line.
+    pub fn line(&self) -> String {
         format!(
             "{} {} {} {} {}",
-            c.fingerprint, c.not_before, c.not_after, c.created_at, c.subject
+            self.fingerprint, self.not_before, self.not_after, self.created_at, self.subject
         )
     }
-}
 
-impl TryFrom<String> for StoredCertificate {
-    type Error = &'static str;
-
-    fn try_from(text: String) -> Result<StoredCertificate, &'static str> {
-        let mut parts = text.splitn(5, ' ');
-        let mut next = || parts.next().ok_or("a stored certificate is incomplete");
-        let fingerprint = next()?.to_string();
-        let mut number = || {
-            next()?
-                .parse::<u64>()
-                .map_err(|_| "a stored certificate has a bad time")
-        };
+    /// Reads a stored line; `None` for a malformed one (which then matches nothing).
+    pub fn parse(line: &str) -> Option<StoredCertificate> {
+        let mut parts = line.splitn(5, ' ');
+        let fingerprint = parts.next()?.to_string();
+        let mut number = || parts.next()?.parse::<u64>().ok();
         let (not_before, not_after, created_at) = (number()?, number()?, number()?);
-        Ok(StoredCertificate {
+        Some(StoredCertificate {
             fingerprint,
             not_before,
             not_after,
             created_at,
-            subject: next()?.to_string(),
+            subject: parts.next()?.to_string(),
         })
     }
-}
 
-impl StoredCertificate {
     /// How the guard names it once removed, so that a stale KV copy elsewhere stops accepting
     /// it within the cache TTL.
     pub fn guard_name(&self) -> String {
@@ -110,14 +100,10 @@ pub fn input(body: serde_json::Value) -> Result<String, Error> {
 
 const UPLOAD: &str = "the body must be {\"certificate\": \"<PEM>\"} and nothing else";
 
-/// Adds the uploaded certificate to a client's `registered` ones at `now`: at most
-/// [`MAX_CERTIFICATES`], no duplicate, and not expired. Answers the stored certificate. (Only
+/// Adds the uploaded certificate to a client's `registered` ones (stored lines) at `now`: at
+/// most [`MAX_CERTIFICATES`], no duplicate, and not expired. Answers the certificate. (Only
 /// `self_signed_tls_client_auth` clients register any: the admin API checks that first.)
-pub fn add<'r>(
-    registered: &'r mut Vec<StoredCertificate>,
-    pem: &str,
-    now: u64,
-) -> Result<&'r StoredCertificate, Error> {
+pub fn add(registered: &mut Vec<String>, pem: &str, now: u64) -> Result<StoredCertificate, Error> {
     if registered.len() >= MAX_CERTIFICATES {
         return Err(Error::Conflict(
             format!(
@@ -138,35 +124,41 @@ pub fn add<'r>(
         ));
     }
     let fingerprint = hex(&cert.fingerprint);
-    if registered.iter().any(|c| c.fingerprint == fingerprint) {
+    if registered.iter().any(|c| c.starts_with(&fingerprint)) {
         return Err(Error::Conflict(
             "the client already has this certificate".into(),
         ));
     }
-    registered.push(StoredCertificate {
+    let stored = StoredCertificate {
         fingerprint,
         subject: cert.subject,
         not_before: cert.not_before,
         not_after: cert.not_after,
         created_at: now,
-    });
-    Ok(registered.last().expect("just added"))
+    };
+    registered.push(stored.line());
+    Ok(stored)
 }
 
 /// The registered certificate whose fingerprint is `presented`, compared in constant time with
 /// every one of them.
-pub fn find<'r>(
-    registered: &'r [StoredCertificate],
-    presented: &[u8; 32],
-) -> Option<&'r StoredCertificate> {
+pub fn find(registered: &[String], presented: &[u8; 32]) -> Option<StoredCertificate> {
     let presented = hex(presented);
     let mut found = None;
-    for c in registered {
-        if bool::from(c.fingerprint.as_bytes().ct_eq(presented.as_bytes())) {
-            found = Some(c);
+    for line in registered {
+        let fingerprint = line.as_bytes().get(..64).unwrap_or_default();
+        if bool::from(fingerprint.ct_eq(presented.as_bytes())) {
+            found = Some(line);
         }
     }
-    found
+    found.and_then(|line| StoredCertificate::parse(line))
+}
+
+/// The index of the registered certificate with this (lower-case hex) fingerprint.
+pub fn position(registered: &[String], fingerprint: &str) -> Option<usize> {
+    registered
+        .iter()
+        .position(|line| line.split(' ').next() == Some(fingerprint))
 }
 
 /// A registered `tls_client_auth_subject_dn`: RFC 2253 text of at most [`MAX_SUBJECT_DN`]
@@ -201,11 +193,12 @@ mod tests {
             not_after: 2,
             created_at: 3,
         };
-        let text = serde_json::to_string(&c).unwrap();
-        assert_eq!(text, format!("\"{FP} 1 2 3 CN=a b,O=c\""));
-        assert_eq!(serde_json::from_str::<StoredCertificate>(&text).unwrap(), c);
-        assert!(serde_json::from_str::<StoredCertificate>("\"x 1 2\"").is_err());
-        assert!(serde_json::from_str::<StoredCertificate>("\"x 1 y 3 s\"").is_err());
+        let line = c.line();
+        assert_eq!(line, format!("{FP} 1 2 3 CN=a b,O=c"));
+        assert_eq!(StoredCertificate::parse(&line), Some(c));
+        assert_eq!(StoredCertificate::parse("x 1 2"), None);
+        assert_eq!(StoredCertificate::parse("x 1 y 3 s"), None);
+        assert_eq!(position(&[line], FP), Some(0));
     }
 
     #[test]
@@ -236,20 +229,15 @@ mod tests {
             (again.status(), again.description().as_ref()),
             (409, "the client already has this certificate")
         );
-        assert_eq!(r[0].guard_name(), format!("cert:{FP}"));
+        assert_eq!(c.guard_name(), format!("cert:{FP}"));
+        assert_eq!(r, [c.line()]);
     }
 
     #[test]
     fn at_most_ten() {
         let mut r = Vec::new();
         for i in 0..MAX_CERTIFICATES {
-            r.push(StoredCertificate {
-                fingerprint: format!("{i:064}"),
-                subject: String::new(),
-                not_before: 0,
-                not_after: 1,
-                created_at: 0,
-            });
+            r.push(format!("{i:064} 0 1 0 "));
         }
         let e = add(&mut r, upload(CERT), 0).unwrap_err();
         assert_eq!(
@@ -285,7 +273,10 @@ mod tests {
         let mut r = Vec::new();
         add(&mut r, upload(CERT), 0).unwrap();
         let given = crate::http::client_cert::parse_fingerprint(&FP.to_uppercase()).unwrap();
-        assert_eq!(find(&r, &given).map(|c| c.fingerprint.as_str()), Some(FP));
+        assert_eq!(
+            find(&r, &given).map(|c| c.fingerprint),
+            Some(FP.to_string())
+        );
         assert_eq!(find(&r, &[0; 32]), None);
         assert_eq!(
             x5t_s256(&given),

@@ -8,7 +8,6 @@ use serde::{Deserialize, Serialize};
 use crate::error::Error;
 use crate::jose::PublicJwk;
 use crate::registry::audiences::Grants;
-use crate::registry::certificates::StoredCertificate;
 use crate::registry::federation::FederatedCredential;
 use crate::registry::guard::{key_id, key_source};
 use crate::registry::quota::TokenQuota;
@@ -259,9 +258,10 @@ pub struct ClientRecord {
     /// Trusted external issuers' tokens (workload identity federation), for `private_key_jwt`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub federated_credentials: Vec<FederatedCredential>,
-    /// Registered client certificates, for `self_signed_tls_client_auth`.
+    /// Registered client certificates, for `self_signed_tls_client_auth`: each one line (see
+    /// [`crate::registry::certificates::StoredCertificate`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub certificates: Vec<StoredCertificate>,
+    pub certificates: Vec<String>,
 }
 
 impl ClientRecord {
