@@ -16,40 +16,34 @@ use crate::registry::guard::GuardOp;
 
 /// A registered certificate as the admin API shows it: as stored, with its `x5t#S256`.
 #[derive(Serialize)]
-struct CertificateView<'a> {
-    fingerprint: &'a str,
+struct CertificateView {
+    fingerprint: String,
     #[serde(rename = "x5t#S256")]
     x5t_s256: String,
-    subject: &'a str,
+    subject: String,
     not_before: u64,
     not_after: u64,
     created_at: u64,
 }
 
-fn view(c: &StoredCertificate) -> CertificateView<'_> {
-    let bytes = parse_fingerprint(&c.fingerprint).unwrap_or_default();
-    CertificateView {
-        fingerprint: &c.fingerprint,
-        x5t_s256: x5t_s256(&bytes),
-        subject: &c.subject,
-        not_before: c.not_before,
-        not_after: c.not_after,
-        created_at: c.created_at,
-    }
-}
-
-#[derive(Serialize)]
-struct Listing<'a> {
-    certificates: Vec<CertificateView<'a>>,
-}
-
-/// `{"certificates": [...]}`: what listing and registering answer.
+/// `{"certificates": [...]}`, from the stored lines: what listing and registering answer.
 fn listing(status: u16, registered: &[String]) -> Response {
-    let parsed: Vec<StoredCertificate> = registered
+    #[derive(Serialize)]
+    struct Listing {
+        certificates: Vec<CertificateView>,
+    }
+    let certificates = registered
         .iter()
         .filter_map(|line| StoredCertificate::parse(line))
+        .map(|c| CertificateView {
+            x5t_s256: x5t_s256(&parse_fingerprint(&c.fingerprint).unwrap_or_default()),
+            fingerprint: c.fingerprint,
+            subject: c.subject,
+            not_before: c.not_before,
+            not_after: c.not_after,
+            created_at: c.created_at,
+        })
         .collect();
-    let certificates = parsed.iter().map(view).collect();
     Response::json(status, &Listing { certificates })
 }
 

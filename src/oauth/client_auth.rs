@@ -44,7 +44,7 @@ pub enum Credentials<'f> {
         /// The client id given.
         client_id: &'f str,
         /// The certificate presented.
-        cert: ClientCertificate,
+        cert: &'f ClientCertificate,
     },
 }
 
@@ -100,7 +100,7 @@ pub fn failed() -> Error {
 /// it is an external token for the client's federated credentials; a self-signed one has
 /// `iss` = `sub` = `client_id`. Failing those, a `client_id` alone on a connection with a
 /// client certificate is a certificate client (RFC 8705 section 2).
-pub fn extract<'f>(req: &Request, form: &'f Form) -> Result<Credentials<'f>, Error> {
+pub fn extract<'f>(req: &'f Request, form: &'f Form) -> Result<Credentials<'f>, Error> {
     let basic = req.header("authorization").map(parse_basic).transpose()?;
     let form_id = form.get("client_id");
     let form_secret = form.get("client_secret");
@@ -160,10 +160,9 @@ pub fn extract<'f>(req: &Request, form: &'f Form) -> Result<Credentials<'f>, Err
             })
         }
         (None, None) => match (form_id, &req.client_cert) {
-            (Some(client_id), Some(c)) if c.presented => Ok(Credentials::Certificate {
-                client_id,
-                cert: c.clone(),
-            }),
+            (Some(client_id), Some(cert)) if cert.presented => {
+                Ok(Credentials::Certificate { client_id, cert })
+            }
             _ => Err(Error::invalid_client(mtls::MISSING)),
         },
     }
