@@ -2,7 +2,7 @@
 //! client certificates a `self_signed_tls_client_auth` client authenticates with (RFC 8705
 //! section 2.2). The rules are `registry::certificates`'.
 
-use serde::Serialize;
+use serde_json::{Map, Value};
 
 use crate::admin::shared::{audited, json_body, load_client, not_found};
 use crate::context::Ctx;
@@ -14,37 +14,28 @@ use crate::registry::certificates::{self, hex, x5t_s256, StoredCertificate};
 use crate::registry::clients::AuthMethod;
 use crate::registry::guard::GuardOp;
 
-/// A registered certificate as the admin API shows it: as stored, with its `x5t#S256`.
-#[derive(Serialize)]
-struct CertificateView {
-    fingerprint: String,
-    #[serde(rename = "x5t#S256")]
-    x5t_s256: String,
-    subject: String,
-    not_before: u64,
-    not_after: u64,
-    created_at: u64,
-}
-
-/// `{"certificates": [...]}`, from the stored lines: what listing and registering answer.
+/// `{"certificates": [...]}`, from the stored lines: what listing and registering answer. Each
+/// certificate as stored, with its `x5t#S256`; made as JSON values directly, whose writer the
+/// wasm has anyway, rather than through derived serializers.
 fn listing(status: u16, registered: &[String]) -> Response {
-    #[derive(Serialize)]
-    struct Listing {
-        certificates: Vec<CertificateView>,
-    }
     let certificates = registered
         .iter()
         .filter_map(|line| StoredCertificate::parse(line))
-        .map(|c| CertificateView {
-            x5t_s256: x5t_s256(&parse_fingerprint(&c.fingerprint).unwrap_or_default()),
-            fingerprint: c.fingerprint,
-            subject: c.subject,
-            not_before: c.not_before,
-            not_after: c.not_after,
-            created_at: c.created_at,
+        .map(|c| {
+            let x5t = x5t_s256(&parse_fingerprint(&c.fingerprint).unwrap_or_default());
+            let mut m = Map::new();
+            m.insert("fingerprint".into(), Value::from(c.fingerprint));
+            m.insert("x5t#S256".into(), Value::from(x5t));
+            m.insert("subject".into(), Value::from(c.subject));
+            m.insert("not_before".into(), Value::from(c.not_before));
+            m.insert("not_after".into(), Value::from(c.not_after));
+            m.insert("created_at".into(), Value::from(c.created_at));
+            Value::Object(m)
         })
         .collect();
-    Response::json(status, &Listing { certificates })
+    let mut body = Map::new();
+    body.insert("certificates".into(), Value::Array(certificates));
+    Response::json(status, &Value::Object(body))
 }
 
 /// The three routes in one function, so that each storage step is awaited once (each await of
