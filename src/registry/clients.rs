@@ -84,14 +84,6 @@ impl AuthMethod {
         self.presents_secret() || self == AuthMethod::ClientSecretJwt
     }
 
-    /// Whether the client proves itself with a TLS client certificate (RFC 8705).
-    pub fn uses_certificate(self) -> bool {
-        matches!(
-            self,
-            AuthMethod::TlsClientAuth | AuthMethod::SelfSignedTlsClientAuth
-        )
-    }
-
     pub(crate) fn parse(name: &str) -> Result<AuthMethod, Error> {
         AuthMethod::ALL
             .into_iter()
