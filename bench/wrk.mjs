@@ -31,8 +31,10 @@ export async function call(url, init) {
 }
 
 /**
- * The wrk Lua script for case `c` ({ method, headers, body }): with `bodiesFile`, each request
- * its own line of that file, split among `threads`; `done` prints the results as WRKJSON.
+ * The wrk Lua script for case `c` ({ method, headers, body, lineHeader? }): with `bodiesFile`,
+ * each request its own line of that file, split among `threads`, as its body or, when
+ * `c.lineHeader` names a header, as that header's value (a DPoP proof); `done` prints the
+ * results as WRKJSON.
  */
 export function luaScript(c, bodiesFile, threads) {
   const q = (s) => JSON.stringify(s); // JSON strings are valid Lua string literals for ASCII
@@ -61,7 +63,10 @@ end
 function request()
   idx = idx + 1
   if idx > #bodies then idx = 1; wrapped = 1 end
-  return wrk.format(nil, nil, nil, bodies[idx])
+${c.lineHeader ? `  local h = {}
+  for k, v in pairs(wrk.headers) do h[k] = v end
+  h[${q(c.lineHeader)}] = bodies[idx]
+  return wrk.format(nil, nil, h, wrk.body)` : '  return wrk.format(nil, nil, nil, bodies[idx])'}
 end
 `;
   }

@@ -4,7 +4,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
-use crate::jose::keys::{PublicKey, Seed, SigningKey};
+use crate::jose::keys::Seed;
 use crate::registry::admins::Roles;
 use crate::registry::secrets::{Pepper, SecretPolicy, MAX_SECRETS};
 use crate::registry::signing_keys::DEFAULT_PUBLISH_LEAD;
@@ -28,9 +28,9 @@ pub struct Config {
     pub pepper: Pepper,
     /// The seed every token signing key is derived from (`SIGNING_KEY_SEED`).
     pub seed: Seed,
-    /// The public key of `PREVIOUS_SIGNING_KEY_SEED`, the manual rotation from before
-    /// scheduled rotation: published while set.
-    pub configured_previous: Option<PublicKey>,
+    /// `PREVIOUS_SIGNING_KEY_SEED`, the manual rotation from before scheduled rotation: its
+    /// public key is published while set (derived with the key ring, by the platform).
+    pub previous_seed: Option<Seed>,
     /// How long a rotated-in key is published before it signs, in seconds
     /// (`KEY_PUBLISH_LEAD`, 1 to 86400, default 600).
     pub key_publish_lead: u64,
@@ -188,7 +188,7 @@ impl Config {
             roles,
             pepper,
             seed: Seed::new(current),
-            configured_previous: previous.map(|p| SigningKey::from_seed(&p).public().clone()),
+            previous_seed: previous.map(Seed::new),
             key_publish_lead,
             key_rotation_period,
             admin_label,
@@ -267,7 +267,7 @@ mod tests {
         ]))
         .unwrap();
         assert_eq!(c.issuer("http://other"), "https://auth.example.com");
-        assert!(c.configured_previous.is_none());
+        assert!(c.previous_seed.is_none());
         assert_eq!(c.key_publish_lead, DEFAULT_PUBLISH_LEAD);
         assert_eq!(c.key_rotation_period, None);
         assert_eq!(c.admin_label, "admin");

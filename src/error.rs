@@ -23,6 +23,8 @@ pub enum Error {
     InvalidScope(Cow<'static, str>),
     /// The requested resource is not allowed (RFC 8707 `invalid_target`).
     InvalidTarget(Cow<'static, str>),
+    /// A DPoP proof is missing, invalid or replayed (RFC 9449 `invalid_dpop_proof`, 400).
+    InvalidDpopProof(Cow<'static, str>),
     /// The admin credential is missing or wrong.
     AdminUnauthorized,
     /// An admin credential that did not verify (a Cloudflare Access or management token):
@@ -99,6 +101,7 @@ impl Error {
             Error::UnsupportedGrantType(_) => "unsupported_grant_type",
             Error::InvalidScope(_) => "invalid_scope",
             Error::InvalidTarget(_) => "invalid_target",
+            Error::InvalidDpopProof(_) => "invalid_dpop_proof",
             Error::AdminUnauthorized | Error::AdminUnproven(_) => "unauthorized",
             Error::Forbidden(_) => "forbidden",
             Error::NotFound(_) => "not_found",
@@ -120,6 +123,7 @@ impl Error {
             | Error::UnsupportedGrantType(d)
             | Error::InvalidScope(d)
             | Error::InvalidTarget(d)
+            | Error::InvalidDpopProof(d)
             | Error::NotFound(d)
             | Error::InvalidMetadata(d)
             | Error::Conflict(d)

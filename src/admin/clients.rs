@@ -79,7 +79,7 @@ pub async fn list(ctx: &Ctx<'_>, req: &Request) -> Result<Response, Error> {
         .items
         .iter()
         .map(|c| ctx.guard(&c.client.client_id, GuardOp::Read));
-    let guards = futures_util::future::join_all(reads).await;
+    let guards = crate::support::join_all(reads).await;
     let mut clients: Vec<ClientView<'_>> = Vec::with_capacity(page.items.len());
     for (record, guard) in page.items.iter().zip(guards) {
         clients.push(views::client(record, &[], &guard?, ctx.now()));

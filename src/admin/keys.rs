@@ -82,15 +82,22 @@ pub async fn show(ctx: &Ctx<'_>) -> Result<Response, Error> {
 /// revocation). Answers the key list after the change, and audits it.
 pub async fn change(ctx: &Ctx<'_>, kid: Option<&str>) -> Result<Response, Error> {
     let mut schedule = ctx.key_schedule().await?;
-    let event = match kid {
-        None => rotate(ctx, &mut schedule)?,
-        Some(kid) => revoke(ctx, &mut schedule, kid)?,
+    // The stored schedule in use at once: its keys derived, their kids known.
+    let before = ctx.use_key_schedule(schedule.clone()).await?;
+    let (rotated_in, revoked) = match kid {
+        None => (Some(rotate(ctx, &mut schedule)?), None),
+        Some(kid) => (None, revoke(ctx, &before, &mut schedule, kid)?),
     };
     // Nothing changed (a key already revoked): no write, which KV allows once a second.
-    if event.is_some() {
+    if rotated_in.is_some() || revoked.is_some() {
         ctx.ports.keys.put_schedule(&schedule).await?;
     }
-    let response = view(ctx, &ctx.use_key_schedule(schedule));
+    let ring = ctx.use_key_schedule(schedule).await?;
+    let response = view(ctx, &ring);
+    let event = match (rotated_in, revoked) {
+        (Some(key), _) => Some((Action::KeysRotated, rotated(&ring, key))),
+        (None, revoked) => revoked,
+    };
     match event {
         Some((action, detail)) => {
             Ok(audited(ctx, action, Subject::default(), detail, response).await)
@@ -101,13 +108,12 @@ pub async fn change(ctx: &Ctx<'_>, kid: Option<&str>) -> Result<Response, Error>
 
 /// Publishes the next key now; it signs after the publish lead. 409 while a rotation is
 /// already under way.
-fn rotate(ctx: &Ctx<'_>, schedule: &mut KeySchedule) -> Result<Option<(Action, String)>, Error> {
+fn rotate(ctx: &Ctx<'_>, schedule: &mut KeySchedule) -> Result<ScheduledKey, Error> {
     let lead = ctx.config.key_publish_lead;
-    let key = schedule.rotate(ctx.now(), lead).map_err(|pending| {
+    schedule.rotate(ctx.now(), lead).map_err(|pending| {
         let at = rfc3339(pending.signs_from);
         Error::Conflict(format!("a rotation is under way: the next key signs from {at}").into())
-    })?;
-    Ok(Some((Action::KeysRotated, rotated(ctx, key))))
+    })
 }
 
 /// Takes the key out of the JWKS and out of signing at once (see [`KeySchedule::revoke`]).
@@ -115,16 +121,12 @@ fn rotate(ctx: &Ctx<'_>, schedule: &mut KeySchedule) -> Result<Option<(Action, S
 /// not hold, well-formed or not, is 404, as other admin path ids.
 fn revoke(
     ctx: &Ctx<'_>,
+    ring: &KeyRing,
     schedule: &mut KeySchedule,
     kid: &str,
 ) -> Result<Option<(Action, String)>, Error> {
-    let seed = &ctx.config.seed;
-    let Some(index) = schedule
-        .indexes()
-        .find(|&i| seed.key(i).public().kid() == kid)
-    else {
-        let configured = ctx.config.configured_previous.as_ref();
-        if configured.is_some_and(|k| k.kid() == kid) {
+    let Some(index) = schedule.indexes().find(|&i| ring.kid(i) == kid) else {
+        if ring.configured_previous().is_some_and(|k| k.kid() == kid) {
             let why = "this key comes from PREVIOUS_SIGNING_KEY_SEED: unset that setting instead";
             return Err(Error::Conflict(why.into()));
         }
@@ -135,10 +137,10 @@ fn revoke(
     Ok(revoked.then_some((Action::KeyRevoked, detail)))
 }
 
-fn rotated(ctx: &Ctx<'_>, key: ScheduledKey) -> String {
+fn rotated(ring: &KeyRing, key: ScheduledKey) -> String {
     format!(
         "published key {} (index {}); it signs from {}",
-        ctx.config.seed.key(key.index).public().kid(),
+        ring.kid(key.index),
         key.index,
         rfc3339(key.signs_from)
     )
@@ -149,6 +151,7 @@ fn rotated(ctx: &Ctx<'_>, key: ScheduledKey) -> String {
 pub async fn tick(ctx: &Ctx<'_>) -> Result<(), Error> {
     let now = ctx.now();
     let mut schedule = ctx.key_schedule().await?;
+    let stored = schedule.clone();
     let retired = schedule.prune(now);
     let due = ctx
         .config
@@ -160,9 +163,11 @@ pub async fn tick(ctx: &Ctx<'_>) -> Result<(), Error> {
     if retired.is_empty() && started.is_none() {
         return Ok(());
     }
-    ctx.save_key_schedule(schedule).await?;
+    // The retired keys' kids come from the schedule that still holds them.
+    let before = ctx.use_key_schedule(stored).await?;
+    let ring = ctx.save_key_schedule(schedule).await?;
     for key in retired {
-        let kid = ctx.config.seed.key(key.index).public().kid().to_string();
+        let kid = before.kid(key.index);
         let detail = format!("retired key {kid} (index {})", key.index);
         ctx.audit(
             Actor::System,
@@ -173,7 +178,7 @@ pub async fn tick(ctx: &Ctx<'_>) -> Result<(), Error> {
         .await?;
     }
     if let Some(key) = started {
-        let detail = format!("{} (periodic rotation)", rotated(ctx, key));
+        let detail = format!("{} (periodic rotation)", rotated(&ring, key));
         ctx.audit(
             Actor::System,
             Action::KeysRotated,

@@ -10,6 +10,7 @@ use std::rc::Rc;
 
 use crate::config::Config;
 use crate::error::Error;
+use crate::jose::keys::SigningKey;
 use crate::ports::Clock;
 use crate::ports::PortResult;
 pub use crate::ports::Ports;
@@ -177,7 +178,7 @@ impl<'a> Ctx<'a> {
             None => (false, None),
         };
         match self.key_schedule().await {
-            Ok(schedule) => Ok(self.remember_ring(schedule, before)),
+            Ok(schedule) => self.remember_ring(schedule, before).await,
             // A read ahead of expiry that failed: the copy holds until its TTL.
             Err(e) => before.filter(|_| fresh).ok_or(e),
         }
@@ -193,26 +194,42 @@ impl<'a> Ctx<'a> {
     /// Stores a new schedule and uses it in this isolate at once.
     pub async fn save_key_schedule(&self, schedule: KeySchedule) -> Result<Rc<KeyRing>, Error> {
         self.ports.keys.put_schedule(&schedule).await?;
-        Ok(self.use_key_schedule(schedule))
+        self.use_key_schedule(schedule).await
     }
 
     /// Uses `schedule` (read fresh, or just stored) in this isolate at once.
-    pub fn use_key_schedule(&self, schedule: KeySchedule) -> Rc<KeyRing> {
+    pub async fn use_key_schedule(&self, schedule: KeySchedule) -> Result<Rc<KeyRing>, Error> {
         let before = self
             .isolate
             .key_ring
             .borrow()
             .as_ref()
             .map(|(_, r)| Rc::clone(r));
-        self.remember_ring(schedule, before)
+        self.remember_ring(schedule, before).await
     }
 
-    fn remember_ring(&self, schedule: KeySchedule, before: Option<Rc<KeyRing>>) -> Rc<KeyRing> {
-        let previous = self.config.configured_previous.clone();
-        let ring = KeyRing::new(&self.config.seed, schedule, previous, before.as_deref());
+    async fn remember_ring(
+        &self,
+        schedule: KeySchedule,
+        before: Option<Rc<KeyRing>>,
+    ) -> Result<Rc<KeyRing>, Error> {
+        let signer = self.ports.signer;
+        let before = before.as_deref();
+        // The configured previous key is derived once, like the scheduled ones.
+        let previous = match (&self.config.previous_seed, before) {
+            (None, _) => None,
+            (Some(_), Some(ring)) if ring.configured_previous().is_some() => {
+                ring.configured_previous().cloned()
+            }
+            (Some(seed), _) => {
+                let key = SigningKey::derive(seed.private(0), signer).await?;
+                Some(key.public().clone())
+            }
+        };
+        let ring = KeyRing::derive(&self.config.seed, schedule, previous, before, signer).await?;
         let ring = Rc::new(ring);
         *self.isolate.key_ring.borrow_mut() = Some((Stamp::new(self.now_ms), Rc::clone(&ring)));
-        ring
+        Ok(ring)
     }
 
     /// Records an audit event, kept for the configured retention.

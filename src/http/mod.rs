@@ -66,13 +66,14 @@ impl Method {
 /// The request headers the core reads. The shell copies only these across the boundary
 /// (three lookups, where copying every header cost more than the rest of a trivial request's
 /// translation); reading another is a bug that [`Request::header`] catches in every test.
-pub const REQUEST_HEADERS: [&str; 6] = [
+pub const REQUEST_HEADERS: [&str; 7] = [
     "authorization",
     "content-type",
     "content-length",
     "cf-access-jwt-assertion",
     "origin",
     "sec-fetch-site",
+    "dpop",
 ];
 
 /// The header by which a response names the static asset the shell sends as its body
@@ -350,14 +351,14 @@ mod tests {
     #[test]
     fn from_head_reads_the_client_certificate_after_the_headers() {
         let fp = "AB".repeat(32);
-        let r = Request::from_head(&format!(
-            "POST\nhttps://i.example/oauth/token\n\0\n\0\n\0\n\0\n\0\n\0\n1\nSUCCESS\n{fp}\nCN=a\nb,O=c"
-        ));
+        let absent = vec!["\0"; REQUEST_HEADERS.len()].join("\n");
+        let line = format!("POST\nhttps://i.example/oauth/token\n{absent}");
+        let r = Request::from_head(&format!("{line}\n1\nSUCCESS\n{fp}\nCN=a\nb,O=c"));
         let cert = r.client_cert.unwrap();
         assert!(cert.presented && cert.verified);
         assert_eq!(cert.fingerprint, Some([0xAB; 32]));
         assert_eq!(cert.subject_dn.as_deref(), Some("CN=a\nb,O=c"));
-        let r = Request::from_head("POST\nhttps://i.example/oauth/token\n\0\n\0\n\0\n\0\n\0\n\0");
+        let r = Request::from_head(&line);
         assert_eq!(r.client_cert, None);
     }
 }

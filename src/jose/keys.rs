@@ -1,13 +1,18 @@
 //! Token signing keys: Ed25519 (RFC 8037), derived from the one `SIGNING_KEY_SEED`, published
 //! as a JWKS. Which derived key signs, and which are published, is the rotation schedule's
 //! business (`registry::signing_keys`).
+//!
+//! The Ed25519 arithmetic of a signing key (its public key, its signatures) is the platform's
+//! ([`PlatformSigner`]): WebCrypto in Workers, which signs several times faster than the curve
+//! arithmetic in wasm, and ed25519-dalek on the host ([`InRust`]). The wasm build links no
+//! signing code of its own: that was about 7 KB of its gzipped size.
 
-use ed25519_dalek::{Signer, SigningKey as DalekSigningKey, VerifyingKey};
 use hkdf::Hkdf;
 use serde::Serialize;
 use sha2::Sha256;
 use zeroize::Zeroizing;
 
+use crate::error::Error;
 use crate::jose::jwk::PublicJwk;
 use crate::jose::jws::compact;
 use crate::support::b64::b64url;
@@ -16,7 +21,7 @@ use crate::support::LocalFuture;
 /// An Ed25519 public key with its RFC 7638 thumbprint as `kid`.
 #[derive(Debug, Clone)]
 pub struct PublicKey {
-    key: VerifyingKey,
+    x: [u8; 32],
     kid: String,
     /// The same key as `edgeauth-verify` takes it, made once: building it decompresses the
     /// point, which introspection would otherwise pay on every call.
@@ -24,15 +29,13 @@ pub struct PublicKey {
 }
 
 impl PublicKey {
-    fn new(key: VerifyingKey) -> PublicKey {
-        let kid = PublicJwk::okp_ed25519(key.as_bytes()).thumbprint();
-        let verify_key = edgeauth_verify::Key::ed25519(key.as_bytes(), Some(&kid))
-            .unwrap_or_else(|_| unreachable!("a dalek verifying key is a valid point"));
-        PublicKey {
-            key,
-            kid,
-            verify_key,
-        }
+    /// The key whose encoding (RFC 8032 5.1.2) is `x`; an error if `x` is not a point, which
+    /// no platform's derivation gives.
+    fn new(x: [u8; 32]) -> Result<PublicKey, Error> {
+        let kid = PublicJwk::okp_ed25519(&x).thumbprint();
+        let verify_key = edgeauth_verify::Key::ed25519(&x, Some(&kid))
+            .map_err(|_| Error::Internal("a derived public key is not a point".into()))?;
+        Ok(PublicKey { x, kid, verify_key })
     }
 
     /// This key for `edgeauth-verify`.
@@ -45,9 +48,9 @@ impl PublicKey {
         &self.kid
     }
 
-    /// The dalek verifying key.
-    pub fn verifying_key(&self) -> &VerifyingKey {
-        &self.key
+    /// The 32-byte encoding of the key (the JWK's `x`).
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.x
     }
 
     /// This key as a JWK.
@@ -55,7 +58,7 @@ impl PublicKey {
         Jwk {
             kty: "OKP",
             crv: "Ed25519",
-            x: b64url(self.key.as_bytes()),
+            x: b64url(self.x),
             kid: &self.kid,
             alg: "EdDSA",
             r#use: "sig",
@@ -76,7 +79,7 @@ pub struct Jwk<'a> {
 
 /// The key that signs access tokens. `alg` is fixed to `EdDSA` by the type.
 pub struct SigningKey {
-    key: DalekSigningKey,
+    seed: Zeroizing<[u8; 32]>,
     public: PublicKey,
     header_b64: String,
 }
@@ -85,10 +88,24 @@ impl SigningKey {
     /// The only algorithm this key signs with.
     pub const ALG: &'static str = "EdDSA";
 
-    /// Derives the key from a 32-byte seed.
+    /// The key of a 32-byte seed (RFC 8032 5.1.5), its public half derived by `platform`.
+    pub async fn derive(
+        seed: Zeroizing<[u8; 32]>,
+        platform: &dyn PlatformSigner,
+    ) -> Result<SigningKey, Error> {
+        let public = platform.public_key(&seed).await?;
+        Ok(SigningKey::new(seed, PublicKey::new(public)?))
+    }
+
+    /// As [`SigningKey::derive`] with [`InRust`], at once: host tests and tools.
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn from_seed(seed: &[u8; 32]) -> SigningKey {
-        let key = DalekSigningKey::from_bytes(seed);
-        let public = PublicKey::new(key.verifying_key());
+        let public = PublicKey::new(InRust::public(seed))
+            .unwrap_or_else(|_| unreachable!("a dalek public key is a point"));
+        SigningKey::new(Zeroizing::new(*seed), public)
+    }
+
+    fn new(seed: Zeroizing<[u8; 32]>, public: PublicKey) -> SigningKey {
         // RFC 9068 section 2.1: typ at+jwt.
         let header = format!(
             r#"{{"alg":"{}","typ":"at+jwt","kid":"{}"}}"#,
@@ -96,7 +113,7 @@ impl SigningKey {
             public.kid
         );
         SigningKey {
-            key,
+            seed,
             public,
             header_b64: b64url(header),
         }
@@ -107,30 +124,25 @@ impl SigningKey {
         &self.public
     }
 
-    /// Signs a JSON payload as a compact JWS with the `at+jwt` header, in wasm.
+    /// Signs a JSON payload as a compact JWS with the `at+jwt` header, with [`InRust`]: host
+    /// tests and tools.
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn sign_jwt(&self, payload_json: &[u8]) -> String {
         let input = self.signing_input(payload_json);
-        let sig = self.key.sign(input.as_bytes());
-        compact(input, &sig.to_bytes())
+        let sig = InRust::sign(&self.seed, input.as_bytes());
+        compact(input, &sig)
     }
 
-    /// Signs like [`SigningKey::sign_jwt`], through the platform's native Ed25519 when it has
-    /// one: in Workers that is several times faster than the curve arithmetic in wasm, which
-    /// was a quarter of a token request's CPU. Ed25519 is deterministic, so the token is the
-    /// same either way.
+    /// Signs a JSON payload as a compact JWS with the `at+jwt` header, through `platform`.
+    /// Ed25519 is deterministic, so the token is the same whichever platform signs.
     pub async fn sign_jwt_with(
         &self,
         platform: &dyn PlatformSigner,
         payload_json: &[u8],
-    ) -> String {
+    ) -> Result<String, Error> {
         let input = self.signing_input(payload_json);
-        match platform.sign_ed25519(self, input.as_bytes()).await {
-            Some(sig) => compact(input, &sig),
-            None => {
-                let sig = self.key.sign(input.as_bytes());
-                compact(input, &sig.to_bytes())
-            }
-        }
+        let sig = platform.sign_ed25519(self, input.as_bytes()).await?;
+        Ok(compact(input, &sig))
     }
 
     fn signing_input(&self, payload_json: &[u8]) -> String {
@@ -142,11 +154,11 @@ impl SigningKey {
         input
     }
 
-    /// The 32-byte private seed, for handing the key to the platform's signer only.
+    /// The 32-byte private seed, for the platform's signer only.
     // Only the wasm shell's WebCrypto signer (and tests) take it.
     #[cfg_attr(not(any(target_arch = "wasm32", test)), allow(dead_code))]
-    pub(crate) fn seed_bytes(&self) -> Zeroizing<[u8; 32]> {
-        Zeroizing::new(self.key.to_bytes())
+    pub(crate) fn seed_bytes(&self) -> &[u8; 32] {
+        &self.seed
     }
 }
 
@@ -156,27 +168,53 @@ impl std::fmt::Debug for SigningKey {
     }
 }
 
-/// Ed25519 signing by the platform (WebCrypto in Workers).
+/// Ed25519 by the platform (WebCrypto in Workers, [`InRust`] on the host): the wasm has no
+/// signing arithmetic of its own, so an error here fails the request (a 500).
 pub trait PlatformSigner {
-    /// The signature of `input` by `key`, or `None` when the platform cannot sign (the caller
-    /// then signs in wasm).
+    /// The public key of the private key `seed` (RFC 8032 5.1.5), encoded (5.1.2).
+    fn public_key<'a>(&'a self, seed: &'a [u8; 32]) -> LocalFuture<'a, Result<[u8; 32], Error>>;
+
+    /// The signature of `input` by `key` (RFC 8032 5.1.6).
     fn sign_ed25519<'a>(
         &'a self,
         key: &'a SigningKey,
         input: &'a [u8],
-    ) -> LocalFuture<'a, Option<[u8; 64]>>;
+    ) -> LocalFuture<'a, Result<[u8; 64], Error>>;
 }
 
-/// No platform signer: every signature is made in wasm (host tests, and a fallback).
-pub struct InWasm;
+/// Ed25519 in Rust (ed25519-dalek), at once: the host's platform (tests, tools). Not in the
+/// wasm build, which signs through WebCrypto only.
+#[cfg(not(target_arch = "wasm32"))]
+pub struct InRust;
 
-impl PlatformSigner for InWasm {
+#[cfg(not(target_arch = "wasm32"))]
+impl InRust {
+    fn public(seed: &[u8; 32]) -> [u8; 32] {
+        ed25519_dalek::SigningKey::from_bytes(seed)
+            .verifying_key()
+            .to_bytes()
+    }
+
+    fn sign(seed: &[u8; 32], input: &[u8]) -> [u8; 64] {
+        use ed25519_dalek::Signer;
+        ed25519_dalek::SigningKey::from_bytes(seed)
+            .sign(input)
+            .to_bytes()
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+impl PlatformSigner for InRust {
+    fn public_key<'a>(&'a self, seed: &'a [u8; 32]) -> LocalFuture<'a, Result<[u8; 32], Error>> {
+        Box::pin(std::future::ready(Ok(InRust::public(seed))))
+    }
+
     fn sign_ed25519<'a>(
         &'a self,
-        _key: &'a SigningKey,
-        _input: &'a [u8],
-    ) -> LocalFuture<'a, Option<[u8; 64]>> {
-        Box::pin(std::future::ready(None))
+        key: &'a SigningKey,
+        input: &'a [u8],
+    ) -> LocalFuture<'a, Result<[u8; 64], Error>> {
+        Box::pin(std::future::ready(Ok(InRust::sign(&key.seed, input))))
     }
 }
 
@@ -190,19 +228,27 @@ impl Seed {
         Seed(bytes)
     }
 
-    /// The signing key with this index. Index 0 is the seed itself, so a deployment from
-    /// before rotation keeps its key and kid; later ones come from HKDF-SHA256 (RFC 5869) with
-    /// the index in `info`, so they are independent of each other and of the seed.
+    /// The signing key with this index, derived in Rust: host tests and tools (the core
+    /// derives with [`SigningKey::derive`] over [`Seed::private`]).
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn key(&self, index: u32) -> SigningKey {
+        SigningKey::from_seed(&self.private(index))
+    }
+
+    /// The private key (RFC 8032's 32-byte seed) with this index. Index 0 is the seed itself,
+    /// so a deployment from before rotation keeps its key and kid; later ones come from
+    /// HKDF-SHA256 (RFC 5869) with the index in `info`, so they are independent of each other
+    /// and of the seed.
+    pub(crate) fn private(&self, index: u32) -> Zeroizing<[u8; 32]> {
         if index == 0 {
-            return SigningKey::from_seed(&self.0);
+            return self.0.clone();
         }
         let mut okm = Zeroizing::new([0u8; 32]);
         let info = [b"edgeauth signing key ".as_slice(), &index.to_be_bytes()].concat();
         Hkdf::<Sha256>::new(Some(b"edgeauth/signing-keys/v1"), self.0.as_slice())
             .expand(&info, okm.as_mut_slice())
             .unwrap_or_else(|_| unreachable!("32 bytes is within HKDF-SHA256's output limit"));
-        SigningKey::from_seed(&okm)
+        okm
     }
 }
 
@@ -231,7 +277,7 @@ impl<'a> Jwks<'a> {
 mod tests {
     use super::*;
     use crate::support::b64::b64url_decode;
-    use ed25519_dalek::Signature;
+    use ed25519_dalek::{Signature, Signer, VerifyingKey};
 
     /// RFC 8037 appendix A.1-A.4: key, thumbprint and the Ed25519 JWS of "Example of Ed25519 signing".
     #[test]
@@ -242,7 +288,7 @@ mod tests {
             .unwrap();
         let key = SigningKey::from_seed(&seed);
         assert_eq!(
-            b64url(key.public.key.as_bytes()),
+            b64url(key.public.as_bytes()),
             "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"
         );
         assert_eq!(
@@ -250,9 +296,9 @@ mod tests {
             "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k"
         );
         let input = "eyJhbGciOiJFZERTQSJ9.RXhhbXBsZSBvZiBFZDI1NTE5IHNpZ25pbmc";
-        let sig = key.key.sign(input.as_bytes());
+        let sig = InRust::sign(key.seed_bytes(), input.as_bytes());
         assert_eq!(
-            b64url(sig.to_bytes()),
+            b64url(sig),
             "hgyY0il_MGCjP0JzlnLWG1PPOt7-09PGcvMg3AIbQR6dWbhijcNR4ki4iylGjg5BhVsPt9g7sVvpAr_MuM0KAg"
         );
     }
@@ -269,8 +315,8 @@ mod tests {
         assert_eq!(header["kid"], key.public.kid());
         let sig = Signature::from_slice(&b64url_decode(parts[2]).unwrap()).unwrap();
         let signed = format!("{}.{}", parts[0], parts[1]);
-        key.public
-            .key
+        VerifyingKey::from_bytes(key.public.as_bytes())
+            .unwrap()
             .verify_strict(signed.as_bytes(), &sig)
             .unwrap();
     }
@@ -290,7 +336,7 @@ mod tests {
         assert_eq!(seed.key(1).public().kid(), k1.public().kid());
         // Pinned, and computed independently with Python's `cryptography` (HKDF-SHA256, then
         // Ed25519): a change to the derivation would orphan every deployed rotated key.
-        assert_eq!(b64url(k1.public().verifying_key().as_bytes()), DERIVED_1);
+        assert_eq!(b64url(k1.public().as_bytes()), DERIVED_1);
         let other = Seed::new(Zeroizing::new([8; 32]));
         assert_ne!(other.key(1).public().kid(), k1.public().kid());
         assert_eq!(format!("{seed:?}"), "Seed(redacted)");
@@ -298,17 +344,46 @@ mod tests {
 
     const DERIVED_1: &str = "6yTvHGES-WgGJdF_hNwMPInV8FgbN7d0FMhhMnyHn1Y";
 
-    /// A platform that signs with its own copy of the key, as WebCrypto does.
+    /// A platform with its own Ed25519, as WebCrypto is: dalek's key type, not [`InRust`].
     struct Native;
 
     impl PlatformSigner for Native {
+        fn public_key<'a>(
+            &'a self,
+            seed: &'a [u8; 32],
+        ) -> LocalFuture<'a, Result<[u8; 32], Error>> {
+            let key = ed25519_dalek::SigningKey::from_bytes(seed);
+            Box::pin(std::future::ready(Ok(key.verifying_key().to_bytes())))
+        }
+
         fn sign_ed25519<'a>(
             &'a self,
             key: &'a SigningKey,
             input: &'a [u8],
-        ) -> LocalFuture<'a, Option<[u8; 64]>> {
-            let copy = DalekSigningKey::from_bytes(&key.seed_bytes());
-            Box::pin(std::future::ready(Some(copy.sign(input).to_bytes())))
+        ) -> LocalFuture<'a, Result<[u8; 64], Error>> {
+            let copy = ed25519_dalek::SigningKey::from_bytes(key.seed_bytes());
+            Box::pin(std::future::ready(Ok(copy.sign(input).to_bytes())))
+        }
+    }
+
+    /// A platform whose Ed25519 fails, as a runtime without it would.
+    struct Failing;
+
+    impl PlatformSigner for Failing {
+        fn public_key<'a>(&'a self, _: &'a [u8; 32]) -> LocalFuture<'a, Result<[u8; 32], Error>> {
+            Box::pin(std::future::ready(Err(Error::Internal(
+                "no Ed25519".into(),
+            ))))
+        }
+
+        fn sign_ed25519<'a>(
+            &'a self,
+            _: &'a SigningKey,
+            _: &'a [u8],
+        ) -> LocalFuture<'a, Result<[u8; 64], Error>> {
+            Box::pin(std::future::ready(Err(Error::Internal(
+                "no Ed25519".into(),
+            ))))
         }
     }
 
@@ -322,12 +397,28 @@ mod tests {
     }
 
     #[test]
-    fn the_platform_signs_the_same_token_and_wasm_is_the_fallback() {
+    fn a_platform_derives_and_signs_the_same_keys_and_tokens() {
+        let seed = Seed::new(Zeroizing::new([7; 32]));
+        for index in [0, 1, 2] {
+            let derived = now(SigningKey::derive(seed.private(index), &Native)).unwrap();
+            assert_eq!(derived.public().kid(), seed.key(index).public().kid());
+            assert_eq!(derived.seed_bytes(), seed.key(index).seed_bytes());
+        }
         let key = SigningKey::from_seed(&[3; 32]);
         let payload = br#"{"a":1}"#;
-        let in_wasm = key.sign_jwt(payload);
-        assert_eq!(now(key.sign_jwt_with(&Native, payload)), in_wasm);
-        assert_eq!(now(key.sign_jwt_with(&InWasm, payload)), in_wasm);
+        let in_rust = key.sign_jwt(payload);
+        assert_eq!(now(key.sign_jwt_with(&Native, payload)).unwrap(), in_rust);
+        assert_eq!(now(key.sign_jwt_with(&InRust, payload)).unwrap(), in_rust);
+    }
+
+    #[test]
+    fn without_the_platform_nothing_is_derived_or_signed() {
+        let seed = Seed::new(Zeroizing::new([7; 32]));
+        let derived = now(SigningKey::derive(seed.private(1), &Failing));
+        assert!(matches!(derived, Err(Error::Internal(_))));
+        let key = SigningKey::from_seed(&[3; 32]);
+        let signed = now(key.sign_jwt_with(&Failing, b"{}"));
+        assert!(matches!(signed, Err(Error::Internal(_))));
     }
 
     #[test]

@@ -1,9 +1,8 @@
 //! Signature verification in one place: HMAC-SHA256 in the wasm, RS256, PS256 and ES256 by the
 //! platform (WebCrypto on Workers), so no RSA or ECDSA code ships in the wasm; Ed25519 by the
-//! platform after the strict checks here, or in the wasm where the platform has none.
+//! platform after the strict checks here (in Rust on the host, where there is no platform).
 
-use curve25519_dalek::Scalar;
-use ed25519_dalek::{Signature, VerifyingKey};
+use ed25519_dalek::VerifyingKey;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
@@ -26,7 +25,8 @@ pub trait PlatformVerifier {
     ) -> LocalFuture<'a, Result<bool, Error>>;
 
     /// RFC 8032 5.1.7 verification (cofactorless, `R` compared as bytes) with the Ed25519 public
-    /// key `key`, or None where the platform has no Ed25519: the wasm verifies then. Called only
+    /// key `key`, or None where the platform has no Ed25519 (or it failed): the host verifies
+    /// in Rust then, the wasm fails the request. Called only
     /// after [`StrictEd25519`] passed, so the platform need not check key or signature form.
     fn ed25519<'a>(
         &'a self,
@@ -55,31 +55,24 @@ pub async fn verify(
             let Some(strict) = StrictEd25519::check(key, signature) else {
                 return Ok(false);
             };
-            let native = platform
-                .ed25519(&strict.key, input, &strict.signature)
-                .await;
-            Ok(native.unwrap_or_else(|| strict.verify(input)))
+            strict.verify_with(platform, input).await
         }
         Alg::HS256 => Ok(false),
         Alg::RS256 | Alg::PS256 | Alg::ES256 => platform.verify(alg, key, input, signature).await,
     }
 }
 
-/// Ed25519 for a signature over one of our own tokens, handed to the platform after the
-/// strict checks here: `None` where the platform has no Ed25519 (the caller checks in the wasm).
+/// Ed25519 for a signature over one of our own tokens: the strict checks here, then the
+/// equation by the platform (see [`StrictEd25519::verify_with`]).
 pub async fn ed25519_native(
     platform: &dyn PlatformVerifier,
     key: [u8; 32],
     input: &[u8],
     signature: [u8; 64],
-) -> Option<bool> {
+) -> Result<bool, Error> {
     match StrictEd25519::check_raw(key, &signature) {
-        Some(strict) => {
-            platform
-                .ed25519(&strict.key, input, &strict.signature)
-                .await
-        }
-        None => Some(false),
+        Some(strict) => strict.verify_with(platform, input).await,
+        None => Ok(false),
     }
 }
 
@@ -120,7 +113,7 @@ const SMALL_ORDER: [[u8; 32]; 8] = {
 /// An Ed25519 key and signature that passed the checks of `verify_strict` that are not the
 /// verification equation itself: the key is a point of large order, `s` is reduced (no
 /// malleable twin of a signature) and `R` is not of small order. What is left is RFC 8032's
-/// equation, which the platform or [`StrictEd25519::verify`] checks.
+/// equation, which [`StrictEd25519::verify_with`] has the platform check.
 pub struct StrictEd25519 {
     /// The client's public key, a point of large order.
     pub key: [u8; 32],
@@ -143,21 +136,56 @@ impl StrictEd25519 {
         let signature = <[u8; 64]>::try_from(signature).ok()?;
         let (r, s) = signature.split_at(32);
         let s = <[u8; 32]>::try_from(s).ok()?;
-        if bool::from(Scalar::from_canonical_bytes(s).is_none())
-            || SMALL_ORDER.iter().any(|p| p == r)
-        {
+        if !is_reduced(&s) || SMALL_ORDER.iter().any(|p| p == r) {
             return None;
         }
         Some(StrictEd25519 { key, signature })
     }
 
-    /// The whole of strict verification in the wasm, for platforms without Ed25519.
+    /// RFC 8032's equation by `platform`; where it has no Ed25519, in Rust on the host and an
+    /// error in the wasm, which links no Ed25519 verification of its own (about 1.7 KB of its
+    /// gzipped size): Workers always have it.
+    pub async fn verify_with(
+        &self,
+        platform: &dyn PlatformVerifier,
+        input: &[u8],
+    ) -> Result<bool, Error> {
+        match platform.ed25519(&self.key, input, &self.signature).await {
+            Some(verified) => Ok(verified),
+            #[cfg(not(target_arch = "wasm32"))]
+            None => Ok(self.verify(input)),
+            #[cfg(target_arch = "wasm32")]
+            None => Err(Error::Internal(
+                "WebCrypto Ed25519 verification failed".into(),
+            )),
+        }
+    }
+
+    /// The whole of strict verification in Rust, for platforms without Ed25519 (the host).
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn verify(&self, input: &[u8]) -> bool {
         VerifyingKey::from_bytes(&self.key).is_ok_and(|key| {
-            key.verify_strict(input, &Signature::from_bytes(&self.signature))
-                .is_ok()
+            key.verify_strict(
+                input,
+                &ed25519_dalek::Signature::from_bytes(&self.signature),
+            )
+            .is_ok()
         })
     }
+}
+
+/// ℓ, the order of the base point (RFC 8032 section 5.1), little-endian.
+const L: [u8; 32] = [
+    0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
+];
+
+/// Whether the little-endian `s` is below ℓ (RFC 8032 5.1.7 step 1's "0 <= s < L"): what
+/// curve25519's `Scalar::from_canonical_bytes` answers, by a comparison from the most
+/// significant byte rather than its scalar reduction (about 1 KB of gzipped wasm). `s` is
+/// part of a signature, public: the comparison need not take constant time.
+fn is_reduced(s: &[u8; 32]) -> bool {
+    s.iter().rev().lt(L.iter().rev())
 }
 
 thread_local! {
@@ -192,4 +220,42 @@ pub fn hmac_sha256(key: &[u8], parts: &[&[u8]]) -> Hmac<Sha256> {
         mac.update(p);
     }
     mac
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use curve25519_dalek::Scalar;
+
+    /// `is_reduced` answers as curve25519's canonical-scalar check, around ℓ and at random.
+    #[test]
+    fn is_reduced_is_the_canonical_scalar_check() {
+        let mut cases = vec![[0u8; 32], [0xff; 32], L];
+        for delta in [1u8, 2, 0x10] {
+            let (mut below, mut above) = (L, L);
+            below[0] -= delta;
+            above[0] += delta;
+            cases.extend([below, above]);
+        }
+        let mut high = L;
+        high[30] = 1;
+        cases.push(high);
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..2000 {
+            let mut s = [0u8; 32];
+            for b in s.iter_mut() {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                *b = x as u8;
+            }
+            // Mostly near ℓ's size, so both answers come up.
+            s[31] &= 0x1f;
+            cases.push(s);
+        }
+        for s in cases {
+            let canonical = bool::from(Scalar::from_canonical_bytes(s).is_some());
+            assert_eq!(is_reduced(&s), canonical, "{s:02x?}");
+        }
+    }
 }

@@ -32,7 +32,7 @@ pub struct Authorized {
 /// section 6.1), a client certificate's SHA-256 thumbprint (RFC 8705 section 3.1), or both
 /// when a client bound to its certificate also sends a DPoP proof; each base64url without
 /// padding. A token with both needs both at the API.
-#[derive(Debug, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Confirmation {
     /// `jkt`: the token needs a DPoP proof made with that key.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -138,7 +138,7 @@ pub async fn issue(
     };
     let mut payload = serde_json::to_vec(&claims).map_err(|e| Error::Internal(e.to_string()))?;
     client.record().client.token_claims.append_to(&mut payload);
-    Ok(key.sign_jwt_with(ctx.ports.signer, &payload).await)
+    key.sign_jwt_with(ctx.ports.signer, &payload).await
 }
 
 /// The claims of a token that passed [`verify`].
@@ -162,6 +162,8 @@ pub struct VerifiedClaims {
     pub scope: String,
     /// An exchanged token's actors, outermost first (empty for any other token).
     pub actors: Vec<String>,
+    /// The key the token is bound to, if any.
+    pub cnf: Option<Confirmation>,
 }
 
 /// Checks a token as one of ours, in full, with the `edgeauth-verify` crate our resource
@@ -180,8 +182,23 @@ pub async fn verify(
         .token_verifier
         .for_keys(issuer, &ring, ctx.now(), build);
     let platform = ctx.ports.verifier;
-    let native = |key, input, signature| verify::ed25519_native(platform, key, input, signature);
-    let Ok(claims) = verifier.verify_with(token, ctx.now(), native).await else {
+    // The platform answers every signature (so the crate's own Ed25519 is not linked); should
+    // it fail, the request does, rather than call the token inactive.
+    let failure = std::cell::Cell::new(None);
+    let failed = &failure;
+    let native = |key, input, signature| async move {
+        verify::ed25519_native(platform, key, input, signature)
+            .await
+            .unwrap_or_else(|e| {
+                failed.set(Some(e));
+                false
+            })
+    };
+    let verified = verifier.verify_with(token, ctx.now(), native).await;
+    if let Some(e) = failure.take() {
+        return Err(e);
+    }
+    let Ok(claims) = verified else {
         return Ok(None);
     };
     // We issue one audience, as a string.
@@ -198,6 +215,10 @@ pub async fn verify(
         jti: claims.jti,
         scope: claims.scopes.join(" "),
         actors: claims.actors,
+        cnf: claims.cnf.is_bound().then_some(Confirmation {
+            jkt: claims.cnf.jkt,
+            x5t_s256: claims.cnf.x5t_s256,
+        }),
     }))
 }
 

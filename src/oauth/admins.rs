@@ -89,6 +89,13 @@ async fn management_token(ctx: &Ctx<'_>, token: &str, issuer: &str) -> Result<Pr
     let (claims, _) = introspect::active(ctx, token, issuer, None)
         .await?
         .map_err(|why| unproven(format!("management token: {why}")))?;
+    // The admin API reads no DPoP proof: a token bound to a key is refused rather than
+    // accepted as a bearer token, which would defeat its binding.
+    if claims.cnf.as_ref().is_some_and(|c| c.jkt.is_some()) {
+        return Err(unproven(
+            "management token: DPoP-bound tokens are not accepted by the admin API",
+        ));
+    }
     if claims.aud.strip_prefix(issuer) != Some(ADMIN_RESOURCE_PATH) {
         return Err(unproven(format!(
             "the token's audience '{}' is not {issuer}{ADMIN_RESOURCE_PATH}",

@@ -1,5 +1,6 @@
 //! Authorization server metadata (RFC 8414) and the JWKS.
 
+use edgeauth_verify::dpop::DPOP_ALG_NAMES;
 use serde::Serialize;
 
 use crate::config::Config;
@@ -33,6 +34,7 @@ struct Metadata<'a> {
     token_endpoint_auth_methods_supported: Vec<&'static str>,
     token_endpoint_auth_signing_alg_values_supported: Vec<&'static str>,
     access_token_signing_alg_values_supported: [&'static str; 1],
+    dpop_signing_alg_values_supported: [&'static str; 4],
     /// RFC 8705 section 3.3: tokens of clients that register for it are certificate-bound.
     tls_client_certificate_bound_access_tokens: bool,
 }
@@ -65,6 +67,7 @@ pub fn metadata(config: &Config, origin: &str) -> Response {
             .map(|a| a.name())
             .collect(),
         access_token_signing_alg_values_supported: [SigningKey::ALG],
+        dpop_signing_alg_values_supported: DPOP_ALG_NAMES,
         tls_client_certificate_bound_access_tokens: true,
     };
     Response::json(200, &body).with_header("cache-control", "public, max-age=300")

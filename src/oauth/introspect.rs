@@ -15,7 +15,7 @@ use serde_json::{Map, Value};
 use crate::context::Ctx;
 use crate::error::Error;
 use crate::http::{Request, Response};
-use crate::oauth::access_token::{self, Act, VerifiedClaims};
+use crate::oauth::access_token::{self, Act, Confirmation, VerifiedClaims};
 use crate::oauth::{client_auth, TokenInput};
 use crate::registry::clients::{ClientId, ClientRecord};
 use crate::registry::token_claims::{self, TokenClaims};
@@ -39,6 +39,10 @@ struct Active<'a> {
     token_type: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     act: Option<Act<'a>>,
+    /// The token's binding (RFC 9449 section 6.2, RFC 8705 section 3.2), both members when
+    /// present.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cnf: Option<&'a Confirmation>,
 }
 
 /// Handles `POST /oauth/introspect`.
@@ -102,8 +106,9 @@ fn active_body(token: &str, c: &VerifiedClaims) -> Result<Vec<u8>, Error> {
         exp: c.exp,
         iat: c.iat,
         jti: &c.jti,
-        token_type: "Bearer",
+        token_type: Confirmation::token_type(c.cnf.as_ref()),
         act: c.actors.split_first().map(|(a, rest)| Act(a, rest)),
+        cnf: c.cnf.as_ref(),
     })
     .map_err(|e| Error::Internal(e.to_string()))?;
     let mut members = Map::new();

@@ -7,6 +7,7 @@ pub mod admins;
 pub mod assertions;
 pub mod client_auth;
 pub mod discovery;
+pub mod dpop;
 pub mod federation;
 pub mod grants;
 pub mod introspect;

@@ -8,6 +8,7 @@ use crate::context::Ctx;
 use crate::error::Error;
 use crate::http::{Form, Request, Response};
 use crate::oauth::access_token::{self, Confirmation};
+use crate::oauth::dpop;
 use crate::oauth::grants::{token_exchange, Grant, Granted};
 use crate::services::token_quota as quota;
 use crate::support::text::printable;
@@ -31,17 +32,35 @@ struct TokenResponse<'a> {
 pub async fn handle(ctx: &Ctx<'_>, req: &Request) -> Result<Response, Error> {
     let (form, grant) = parse(req)?;
     let issuer = ctx.config.issuer(&req.origin);
+    // Checked in full before the client authenticates: a bad proof never counts toward the
+    // lockout, and costs no storage.
+    let proof = dpop::check(ctx, req, issuer).await?;
     // Read before authenticating: a storage failure after an assertion's jti is claimed would
     // burn it, and the client could not send it again.
     let keys = ctx.key_ring().await?;
-    let Granted { client, authorized } = grant.run(ctx, req, &form, issuer).await?;
+    let Granted {
+        client,
+        mut authorized,
+    } = grant.run(ctx, req, &form, issuer).await?;
     let client_id = &client.record().client.client_id;
+    dpop::bind(&client.record().client, proof.as_ref(), &mut authorized)?;
     // Counted in the isolate; the guard hears in batches (see services::token_quota).
     if let Some(limits) = &client.record().client.token_quota {
         quota::admit(ctx, client_id, limits).await?;
     }
     let signing = keys.signing(ctx.now());
-    let token = access_token::issue(ctx, signing, &client, &authorized, issuer).await?;
+    let issue = access_token::issue(ctx, signing, &client, &authorized, issuer);
+    // The proof's jti is claimed while the token is signed: both must succeed, and the token
+    // is answered only if the claim did.
+    let token = match &proof {
+        Some(proof) => {
+            let (claimed, token) =
+                futures_util::future::join(dpop::claim(ctx, client_id, proof), issue).await;
+            claimed?;
+            token?
+        }
+        None => issue.await?,
+    };
     // Counted in the isolate only; written later in the background (see context::isolate::activity).
     ctx.isolate
         .activity

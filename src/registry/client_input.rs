@@ -39,6 +39,8 @@ pub struct ClientInput {
     pub lockout_enabled: Option<bool>,
     /// Whether the client may introspect other clients' tokens.
     pub introspection_allowed: Option<bool>,
+    /// Whether token requests must carry a DPoP proof.
+    pub dpop_bound_access_tokens: Option<bool>,
     /// Token quota; `null` removes it. Checked by [`TokenQuota::parse`] for precise messages.
     #[serde(default, deserialize_with = "present")]
     pub token_quota: Option<Option<serde_json::Value>>,
@@ -83,6 +85,7 @@ impl ClientInput {
             access_token_lifetime: DEFAULT_LIFETIME,
             lockout_enabled: true,
             introspection_allowed: false,
+            dpop_bound_access_tokens: false,
             token_quota: None,
             token_claims: TokenClaims::default(),
             jwks: None,
@@ -118,6 +121,10 @@ impl ClientInput {
             (
                 "introspection_allowed",
                 self.introspection_allowed.is_some(),
+            ),
+            (
+                "dpop_bound_access_tokens",
+                self.dpop_bound_access_tokens.is_some(),
             ),
             ("token_quota", self.token_quota.is_some()),
             ("token_claims", self.token_claims.is_some()),
@@ -169,6 +176,9 @@ impl ClientInput {
         }
         if let Some(i) = self.introspection_allowed {
             client.introspection_allowed = i;
+        }
+        if let Some(d) = self.dpop_bound_access_tokens {
+            client.dpop_bound_access_tokens = d;
         }
         if let Some(q) = self.token_quota {
             client.token_quota = q.as_ref().map(TokenQuota::parse).transpose()?;

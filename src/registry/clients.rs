@@ -130,6 +130,10 @@ pub struct Client {
     /// Whether the client may introspect tokens of other clients (RFC 7662); off by default.
     #[serde(default)]
     pub introspection_allowed: bool,
+    /// Whether every token request must carry a DPoP proof (RFC 9449 section 5.2); off by
+    /// default.
+    #[serde(default)]
+    pub dpop_bound_access_tokens: bool,
     /// Most tokens per UTC hour and day, enforced or monitored; `None` (the default): no quota.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub token_quota: Option<TokenQuota>,
@@ -175,6 +179,8 @@ struct StoredClient {
     updated_at: u64,
     #[serde(default)]
     introspection_allowed: bool,
+    #[serde(default)]
+    dpop_bound_access_tokens: bool,
     /// Read through [`TokenQuota::parse`], which the input path links anyway.
     #[serde(default)]
     token_quota: Option<serde_json::Value>,
@@ -210,6 +216,7 @@ impl From<StoredClient> for Client {
             client_id_issued_at: s.client_id_issued_at,
             updated_at: s.updated_at,
             introspection_allowed: s.introspection_allowed,
+            dpop_bound_access_tokens: s.dpop_bound_access_tokens,
             token_quota: s.token_quota.and_then(|v| TokenQuota::parse(&v).ok()),
             token_claims: TokenClaims::stored(s.token_claims),
             tls_client_auth_subject_dn: s.tls_client_auth_subject_dn,
@@ -328,6 +335,7 @@ mod tests {
             "client_id_issued_at": 1_700_000_000u64,
             "updated_at": 1_700_000_100u64,
             "introspection_allowed": true,
+            "dpop_bound_access_tokens": true,
             "token_quota": {"per_hour": 5, "per_day": 50, "enforce": false},
             "token_claims": {"tenant": "acme", "tier": 3, "regions": ["eu"]},
             "tls_client_auth_subject_dn": "CN=client,O=Example",

@@ -18,7 +18,7 @@ use std::rc::Rc;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
-use crate::jose::keys::{PublicKey, Seed, SigningKey};
+use crate::jose::keys::{PlatformSigner, PublicKey, Seed, SigningKey};
 use crate::registry::guard::TOKEN_MARK_SECS;
 
 /// How long a replaced key stays published after the switch: the longest token lifetime with
@@ -237,7 +237,7 @@ impl KeySchedule {
 }
 
 /// A schedule with its keys derived: what an isolate signs and verifies with. Deriving a key
-/// costs a scalar multiplication, so a refreshed ring reuses the keys of the one before.
+/// costs the platform a key import, so a refreshed ring reuses the keys of the one before.
 #[derive(Debug)]
 pub struct KeyRing {
     schedule: KeySchedule,
@@ -248,25 +248,57 @@ pub struct KeyRing {
 }
 
 impl KeyRing {
-    /// Derives `schedule`'s keys from `seed`, reusing those `before` already has.
+    /// Derives `schedule`'s keys from `seed` through `platform`, reusing those `before`
+    /// already has.
+    pub async fn derive(
+        seed: &Seed,
+        schedule: KeySchedule,
+        configured_previous: Option<PublicKey>,
+        before: Option<&KeyRing>,
+        platform: &dyn PlatformSigner,
+    ) -> Result<KeyRing, Error> {
+        let mut keys = Vec::with_capacity(schedule.keys.len());
+        for i in schedule.indexes() {
+            let known = before.and_then(|b| b.keys.iter().find(|(j, _)| *j == i));
+            let key = match known {
+                Some((_, k)) => Rc::clone(k),
+                None => Rc::new(SigningKey::derive(seed.private(i), platform).await?),
+            };
+            keys.push((i, key));
+        }
+        Ok(KeyRing {
+            schedule,
+            keys,
+            configured_previous,
+        })
+    }
+
+    /// As [`KeyRing::derive`] with [`InRust`](crate::jose::keys::InRust), at once: host tests
+    /// and tools.
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn new(
         seed: &Seed,
         schedule: KeySchedule,
         configured_previous: Option<PublicKey>,
         before: Option<&KeyRing>,
     ) -> KeyRing {
-        let keys = schedule
-            .indexes()
-            .map(|i| {
-                let known = before.and_then(|b| b.keys.iter().find(|(j, _)| *j == i));
-                let key = known.map_or_else(|| Rc::new(seed.key(i)), |(_, k)| Rc::clone(k));
-                (i, key)
-            })
-            .collect();
-        KeyRing {
+        let derived = KeyRing::derive(
+            seed,
             schedule,
-            keys,
             configured_previous,
+            before,
+            &crate::jose::keys::InRust,
+        );
+        let mut derived = std::pin::pin!(derived);
+        let waker = std::task::Waker::noop();
+        match std::future::Future::poll(
+            derived.as_mut(),
+            &mut std::task::Context::from_waker(waker),
+        ) {
+            std::task::Poll::Ready(ring) => {
+                ring.unwrap_or_else(|_| unreachable!("InRust derives every key"))
+            }
+            std::task::Poll::Pending => unreachable!("InRust answers at once"),
         }
     }
 

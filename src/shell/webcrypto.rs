@@ -1,18 +1,19 @@
 //! The runtime's WebCrypto: RS256, PS256 and ES256 verification (native speed and no RSA or
 //! P-256 code in the wasm; the key comes from the client's registration only), Ed25519
 //! verification of client assertions once the core's strict checks passed (about 90 µs
-//! natively against 200 µs in the wasm), and Ed25519 signing of access tokens (native, several
-//! times faster than in wasm).
+//! natively against 200 µs in the wasm), and Ed25519 key derivation and signing of access
+//! tokens (native, several times faster than in wasm, which has no signing code at all).
 
 use js_sys::{Array, Object, JSON};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
+use zeroize::Zeroizing;
 
 use crate::error::Error;
 use crate::jose::keys::{PlatformSigner, SigningKey};
 use crate::jose::verify::PlatformVerifier;
 use crate::jose::{Alg, PublicJwk};
-use crate::support::b64::b64url;
+use crate::support::b64::{b64url, b64url_decode};
 use crate::support::cache::Recent;
 use crate::support::LocalFuture;
 
@@ -54,21 +55,31 @@ async fn verify(
     let subtle = subtle()?;
     let jwk =
         serde_json::to_string(&key.import_form()).map_err(|e| JsValue::from_str(&e.to_string()))?;
-    let usages = Array::of1(&JsValue::from_str("verify"));
-    let imported = subtle.import_key_with_object(
-        "jwk",
-        &object(&jwk)?,
-        &object(import_params)?,
-        false,
-        &usages,
-    );
-    // A key WebCrypto refuses (for example an EC point off the curve) verifies nothing.
-    let Ok(crypto_key) = JsFuture::from(imported?).await else {
-        return Ok(false);
+    // By the algorithm and the key's exact public members: a kid could name two keys.
+    let cache_key = [alg.name(), &jwk].concat();
+    let crypto_key = match IMPORTED.with(|k| k.get(&cache_key)) {
+        Some(c) => c,
+        None => {
+            let usages = Array::of1(&JsValue::from_str("verify"));
+            let imported = subtle.import_key_with_object(
+                "jwk",
+                &object(&jwk)?,
+                &object(import_params)?,
+                false,
+                &usages,
+            );
+            // A key WebCrypto refuses (for example an EC point off the curve) verifies nothing.
+            let Ok(c) = JsFuture::from(imported?).await else {
+                return Ok(false);
+            };
+            let c: web_sys::CryptoKey = c.unchecked_into();
+            IMPORTED.with(|k| k.put(cache_key, c.clone()));
+            c
+        }
     };
     let promise = subtle.verify_with_object_and_u8_array_and_u8_array(
         &object(verify_params)?,
-        &crypto_key.unchecked_into(),
+        &crypto_key,
         signature,
         input,
     )?;
@@ -108,6 +119,10 @@ thread_local! {
     static CLIENT_KEYS: Recent<[u8; 32], web_sys::CryptoKey> = const { Recent::new(32) };
     /// The server's own signing keys by kid (a handful over an isolate's life).
     static SIGNING_KEYS: Recent<String, web_sys::CryptoKey> = const { Recent::new(8) };
+    /// RS256, PS256 and ES256 keys imported, by algorithm and public members: registered
+    /// clients' keys and DPoP proof keys, whose import costs about as much as the verification
+    /// and which a client sends again and again. Only a key WebCrypto accepted is held.
+    static IMPORTED: Recent<String, web_sys::CryptoKey> = const { Recent::new(64) };
 }
 
 async fn verify_ed25519(
@@ -174,9 +189,14 @@ async fn signing_key(key: &SigningKey) -> Result<web_sys::CryptoKey, JsValue> {
         return Ok(c);
     }
     let jwk = Object::new();
-    let x = b64url(key.public().verifying_key().as_bytes());
-    let d = b64url(key.seed_bytes().as_slice());
-    for (name, value) in [("kty", "OKP"), ("crv", "Ed25519"), ("x", &x), ("d", &d)] {
+    let x = b64url(key.public().as_bytes());
+    let d = Zeroizing::new(b64url(key.seed_bytes()));
+    for (name, value) in [
+        ("kty", "OKP"),
+        ("crv", "Ed25519"),
+        ("x", &x),
+        ("d", d.as_str()),
+    ] {
         js_sys::Reflect::set(&jwk, &name.into(), &value.into())?;
     }
     let crypto_key = import_ed25519("jwk", &jwk, "sign").await?;
@@ -193,13 +213,50 @@ async fn sign(key: &SigningKey, input: &[u8]) -> Result<[u8; 64], JsValue> {
     <[u8; 64]>::try_from(signature.as_slice()).map_err(|_| JsValue::from_str("signature length"))
 }
 
+/// An Ed25519 `PrivateKeyInfo` (RFC 8410 section 7) up to its 32-byte private key.
+const PKCS8_ED25519: [u8; 16] = [
+    0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
+];
+
+/// The public key of `seed`: imported as PKCS#8, exported as a JWK, whose `x` it is. Once per
+/// key in an isolate's life (the key ring keeps what it derived).
+async fn public_key(seed: &[u8; 32]) -> Result<[u8; 32], JsValue> {
+    let mut der = Zeroizing::new([0u8; 48]);
+    der[..16].copy_from_slice(&PKCS8_ED25519);
+    der[16..].copy_from_slice(seed);
+    let data = js_sys::Uint8Array::from(der.as_slice());
+    let subtle = subtle()?;
+    let usages = Array::of1(&JsValue::from_str("sign"));
+    let imported = subtle.import_key_with_str("pkcs8", &data, "Ed25519", true, &usages);
+    // The import copies the bytes: the copy in JS memory is wiped whatever happens.
+    data.fill(0, 0, 48);
+    let key: web_sys::CryptoKey = JsFuture::from(imported?).await?.unchecked_into();
+    let jwk = JsFuture::from(subtle.export_key("jwk", &key)?).await?;
+    js_sys::Reflect::get(&jwk, &JsValue::from_str("x"))?
+        .as_string()
+        .and_then(|x| b64url_decode(&x))
+        .and_then(|x| <[u8; 32]>::try_from(x).ok())
+        .ok_or_else(|| JsValue::from_str("the exported JWK has no 32-byte x"))
+}
+
 impl PlatformSigner for WebCrypto {
+    fn public_key<'a>(&'a self, seed: &'a [u8; 32]) -> LocalFuture<'a, Result<[u8; 32], Error>> {
+        Box::pin(async move {
+            public_key(seed)
+                .await
+                .map_err(|e| Error::Internal(format!("WebCrypto Ed25519 key: {e:?}")))
+        })
+    }
+
     fn sign_ed25519<'a>(
         &'a self,
         key: &'a SigningKey,
         input: &'a [u8],
-    ) -> LocalFuture<'a, Option<[u8; 64]>> {
-        // A runtime without WebCrypto Ed25519 signs in wasm instead.
-        Box::pin(async move { sign(key, input).await.ok() })
+    ) -> LocalFuture<'a, Result<[u8; 64], Error>> {
+        Box::pin(async move {
+            sign(key, input)
+                .await
+                .map_err(|e| Error::Internal(format!("WebCrypto Ed25519 signing: {e:?}")))
+        })
     }
 }

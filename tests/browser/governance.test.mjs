@@ -247,6 +247,19 @@ test('lockout: the on/off checkbox saves; locked_until and failed_attempts drive
   await page.locator('#edit-status').filter({ hasText: 'Saved.' }).waitFor();
   assert.equal((await adminApi('GET', `/admin/clients/${s.clientId}`)).json.introspection_allowed, true);
 
+  // DPoP-bound tokens (RFC 9449 section 5.2): off by default, saved like the others (what the
+  // token endpoint does with it is tested in tests/host/dpop.rs and tests/e2e/dpop.test.mjs).
+  const dpop = page.getByRole('checkbox', { name: /^Tokens must be DPoP-bound/ });
+  assert.equal(await dpop.isChecked(), false);
+  await dpop.check();
+  await page.getByRole('button', { name: 'Save changes' }).click();
+  await page.locator('#edit-status').filter({ hasText: 'Saved.' }).waitFor();
+  assert.equal((await adminApi('GET', `/admin/clients/${s.clientId}`)).json.dpop_bound_access_tokens, true);
+  await dpop.uncheck();
+  await page.getByRole('button', { name: 'Save changes' }).click();
+  await page.locator('#edit-status').filter({ hasText: 'Saved.' }).waitFor();
+  assert.equal((await adminApi('GET', `/admin/clients/${s.clientId}`)).json.dpop_bound_access_tokens, false);
+
   // Five failed authentications in a row lock the client (CONTRACT: Lockout).
   for (let i = 0; i < 5; i += 1) {
     const bad = await requestToken(s.clientId, 'not-the-secret', {});

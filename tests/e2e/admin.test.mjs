@@ -41,6 +41,7 @@ function newClientRecord(c, settings, secrets) {
   return {
     client_id: c.client_id,
     introspection_allowed: false,
+    dpop_bound_access_tokens: false,
     ...settings,
     client_id_issued_at: c.client_id_issued_at,
     updated_at: c.updated_at,

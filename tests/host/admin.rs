@@ -54,7 +54,7 @@ fn creation_answers_the_client_and_its_secret_once() {
             "client_id": id, "client_name": "Billing", "description": "nightly", "enabled": true,
             "token_endpoint_auth_method": "client_secret_basic", "scope": "a b", "resources": [],
             "access_token_lifetime": 3600, "lockout_enabled": true, "introspection_allowed": false,
-            "client_id_issued_at": T0, "updated_at": T0, "grants": [], "version": 1,
+            "dpop_bound_access_tokens": false, "client_id_issued_at": T0, "updated_at": T0, "grants": [], "version": 1,
             "locked_until": null, "failed_attempts": 0, "tokens_valid_after": null,
             "secrets": [{"secret_id": secret["secret_id"], "description": "first", "created_at": T0,
                          "expires_at": null, "scope": null, "last_used_at": null}],

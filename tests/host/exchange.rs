@@ -419,3 +419,40 @@ fn an_exchanged_token_carries_the_exchanging_clients_token_claims() {
         (&json!("api"), &json!({"sub": apis[0].id}))
     );
 }
+
+#[test]
+fn a_dpop_proof_on_an_exchange_binds_the_new_token() {
+    use crate::verifier::{jws, TestKey};
+    let h = Harness::new();
+    let (caller, apis) = chain(&h, 2, "read");
+    let subject = caller_token(&h, &caller, "&scope=read");
+    let key = TestKey::ec();
+    let mut jwk = key.jwk("k");
+    jwk.as_object_mut().unwrap().remove("kid");
+    let proof = jws(
+        &key,
+        json!({"typ": "dpop+jwt", "alg": "ES256", "jwk": jwk}),
+        json!({"htm": "POST", "htu": format!("{ORIGIN}/oauth/token"), "iat": T0, "jti": "x1"}),
+    );
+    let creds = base64::Engine::encode(
+        &base64::engine::general_purpose::STANDARD,
+        format!("{}:{}", apis[0].id, apis[0].secret),
+    );
+    let form = format!(
+        "grant_type={}&subject_token={}&subject_token_type={}&resource={}",
+        urlencode(EXCHANGE),
+        urlencode(&subject),
+        urlencode(ACCESS_TOKEN),
+        urlencode(&apis[1].identifier)
+    );
+    let r = h.send(
+        token_request(&form)
+            .with_header("authorization", &format!("Basic {creds}"))
+            .with_header("dpop", &proof),
+    );
+    let (body, claims) = issued(&r);
+    assert_eq!(body["token_type"], "DPoP");
+    assert_eq!(body["issued_token_type"], ACCESS_TOKEN);
+    assert!(claims["cnf"]["jkt"].is_string(), "{claims}");
+    assert_eq!(claims["act"], json!({"sub": apis[0].id}));
+}

@@ -6,6 +6,7 @@ mod admins;
 mod assertions;
 mod audit;
 mod discovery;
+mod dpop;
 mod ed25519;
 mod exchange;
 mod faults;
@@ -157,7 +158,7 @@ impl Harness {
             keys: &self.store,
             fetcher: &self.fetcher,
             verifier: &verifier::RustCryptoVerifier,
-            signer: &edgeauth::jose::keys::InWasm,
+            signer: &edgeauth::jose::keys::InRust,
             rng: &self.rng,
         };
         f(&Ctx::new(&self.config, ports, isolate, &self.clock))

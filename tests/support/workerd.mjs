@@ -192,7 +192,11 @@ const jsWorker${i} :Workerd.Worker = (
   let gatewayText = '';
   if (gatewayPort) {
     services.push('(name = "gateway", worker = .gatewayWorker)');
-    sockets.push(`(name = "gateway", address = ${str(`127.0.0.1:${gatewayPort}`)}, http = (), service = "gateway")`);
+    // `gateway.cfBlobHeader` names a request header whose JSON workerd turns into the gateway's
+    // `request.cf` (a client certificate's `tlsClientAuth`): for tests only, as Cloudflare's
+    // edge makes `request.cf` in production.
+    const gatewayHttp = gateway.cfBlobHeader ? `(cfBlobHeader = ${str(gateway.cfBlobHeader)})` : '()';
+    sockets.push(`(name = "gateway", address = ${str(`127.0.0.1:${gatewayPort}`)}, http = ${gatewayHttp}, service = "gateway")`);
     gatewayText = gatewayWorker({ issuerName: s.name, rel, ...gateway });
   }
   const v8Flags = V8_FLAGS.length ? `\n  v8Flags = [${V8_FLAGS.map(str).join(', ')}],` : '';
@@ -253,7 +257,7 @@ export async function dumpKv(kvUrl) {
 /**
  * Start workerd with the Worker. Options: `vars` (extra or overriding settings), `hello` (also
  * serve the JS hello-world, at `helloUrl`), `gateway` ({ vars, services, healthPath }: also serve
- * the gateway Worker, at `gatewayUrl`, probed at `healthPath`), `js` ([{ name, module, services,
+ * the gateway Worker, at `gatewayUrl`, probed at `healthPath`; `cfBlobHeader`: a header whose JSON becomes its `request.cf`, for tests of client certificates), `js` ([{ name, module, services,
  * healthPath }]: more JS Workers, each at `jsUrls[name]`), `buildDir` (the issuer's build folder,
  * build/ by default), `inspectorPort` (V8 inspector for profiling),
  * `localOutbound` (the Worker may fetch from 127.0.0.1, e.g. a local key host), `cfBlobHeader`

@@ -1,11 +1,18 @@
 //! The decision for one request: which route, whether it may pass, and what goes upstream.
 
-use edgeauth_verify::{bearer_token, Claims, Fetch, RemoteJwks, Scopes, Verifier, VerifyError};
+use std::future::Future;
+use std::pin::Pin;
+
+use edgeauth_verify::dpop::{self, certificate_thumbprint, ProofKey, DEFAULT_PROOF_WINDOW};
+use edgeauth_verify::{
+    access_token, Claims, Fetch, Proof, ProofAlg, ProofError, ProofReplay, ProofRules, RemoteJwks,
+    Scheme, Scopes, Verifier, VerifyError,
+};
 
 use crate::headers::{self, get, ResponseEdits};
 use crate::reply::Reply;
 use crate::revocation::{Introspect, Revocation, Unavailable};
-use crate::routes::{canonical_path, Access, Miss, Route, ScopeRule, Upstream};
+use crate::routes::{canonical_path, Access, Miss, Route, ScopeRule, SenderConstraint, Upstream};
 use crate::settings::Settings;
 
 /// The request as the gateway sees it.
@@ -17,6 +24,10 @@ pub struct Incoming<'a> {
     pub url: &'a str,
     /// The headers, as the runtime lists them.
     pub headers: &'a [(String, String)],
+    /// The client certificate's SHA-256 fingerprint as the runtime gives it (hex), when the
+    /// connection presented one (`request.cf.tlsClientAuth`, read by the shell only); `None`
+    /// otherwise.
+    pub certificate: Option<&'a str>,
 }
 
 /// Where a forwarded request goes.
@@ -52,6 +63,38 @@ pub enum Outcome {
 
 /// Verified signatures each isolate remembers (32 bytes each).
 pub const SEEN_SIGNATURES: usize = 4096;
+/// DPoP proofs each isolate remembers to refuse their replay (about 100 bytes each).
+pub const PROOF_REPLAY: usize = 8192;
+
+/// Checks a DPoP proof's signature: the algorithm, the proof's key, the signed input and the
+/// signature; `true` if it verifies. The shell's is WebCrypto; [`InWasm`] is the default.
+pub trait ProofSignatures: std::fmt::Debug {
+    /// Whether `signature` over `input` verifies with `key` under `alg`.
+    fn verify<'a>(
+        &'a self,
+        alg: ProofAlg,
+        key: &'a ProofKey,
+        input: &'a [u8],
+        signature: &'a [u8],
+    ) -> Pin<Box<dyn Future<Output = bool> + 'a>>;
+}
+
+/// Ed25519 proofs verified by `edgeauth-verify` in the wasm; every other algorithm refused.
+#[derive(Debug, Default)]
+pub struct InWasm;
+
+impl ProofSignatures for InWasm {
+    fn verify<'a>(
+        &'a self,
+        alg: ProofAlg,
+        key: &'a ProofKey,
+        input: &'a [u8],
+        signature: &'a [u8],
+    ) -> Pin<Box<dyn Future<Output = bool> + 'a>> {
+        let ok = alg == ProofAlg::EdDSA && dpop::ed25519(key, input, signature);
+        Box::pin(std::future::ready(ok))
+    }
+}
 
 /// Why a protected route refused a request.
 enum Refusal {
@@ -76,6 +119,8 @@ pub struct Gateway<F> {
     settings: Settings,
     verifier: Verifier<RemoteJwks<F>>,
     revocation: Option<Revocation<F>>,
+    replay: ProofReplay,
+    proofs: Box<dyn ProofSignatures>,
 }
 
 impl<F: Fetch + Introspect + Clone> Gateway<F> {
@@ -96,7 +141,15 @@ impl<F: Fetch + Introspect + Clone> Gateway<F> {
             settings,
             verifier,
             revocation,
+            replay: ProofReplay::new(PROOF_REPLAY),
+            proofs: Box::new(InWasm),
         }
+    }
+
+    /// Checks DPoP proof signatures with `proofs` (the platform's) instead of [`InWasm`].
+    pub fn with_proof_signatures(mut self, proofs: impl ProofSignatures + 'static) -> Self {
+        self.proofs = Box::new(proofs);
+        self
     }
 
     /// The settings.
@@ -147,6 +200,9 @@ impl<F: Fetch + Introspect + Clone> Gateway<F> {
                     Err(refusal) => {
                         let realm = &self.settings.realm;
                         let mut reply = match refusal {
+                            Refusal::Token(e) if dpop_challenge(request, route, &e) => {
+                                Reply::refused_dpop(&e, realm)
+                            }
                             Refusal::Token(e) => {
                                 Reply::refused(&e, realm, self.verifier.keys().last_error())
                             }
@@ -204,11 +260,13 @@ impl<F: Fetch + Introspect + Clone> Gateway<F> {
         scopes: Option<&ScopeRule>,
         now: u64,
     ) -> Result<Claims, Refusal> {
-        let token = bearer_token(get(request.headers, "authorization"))?;
+        let (scheme, token) = access_token(get(request.headers, "authorization"))?;
         let claims = self.verifier.verify(token, now).await?;
         if !claims.audiences.iter().any(|a| audiences.contains(a)) {
             return Err(VerifyError::WrongAudience.into());
         }
+        self.binding(request, route, scheme, token, &claims, now)
+            .await?;
         // The values go into headers: refuse what a header cannot carry unchanged.
         if !is_header_safe(&claims.client_id) {
             return Err(VerifyError::BadClaim("client_id").into());
@@ -247,6 +305,95 @@ impl<F: Fetch + Introspect + Clone> Gateway<F> {
         }
         Ok(claims)
     }
+}
+
+impl<F> Gateway<F> {
+    /// The token's binding, and the route's: a certificate-bound token needs its certificate
+    /// on the connection, a DPoP-bound one the `DPoP` scheme and a valid proof of its key (a
+    /// token bound to both needs both), and a route with `sender_constraint` refuses tokens
+    /// without the binding it names.
+    async fn binding(
+        &self,
+        request: &Incoming<'_>,
+        route: &Route,
+        scheme: Scheme,
+        token: &str,
+        claims: &Claims,
+        now: u64,
+    ) -> Result<(), VerifyError> {
+        let cnf = &claims.cnf;
+        let constrained = match route.sender_constraint {
+            None => true,
+            Some(SenderConstraint::Dpop) => cnf.jkt.is_some(),
+            Some(SenderConstraint::Mtls) => cnf.x5t_s256.is_some(),
+            Some(SenderConstraint::Any) => cnf.is_bound(),
+        };
+        if !constrained {
+            return Err(VerifyError::BindingRequired);
+        }
+        if let Some(x5t) = &cnf.x5t_s256 {
+            let presented = request.certificate.and_then(certificate_thumbprint);
+            if presented.as_deref() != Some(x5t.as_str()) {
+                return Err(VerifyError::WrongCertificate);
+            }
+        }
+        match (&cnf.jkt, scheme) {
+            (None, Scheme::Bearer) => Ok(()),
+            (None, Scheme::DPoP) => Err(VerifyError::NotBound),
+            (Some(_), Scheme::Bearer) => Err(VerifyError::BoundToken),
+            (Some(jkt), Scheme::DPoP) => self.proof(request, token, jkt, now).await,
+        }
+    }
+
+    /// The request's DPoP proof for `token`, bound to key `jkt`: its rules (method and URL of
+    /// this request, `iat` window, `ath`), its key, its signature, then not seen before in
+    /// this isolate.
+    async fn proof(
+        &self,
+        request: &Incoming<'_>,
+        token: &str,
+        jkt: &str,
+        now: u64,
+    ) -> Result<(), VerifyError> {
+        let text = get(request.headers, "dpop").ok_or(VerifyError::Proof(ProofError::Missing))?;
+        let rules = ProofRules {
+            method: request.method,
+            url: request.url,
+            window: DEFAULT_PROOF_WINDOW,
+            access_token: Some(token),
+        };
+        let proof = Proof::parse(text, &rules, now).map_err(VerifyError::Proof)?;
+        if proof.key.jkt != jkt {
+            return Err(VerifyError::Proof(ProofError::WrongKey));
+        }
+        let proofs = &*self.proofs;
+        proof
+            .verify(|alg, key, input, signature| proofs.verify(alg, key, input, signature))
+            .await
+            .map_err(VerifyError::Proof)?;
+        let until = proof.iat + DEFAULT_PROOF_WINDOW;
+        if !self
+            .replay
+            .first_use(&proof.key.jkt, &proof.jti, until, now)
+        {
+            return Err(VerifyError::Proof(ProofError::Replayed));
+        }
+        Ok(())
+    }
+}
+
+/// Whether a refusal is answered with the `DPoP` challenge (RFC 9449 section 7.1): the
+/// request used the DPoP scheme, the refusal is about DPoP, or the route takes DPoP only.
+fn dpop_challenge(request: &Incoming<'_>, route: &Route, e: &VerifyError) -> bool {
+    let scheme = get(request.headers, "authorization")
+        .and_then(|a| a.get(..5))
+        .is_some_and(|s| s.eq_ignore_ascii_case("dpop "));
+    scheme
+        || matches!(
+            e,
+            VerifyError::Proof(_) | VerifyError::BoundToken | VerifyError::NotBound
+        )
+        || route.sender_constraint == Some(SenderConstraint::Dpop)
 }
 
 fn strs(list: &[String]) -> Vec<&str> {

@@ -20,8 +20,11 @@ pub mod settings;
 mod shell;
 
 pub use gateway::{Forward, Gateway, Incoming, Outcome, Target};
+pub use gateway::{InWasm, ProofSignatures};
 pub use headers::ResponseEdits;
 pub use reply::Reply;
 pub use revocation::{Credential, Introspect};
-pub use routes::{Access, Cors, Miss, NonCanonical, Route, RouteTable, ScopeRule, Upstream};
+pub use routes::{
+    Access, Cors, Miss, NonCanonical, Route, RouteTable, ScopeRule, SenderConstraint, Upstream,
+};
 pub use settings::Settings;

@@ -54,6 +54,18 @@ impl Reply {
         reply
     }
 
+    /// As [`Reply::refused`], with the `DPoP` challenge of RFC 9449 section 7.1 (`algs` listing
+    /// the proof algorithms accepted).
+    pub fn refused_dpop(err: &VerifyError, realm: &str) -> Reply {
+        let mut reply = Reply::refused(err, realm, None);
+        for (name, value) in &mut reply.headers {
+            if name == "www-authenticate" {
+                *value = err.www_authenticate_dpop(realm);
+            }
+        }
+        reply
+    }
+
     /// A verified token the issuer says is no longer active: 401 `invalid_token`, with the
     /// challenge built like the verifier's.
     pub fn revoked(realm: &str) -> Reply {

@@ -49,6 +49,18 @@ pub enum Upstream {
     Service(String),
 }
 
+/// Which sender-constrained tokens a route requires (its `sender_constraint`): a plain bearer
+/// token is refused there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SenderConstraint {
+    /// A DPoP-bound token (`cnf.jkt`) with its proof.
+    Dpop,
+    /// A certificate-bound token (`cnf.x5t#S256`) over the connection with that certificate.
+    Mtls,
+    /// Either binding.
+    Any,
+}
+
 /// How a route answers CORS preflights.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cors {
@@ -93,6 +105,8 @@ pub struct Route {
     pub cors: Option<Cors>,
     /// Whether a verified token is also checked with the issuer for revocation.
     pub revocation: bool,
+    /// The binding a token must have here; `None`: bearer tokens pass too.
+    pub sender_constraint: Option<SenderConstraint>,
 }
 
 impl Route {
@@ -234,6 +248,7 @@ struct RawRoute {
     cors: Option<RawCors>,
     #[serde(default)]
     revocation: bool,
+    sender_constraint: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -293,6 +308,16 @@ impl RawRoute {
         if self.public && self.revocation {
             return Err("revocation needs a token: public routes cannot check it".into());
         }
+        let sender_constraint = match self.sender_constraint.as_deref() {
+            None => None,
+            Some(_) if self.public => {
+                return Err("sender_constraint needs a token: public routes cannot check it".into())
+            }
+            Some("dpop") => Some(SenderConstraint::Dpop),
+            Some("mtls") => Some(SenderConstraint::Mtls),
+            Some("any") => Some(SenderConstraint::Any),
+            Some(_) => return Err("sender_constraint must be \"dpop\", \"mtls\" or \"any\"".into()),
+        };
         let access = match (self.public, self.audience, self.scopes) {
             (true, None, None) => Access::Public,
             (true, _, _) => return Err("public routes take no audience or scopes".into()),
@@ -323,6 +348,7 @@ impl RawRoute {
             upstream,
             cors: self.cors.map(RawCors::validate).transpose()?,
             revocation: self.revocation,
+            sender_constraint,
         })
     }
 }

@@ -2,6 +2,32 @@
 
 use crate::VerifyError;
 
+/// How an access token was presented.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scheme {
+    /// `Authorization: Bearer` (RFC 6750).
+    Bearer,
+    /// `Authorization: DPoP`, with a proof in the `DPoP` header (RFC 9449 section 7.1).
+    DPoP,
+}
+
+/// The scheme and token of an `Authorization` header value: `Bearer` or `DPoP` (any case),
+/// one space, then a b64token; otherwise as [`bearer_token`].
+pub fn access_token(authorization: Option<&str>) -> Result<(Scheme, &str), VerifyError> {
+    let value = authorization.unwrap_or_default();
+    match value.get(..5) {
+        Some(scheme) if scheme.eq_ignore_ascii_case("dpop ") => {
+            let token = &value[5..];
+            if is_b64token(token) {
+                Ok((Scheme::DPoP, token))
+            } else {
+                Err(VerifyError::MalformedAuthorization)
+            }
+        }
+        _ => bearer_token(authorization).map(|t| (Scheme::Bearer, t)),
+    }
+}
+
 /// The token in an `Authorization` header value: `Bearer` (any case), one space, then a
 /// b64token. `None`, an empty value or another scheme is [`VerifyError::NoCredentials`]
 /// (answered with a bare challenge); a Bearer header of any other shape is
@@ -55,6 +81,34 @@ mod tests {
                 "{bad:?}"
             );
         }
+    }
+
+    #[test]
+    fn dpop_or_bearer_scheme() {
+        assert_eq!(
+            access_token(Some("DPoP a.b.c")),
+            Ok((Scheme::DPoP, "a.b.c"))
+        );
+        assert_eq!(
+            access_token(Some("dpop a.b.c")),
+            Ok((Scheme::DPoP, "a.b.c"))
+        );
+        assert_eq!(
+            access_token(Some("Bearer a.b.c")),
+            Ok((Scheme::Bearer, "a.b.c"))
+        );
+        for bad in ["DPoP ", "DPoP  a", "DPoP a b", "DPoP a\"b"] {
+            assert_eq!(
+                access_token(Some(bad)),
+                Err(VerifyError::MalformedAuthorization),
+                "{bad:?}"
+            );
+        }
+        assert_eq!(
+            access_token(Some("DPoPx a")),
+            Err(VerifyError::NoCredentials)
+        );
+        assert_eq!(access_token(None), Err(VerifyError::NoCredentials));
     }
 
     #[test]

@@ -32,6 +32,25 @@ pub struct Claims {
     /// `sub` (in edgeauth, the client that exchanged it) and the last is the earliest. Empty
     /// when the token was not exchanged.
     pub actors: Vec<String>,
+    /// The key the token is bound to (RFC 7800 `cnf`); both members `None` for a bearer token.
+    pub cnf: Confirmation,
+}
+
+/// A token's binding (`cnf`): the members this crate knows, each base64url as sent.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Confirmation {
+    /// `jkt`: the RFC 7638 thumbprint of the DPoP key (RFC 9449 section 6.1).
+    pub jkt: Option<String>,
+    /// `x5t#S256`: the client certificate's SHA-256 thumbprint (RFC 8705 section 3.1).
+    pub x5t_s256: Option<String>,
+}
+
+impl Confirmation {
+    /// Whether the token is bound to anything.
+    pub fn is_bound(&self) -> bool {
+        self.jkt.is_some() || self.x5t_s256.is_some()
+    }
 }
 
 /// The most actors an `act` chain may nest: a deeper one is `BadClaim("act")`.
@@ -82,6 +101,8 @@ struct Raw {
     // `null` is present, so it is refused as not an object rather than read as absent.
     #[serde(default, deserialize_with = "crate::token::present")]
     act: Option<Value>,
+    // `null` reads as absent: no binding, as no `cnf` is.
+    cnf: Option<Value>,
 }
 
 /// What the claims must satisfy.
@@ -155,6 +176,29 @@ pub(crate) fn check(
         nbf,
         jti: text(raw.jti, "jti")?,
         actors: actors(raw.act.as_ref())?,
+        cnf: confirmation(raw.cnf)?,
+    })
+}
+
+/// `cnf`, when present: an object whose `jkt` and `x5t#S256`, each when present, are
+/// non-empty strings. Other members (other confirmation methods) are not read.
+fn confirmation(cnf: Option<Value>) -> Result<Confirmation, VerifyError> {
+    let Some(cnf) = cnf else {
+        return Ok(Confirmation::default());
+    };
+    let bad = || VerifyError::BadClaim("cnf");
+    let Value::Object(cnf) = cnf else {
+        return Err(bad());
+    };
+    // Read with `get`: a `remove` would link the map's rebalancing code for two strings.
+    let member = |name: &str| match cnf.get(name) {
+        None => Ok(None),
+        Some(Value::String(s)) if !s.is_empty() => Ok(Some(s.clone())),
+        Some(_) => Err(bad()),
+    };
+    Ok(Confirmation {
+        jkt: member("jkt")?,
+        x5t_s256: member("x5t#S256")?,
     })
 }
 

@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use crate::dpop::{ProofError, DPOP_ALGS};
+
 /// The RFC 6750 section 3.1 error codes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorCode {
@@ -11,6 +13,8 @@ pub enum ErrorCode {
     InvalidToken,
     /// The token lacks a scope the resource needs (403).
     InsufficientScope,
+    /// The DPoP proof is missing or invalid (RFC 9449 section 7.1, 401).
+    InvalidDpopProof,
 }
 
 impl ErrorCode {
@@ -20,6 +24,7 @@ impl ErrorCode {
             ErrorCode::InvalidRequest => "invalid_request",
             ErrorCode::InvalidToken => "invalid_token",
             ErrorCode::InsufficientScope => "insufficient_scope",
+            ErrorCode::InvalidDpopProof => "invalid_dpop_proof",
         }
     }
 }
@@ -64,6 +69,16 @@ pub enum VerifyError {
     BadClaim(&'static str),
     /// A verified token lacks scopes the resource needs; holds them, space-separated.
     InsufficientScope(String),
+    /// The DPoP proof sent with the token was refused (`invalid_dpop_proof`).
+    Proof(ProofError),
+    /// A token bound to a DPoP key was presented as `Bearer`.
+    BoundToken,
+    /// A token not bound to a DPoP key was presented as `DPoP`.
+    NotBound,
+    /// A token bound to a client certificate came without that certificate.
+    WrongCertificate,
+    /// The resource accepts only sender-constrained tokens and this one is a plain bearer token.
+    BindingRequired,
 }
 
 impl VerifyError {
@@ -74,6 +89,7 @@ impl VerifyError {
             VerifyError::NoCredentials | VerifyError::KeysUnavailable => None,
             VerifyError::MalformedAuthorization => Some(ErrorCode::InvalidRequest),
             VerifyError::InsufficientScope(_) => Some(ErrorCode::InsufficientScope),
+            VerifyError::Proof(_) => Some(ErrorCode::InvalidDpopProof),
             _ => Some(ErrorCode::InvalidToken),
         }
     }
@@ -111,6 +127,17 @@ impl VerifyError {
             VerifyError::IssuedInFuture => "the token is issued in the future",
             VerifyError::BadClaim(_) => "a required claim is missing or malformed",
             VerifyError::InsufficientScope(_) => "the token lacks a required scope",
+            VerifyError::Proof(e) => e.description(),
+            VerifyError::BoundToken => {
+                "the token is bound to a DPoP key: send it as 'DPoP' with a proof"
+            }
+            VerifyError::NotBound => "the token is not bound to a DPoP key",
+            VerifyError::WrongCertificate => {
+                "the token is bound to a client certificate this request was not made with"
+            }
+            VerifyError::BindingRequired => {
+                "this resource accepts only sender-constrained (DPoP or certificate-bound) tokens"
+            }
         }
     }
 
@@ -118,7 +145,21 @@ impl VerifyError {
     /// `error_description` and (for `insufficient_scope`) `scope`. Characters RFC 6750 does
     /// not allow in those values are dropped, and the realm is an escaped quoted-string.
     pub fn www_authenticate(&self, realm: &str) -> String {
-        let mut out = String::from("Bearer realm=\"");
+        self.challenge("Bearer", realm)
+    }
+
+    /// The `DPoP` challenge of RFC 9449 section 7.1 for this error: as
+    /// [`VerifyError::www_authenticate`] with the `DPoP` scheme, and `algs` listing the proof
+    /// algorithms accepted.
+    pub fn www_authenticate_dpop(&self, realm: &str) -> String {
+        let mut out = self.challenge("DPoP", realm);
+        attribute(&mut out, "algs", DPOP_ALGS);
+        out
+    }
+
+    fn challenge(&self, scheme: &str, realm: &str) -> String {
+        let mut out = String::from(scheme);
+        out.push_str(" realm=\"");
         for c in realm.chars().filter(|c| (' '..='~').contains(c)) {
             if c == '"' || c == '\\' {
                 out.push('\\');

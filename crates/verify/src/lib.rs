@@ -58,6 +58,7 @@
 pub mod b64;
 mod bearer;
 mod claims;
+pub mod dpop;
 mod error;
 #[doc(hidden)]
 pub mod json;
@@ -67,8 +68,9 @@ mod seen;
 mod token;
 mod verifier;
 
-pub use bearer::bearer_token;
-pub use claims::{Claims, Scopes, MAX_ACTORS};
+pub use bearer::{access_token, bearer_token, Scheme};
+pub use claims::{Claims, Confirmation, Scopes, MAX_ACTORS};
+pub use dpop::{Proof, ProofAlg, ProofError, ProofReplay, ProofRules};
 pub use error::{ErrorCode, VerifyError};
 pub use jwks::{Algorithm, JwkSet, JwksError, Key, MAX_JWKS_BYTES};
 pub use remote::{

@@ -96,7 +96,7 @@ pub(crate) fn parse<'a>(
 
 /// RFC 8725 section 3.11 and RFC 7515 section 4.1.9: media types compare case-insensitively
 /// and `application/` may be left out.
-fn typ_matches(typ: &str, want: &str) -> bool {
+pub(crate) fn typ_matches(typ: &str, want: &str) -> bool {
     let bare = match typ.get(..12) {
         Some(prefix) if prefix.eq_ignore_ascii_case("application/") => &typ[12..],
         _ => typ,

@@ -189,8 +189,9 @@ impl Verifier<JwkSet> {
     /// code in wasm). `native` gets the public key, the signed input and the signature, and
     /// answers whether they verify, or `None` to leave it to this crate. It must verify as
     /// strictly as `verify_strict` (a small-order `R` or an unreduced `s` refused); a signature
-    /// it accepts is remembered like any other.
-    pub async fn verify_with<'t, N, F>(
+    /// it accepts is remembered like any other. A `native` that answers a plain `bool` always
+    /// answers: this crate's Ed25519 arithmetic is then left out of the caller's build.
+    pub async fn verify_with<'t, N, F, A>(
         &self,
         token: &'t str,
         now: u64,
@@ -198,12 +199,14 @@ impl Verifier<JwkSet> {
     ) -> Result<Claims, VerifyError>
     where
         N: FnOnce([u8; 32], &'t [u8], [u8; 64]) -> F,
-        F: std::future::Future<Output = Option<bool>>,
+        F: std::future::Future<Output = A>,
+        A: Into<Option<bool>>,
     {
         let (token, key) = self.parse_static(token)?;
         if let Some(pending) = self.unseen(&token, key)? {
             let public = *key.verifying_key().as_bytes();
-            match native(public, token.signing_input.as_bytes(), token.signature).await {
+            let answer = native(public, token.signing_input.as_bytes(), token.signature).await;
+            match answer.into() {
                 Some(true) => {}
                 Some(false) => return Err(VerifyError::BadSignature),
                 None => pending.check_in_wasm(&token)?,

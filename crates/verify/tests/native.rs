@@ -109,3 +109,16 @@ fn a_signature_the_platform_accepted_is_remembered_and_a_refused_one_is_not() {
     // The sync path shares the memory.
     assert!(v.verify(&good, NOW).is_ok());
 }
+
+#[test]
+fn a_platform_that_answers_a_bool_decides_alone() {
+    let v = verifier();
+    let good = token(&header(), &claims());
+    for (answer, verified) in [(true, true), (false, false)] {
+        let outcome = v
+            .verify_with(&good, NOW, |_, _, _| async move { answer })
+            .now_or_never()
+            .expect("ready");
+        assert_eq!(outcome.is_ok(), verified);
+    }
+}

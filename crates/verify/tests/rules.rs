@@ -414,3 +414,28 @@ fn remembered_signatures_skip_only_the_signature_check() {
     assert_eq!(v.verify(&forged, NOW), Err(VerifyError::BadSignature));
     assert_eq!(v.verify(&forged, NOW), Err(VerifyError::BadSignature));
 }
+
+#[test]
+fn cnf_is_read_with_both_members_each_optional() {
+    let v = verifier();
+    let read = |cnf: Value| v.verify(&token(&header(), &with("cnf", cnf)), NOW);
+    let c = read(json!({"jkt": "k", "x5t#S256": "x"})).unwrap().cnf;
+    assert_eq!(
+        (c.jkt.as_deref(), c.x5t_s256.as_deref()),
+        (Some("k"), Some("x"))
+    );
+    let c = read(json!({"x5t#S256": "x", "other": 1})).unwrap().cnf;
+    assert_eq!((c.jkt, c.x5t_s256.as_deref()), (None, Some("x")));
+    assert!(!v
+        .verify(&token(&header(), &claims()), NOW)
+        .unwrap()
+        .cnf
+        .is_bound());
+    for bad in [json!("k"), json!({"jkt": 1}), json!({"jkt": ""}), json!([])] {
+        assert_eq!(
+            read(bad.clone()),
+            Err(VerifyError::BadClaim("cnf")),
+            "{bad}"
+        );
+    }
+}

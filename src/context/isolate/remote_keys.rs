@@ -7,11 +7,10 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use futures_util::lock::Mutex;
-
 use crate::jose::jwk::usable_keys;
 use crate::jose::PublicJwk;
 use crate::ports::KeyFetcher;
+use crate::support::Lock;
 
 /// Shortest and longest time a fetched set is trusted, and the default without `max-age`.
 pub const MIN_TTL_MS: u64 = 60_000;
@@ -43,7 +42,7 @@ struct Entry {
 pub struct RemoteKeys {
     entries: RefCell<HashMap<String, Entry>>,
     /// One lock per URL being fetched, so concurrent requests share one fetch.
-    fetching: RefCell<HashMap<String, Rc<Mutex<()>>>>,
+    fetching: RefCell<HashMap<String, Rc<Lock>>>,
 }
 
 /// The trusted lifetime a `Cache-Control` header asks for, within bounds.
@@ -111,7 +110,7 @@ impl RemoteKeys {
         self.store(url, kid, now, fetched)
     }
 
-    fn lock(&self, url: &str) -> Rc<Mutex<()>> {
+    fn lock(&self, url: &str) -> Rc<Lock> {
         let mut fetching = self.fetching.borrow_mut();
         if fetching.len() >= MAX_URLS && !fetching.contains_key(url) {
             fetching.clear();

@@ -63,6 +63,8 @@ function renderSettings(c) {
   syncLockoutState();
   show('e-introspection-field', typeof c.introspection_allowed === 'boolean');
   $('e-introspection').checked = c.introspection_allowed === true;
+  show('e-dpop-field', typeof c.dpop_bound_access_tokens === 'boolean');
+  $('e-dpop').checked = c.dpop_bound_access_tokens === true;
   $('e-cert-bound').checked = c.tls_client_certificate_bound_access_tokens === true;
   show('e-dn-field', c.token_endpoint_auth_method === 'tls_client_auth');
   $('e-dn').value = c.tls_client_auth_subject_dn || '';
@@ -148,6 +150,9 @@ async function settingsPatch(form, c) {
   }
   if (typeof c.introspection_allowed === 'boolean' && $('e-introspection').checked !== c.introspection_allowed) {
     patch.introspection_allowed = $('e-introspection').checked;
+  }
+  if (typeof c.dpop_bound_access_tokens === 'boolean' && $('e-dpop').checked !== c.dpop_bound_access_tokens) {
+    patch.dpop_bound_access_tokens = $('e-dpop').checked;
   }
   if ($('e-cert-bound').checked !== (c.tls_client_certificate_bound_access_tokens === true)) {
     patch.tls_client_certificate_bound_access_tokens = $('e-cert-bound').checked;

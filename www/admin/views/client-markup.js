@@ -28,6 +28,8 @@ function settings() {
         h('span', { id: 'e-lockout-hint', class: 'hint' }, 'five failed authentications in a row lock the client for an hour')),
       check('e-introspection', ['May introspect any token ', h('span', { class: 'hint' }, "other clients' tokens too, at /oauth/introspect")],
         { wrapId: 'e-introspection-field' }),
+      check('e-dpop', ['Tokens must be DPoP-bound ', h('span', { class: 'hint' }, 'every token request needs a DPoP proof (RFC 9449)')],
+        { wrapId: 'e-dpop-field' }),
       check('e-cert-bound', ['Bind tokens to the client certificate ', h('span', { class: 'hint' }, 'cnf x5t#S256 (RFC 8705); a token request without a certificate is refused')]),
       field({
         id: 'e-dn',

@@ -9,7 +9,13 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use worker::Env;
 
-use crate::gateway::{Forward, Gateway, Incoming, Outcome, Target};
+use std::future::Future;
+use std::pin::Pin;
+
+use edgeauth_verify::dpop::ProofKey;
+use edgeauth_verify::ProofAlg;
+
+use crate::gateway::{Forward, Gateway, Incoming, Outcome, ProofSignatures, Target};
 use crate::headers::list_with;
 use crate::reply::Reply;
 use crate::settings::{Settings, ISSUER_BINDING, SETTINGS};
@@ -44,6 +50,7 @@ pub async fn fetch(req: web_sys::Request, env: Env, _ctx: JsValue) -> web_sys::R
     let mut lines = head.split('\n');
     let method = lines.next().unwrap_or_default().to_ascii_uppercase();
     let url = lines.next().unwrap_or_default().to_string();
+    let certificate = lines.next().filter(|c| !c.is_empty()).map(str::to_string);
     let mut headers = Vec::new();
     while let (Some(name), Some(value)) = (lines.next(), lines.next()) {
         headers.push((name.to_string(), value.to_string()));
@@ -52,6 +59,7 @@ pub async fn fetch(req: web_sys::Request, env: Env, _ctx: JsValue) -> web_sys::R
         method: &method,
         url: &url,
         headers: &headers,
+        certificate: certificate.as_deref(),
     };
     let now = (js_sys::Date::now() / 1000.0) as u64;
     match gateway.handle(&incoming, now).await {
@@ -69,9 +77,38 @@ pub async fn fetch(req: web_sys::Request, env: Env, _ctx: JsValue) -> web_sys::R
 
 #[wasm_bindgen(inline_js = "
 export function head(r) {
-  const parts = [r.method, r.url];
+  // The client certificate's fingerprint when one was presented (Cloudflare mTLS); read only
+  // for requests with credentials, since the runtime builds request.cf on first access.
+  const t = r.headers.has('authorization') && r.cf ? r.cf.tlsClientAuth : undefined;
+  const cert = t && t.certPresented === '1' ? String(t.certFingerprintSHA256 ?? '') : '';
+  const parts = [r.method, r.url, cert.replace(/[\\r\\n]/g, '')];
   for (const [name, value] of r.headers) parts.push(name, value);
   return parts.join('\\n');
+}
+const PROOF_ALGS = {
+  ES256: [{ name: 'ECDSA', namedCurve: 'P-256' }, { name: 'ECDSA', hash: 'SHA-256' }],
+  EdDSA: [{ name: 'Ed25519' }, { name: 'Ed25519' }],
+  RS256: [{ name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }, { name: 'RSASSA-PKCS1-v1_5' }],
+  PS256: [{ name: 'RSA-PSS', hash: 'SHA-256' }, { name: 'RSA-PSS', saltLength: 32 }],
+};
+const proofKeys = new Map();
+export async function verify_proof(alg, jwk, input, signature) {
+  const params = PROOF_ALGS[alg];
+  if (!params) return false;
+  // A client signs every proof with one key: its import is kept (bounded), by algorithm and
+  // key, so a request pays for the verification only.
+  const id = alg + jwk;
+  let key = proofKeys.get(id);
+  try {
+    if (!key) {
+      key = await crypto.subtle.importKey('jwk', JSON.parse(jwk), params[0], false, ['verify']);
+      if (proofKeys.size >= 256) proofKeys.delete(proofKeys.keys().next().value);
+      proofKeys.set(id, key);
+    }
+    return await crypto.subtle.verify(params[1], key, signature, input);
+  } catch {
+    return false;
+  }
 }
 export function send(binding, request) {
   return binding ? binding.fetch(request) : fetch(request);
@@ -80,9 +117,32 @@ extern "C" {
     /// The request's method, URL, and each header's name and value, one a line, in one
     /// crossing (no header name or value holds a line break).
     fn head(req: &web_sys::Request) -> String;
+    /// WebCrypto's verification of a DPoP proof's signature (`false` for anything it refuses).
+    fn verify_proof(alg: &str, jwk: &str, input: &[u8], signature: &[u8]) -> js_sys::Promise;
     /// The runtime's `fetch` of `request`, through the service `binding` if there is one.
     #[wasm_bindgen(catch)]
     fn send(binding: &JsValue, request: &web_sys::Request) -> Result<js_sys::Promise, JsValue>;
+}
+
+/// DPoP proof signatures by the runtime's WebCrypto.
+#[derive(Debug)]
+struct WebCrypto;
+
+impl ProofSignatures for WebCrypto {
+    fn verify<'a>(
+        &'a self,
+        alg: ProofAlg,
+        key: &'a ProofKey,
+        input: &'a [u8],
+        signature: &'a [u8],
+    ) -> Pin<Box<dyn Future<Output = bool> + 'a>> {
+        let promise = verify_proof(alg.name(), &key.canonical, input, signature);
+        Box::pin(async move {
+            JsFuture::from(promise)
+                .await
+                .is_ok_and(|v| v.as_bool() == Some(true))
+        })
+    }
 }
 
 /// The vars as strings; a JSON var given as a TOML table or array is serialized back.
@@ -132,7 +192,9 @@ fn gateway(env: &Env) -> Result<Rc<Gateway<IssuerBinding>>, String> {
                     let issuer = env
                         .service(ISSUER_BINDING)
                         .map_err(|_| format!("the service binding {ISSUER_BINDING} is missing"))?;
-                    Ok(Rc::new(Gateway::new(settings, IssuerBinding(issuer))))
+                    let gateway = Gateway::new(settings, IssuerBinding(issuer))
+                        .with_proof_signatures(WebCrypto);
+                    Ok(Rc::new(gateway))
                 })
             }
         };

@@ -107,6 +107,11 @@ pub fn token(changes: Value) -> String {
     let sig = B64.encode(signer().sign(input.as_bytes()).to_bytes());
     format!("{input}.{sig}")
 }
+thread_local! {
+    /// The client certificate fingerprint (hex) the next requests present, if any.
+    pub static CERTIFICATE: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
 pub fn run(g: &Gateway<&Keys>, method: &str, url: &str, headers: &[(&str, &str)]) -> Outcome {
     run_at(g, NOW, method, url, headers)
 }
@@ -123,10 +128,12 @@ pub fn run_at(
         .iter()
         .map(|(n, v)| (n.to_string(), v.to_string()))
         .collect();
+    let certificate = CERTIFICATE.with(|c| c.borrow().clone());
     let request = Incoming {
         method,
         url,
         headers: &headers,
+        certificate: certificate.as_deref(),
     };
     g.handle(&request, now)
         .now_or_never()
