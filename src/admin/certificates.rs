@@ -74,7 +74,7 @@ pub async fn handle(
         (None, Some(pem)) => {
             if record.client.token_endpoint_auth_method != AuthMethod::SelfSignedTlsClientAuth {
                 return Err(Error::Conflict(
-                    "only self_signed_tls_client_auth clients register certificates".into(),
+                    "only self_signed_tls_client_auth clients hold certificates".into(),
                 ));
             }
             let added = certificates::add(&mut record.certificates, &pem, ctx.now())?;

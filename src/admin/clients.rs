@@ -47,7 +47,7 @@ pub async fn create(ctx: &Ctx<'_>, req: &Request) -> Result<Response, Error> {
         (vec![stored], Some(new))
     } else if input_had_secret {
         return Err(Error::invalid_metadata(
-            "private_key_jwt, tls_client_auth and self_signed_tls_client_auth clients have no secrets",
+            "only client_secret_* clients take a secret",
         ));
     } else {
         (Vec::new(), None)
@@ -137,7 +137,7 @@ pub async fn update(ctx: &Ctx<'_>, id: &str, req: &Request) -> Result<Response, 
     {
         // As federated credentials: kept dormant, they would work again after a switch back.
         return Err(Error::Conflict(
-            "certificates are only for self_signed_tls_client_auth clients; delete them before changing token_endpoint_auth_method".into(),
+            "delete the client's certificates before changing token_endpoint_auth_method".into(),
         ));
     }
     if let Some(g) = grants {

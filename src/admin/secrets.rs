@@ -32,8 +32,10 @@ pub async fn add(ctx: &Ctx<'_>, id: &str, req: &Request) -> Result<Response, Err
     let mut record = load_client(ctx, id).await?;
     if !record.client.token_endpoint_auth_method.uses_secrets() {
         let why = match record.client.token_endpoint_auth_method {
-            AuthMethod::PrivateKeyJwt => "private_key_jwt clients authenticate with keys, not secrets",
-            _ => "tls_client_auth and self_signed_tls_client_auth clients authenticate with certificates, not secrets",
+            AuthMethod::PrivateKeyJwt => {
+                "private_key_jwt clients authenticate with keys, not secrets"
+            }
+            _ => "this client authenticates with a certificate, not secrets",
         };
         return Err(Error::Conflict(why.into()));
     }

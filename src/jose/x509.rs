@@ -21,15 +21,13 @@ pub struct Certificate {
     pub not_after: u64,
 }
 
-const NOT_X509: &str = "certificate is not a DER-encoded X.509 certificate";
+const NOT_X509: &str = "certificate is not an X.509 certificate";
 
 /// Reads one PEM `CERTIFICATE`.
 pub fn certificate_from_pem(pem: &str) -> Result<Certificate, &'static str> {
+    // A private key, say, is refused as any other label is; the admin page warns first.
     match armoured(pem.trim().as_bytes()) {
         Some(("CERTIFICATE", der)) => certificate(&der).ok_or(NOT_X509),
-        Some((l, _)) if l.contains("PRIVATE KEY") => {
-            Err("certificate holds a private key; upload the certificate only")
-        }
         _ => Err("certificate is not one PEM CERTIFICATE"),
     }
 }
@@ -66,8 +64,9 @@ fn certificate(der: &[u8]) -> Option<Certificate> {
 }
 
 /// A `Name` as RFC 2253 text: the last RDN first, as OpenSSL prints it (its attribute values
-/// in reverse too, joined by `+`; an RDN is told by the bytes left after it); the attribute types below by name, any other by dotted
-/// OID with its value as `#` and the hex of its DER (lower case; RFC 2253 takes either).
+/// in reverse too, joined by `+`; an RDN is told by the bytes left after it); the attribute
+/// types below by name, any other by dotted OID with its value as `#` and the hex of its DER
+/// (lower case; RFC 2253 takes either).
 fn name(content: &[u8]) -> Option<String> {
     let mut atvs: Vec<(usize, &[u8])> = Vec::new();
     let mut rdns = Reader::new(content);
@@ -78,12 +77,12 @@ fn name(content: &[u8]) -> Option<String> {
         }
     }
     let mut out = String::new();
-    let mut last = None;
+    let mut last = usize::MAX;
     for (set, atv) in atvs.into_iter().rev() {
-        if let Some(prev) = last {
-            out.push(if prev == set { '+' } else { ',' });
+        if !out.is_empty() {
+            out.push(if last == set { '+' } else { ',' });
         }
-        last = Some(set);
+        last = set;
         let mut atv = Reader::new(atv);
         let oid = atv.read(der::OID)?;
         let raw = atv.remaining();
@@ -117,8 +116,7 @@ pub fn push_hex(out: &mut String, bytes: &[u8]) {
     }
 }
 
-/// The names of the attribute types most subject DNs use (RFC 4519, and PKCS #9's
-/// `emailAddress`, as OpenSSL names it).
+/// The names of the attribute types most subject DNs use (RFC 4519).
 fn short_name(oid: &[u8]) -> Option<&'static str> {
     Some(match oid {
         [0x55, 0x04, 0x03] => "CN",
@@ -127,7 +125,6 @@ fn short_name(oid: &[u8]) -> Option<&'static str> {
         [0x55, 0x04, 0x08] => "ST",
         [0x55, 0x04, 0x0A] => "O",
         [0x55, 0x04, 0x0B] => "OU",
-        [0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x09, 0x01] => "emailAddress",
         _ => return None,
     })
 }
@@ -208,7 +205,7 @@ mod tests {
         let c = certificate_from_pem(CERT).unwrap();
         assert_eq!(
             c.subject,
-            "2.5.4.5=#13023432,emailAddress=a@b.example,CN=client.example,OU=Ops+OU=Eng,O=Acme\\, Inc.,L=San Francisco,ST=CA,C=US"
+            "2.5.4.5=#13023432,1.2.840.113549.1.9.1=#160b6140622e6578616d706c65,CN=client.example,OU=Ops+OU=Eng,O=Acme\\, Inc.,L=San Francisco,ST=CA,C=US"
         );
         let hex: String = c.fingerprint.iter().map(|b| format!("{b:02X}")).collect();
         assert_eq!(

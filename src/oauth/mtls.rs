@@ -50,10 +50,9 @@ pub fn authenticate(
             let found = certificates::find(&record.certificates, fingerprint)
                 .filter(|c| !guard.is_key_revoked(&c.guard_name()))
                 .ok_or_else(|| refused("the client certificate is not registered"))?;
-            if now < found.not_before || now >= found.not_after {
-                return Err(refused(
-                    "the client certificate has expired or is not yet valid",
-                ));
+            // A certificate not yet valid was accepted at upload all the same: only its end counts.
+            if now >= found.not_after {
+                return Err(refused("the client certificate has expired"));
             }
             Ok(())
         }
@@ -63,7 +62,7 @@ pub fn authenticate(
 }
 
 /// What a caller that gave no credential at all is told.
-pub const MISSING: &str = "client authentication is required (HTTP Basic, client_secret_post, a client assertion, or client_id with a TLS client certificate)";
+pub const MISSING: &str = "client authentication is required (Basic, client_secret_post, an assertion, or client_id and a client certificate)";
 
 fn refused(why: &'static str) -> Error {
     Error::invalid_client(why)
@@ -85,7 +84,7 @@ pub fn binding(req: &Request, record: &ClientRecord) -> Result<Option<String>, E
     {
         Some(fingerprint) => Ok(Some(x5t_s256(fingerprint))),
         None => Err(Error::invalid_request(
-            "this client's tokens are certificate-bound: present a TLS client certificate",
+            "this client's tokens are certificate-bound: send a client certificate",
         )),
     }
 }
