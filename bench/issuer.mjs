@@ -44,6 +44,11 @@
 //               verified signatures an isolate remembers (oldest first out), so every request
 //               verifies one signature and signs one token (the issue's target: at most 1.3x
 //               Basic's CPU); the bodies cycle, which is expected here
+//   basic_cf    basic with a `request.cf` as Cloudflare's edge makes one (colo, country, TLS
+//               details; no client certificate), handed in through workerd's cfBlobHeader: what
+//               reading `cf.tlsClientAuth` costs the requests that have none (almost all)
+//   mtls        POST /oauth/token, self_signed_tls_client_auth (RFC 8705): client_id in the form,
+//               the registered certificate (tests/seeds/cert/acme.pem) in `cf.tlsClientAuth`
 //   dpop        POST /oauth/token, client_secret_basic with a DPoP proof (RFC 9449, ES256 as
 //               openid-client makes them): every request its own pre-signed proof (fresh jti,
 //               iat now; a proof lives 60 s, so keep --duration + --warmup well under that),
@@ -61,6 +66,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { createServer } from 'node:http';
+import { X509Certificate, createHash } from 'node:crypto';
 import { SignJWT, exportJWK, generateKeyPair } from 'jose';
 import { ROOT } from '../tests/support/worker.mjs';
 import { MEMORY_ROOT, WORKERD, memoryStateRoot, startWorkerd } from '../tests/support/workerd.mjs';
@@ -145,7 +151,12 @@ const keyHost = createServer((req, res) => {
 });
 await new Promise((done) => keyHost.listen(0, '127.0.0.1', done));
 const keyHostUrl = `http://127.0.0.1:${keyHost.address().port}`;
-const w = await startWorkerd({ hello: true, stateRoot: stateRoot ?? tmpdir(), localOutbound: true, buildDir: BUILD });
+// The edge's `request.cf`, handed in as this header's JSON (workerd's cfBlobHeader; never in a
+// deployment, where Cloudflare makes it).
+const CF_HEADER = 'x-bench-cf';
+const w = await startWorkerd({
+  hello: true, stateRoot: stateRoot ?? tmpdir(), localOutbound: true, buildDir: BUILD, cfBlobHeader: CF_HEADER,
+});
 try {
   const base = w.url;
   const adminAuth = `Bearer ${w.adminToken}`;
@@ -180,6 +191,56 @@ try {
     method: 'POST', headers: { authorization: basicAuth, 'content-type': form }, body: introspectBody,
   });
   if (active.status !== 200 || active.json?.active !== true) throw new Error(`introspection: ${active.status} ${active.text}`);
+
+  // A request.cf as the edge makes it for a plain HTTPS request (no client certificate), and a
+  // self_signed_tls_client_auth client with its certificate registered, presented in
+  // cf.tlsClientAuth (only when a case needs it: a build from before RFC 8705 has no such route).
+  const edgeCf = {
+    asn: 13335, asOrganization: 'Example', colo: 'FRA', country: 'DE', city: 'Frankfurt am Main',
+    continent: 'EU', region: 'Hesse', regionCode: 'HE', timezone: 'Europe/Berlin', latitude: '50.11',
+    longitude: '8.68', postalCode: '60313', httpProtocol: 'HTTP/2', requestPriority: '',
+    tlsVersion: 'TLSv1.3', tlsCipher: 'AEAD-AES128-GCM-SHA256', clientTcpRtt: 12, edgeRequestKeepAliveStatus: 1,
+    clientAcceptEncoding: 'gzip, deflate, br', verifiedBotCategory: '',
+    botManagement: { score: 99, verifiedBot: false, staticResource: false, ja3Hash: '', ja4: '' },
+    tlsClientHelloLength: '512', tlsClientRandom: 'AAAA', tlsExportedAuthenticator: {},
+  };
+  let mtlsBody = null;
+  let mtlsCf = null;
+  if (!opt.cases || opt.cases.split(',').includes('mtls')) {
+    const pem = readFileSync(join(ROOT, 'tests', 'seeds', 'cert', 'acme.pem'), 'utf8');
+    const cert = new X509Certificate(pem);
+    const created = await call(`${base}/admin/clients`, {
+      method: 'POST',
+      headers: { authorization: adminAuth, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        client_name: 'bench-mtls', scope: 'read write', token_endpoint_auth_method: 'self_signed_tls_client_auth',
+      }),
+    });
+    if (created.status !== 201) throw new Error(`create mtls client: ${created.status} ${created.text}`);
+    const id = created.json.client.client_id;
+    const up = await call(`${base}/admin/clients/${id}/certificates`, {
+      method: 'POST',
+      headers: { authorization: adminAuth, 'content-type': 'application/json' },
+      body: JSON.stringify({ certificate: pem }),
+    });
+    if (up.status !== 201) throw new Error(`upload certificate: ${up.status} ${up.text}`);
+    mtlsBody = `${tokenBody}&client_id=${id}`;
+    mtlsCf = JSON.stringify({
+      ...edgeCf,
+      tlsClientAuth: {
+        certPresented: '1', certVerified: 'FAILED:self signed certificate',
+        certFingerprintSHA256: createHash('sha256').update(cert.raw).digest('hex'),
+        certSubjectDNRFC2253: 'CN=client.example,O=Acme', certIssuerDNRFC2253: 'CN=client.example,O=Acme',
+        certNotBefore: 'Dec  7 13:57:44 2026 GMT', certNotAfter: 'Dec  4 13:57:44 2036 GMT', certSerial: '01',
+        certIssuerDN: '', certSubjectDN: '', certIssuerDNLegacy: '', certSubjectDNLegacy: '',
+        certFingerprintSHA1: '', certIssuerSKI: '', certSKI: '', certRevoked: '0',
+      },
+    });
+    const check = await call(`${base}/oauth/token`, {
+      method: 'POST', headers: { 'content-type': form, [CF_HEADER]: mtlsCf }, body: mtlsBody,
+    });
+    if (check.status !== 200) throw new Error(`mtls token request: ${check.status} ${check.text}`);
+  }
 
   // private_key_jwt client with an inline Ed25519 key.
   const issuer = (await call(`${base}/.well-known/oauth-authorization-server`)).json.issuer;
@@ -377,6 +438,22 @@ try {
       path: '/oauth/token',
       headers: { Authorization: basicAuth, 'Content-Type': form },
       body: tokenBody,
+    },
+    {
+      key: 'basic_cf',
+      name: 'token POST /oauth/token (Basic, request.cf)',
+      method: 'POST',
+      path: '/oauth/token',
+      headers: { Authorization: basicAuth, 'Content-Type': form, [CF_HEADER]: JSON.stringify(edgeCf) },
+      body: tokenBody,
+    },
+    {
+      key: 'mtls',
+      name: 'token POST /oauth/token (self_signed_tls_client_auth)',
+      method: 'POST',
+      path: '/oauth/token',
+      headers: { 'Content-Type': form, [CF_HEADER]: mtlsCf },
+      body: mtlsBody,
     },
     {
       key: 'basic_quota',

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmark: the built Worker under PLAIN workerd (node_modules/.bin/workerd, started here; no
 # Miniflare, no wrangler dev), wrk against a JS hello-world under the same workerd, GET /healthz,
-# POST /oauth/token (client_secret_basic without and with a token quota, and private_key_jwt with
+# POST /oauth/token (client_secret_basic without and with a token quota and with a request.cf,
+# self_signed_tls_client_auth with its certificate in request.cf, and private_key_jwt with
 # unique pre-signed assertions),
 # POST /oauth/introspect and GET /admin/clients. Options pass through to bench/issuer.mjs
 # (defaults shown):

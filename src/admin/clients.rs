@@ -47,7 +47,7 @@ pub async fn create(ctx: &Ctx<'_>, req: &Request) -> Result<Response, Error> {
         (vec![stored], Some(new))
     } else if input_had_secret {
         return Err(Error::invalid_metadata(
-            "private_key_jwt clients have no secrets",
+            "only client_secret_* clients take a secret",
         ));
     } else {
         (Vec::new(), None)
@@ -56,6 +56,7 @@ pub async fn create(ctx: &Ctx<'_>, req: &Request) -> Result<Response, Error> {
         client,
         secrets,
         federated_credentials: Vec::new(),
+        certificates: Vec::new(),
     };
     ctx.save_client(&mut record).await?;
     let detail = match record.secrets.first() {
@@ -129,6 +130,14 @@ pub async fn update(ctx: &Ctx<'_>, id: &str, req: &Request) -> Result<Response, 
         // Kept dormant, they would come back to life with a later switch back.
         return Err(Error::Conflict(
             "federated credentials are only for private_key_jwt clients; delete them before changing token_endpoint_auth_method".into(),
+        ));
+    }
+    if record.client.token_endpoint_auth_method != AuthMethod::SelfSignedTlsClientAuth
+        && !record.certificates.is_empty()
+    {
+        // As federated credentials: kept dormant, they would work again after a switch back.
+        return Err(Error::Conflict(
+            "delete the client's certificates before changing token_endpoint_auth_method".into(),
         ));
     }
     if let Some(g) = grants {

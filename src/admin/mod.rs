@@ -1,9 +1,10 @@
 //! The admin API, for the callers `oauth::admins` authenticates, each route needing one
-//! permission (issue 26): clients with their secrets and federated
-//! credentials, resources, the audit trail and usage, the input limits the admin page checks,
+//! permission (issue 26): clients with their secrets, federated credentials and
+//! certificates, resources, the audit trail and usage, the input limits the admin page checks,
 //! and the API's own OpenAPI document (`www/admin/openapi.json`). Every change is audited.
 
 mod audit;
+mod certificates;
 mod clients;
 mod federated_credentials;
 pub mod keys;
@@ -116,6 +117,20 @@ pub async fn route(
         (["clients", _, "federated-credentials", _], _) => {
             return Err(Error::MethodNotAllowed("DELETE"))
         }
+        (["clients", id, "certificates"], Post) => {
+            need(ClientsWrite)?;
+            certificates::handle(ctx, id, req, None).await?
+        }
+        (["clients", id, "certificates"], Get | Head) => {
+            need(ClientsRead)?;
+            certificates::handle(ctx, id, req, None).await?
+        }
+        (["clients", _, "certificates"], _) => return Err(Error::MethodNotAllowed("GET, POST")),
+        (["clients", id, "certificates", fingerprint], Delete) => {
+            need(ClientsWrite)?;
+            certificates::handle(ctx, id, req, Some(fingerprint)).await?
+        }
+        (["clients", _, "certificates", _], _) => return Err(Error::MethodNotAllowed("DELETE")),
         (["clients", id, "unlock"], Post) => {
             need(ClientsWrite)?;
             clients::unlock(ctx, id).await?

@@ -31,9 +31,13 @@ pub async fn add(ctx: &Ctx<'_>, id: &str, req: &Request) -> Result<Response, Err
     let input: SecretInput = json_body(req)?;
     let mut record = load_client(ctx, id).await?;
     if !record.client.token_endpoint_auth_method.uses_secrets() {
-        return Err(Error::Conflict(
-            "private_key_jwt clients authenticate with keys, not secrets".into(),
-        ));
+        let why = match record.client.token_endpoint_auth_method {
+            AuthMethod::PrivateKeyJwt => {
+                "private_key_jwt clients authenticate with keys, not secrets"
+            }
+            _ => "this client authenticates with a certificate, not secrets",
+        };
+        return Err(Error::Conflict(why.into()));
     }
     let max = ctx.config.secret_policy.max_per_client;
     if record.secrets.len() >= max {

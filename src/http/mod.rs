@@ -1,5 +1,6 @@
 //! The core's own request and response types: the shell translates to and from these.
 
+pub mod client_cert;
 pub mod form;
 pub mod respond;
 
@@ -8,6 +9,7 @@ use serde::Serialize;
 
 use crate::error::Error;
 use crate::support::json;
+pub use client_cert::ClientCertificate;
 pub use form::Form;
 
 /// HTTP methods the router distinguishes.
@@ -93,6 +95,9 @@ pub struct Request {
     pub headers: Vec<(String, String)>,
     /// The body bytes.
     pub body: Vec<u8>,
+    /// The TLS client certificate's fields, checked; `None` where the edge gave none (no
+    /// mutual TLS on the hostname, or not a `POST`: only client authentication reads it).
+    pub client_cert: Option<ClientCertificate>,
 }
 
 impl Request {
@@ -114,23 +119,49 @@ impl Request {
             query: query.to_string(),
             headers: Vec::new(),
             body: Vec::new(),
+            client_cert: None,
         }
     }
 
     /// A request from the one line the shell reads off the runtime's request: method, URL and
     /// the values of [`REQUEST_HEADERS`] in order, separated by `\n`, with `\0` for a header
-    /// that is absent (neither can occur in a method, a serialized URL or a header value).
+    /// that is absent (neither can occur in a method, a serialized URL or a header value);
+    /// then, when the edge gave a client certificate's fields, `certPresented`,
+    /// `certVerified`, `certFingerprintSHA256` and, last (the rest of the line),
+    /// `certSubjectDNRFC2253`.
     pub fn from_head(head: &str) -> Request {
-        let mut parts = head.split('\n');
+        let mut parts = head.splitn(2 + REQUEST_HEADERS.len() + 4, '\n');
         let method = Method::parse(parts.next().unwrap_or_default());
         let mut request = Request::new(method, parts.next().unwrap_or_default());
         request.headers = REQUEST_HEADERS
             .iter()
-            .zip(parts)
+            .zip(parts.by_ref())
             .filter(|(_, value)| *value != "\0")
             .map(|(name, value)| (name.to_string(), value.to_string()))
             .collect();
+        if let (Some(p), Some(v), Some(f), Some(s)) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        {
+            request.client_cert = Some(ClientCertificate::from_edge(p, v, f, s));
+        }
         request
+    }
+
+    /// Sets the client certificate's fields as the edge gives them (`request.cf.tlsClientAuth`).
+    pub fn with_client_cert(
+        mut self,
+        presented: &str,
+        verified: &str,
+        fingerprint: &str,
+        subject: &str,
+    ) -> Request {
+        self.client_cert = Some(ClientCertificate::from_edge(
+            presented,
+            verified,
+            fingerprint,
+            subject,
+        ));
+        self
     }
 
     /// Adds a header (name is lower-cased).
@@ -314,5 +345,20 @@ mod tests {
         let r = Request::from_head("");
         assert_eq!(r.method, Method::Other);
         assert!(r.headers.is_empty());
+        assert_eq!(r.client_cert, None);
+    }
+
+    #[test]
+    fn from_head_reads_the_client_certificate_after_the_headers() {
+        let fp = "AB".repeat(32);
+        let absent = vec!["\0"; REQUEST_HEADERS.len()].join("\n");
+        let line = format!("POST\nhttps://i.example/oauth/token\n{absent}");
+        let r = Request::from_head(&format!("{line}\n1\nSUCCESS\n{fp}\nCN=a\nb,O=c"));
+        let cert = r.client_cert.unwrap();
+        assert!(cert.presented && cert.verified);
+        assert_eq!(cert.fingerprint, Some([0xAB; 32]));
+        assert_eq!(cert.subject_dn.as_deref(), Some("CN=a\nb,O=c"));
+        let r = Request::from_head(&line);
+        assert_eq!(r.client_cert, None);
     }
 }

@@ -1,4 +1,5 @@
-//! The few DER shapes a public key file needs (SPKI, PKCS#1), read strictly.
+//! The few DER shapes a public key file (SPKI, PKCS#1) and a certificate's subject and
+//! validity need, read strictly.
 //!
 //! Each rule mirrors what the `der` 0.8 and `const-oid` 0.10 crates decided before this reader
 //! replaced them, so that a key file accepted or refused before still is: the differential test
@@ -22,6 +23,11 @@ impl<'a> Reader<'a> {
     /// Reads from the start of `der`.
     pub fn new(der: &'a [u8]) -> Self {
         Self(der)
+    }
+
+    /// The bytes not yet read.
+    pub fn remaining(&self) -> &'a [u8] {
+        self.0
     }
 
     /// Whether every byte has been read.

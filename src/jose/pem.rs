@@ -112,7 +112,7 @@ fn spki(bytes: &[u8]) -> Option<(String, Parameters<'_>, &[u8])> {
 /// characters (CRLF, CR or LF after each); one blank line may follow the last, and a second
 /// only after a full 64-character last line whose final quantum has no padding (pem-rfc7468
 /// leaves that blank line unread and so decodes the final quantum as unpadded base64).
-fn armoured(pem: &[u8]) -> Option<(&str, Vec<u8>)> {
+pub(crate) fn armoured(pem: &[u8]) -> Option<(&str, Vec<u8>)> {
     let start = if pem.starts_with(BEGIN) {
         0
     } else {

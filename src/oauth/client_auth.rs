@@ -8,9 +8,9 @@ use zeroize::Zeroizing;
 use crate::context::{Actor, Ctx};
 use crate::error::Error;
 use crate::http::form::{form_decode, Form};
-use crate::http::Request;
+use crate::http::{ClientCertificate, Request};
 use crate::oauth::assertions::{self, UnverifiedAssertion, ASSERTION_TYPE};
-use crate::oauth::{federation, Refusal};
+use crate::oauth::{federation, mtls, Refusal};
 use crate::registry::audit::{Action, Subject};
 use crate::registry::clients::{AuthMethod, ClientId, ClientRecord};
 use crate::registry::federation::CredentialId;
@@ -39,6 +39,13 @@ pub enum Credentials<'f> {
         /// The token.
         token: Box<UnverifiedAssertion<'f>>,
     },
+    /// The TLS client certificate (RFC 8705), for the `client_id` in the form.
+    Certificate {
+        /// The client id given.
+        client_id: &'f str,
+        /// The certificate presented.
+        cert: &'f ClientCertificate,
+    },
 }
 
 impl Credentials<'_> {
@@ -47,7 +54,8 @@ impl Credentials<'_> {
         match self {
             Credentials::Secret { client_id, .. } => client_id,
             Credentials::Assertion(a) => a.client_id(),
-            Credentials::External { client_id, .. } => client_id,
+            Credentials::External { client_id, .. }
+            | Credentials::Certificate { client_id, .. } => client_id,
         }
     }
 }
@@ -90,8 +98,9 @@ pub fn failed() -> Error {
 /// Finds the credentials in the request: HTTP Basic (RFC 6749 2.3.1), the form body, or an
 /// assertion (parsed here, once). An assertion whose `iss` is not the `client_id` sent beside
 /// it is an external token for the client's federated credentials; a self-signed one has
-/// `iss` = `sub` = `client_id`.
-pub fn extract<'f>(req: &Request, form: &'f Form) -> Result<Credentials<'f>, Error> {
+/// `iss` = `sub` = `client_id`. Failing those, a `client_id` alone on a connection with a
+/// client certificate is a certificate client (RFC 8705 section 2).
+pub fn extract<'f>(req: &'f Request, form: &'f Form) -> Result<Credentials<'f>, Error> {
     let basic = req.header("authorization").map(parse_basic).transpose()?;
     let form_id = form.get("client_id");
     let form_secret = form.get("client_secret");
@@ -150,9 +159,12 @@ pub fn extract<'f>(req: &Request, form: &'f Form) -> Result<Credentials<'f>, Err
                 method: AuthMethod::ClientSecretPost,
             })
         }
-        (None, None) => Err(Error::invalid_client(
-            "client authentication is required (HTTP Basic, client_secret_post or a client assertion)",
-        )),
+        (None, None) => match (form_id, &req.client_cert) {
+            (Some(client_id), Some(cert)) if cert.presented => {
+                Ok(Credentials::Certificate { client_id, cert })
+            }
+            _ => Err(Error::invalid_client(mtls::MISSING)),
+        },
     }
 }
 
@@ -206,6 +218,11 @@ pub async fn authenticate(
             .await
             .map(|c| (None, Some(c)))
             .map_err(Refusal::Other),
+        Credentials::Certificate { cert, .. } => {
+            mtls::authenticate(&record, &guard, cert, ctx.now())
+                .map(|()| (None, None))
+                .map_err(Refusal::Other)
+        }
     };
     // Only wrong guesses at a secret count towards the lockout (see `Refusal`).
     let (secret, credential) = match checked {

@@ -35,6 +35,8 @@ struct Metadata<'a> {
     token_endpoint_auth_signing_alg_values_supported: Vec<&'static str>,
     access_token_signing_alg_values_supported: [&'static str; 1],
     dpop_signing_alg_values_supported: [&'static str; 4],
+    /// RFC 8705 section 3.3: tokens of clients that register for it are certificate-bound.
+    tls_client_certificate_bound_access_tokens: bool,
 }
 
 /// The metadata document for a request arriving at `origin`.
@@ -66,6 +68,7 @@ pub fn metadata(config: &Config, origin: &str) -> Response {
             .collect(),
         access_token_signing_alg_values_supported: [SigningKey::ALG],
         dpop_signing_alg_values_supported: DPOP_ALG_NAMES,
+        tls_client_certificate_bound_access_tokens: true,
     };
     Response::json(200, &body).with_header("cache-control", "public, max-age=300")
 }

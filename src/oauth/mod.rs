@@ -1,5 +1,5 @@
 //! The OAuth endpoints: the token endpoint (its grants in `grants/`, one file each) with client
-//! authentication, assertion rules, federated credentials and access tokens, introspection (RFC 7662), revocation (RFC 7009), and discovery (metadata and the
+//! authentication, assertion rules, federated credentials, client certificates (RFC 8705) and access tokens, introspection (RFC 7662), revocation (RFC 7009), and discovery (metadata and the
 //! JWKS).
 
 pub mod access_token;
@@ -11,6 +11,7 @@ pub mod dpop;
 pub mod federation;
 pub mod grants;
 pub mod introspect;
+pub mod mtls;
 pub mod revocation;
 pub mod token;
 

@@ -25,6 +25,10 @@ pub enum Action {
     FederatedCredentialCreated,
     /// A federated credential was removed.
     FederatedCredentialDeleted,
+    /// A client certificate was registered.
+    CertificateCreated,
+    /// A client certificate was removed.
+    CertificateDeleted,
     /// A resource was registered.
     ResourceCreated,
     /// A resource changed.
@@ -62,6 +66,8 @@ impl Action {
             Action::SecretDeleted => "secret.deleted",
             Action::FederatedCredentialCreated => "federated_credential.created",
             Action::FederatedCredentialDeleted => "federated_credential.deleted",
+            Action::CertificateCreated => "certificate.created",
+            Action::CertificateDeleted => "certificate.deleted",
             Action::ResourceCreated => "resource.created",
             Action::ResourceUpdated => "resource.updated",
             Action::ResourceDeleted => "resource.deleted",

@@ -6,6 +6,7 @@ use crate::error::Error;
 use crate::jose::jwk::validate_jwks;
 use crate::jose::pem::jwk_from_pem;
 use crate::registry::audiences::Grants;
+use crate::registry::certificates;
 use crate::registry::clients::*;
 use crate::registry::lifetime::token_lifetime;
 use crate::registry::quota::TokenQuota;
@@ -55,6 +56,11 @@ pub struct ClientInput {
     pub jwks_uri: Option<Option<String>>,
     /// A PEM public key, stored as a one-key JWK Set.
     pub public_key_pem: Option<String>,
+    /// For `tls_client_auth`: the certificate's subject DN; `null` removes it.
+    #[serde(default, deserialize_with = "present")]
+    pub tls_client_auth_subject_dn: Option<Option<String>>,
+    /// Whether tokens are bound to the request's client certificate (RFC 8705 section 3).
+    pub tls_client_certificate_bound_access_tokens: Option<bool>,
     /// The first secret, at creation only.
     pub secret: Option<crate::registry::secrets::SecretInput>,
     /// New resource grants; resolved against the registry by the admin API, not by `apply`.
@@ -84,6 +90,8 @@ impl ClientInput {
             token_claims: TokenClaims::default(),
             jwks: None,
             jwks_uri: None,
+            tls_client_auth_subject_dn: None,
+            tls_client_certificate_bound_access_tokens: false,
             client_id_issued_at: now,
             updated_at: now,
             grants: Grants::default(),
@@ -120,6 +128,14 @@ impl ClientInput {
             ),
             ("token_quota", self.token_quota.is_some()),
             ("token_claims", self.token_claims.is_some()),
+            (
+                "tls_client_auth_subject_dn",
+                self.tls_client_auth_subject_dn.is_some(),
+            ),
+            (
+                "tls_client_certificate_bound_access_tokens",
+                self.tls_client_certificate_bound_access_tokens.is_some(),
+            ),
             ("grants", self.grants.is_some()),
         ];
         present
@@ -184,7 +200,14 @@ impl ClientInput {
         if let Some(u) = self.jwks_uri {
             client.jwks_uri = u.map(validate_jwks_uri).transpose()?;
         }
+        if let Some(dn) = self.tls_client_auth_subject_dn {
+            client.tls_client_auth_subject_dn = dn.map(certificates::subject_dn).transpose()?;
+        }
+        if let Some(b) = self.tls_client_certificate_bound_access_tokens {
+            client.tls_client_certificate_bound_access_tokens = b;
+        }
         check_keys(client)?;
+        check_subject_dn(client)?;
         client.updated_at = now;
         Ok(())
     }
@@ -205,6 +228,21 @@ fn check_keys(client: &Client) -> Result<(), Error> {
                 other.name()
             )
             .into(),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// A `tls_client_auth` client registers the subject DN its certificate carries (RFC 8705
+/// section 2.1.2); no other client has one.
+fn check_subject_dn(client: &Client) -> Result<(), Error> {
+    let tls = client.token_endpoint_auth_method == AuthMethod::TlsClientAuth;
+    match (tls, &client.tls_client_auth_subject_dn) {
+        (true, None) => Err(Error::invalid_metadata(
+            "tls_client_auth needs tls_client_auth_subject_dn",
+        )),
+        (false, Some(_)) => Err(Error::invalid_metadata(
+            "tls_client_auth_subject_dn is only for tls_client_auth; remove it (null)",
         )),
         _ => Ok(()),
     }
@@ -409,8 +447,42 @@ mod tests {
             .unwrap_err();
         assert_eq!(
             e.description(),
-            "token_endpoint_auth_method must be one of: client_secret_basic, client_secret_post, private_key_jwt, client_secret_jwt"
+            "token_endpoint_auth_method must be one of: client_secret_basic, client_secret_post, private_key_jwt, client_secret_jwt, tls_client_auth, self_signed_tls_client_auth"
         );
+    }
+
+    #[test]
+    fn tls_client_auth_takes_a_subject_dn_and_only_it_does() {
+        let e = input(r#"{"client_name":"a","token_endpoint_auth_method":"tls_client_auth"}"#)
+            .create(id(), 0)
+            .unwrap_err();
+        assert_eq!(
+            e.description(),
+            "tls_client_auth needs tls_client_auth_subject_dn"
+        );
+        let mut c = input(
+            r#"{"client_name":"a","token_endpoint_auth_method":"tls_client_auth","tls_client_auth_subject_dn":" CN=a,O=b "}"#,
+        )
+        .create(id(), 0)
+        .unwrap();
+        assert_eq!(c.tls_client_auth_subject_dn.as_deref(), Some("CN=a,O=b"));
+        assert!(!c.tls_client_certificate_bound_access_tokens);
+        let e = input(r#"{"token_endpoint_auth_method":"self_signed_tls_client_auth"}"#)
+            .apply(&mut c.clone(), 1)
+            .unwrap_err();
+        assert_eq!(
+            e.description(),
+            "tls_client_auth_subject_dn is only for tls_client_auth; remove it (null)"
+        );
+        input(r#"{"token_endpoint_auth_method":"self_signed_tls_client_auth","tls_client_auth_subject_dn":null,"tls_client_certificate_bound_access_tokens":true}"#)
+            .apply(&mut c, 1)
+            .unwrap();
+        assert_eq!(c.tls_client_auth_subject_dn, None);
+        assert!(c.tls_client_certificate_bound_access_tokens);
+        let e = input(r#"{"client_name":"a","token_endpoint_auth_method":"tls_client_auth","tls_client_auth_subject_dn":""}"#)
+            .create(id(), 0)
+            .unwrap_err();
+        assert_eq!(e.status(), 422);
     }
 
     fn input(json: &str) -> ClientInput {

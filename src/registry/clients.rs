@@ -40,15 +40,22 @@ pub enum AuthMethod {
     PrivateKeyJwt,
     /// A JWT assertion signed with HMAC-SHA256 keyed by the client secret.
     ClientSecretJwt,
+    /// A client certificate from a CA the hostname trusts, with the registered subject DN
+    /// (RFC 8705 section 2.1).
+    TlsClientAuth,
+    /// A client certificate registered with the client, by fingerprint (RFC 8705 section 2.2).
+    SelfSignedTlsClientAuth,
 }
 
 impl AuthMethod {
     /// Every method, in the order metadata lists them.
-    pub const ALL: [AuthMethod; 4] = [
+    pub const ALL: [AuthMethod; 6] = [
         AuthMethod::ClientSecretBasic,
         AuthMethod::ClientSecretPost,
         AuthMethod::PrivateKeyJwt,
         AuthMethod::ClientSecretJwt,
+        AuthMethod::TlsClientAuth,
+        AuthMethod::SelfSignedTlsClientAuth,
     ];
 
     /// The RFC 7591 name.
@@ -58,6 +65,8 @@ impl AuthMethod {
             AuthMethod::ClientSecretPost => "client_secret_post",
             AuthMethod::PrivateKeyJwt => "private_key_jwt",
             AuthMethod::ClientSecretJwt => "client_secret_jwt",
+            AuthMethod::TlsClientAuth => "tls_client_auth",
+            AuthMethod::SelfSignedTlsClientAuth => "self_signed_tls_client_auth",
         }
     }
 
@@ -70,9 +79,9 @@ impl AuthMethod {
         )
     }
 
-    /// Whether the client holds secrets (every method but `private_key_jwt`).
+    /// Whether the client holds secrets (the secret methods and `client_secret_jwt`).
     pub fn uses_secrets(self) -> bool {
-        self != AuthMethod::PrivateKeyJwt
+        self.presents_secret() || self == AuthMethod::ClientSecretJwt
     }
 
     pub(crate) fn parse(name: &str) -> Result<AuthMethod, Error> {
@@ -131,6 +140,13 @@ pub struct Client {
     /// Members added to every access token issued to it; none by default.
     #[serde(skip_serializing_if = "TokenClaims::is_empty")]
     pub token_claims: TokenClaims,
+    /// For `tls_client_auth`: the subject DN (RFC 2253 text) its certificate must carry.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_client_auth_subject_dn: Option<String>,
+    /// Whether its tokens are bound to the client certificate of the token request (RFC 8705
+    /// section 3: `cnf.x5t#S256`); off by default, and then not shown.
+    #[serde(skip_serializing_if = "is_false")]
+    pub tls_client_certificate_bound_access_tokens: bool,
     /// Where its tokens may be for and with which scopes (stored as the flat `scope` and
     /// `resources` and the registered `grants`; see [`Grants`]).
     #[serde(flatten)]
@@ -172,6 +188,10 @@ struct StoredClient {
     #[serde(default)]
     token_claims: Option<serde_json::Value>,
     #[serde(default)]
+    tls_client_auth_subject_dn: Option<String>,
+    #[serde(default)]
+    tls_client_certificate_bound_access_tokens: bool,
+    #[serde(default)]
     scope: Scope,
     #[serde(default)]
     resources: Vec<String>,
@@ -199,6 +219,9 @@ impl From<StoredClient> for Client {
             dpop_bound_access_tokens: s.dpop_bound_access_tokens,
             token_quota: s.token_quota.and_then(|v| TokenQuota::parse(&v).ok()),
             token_claims: TokenClaims::stored(s.token_claims),
+            tls_client_auth_subject_dn: s.tls_client_auth_subject_dn,
+            tls_client_certificate_bound_access_tokens: s
+                .tls_client_certificate_bound_access_tokens,
             grants: Grants::from_parts(s.grants, s.resources, s.scope),
             version: s.version,
         }
@@ -234,6 +257,10 @@ pub struct ClientRecord {
     /// Trusted external issuers' tokens (workload identity federation), for `private_key_jwt`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub federated_credentials: Vec<FederatedCredential>,
+    /// Registered client certificates, for `self_signed_tls_client_auth`: each one line (see
+    /// [`crate::registry::certificates::StoredCertificate`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub certificates: Vec<String>,
 }
 
 impl ClientRecord {
@@ -246,6 +273,10 @@ impl ClientRecord {
 
 fn yes() -> bool {
     true
+}
+
+fn is_false(b: &bool) -> bool {
+    !b
 }
 
 #[cfg(test)]
@@ -307,6 +338,8 @@ mod tests {
             "dpop_bound_access_tokens": true,
             "token_quota": {"per_hour": 5, "per_day": 50, "enforce": false},
             "token_claims": {"tenant": "acme", "tier": 3, "regions": ["eu"]},
+            "tls_client_auth_subject_dn": "CN=client,O=Example",
+            "tls_client_certificate_bound_access_tokens": true,
             "scope": "a b",
             "resources": ["https://plain.example"],
             "grants": [{"resource": "https://api.example", "scope": "x",

@@ -5,6 +5,7 @@
 pub mod admins;
 pub mod audiences;
 pub mod audit;
+pub mod certificates;
 pub mod client_id;
 pub mod client_input;
 pub mod clients;

@@ -247,7 +247,7 @@ describe('client_secret_jwt', () => {
 describe('metadata', () => {
   it('publishes the methods and the signing algorithms', async () => {
     const m = await (await fetch(`${w.url}/.well-known/oauth-authorization-server`)).json();
-    assert.deepEqual(m.token_endpoint_auth_methods_supported, ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'client_secret_jwt']);
+    assert.deepEqual(m.token_endpoint_auth_methods_supported, ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'client_secret_jwt', 'tls_client_auth', 'self_signed_tls_client_auth']);
     assert.deepEqual(m.token_endpoint_auth_signing_alg_values_supported, ['EdDSA', 'Ed25519', 'ES256', 'RS256', 'PS256', 'HS256']);
   });
 });

@@ -23,17 +23,18 @@ fn metadata_is_served_at_both_well_known_paths() {
             "jwks_uri": format!("{ORIGIN}/.well-known/jwks.json"),
             "introspection_endpoint": format!("{ORIGIN}/oauth/introspect"),
             "introspection_endpoint_auth_methods_supported":
-                ["client_secret_basic", "client_secret_post", "private_key_jwt", "client_secret_jwt"],
+                ["client_secret_basic", "client_secret_post", "private_key_jwt", "client_secret_jwt", "tls_client_auth", "self_signed_tls_client_auth"],
             "revocation_endpoint": format!("{ORIGIN}/oauth/revoke"),
             "revocation_endpoint_auth_methods_supported":
-                ["client_secret_basic", "client_secret_post", "private_key_jwt", "client_secret_jwt"],
+                ["client_secret_basic", "client_secret_post", "private_key_jwt", "client_secret_jwt", "tls_client_auth", "self_signed_tls_client_auth"],
             "grant_types_supported": ["client_credentials", "urn:ietf:params:oauth:grant-type:jwt-bearer", "urn:ietf:params:oauth:grant-type:token-exchange"],
             "response_types_supported": [],
             "token_endpoint_auth_methods_supported":
-                ["client_secret_basic", "client_secret_post", "private_key_jwt", "client_secret_jwt"],
+                ["client_secret_basic", "client_secret_post", "private_key_jwt", "client_secret_jwt", "tls_client_auth", "self_signed_tls_client_auth"],
             "token_endpoint_auth_signing_alg_values_supported": ["EdDSA", "Ed25519", "ES256", "RS256", "PS256", "HS256"],
             "access_token_signing_alg_values_supported": ["EdDSA"],
-            "dpop_signing_alg_values_supported": ["ES256", "EdDSA", "RS256", "PS256"]
+            "dpop_signing_alg_values_supported": ["ES256", "EdDSA", "RS256", "PS256"],
+            "tls_client_certificate_bound_access_tokens": true
         })
     );
 }

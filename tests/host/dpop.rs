@@ -314,3 +314,33 @@ fn dpop_bound_management_tokens_are_refused_by_the_admin_api() {
     let bearer = body_json(&r)["access_token"].as_str().unwrap().to_string();
     assert_eq!(list(&format!("Bearer {bearer}")).status, 200);
 }
+
+/// A client whose tokens are certificate-bound (RFC 8705) and that also sends a DPoP proof:
+/// the token carries both members of `cnf`, and its type is DPoP.
+#[test]
+fn a_certificate_bound_client_with_a_proof_gets_both_bindings() {
+    let h = Harness::new();
+    let (id, secret) = client(
+        &h,
+        json!({"tls_client_certificate_bound_access_tokens": true}),
+    );
+    let key = TestKey::ed(3);
+    let fp = "c7081976ba1ada099540ee7827c23a065286187dcef65a4487036a686c6dc38b";
+    let r = h.send(
+        token_request(GRANT)
+            .with_header("authorization", &basic(&id, &secret).unwrap())
+            .with_header("dpop", &proof(&key, "EdDSA", "both", T0, |_| {}))
+            .with_client_cert("1", "NONE", fp, ""),
+    );
+    let v = body_json(&r);
+    assert_eq!(
+        (r.status, v["token_type"].clone()),
+        (200, json!("DPoP")),
+        "{v}"
+    );
+    let (_, claims) = verify(&h, v["access_token"].as_str().unwrap());
+    assert_eq!(
+        claims["cnf"],
+        json!({"jkt": thumbprint(&key), "x5t#S256": "xwgZdroa2gmVQO54J8I6BlKGGH3O9lpEhwNqaGxtw4s"})
+    );
+}

@@ -17,6 +17,7 @@ use edgeauth::http::Form;
 use edgeauth::jose::jwk::validate_jwks;
 use edgeauth::jose::jws::parse_compact;
 use edgeauth::jose::pem::jwk_from_pem;
+use edgeauth::jose::x509::certificate_from_pem;
 use edgeauth::jose::PublicJwk;
 use edgeauth::{Error, Method};
 use proptest::prelude::*;
@@ -320,6 +321,42 @@ proptest! {
                 }
             }
             Err(why) => prop_assert!(!why.is_empty()),
+        }
+    }
+
+    #[test]
+    fn certificates_read_or_say_why(
+        pem in prop_oneof![
+            any::<String>(),
+            seed("cert"),
+            mutated("cert"),
+            // Edits of the DER itself, armoured again: the X.509 reader sees them.
+            (seed("cert"), prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..4))
+                .prop_map(|(pem, edits)| {
+                    let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+                    let mut der = STANDARD.decode(body).unwrap();
+                    for (at, byte) in edits {
+                        let i = at.index(der.len());
+                        der[i] = byte;
+                    }
+                    format!("-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n", STANDARD.encode(der))
+                }),
+        ],
+    ) {
+        match certificate_from_pem(&pem) {
+            // Whatever the DER holds, the subject shown has no raw control character.
+            Ok(c) => prop_assert!(!c.subject.chars().any(|ch| ch.is_ascii_control())),
+            Err(why) => prop_assert!(!why.is_empty()),
+        }
+    }
+
+    #[test]
+    fn client_certificate_fields_never_panic(tail in prop::collection::vec(tricky_text(), 0..6)) {
+        let absent = vec!["\0"; edgeauth::http::REQUEST_HEADERS.len()].join("\n");
+        let head = format!("POST\nhttps://i.test/oauth/token\n{absent}\n{}", tail.join("\n"));
+        let r = Request::from_head(&head);
+        if let Some(c) = r.client_cert {
+            prop_assert!(c.presented || (c.fingerprint.is_none() && c.subject_dn.is_none() && !c.verified));
         }
     }
 

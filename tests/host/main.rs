@@ -17,6 +17,7 @@ mod introspect;
 mod keys;
 mod layers;
 mod lockout;
+mod mtls;
 mod openapi;
 mod pem_differential;
 mod pem_inputs;

@@ -191,7 +191,7 @@ fn callers_must_authenticate_and_name_a_token_and_wrong_secrets_count_towards_th
         &r,
         401,
         "invalid_client",
-        "client authentication is required (HTTP Basic, client_secret_post or a client assertion)",
+        "client authentication is required (Basic, client_secret_post, an assertion, or client_id and a client certificate)",
     );
     assert_eq!(
         r.header("www-authenticate"),

@@ -150,7 +150,7 @@ fn missing_credentials_are_invalid_client() {
         &r,
         401,
         "invalid_client",
-        "client authentication is required (HTTP Basic, client_secret_post or a client assertion)",
+        "client authentication is required (Basic, client_secret_post, an assertion, or client_id and a client certificate)",
     );
 }
 

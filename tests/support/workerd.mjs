@@ -126,7 +126,7 @@ const gatewayWorker :Workerd.Worker = (
  */
 export function workerdConfig({
   configDir, stateDir, port, helloPort, gatewayPort, gateway, vars, buildDir = join(ROOT, 'build'),
-  localOutbound = false, js = [], kvSeed, kvPort,
+  localOutbound = false, js = [], kvSeed, kvPort, cfBlobHeader,
 }) {
   const s = wranglerSettings();
   const rel = (abs) => str(relative(configDir, abs).split(sep).join('/'));
@@ -150,7 +150,10 @@ export function workerdConfig({
     services.push('(name = "loopback", network = (allow = ["public", "local"]))');
     outbound = '\n  globalOutbound = "loopback",';
   }
-  const sockets = [`(name = "http", address = ${str(`127.0.0.1:${port}`)}, http = (), service = "main")`];
+  // `cfBlobHeader` names a request header whose JSON workerd turns into `request.cf`: how a test hands the Worker what Cloudflare's edge would, a client certificate's
+  // `tlsClientAuth` say. For tests only: in production the edge makes `request.cf`.
+  const http = cfBlobHeader ? `(cfBlobHeader = ${str(cfBlobHeader)})` : '()';
+  const sockets = [`(name = "http", address = ${str(`127.0.0.1:${port}`)}, http = ${http}, service = "main")`];
   let hello = '';
   if (helloPort) {
     services.push('(name = "hello", worker = .helloWorker)');
@@ -260,7 +263,9 @@ export async function dumpKv(kvUrl) {
  * the gateway Worker, at `gatewayUrl`, probed at `healthPath`; `cfBlobHeader`: a header whose JSON becomes its `request.cf`, for tests of client certificates), `js` ([{ name, module, services,
  * healthPath }]: more JS Workers, each at `jsUrls[name]`), `buildDir` (the issuer's build folder,
  * build/ by default), `inspectorPort` (V8 inspector for profiling),
- * `localOutbound` (the Worker may fetch from 127.0.0.1, e.g. a local key host), `timeoutMs`, `stateRoot` (where the state folder goes, with the Durable Objects' SQLite files; the
+ * `localOutbound` (the Worker may fetch from 127.0.0.1, e.g. a local key host), `cfBlobHeader`
+ * (a header whose JSON becomes the issuer's `request.cf`, as Cloudflare's edge would make it: tests
+ * of client certificates; never a deployment setting), `timeoutMs`, `stateRoot` (where the state folder goes, with the Durable Objects' SQLite files; the
  * system's temporary folder by default). Returns { url, helloUrl, adminToken, vars, processGroup, stop, output }.
  */
 export async function startWorkerd(options = {}) {
@@ -276,7 +281,7 @@ export async function startWorkerd(options = {}) {
 
 async function startOnce({
   vars = {}, hello = false, gateway, js = [], inspectorPort, timeoutMs = 30_000, stateRoot = tmpdir(), localOutbound = false,
-  buildDir = join(ROOT, 'build'),
+  buildDir = join(ROOT, 'build'), cfBlobHeader,
 } = {}) {
   if (!existsSync(join(buildDir, 'index.js'))) {
     throw new Error(`${join(buildDir, 'index.js')} missing: run \`bash scripts/build.sh\` first`);
@@ -309,7 +314,7 @@ async function startOnce({
   const config = join(stateDir, 'config.capnp');
   writeFileSync(config, workerdConfig({
     configDir: stateDir, stateDir, port, helloPort, gatewayPort, gateway, vars: allVars, localOutbound, buildDir,
-    js: jsWorkers,
+    js: jsWorkers, cfBlobHeader,
   }));
   const args = ['serve', config];
   if (inspectorPort) args.push(`--inspector-addr=127.0.0.1:${inspectorPort}`);

@@ -10,6 +10,6 @@ use crate::oauth::client_auth::{self, Credentials};
 pub const NAME: &str = "client_credentials";
 
 /// The client's credentials, by any method `client_auth` knows.
-pub fn credentials<'f>(req: &Request, form: &'f Form) -> Result<Credentials<'f>, Error> {
+pub fn credentials<'f>(req: &'f Request, form: &'f Form) -> Result<Credentials<'f>, Error> {
     client_auth::extract(req, form)
 }

@@ -12,7 +12,7 @@ use crate::oauth::client_auth::Credentials;
 pub const NAME: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 
 /// The external token and the client it is for; any other client authentication is refused.
-pub fn credentials<'f>(req: &Request, form: &'f Form) -> Result<Credentials<'f>, Error> {
+pub fn credentials<'f>(req: &'f Request, form: &'f Form) -> Result<Credentials<'f>, Error> {
     let mixed = ["client_secret", "client_assertion", "client_assertion_type"]
         .iter()
         .any(|p| form.get(p).is_some());

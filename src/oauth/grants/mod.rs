@@ -16,7 +16,7 @@ pub use authorize::Granted;
 use crate::context::Ctx;
 use crate::error::Error;
 use crate::http::{Form, Request};
-use crate::oauth::client_auth;
+use crate::oauth::{client_auth, mtls};
 
 /// The grant types the token endpoint serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,12 +70,18 @@ impl Grant {
             _ => client_credentials::credentials(req, form)?,
         };
         let client = client_auth::authenticate(ctx, credentials, issuer).await?;
-        let authorized = match exchange {
+        // Every grant binds the token of a client registered for it (RFC 8705 section 3).
+        let x5t = mtls::binding(req, client.record())?;
+        let mut authorized = match exchange {
             Some(exchange) => {
                 token_exchange::authorize(ctx, &client, exchange, form, issuer).await?
             }
             None => authorize::authorize(ctx, &client, form, issuer).await?,
         };
+        if x5t.is_some() {
+            let cnf = authorized.confirmation.get_or_insert_with(Default::default);
+            cnf.x5t_s256 = x5t;
+        }
         Ok(Granted { client, authorized })
     }
 }

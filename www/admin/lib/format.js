@@ -7,6 +7,8 @@ const METHOD_LABELS = {
   client_secret_post: 'Secret, request body',
   client_secret_jwt: 'Secret-signed JWT',
   private_key_jwt: 'Private key JWT',
+  tls_client_auth: 'Client certificate (CA, subject DN)',
+  self_signed_tls_client_auth: 'Client certificate (registered)',
   none: 'None',
 };
 export const SOON = 30 * DAY;

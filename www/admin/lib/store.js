@@ -10,6 +10,7 @@ const values = () => ({
   prefetchedClient: null, // a client just created, to show without a reload
   grants: [], // the grant editor's draft: [{resource_id, resource, scopes: Set}]
   federated: null, // the open client's federated credentials (GET …/federated-credentials)
+  certificates: null, // the open client's registered certificates (GET …/certificates)
   resource: null, // the resource shown in the resource view
   prefetchedResource: null, // a resource just created
   resourceFlash: null, // the message to show with it

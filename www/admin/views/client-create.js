@@ -1,5 +1,6 @@
-// Create a client: a secret-based one (its first secret is shown once), a key-based one, or a
-// private_key_jwt one without keys that authenticates only through federated credentials.
+// Create a client: a secret-based one (its first secret is shown once), a key-based one, a
+// private_key_jwt one without keys that authenticates only through federated credentials, or a
+// client-certificate one (RFC 8705: by subject DN, or by certificates registered on its page).
 import { api, describe } from '../lib/api.js';
 import { $, h, show, showError, clearErrors, busy } from '../lib/dom.js';
 import { attempt } from '../lib/session.js';
@@ -9,7 +10,7 @@ import { expiryField, expiryFields } from '../components/expiry.js';
 import { nameFields, readClientFields, focusInvalid, tokenFields } from '../components/client-fields.js';
 import { keyFields, readJwksUri, parseJwks, readPem } from '../components/keys.js';
 import { quotaFields, readQuota } from '../components/quota.js';
-import { actions, crumb, formError, linkButton, optional, viewSection } from '../components/markup.js';
+import { actions, crumb, errorText, formError, linkButton, optional, viewSection } from '../components/markup.js';
 import { showSecret } from '../components/secret-dialog.js';
 
 const expiry = expiryField('c-secret-');
@@ -23,6 +24,8 @@ function syncMethod() {
   show('c-pem-field', m === 'pem');
   show('c-jwks-field', m === 'jwks');
   show('c-federated-note', m === 'federated');
+  show('c-dn-field', m === 'tls_client_auth');
+  show('c-self-signed-note', m === 'self_signed_tls_client_auth');
   expiry.sync();
 }
 
@@ -42,7 +45,18 @@ async function create() {
   const body = { client_name: f.name };
   if (f.description) body.description = f.description;
   const m = method();
-  if (SECRET_METHODS.includes(m)) {
+  if ($('c-cert-bound').checked) body.tls_client_certificate_bound_access_tokens = true;
+  if (CERT_METHODS.includes(m)) {
+    body.token_endpoint_auth_method = m;
+    if (m === 'tls_client_auth') {
+      const dn = $('c-dn').value.trim();
+      if (!dn) {
+        showError('c-dn-error', 'Enter the subject DN of the client’s certificate, such as CN=client.example,O=Example.', 'c-dn');
+        ok = false;
+      }
+      body.tls_client_auth_subject_dn = dn;
+    }
+  } else if (SECRET_METHODS.includes(m)) {
     body.token_endpoint_auth_method = m;
     const expires = expiry.read();
     if (!expires) ok = false;
@@ -85,7 +99,10 @@ const METHODS = [
   ['pem', 'pem', 'Signed JWT, uploaded PEM public key', 'private_key_jwt'],
   ['jwks', 'jwks', 'Signed JWT, pasted JWK Set', 'private_key_jwt'],
   ['federated', 'federated', 'Tokens from another issuer only (federated credentials), no keys', 'private_key_jwt'],
+  ['tls', 'tls_client_auth', 'Client certificate from a CA you configured in Cloudflare, by subject DN', 'tls_client_auth'],
+  ['self-signed', 'self_signed_tls_client_auth', 'Client certificate registered with the client (self-signed)', 'self_signed_tls_client_auth'],
 ];
+const CERT_METHODS = ['tls_client_auth', 'self_signed_tls_client_auth'];
 
 function template() {
   const keys = keyFields('c-', true);
@@ -109,6 +126,18 @@ function template() {
         'The client is created without keys of its own: it then authenticates only through its federated credentials, tokens that '
         + 'GitHub Actions, a Kubernetes cluster or another OpenID Connect issuer signs for your workload. Add them on the client’s page '
         + 'once it is created; until then it cannot get tokens. You can add keys later in its settings.'),
+      h('div', { id: 'c-dn-field', class: 'field', hidden: true },
+        h('label', { for: 'c-dn' }, 'Certificate subject DN'),
+        h('input', { id: 'c-dn', type: 'text', maxlength: 1024, autocomplete: 'off', spellcheck: 'false', 'aria-describedby': 'c-dn-hint c-dn-error' }),
+        h('p', { id: 'c-dn-hint', class: 'hint' }, 'RFC 2253, as Cloudflare reports it (', h('code', {}, 'CN=client.example,O=Example'),
+          '): compared exactly with the subject of a certificate the hostname’s CA verified.'),
+        errorText('c-dn-error')),
+      h('p', { id: 'c-self-signed-note', class: 'callout', hidden: true },
+        'Upload the client’s certificates on its page once it is created; until then it cannot get tokens.'),
+      h('div', { class: 'field check' },
+        h('input', { id: 'c-cert-bound', type: 'checkbox', 'aria-describedby': 'c-cert-bound-hint' }),
+        h('label', { for: 'c-cert-bound' }, 'Bind tokens to the client certificate'),
+        h('p', { id: 'c-cert-bound-hint', class: 'hint' }, 'Tokens carry the certificate’s thumbprint (cnf x5t#S256, RFC 8705); a token request without a client certificate is refused.')),
       h('details', { class: 'group' }, h('summary', {}, 'Token settings ', optional('(optional)')), ...tokenFields('c-', true), quotaFields('c-')),
       formError('create-error'),
       actions(h('button', { type: 'submit', class: 'primary' }, 'Create client'), linkButton('#/clients', 'Cancel', 'button quiet'))));

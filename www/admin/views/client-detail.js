@@ -1,13 +1,13 @@
 // The client view: header and facts, settings form, lockout and Unlock, delete; the grants,
 // secrets, federated credentials, usage and audit trail parts live in client-grants.js,
-// client-secrets.js, client-federation.js and client-activity.js. Every save sends the version the form was filled from; a 409 shows a
+// client-secrets.js, client-federation.js, client-certificates.js and client-activity.js. Every save sends the version the form was filled from; a 409 shows a
 // "Reload the client" box, nothing is merged silently.
 import { api, describe } from '../lib/api.js';
 import { $, setText, show, showError, clearErrors, busy, formatTime, bindCopy } from '../lib/dom.js';
 import { store } from '../lib/store.js';
 import { attempt } from '../lib/session.js';
 import { latest } from '../lib/stale.js';
-import { SECRET_METHODS, isSecretBased, lockedUntil, methodLabel, statusOf, count } from '../lib/format.js';
+import { SECRET_METHODS, lockedUntil, methodLabel, statusOf, count } from '../lib/format.js';
 import { readClientFields, focusInvalid } from '../components/client-fields.js';
 import { readJwksUri, parseJwks, readPem } from '../components/keys.js';
 import { fillQuota, quotaText, readQuota, sameQuota } from '../components/quota.js';
@@ -18,6 +18,7 @@ import { bindActivity, clearActivity, loadActivity, reloadAudit, resetActivity }
 import { bindGrants, grantsFromClient, loadGrantResources, renderGrants, resetGrants } from './client-grants.js';
 import { bindSecrets, renderSecrets, resetSecrets } from './client-secrets.js';
 import { bindFederation, clearFederation, loadFederation, resetFederation, showFederation } from './client-federation.js';
+import { bindCertificates, clearCertificates, loadCertificates, resetCertificates, showCertificates } from './client-certificates.js';
 import { clientTemplate } from './client-markup.js';
 
 const opening = latest(); // ignore answers for a client the user has already navigated away from
@@ -64,6 +65,9 @@ function renderSettings(c) {
   $('e-introspection').checked = c.introspection_allowed === true;
   show('e-dpop-field', typeof c.dpop_bound_access_tokens === 'boolean');
   $('e-dpop').checked = c.dpop_bound_access_tokens === true;
+  $('e-cert-bound').checked = c.tls_client_certificate_bound_access_tokens === true;
+  show('e-dn-field', c.token_endpoint_auth_method === 'tls_client_auth');
+  $('e-dn').value = c.tls_client_auth_subject_dn || '';
   const secretMethod = SECRET_METHODS.includes(c.token_endpoint_auth_method);
   show('e-method-field', secretMethod);
   if (secretMethod) $('e-method').value = c.token_endpoint_auth_method;
@@ -72,7 +76,7 @@ function renderSettings(c) {
   $('e-resources').value = (c.resources || []).join('\n');
   fillQuota('e-', c.token_quota);
   fillClaims('e-', c.token_claims);
-  const keyBased = !isSecretBased(c) || c.jwks || c.jwks_uri;
+  const keyBased = c.token_endpoint_auth_method === 'private_key_jwt' || c.jwks || c.jwks_uri;
   show('e-keys', Boolean(keyBased));
   $('e-jwks-uri').value = c.jwks_uri || '';
   $('e-jwks').value = c.jwks ? JSON.stringify(c.jwks, null, 2) : '';
@@ -85,6 +89,7 @@ function applyClient(c) {
   renderHeader(c);
   renderSecrets(c);
   showFederation(c);
+  showCertificates(c);
 }
 
 function renderDetail(c) {
@@ -148,6 +153,17 @@ async function settingsPatch(form, c) {
   }
   if (typeof c.dpop_bound_access_tokens === 'boolean' && $('e-dpop').checked !== c.dpop_bound_access_tokens) {
     patch.dpop_bound_access_tokens = $('e-dpop').checked;
+  }
+  if ($('e-cert-bound').checked !== (c.tls_client_certificate_bound_access_tokens === true)) {
+    patch.tls_client_certificate_bound_access_tokens = $('e-cert-bound').checked;
+  }
+  const dn = $('e-dn').value.trim();
+  if (c.token_endpoint_auth_method === 'tls_client_auth' && dn !== (c.tls_client_auth_subject_dn || '')) {
+    if (dn) patch.tls_client_auth_subject_dn = dn;
+    else {
+      showError('e-dn-error', 'A tls_client_auth client needs the subject DN of its certificate.', 'e-dn');
+      ok = false;
+    }
   }
   if (SECRET_METHODS.includes(c.token_endpoint_auth_method) && $('e-method').value !== c.token_endpoint_auth_method) {
     patch.token_endpoint_auth_method = $('e-method').value;
@@ -293,6 +309,7 @@ function bind(signal) {
   bindGrants(signal, save);
   bindSecrets(signal, reloadClient);
   bindFederation(signal);
+  bindCertificates(signal);
   bindActivity(signal);
   bindCopy($('view-detail'), null, signal);
 }
@@ -308,6 +325,7 @@ async function open(id) {
   if (!store.client || store.client.client_id !== id) {
     clearActivity();
     clearFederation();
+    clearCertificates();
   }
   renderDetail(client);
   show('detail-body', true);
@@ -316,6 +334,7 @@ async function open(id) {
   loadGrantResources(() => current() && store.client && store.client.client_id === id);
   loadActivity(id);
   loadFederation(client);
+  loadCertificates(client);
 }
 
 export const clientDetailView = {
@@ -336,6 +355,7 @@ export const clientDetailView = {
     resetGrants();
     resetSecrets();
     resetFederation();
+    resetCertificates();
     resetActivity();
     show('detail-body', false);
   },

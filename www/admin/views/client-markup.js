@@ -1,5 +1,5 @@
 // The markup of the client page (#view-detail): facts, settings, grants, secrets, federated
-// credentials, usage, audit trail and delete. Behaviour lives in client-detail.js and its parts.
+// credentials, client certificates, usage, audit trail and delete. Behaviour lives in client-detail.js and its parts.
 import { h } from '../lib/dom.js';
 import { expiryFields } from '../components/expiry.js';
 import { nameFields, tokenFields } from '../components/client-fields.js';
@@ -30,6 +30,15 @@ function settings() {
         { wrapId: 'e-introspection-field' }),
       check('e-dpop', ['Tokens must be DPoP-bound ', h('span', { class: 'hint' }, 'every token request needs a DPoP proof (RFC 9449)')],
         { wrapId: 'e-dpop-field' }),
+      check('e-cert-bound', ['Bind tokens to the client certificate ', h('span', { class: 'hint' }, 'cnf x5t#S256 (RFC 8705); a token request without a certificate is refused')]),
+      field({
+        id: 'e-dn',
+        label: 'Certificate subject DN',
+        wrapId: 'e-dn-field',
+        hidden: true,
+        control: h('input', { id: 'e-dn', type: 'text', maxlength: 1024, autocomplete: 'off', spellcheck: 'false', ...describedBy('e-dn-error') }),
+        error: true,
+      }),
       field({
         id: 'e-method',
         label: 'How the secret is sent',
@@ -66,7 +75,7 @@ const grants = () => panel('d-grants', 'Resource grants',
     submitRow('Save grants', 'grants-status')));
 
 const secrets = () => panel('d-secrets', 'Secrets',
-  h('p', { id: 'd-secrets-none', class: 'muted', hidden: true }, 'This client authenticates with a signed JWT and has no secrets.'),
+  h('p', { id: 'd-secrets-none', class: 'muted', hidden: true }, 'This client authenticates with a signed JWT or a client certificate and has no secrets.'),
   h('div', { id: 'd-secrets-body' },
     dataTable({
       caption: 'Client secrets',
@@ -109,6 +118,39 @@ const federation = () => focusable(panel('d-federated', 'Federated credentials',
       ...federationFields(),
       formError('add-fed-error'),
       actions(h('button', { type: 'submit' }, 'Add credential'), okText('add-fed-status', 'span'))))));
+
+const certificates = () => focusable(panel('d-certificates', 'Client certificates',
+  h('p', { id: 'd-cert-none', class: 'muted', hidden: true },
+    'Only a client that authenticates with a registered certificate (self_signed_tls_client_auth) holds certificates.'),
+  h('div', { id: 'd-cert-body', hidden: true },
+    h('p', { class: 'muted' }, 'The client authenticates with one of these certificates on a Cloudflare hostname with mutual TLS, '
+      + 'sending its client_id in the form: the certificate’s SHA-256 fingerprint must be one of these. At most 10.'),
+    dataTable({
+      caption: 'Client certificates',
+      columns: ['Subject', 'Expires', 'Fingerprint (SHA-256)', 'Added', h('span', { class: 'visually-hidden' }, 'Actions')],
+      body: 'd-cert-rows',
+    }),
+    h('p', { id: 'd-cert-loading', class: 'muted' }, 'Loading the certificates…'),
+    h('p', { id: 'd-cert-empty', class: 'muted', hidden: true }, 'No certificates: this client cannot get tokens until you upload one.'),
+    formError('d-cert-error'),
+    h('form', { id: 'add-cert-form', class: 'group', novalidate: true },
+      h('h3', {}, 'Upload a certificate'),
+      field({
+        id: 'cert-pem',
+        label: 'PEM certificate',
+        control: h('textarea', {
+          id: 'cert-pem', rows: '6', class: 'mono', spellcheck: 'false', placeholder: '-----BEGIN CERTIFICATE-----', ...describedBy('cert-pem-hint', 'cert-pem-error'),
+        }),
+        after: [h('p', { id: 'cert-pem-hint', class: 'hint' }, 'Paste it, or choose a file below. The certificate only: never a private key.')],
+        error: true,
+      }),
+      field({
+        id: 'cert-file',
+        label: 'Or a certificate file',
+        control: h('input', { id: 'cert-file', type: 'file', accept: '.pem,.crt,.cer,.txt,application/x-pem-file,text/plain' }),
+      }),
+      formError('add-cert-error'),
+      actions(h('button', { type: 'submit' }, 'Upload certificate'), okText('add-cert-status', 'span'))))));
 
 const usage = () => panel('d-usage', 'Usage, last 30 days',
   h('p', { id: 'usage-summary', class: 'usage-summary' }),
@@ -154,6 +196,7 @@ export const clientTemplate = () => viewSection('view-detail', 'd-title',
     grants(),
     secrets(),
     federation(),
+    certificates(),
     usage(),
     audit(),
     dangerZone({
