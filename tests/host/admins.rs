@@ -538,6 +538,25 @@ fn a_client_holding_admin_scopes_is_changed_only_by_who_holds_them_too() {
         person(&h, "alice@acme.com", Method::Post, &path, Some(json!({}))).status,
         201
     );
+    // Whoever may not change clients at all hears only that, so a 403 never tells which
+    // clients hold admin:* scopes.
+    let plain = client_id(&person(
+        &h,
+        "alice@acme.com",
+        Method::Post,
+        "/admin/clients",
+        Some(json!({"client_name": "plain"})),
+    ));
+    for target in [&id, &plain] {
+        let path = format!("/admin/clients/{target}/secrets");
+        let r = person(&h, "bob@acme.com", Method::Post, &path, Some(json!({})));
+        assert_error(
+            &r,
+            403,
+            "forbidden",
+            &format!("bob@acme.com (role viewer) may not POST {path}: it needs clients:write"),
+        );
+    }
 }
 
 #[test]
