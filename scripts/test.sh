@@ -61,13 +61,16 @@ export EDGEAUTH_SKIP_BUILD=1
 # and state directory (tests/support/worker.mjs), so two overlap without sharing anything.
 # e2e 265 -> 143 s and browser 152 -> 119 s on the 2-core machine.
 concurrency="${EDGEAUTH_TEST_CONCURRENCY:-2}"
+# A test that waits for something that never comes fails after 4 minutes instead of holding
+# the run: the longest test takes about 35 s here.
+timeout_ms="${EDGEAUTH_TEST_TIMEOUT_MS:-240000}"
 
 step "end-to-end tests"
-node --test --test-concurrency="$concurrency" tests/e2e/
+node --test --test-concurrency="$concurrency" --test-timeout="$timeout_ms" tests/e2e/
 
 if [[ -d tests/browser ]] && compgen -G 'tests/browser/*.test.mjs' >/dev/null; then
   step "browser tests"
-  node --test --test-concurrency="$concurrency" tests/browser/
+  node --test --test-concurrency="$concurrency" --test-timeout="$timeout_ms" tests/browser/
 else
   step "browser tests: none yet (tests/browser/*.test.mjs), skipped"
 fi

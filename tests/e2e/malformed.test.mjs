@@ -116,36 +116,9 @@ describe('token endpoint: malformed requests', () => {
 });
 
 describe('bodies and cursors from outside', () => {
-  it('a body without Content-Length past the cap is 400 with the cap named', async () => {
-    // Chunked, so there is no Content-Length to refuse up front: the shell stops reading at
-    // the cap and answers before the body ends. wrangler dev's proxy does not recover from an
-    // answer that comes before the request body is done, so this runs on a worker of its own;
-    // under plain workerd (production's runtime) later requests are unaffected.
-    const own = await startWorker();
-    try {
-      const { request: httpRequest } = await import('node:http');
-      const url = new URL(`${own.url}/oauth/token`);
-      const answer = await new Promise((resolve, reject) => {
-        const req = httpRequest({
-          host: url.hostname, port: url.port, path: url.pathname, method: 'POST', agent: false,
-          headers: { 'content-type': 'application/x-www-form-urlencoded', 'transfer-encoding': 'chunked' },
-        }, (res) => {
-          let text = '';
-          res.on('data', (d) => { text += d; });
-          res.on('end', () => resolve({ status: res.statusCode, json: JSON.parse(text) }));
-        });
-        req.on('error', reject);
-        for (let i = 0; i < 64; i++) req.write(`${i ? '' : `${GT}&pad=`}${'x'.repeat(16 * 1024)}`);
-        req.end();
-      });
-      assert.deepEqual(answer, {
-        status: 400,
-        json: { error: 'invalid_request', error_description: 'the request body is larger than 16384 bytes' },
-      });
-    } finally {
-      await own.stop();
-    }
-  });
+  // A chunked body past the cap is tested under plain workerd, production's runtime
+  // (tests/e2e/workerd.test.mjs): wrangler dev's proxy can drop a connection answered before
+  // its body ended, and a test of it here hung once in CI with nothing left to wait for.
 
   it('a tampered pagination cursor is 400 invalid_request, not 503', async () => {
     const api = admin(w.url, w.adminToken);
