@@ -50,8 +50,9 @@ pub enum Error {
     },
     /// Storage or coordination failed; the detail is for the log only.
     Unavailable(String),
-    /// A client's `jwks_uri` could not be fetched (and no kept key set has the key): an outage
-    /// to retry, not a wrong credential. The detail is for the log only.
+    /// A client's `jwks_uri` or a federated issuer's keys could not be fetched (and no kept key
+    /// set has the key): an outage to retry, not a wrong credential. The detail is for the log
+    /// only.
     KeysUnavailable(String),
     /// A bug or misconfiguration; the detail is for the log only.
     Internal(String),
@@ -136,7 +137,7 @@ impl Error {
             Error::MethodNotAllowed(_) => "method not allowed on this path".into(),
             Error::Unavailable(_) => "storage is temporarily unavailable, retry shortly".into(),
             Error::KeysUnavailable(_) => {
-                "the client's key set could not be fetched from its jwks_uri, retry shortly".into()
+                "the key set that checks this credential could not be fetched (the client's jwks_uri or its federated issuer's keys), retry shortly".into()
             }
             Error::Internal(_) => "internal server error".into(),
         }

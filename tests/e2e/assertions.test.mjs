@@ -105,7 +105,7 @@ describe('private_key_jwt', () => {
     for (let i = 0; i < 6; i++) {
       const r = await post(await assertion(k, client.client_id));
       assertError(r, 503, 'temporarily_unavailable');
-      assert.equal(r.json.error_description, "the client's key set could not be fetched from its jwks_uri, retry shortly");
+      assert.equal(r.json.error_description, "the key set that checks this credential could not be fetched (the client's jwks_uri or its federated issuer's keys), retry shortly");
       assert.equal(r.headers.get('retry-after'), '30');
     }
     const view = await api('GET', `/admin/clients/${client.client_id}`);

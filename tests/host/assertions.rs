@@ -626,7 +626,7 @@ fn an_unreachable_jwks_uri_is_a_retryable_outage_not_invalid_client() {
         &r,
         503,
         "temporarily_unavailable",
-        "the client's key set could not be fetched from its jwks_uri, retry shortly",
+        "the key set that checks this credential could not be fetched (the client's jwks_uri or its federated issuer's keys), retry shortly",
     );
     assert_eq!(r.header("retry-after"), Some("30"));
     // The detail is for the operator's log only.

@@ -470,6 +470,11 @@ fn an_unreachable_issuer_is_a_503_with_retry_after_and_locks_nothing() {
         let r = as_grant(&h, &id, &token, "");
         assert_eq!(r.status, 503);
         assert_eq!(body_json(&r)["error"], "temporarily_unavailable");
+        assert_eq!(
+            body_json(&r)["error_description"],
+            "the key set that checks this credential could not be fetched (the client's \
+             jwks_uri or its federated issuer's keys), retry shortly"
+        );
         assert_eq!(r.header("retry-after"), Some("30"));
         h.clock.advance(31);
     }
