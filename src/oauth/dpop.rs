@@ -1,8 +1,11 @@
-//! DPoP at the token endpoint (RFC 9449 section 5): the proof in the `DPoP` header is checked
-//! in full (form, claims, signature) before the client authenticates, so a bad proof never
-//! reaches the lockout; its `jti` is claimed in the client's guard only once the client has
-//! authenticated, so a stranger cannot fill a client's guard with proofs of their own. A valid
-//! proof binds the token to its key (`cnf.jkt`, `token_type` `DPoP`).
+//! DPoP at the token endpoint (RFC 9449 section 5): the proof in the `DPoP` header is read and
+//! its claims checked before the client authenticates, so a malformed, stale or misdirected
+//! proof is answered before any credential is looked at and never reaches the lockout; its
+//! signature is checked once the client has authenticated, so only a client that proved itself
+//! makes the isolate import a key (a stranger cannot push registered clients' keys out of the
+//! import caches); its `jti` is then claimed in the client's guard, so a stranger cannot fill a
+//! client's guard with proofs of their own. A valid proof binds the token to its key
+//! (`cnf.jkt`, `token_type` `DPoP`).
 
 use edgeauth_verify::dpop::DEFAULT_PROOF_WINDOW;
 use edgeauth_verify::{Proof, ProofAlg, ProofError, ProofRules};
@@ -10,7 +13,7 @@ use edgeauth_verify::{Proof, ProofAlg, ProofError, ProofRules};
 use crate::context::Ctx;
 use crate::error::Error;
 use crate::http::Request;
-use crate::jose::verify::verify;
+use crate::jose::verify::verify as verify_signature;
 use crate::jose::{Alg, PublicJwk};
 use crate::oauth::access_token::{Authorized, Confirmation};
 use crate::oauth::TOKEN_PATH;
@@ -20,26 +23,17 @@ use crate::support::json;
 /// Seconds a proof's `iat` may be from now, either way; its `jti` is held as long.
 pub const PROOF_WINDOW: u64 = DEFAULT_PROOF_WINDOW;
 
-/// A proof that passed every check but the replay check.
-#[derive(Debug)]
-pub struct CheckedProof {
-    /// The RFC 7638 thumbprint of its key: the token's `cnf.jkt`.
-    pub jkt: String,
-    jti: String,
-    iat: u64,
-}
-
 fn refused(e: ProofError) -> Error {
     Error::InvalidDpopProof(e.description().into())
 }
 
-/// The request's DPoP proof, checked in full for `POST` to this issuer's token endpoint:
-/// `None` when the request has none.
-pub async fn check(
+/// The request's DPoP proof for `POST` to this issuer's token endpoint, its form and claims
+/// checked (not its signature: [`verify`]); `None` when the request has none.
+pub fn parse<'r>(
     ctx: &Ctx<'_>,
-    req: &Request,
+    req: &'r Request,
     issuer: &str,
-) -> Result<Option<CheckedProof>, Error> {
+) -> Result<Option<Proof<'r>>, Error> {
     let Some(text) = req.header("dpop") else {
         return Ok(None);
     };
@@ -50,7 +44,13 @@ pub async fn check(
         window: PROOF_WINDOW,
         access_token: None,
     };
-    let proof = Proof::parse(text, &rules, ctx.now()).map_err(refused)?;
+    Proof::parse(text, &rules, ctx.now())
+        .map(Some)
+        .map_err(refused)
+}
+
+/// Checks the proof's signature with its own key, by the platform.
+pub async fn verify(ctx: &Ctx<'_>, proof: &Proof<'_>) -> Result<(), Error> {
     let platform = ctx.ports.verifier;
     proof
         .verify(|alg, key, input, signature| async move {
@@ -68,24 +68,19 @@ pub async fn check(
                 ProofAlg::RS256 => Alg::RS256,
                 ProofAlg::PS256 => Alg::PS256,
             };
-            verify(alg, &jwk, input, signature, platform)
+            verify_signature(alg, &jwk, input, signature, platform)
                 .await
                 .unwrap_or(false)
         })
         .await
-        .map_err(refused)?;
-    Ok(Some(CheckedProof {
-        jkt: proof.key.jkt,
-        jti: proof.jti,
-        iat: proof.iat,
-    }))
+        .map_err(refused)
 }
 
 /// Binds the token to the proof's key; a client registered with `dpop_bound_access_tokens`
 /// must have sent one.
 pub fn bind(
     client: &Client,
-    proof: Option<&CheckedProof>,
+    proof: Option<&Proof<'_>>,
     authorized: &mut Authorized,
 ) -> Result<(), Error> {
     match proof {
@@ -93,7 +88,7 @@ pub fn bind(
             let cnf = authorized
                 .confirmation
                 .get_or_insert_with(Confirmation::default);
-            cnf.jkt = Some(p.jkt.clone());
+            cnf.jkt = Some(p.key.jkt.clone());
             Ok(())
         }
         None if client.dpop_bound_access_tokens => Err(Error::InvalidDpopProof(
@@ -107,8 +102,8 @@ pub fn bind(
 /// for the proof's window: a second use is refused. Named apart from assertion `jti`s by the
 /// prefix: only an assertion the client signed itself could carry such a `jti`, and it would
 /// burn no one's proof but the client's own.
-pub async fn claim(ctx: &Ctx<'_>, client: &ClientId, proof: &CheckedProof) -> Result<(), Error> {
-    let key = ["\u{1}dpop ", &proof.jkt, " ", &proof.jti].concat();
+pub async fn claim(ctx: &Ctx<'_>, client: &ClientId, proof: &Proof<'_>) -> Result<(), Error> {
+    let key = ["\u{1}dpop ", &proof.key.jkt, " ", &proof.jti].concat();
     let until = proof.iat + PROOF_WINDOW;
     match ctx.ports.guards.claim_jti(client, &key, until).await? {
         true => Ok(()),

@@ -32,9 +32,9 @@ struct TokenResponse<'a> {
 pub async fn handle(ctx: &Ctx<'_>, req: &Request) -> Result<Response, Error> {
     let (form, grant) = parse(req)?;
     let issuer = ctx.config.issuer(&req.origin);
-    // Checked in full before the client authenticates: a bad proof never counts toward the
-    // lockout, and costs no storage.
-    let proof = dpop::check(ctx, req, issuer).await?;
+    // Its form and claims before the client authenticates (a bad proof never counts toward
+    // the lockout, and costs no storage); its signature after (see oauth::dpop).
+    let proof = dpop::parse(ctx, req, issuer)?;
     // Read before authenticating: a storage failure after an assertion's jti is claimed would
     // burn it, and the client could not send it again.
     let keys = ctx.key_ring().await?;
@@ -43,6 +43,9 @@ pub async fn handle(ctx: &Ctx<'_>, req: &Request) -> Result<Response, Error> {
         mut authorized,
     } = grant.run(ctx, req, &form, issuer).await?;
     let client_id = &client.record().client.client_id;
+    if let Some(proof) = &proof {
+        dpop::verify(ctx, proof).await?;
+    }
     dpop::bind(&client.record().client, proof.as_ref(), &mut authorized)?;
     // Counted in the isolate; the guard hears in batches (see services::token_quota).
     if let Some(limits) = &client.record().client.token_quota {

@@ -1,5 +1,6 @@
 //! The runtime's WebCrypto: RS256, PS256 and ES256 verification (native speed and no RSA or
-//! P-256 code in the wasm; the key comes from the client's registration only), Ed25519
+//! P-256 code in the wasm; the key comes from the client's registration, or from a DPoP proof
+//! of a client that authenticated), Ed25519
 //! verification of client assertions once the core's strict checks passed (about 90 µs
 //! natively against 200 µs in the wasm), and Ed25519 key derivation and signing of access
 //! tokens (native, several times faster than in wasm, which has no signing code at all).
@@ -114,14 +115,16 @@ impl PlatformVerifier for WebCrypto {
 
 thread_local! {
     /// Clients' Ed25519 public keys, imported: importing costs about as much as the operation
-    /// the key is for. Only keys that passed the strict checks of a registered client's key
-    /// land here.
+    /// the key is for. Only keys that passed the strict checks of a registered client's key,
+    /// or of an authenticated client's DPoP proof, land here: a stranger's never.
     static CLIENT_KEYS: Recent<[u8; 32], web_sys::CryptoKey> = const { Recent::new(32) };
     /// The server's own signing keys by kid (a handful over an isolate's life).
     static SIGNING_KEYS: Recent<String, web_sys::CryptoKey> = const { Recent::new(8) };
     /// RS256, PS256 and ES256 keys imported, by algorithm and public members: registered
-    /// clients' keys and DPoP proof keys, whose import costs about as much as the verification
-    /// and which a client sends again and again. Only a key WebCrypto accepted is held.
+    /// clients' keys and authenticated clients' DPoP proof keys, whose import costs about as
+    /// much as the verification and which a client sends again and again. Only a key WebCrypto
+    /// accepted is held, and never a stranger's (oauth::dpop checks a proof's signature after
+    /// client authentication).
     static IMPORTED: Recent<String, web_sys::CryptoKey> = const { Recent::new(64) };
 }
 

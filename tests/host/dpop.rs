@@ -122,7 +122,6 @@ fn an_invalid_proof_is_invalid_dpop_proof_and_never_counts_toward_lockout() {
         )
     };
     let cases = [
-        (forged, "the DPoP proof's signature is invalid"),
         (
             proof(&key, "ES256", "a", T0, |c| c["htm"] = json!("GET")),
             "the DPoP proof's htm is not this request's method",
@@ -158,16 +157,26 @@ fn an_invalid_proof_is_invalid_dpop_proof_and_never_counts_toward_lockout() {
             "the DPoP proof is not a well-formed JWT",
         ),
     ];
-    // With the wrong secret too: the proof is refused first, so nothing is counted.
+    // With the wrong secret too: the form and claims are checked first, so nothing is counted.
     for (p, why) in &cases {
         for s in [secret.as_str(), "wrong"] {
             assert_error(&with_proof(&h, &id, s, p), 400, "invalid_dpop_proof", why);
         }
     }
+    // A forged signature is checked once the client has authenticated (a stranger's proof
+    // never makes the isolate import a key): refused, and not counted.
+    assert_error(
+        &with_proof(&h, &id, &secret, &forged),
+        400,
+        "invalid_dpop_proof",
+        "the DPoP proof's signature is invalid",
+    );
     let v = h
         .admin(Method::Get, &format!("/admin/clients/{id}"), None)
         .1;
     assert_eq!(v["failed_attempts"], json!(0), "{v}");
+    // With a wrong secret the secret is what fails, and counts as any wrong secret does.
+    assert_eq!(with_proof(&h, &id, "wrong", &forged).status, 401);
     // Two DPoP headers arrive joined by a comma.
     let p = proof(&key, "ES256", "two", T0, |_| {});
     assert_error(
