@@ -4,8 +4,11 @@
 // of wasm, JS glue, GC and idle). The raw profile is saved for Chrome DevTools / speedscope.
 //
 //   EDGEAUTH_KEEP_NAMES=1 bash scripts/build.sh     # optional: Rust function names in the profile
-//   node bench/profile.mjs [--case basic|trivial|pkjwt|introspect] [--seconds 8]
+//   node bench/profile.mjs [--case basic|trivial|pkjwt|introspect|passthrough] [--seconds 8]
 //                          [--connections 32] [--interval-us 100] [--top 30]
+//
+// `passthrough` profiles the gateway Worker (crates/gateway/build/, `bash scripts/build.sh .
+// crates/gateway` first) on its public route to the JS hello-world, as bench/gateway.mjs runs it.
 //
 // Output: bench/results/profile-<case>-<date>.cpuprofile and a table on stdout.
 import { spawn, spawnSync } from 'node:child_process';
@@ -30,7 +33,7 @@ const { values: opt } = parseArgs({
     top: { type: 'string', default: '30' },
   },
 });
-const CASES = ['basic', 'trivial', 'pkjwt', 'introspect'];
+const CASES = ['basic', 'trivial', 'pkjwt', 'introspect', 'passthrough'];
 if (!CASES.includes(opt.case)) {
   console.error(`profile: --case is one of ${CASES.join(', ')}`);
   process.exit(2);
@@ -75,6 +78,7 @@ async function fixture(w) {
     lua: `wrk.method = "POST"\nwrk.body = ${JSON.stringify(body)}\nwrk.headers["Content-Type"] = "${form}"\n${auth ? `wrk.headers["Authorization"] = ${JSON.stringify(auth)}\n` : ''}`,
   });
   if (opt.case === 'trivial') return { path: '/healthz', lua: '' };
+  if (opt.case === 'passthrough') return { path: '/open/item', lua: '', base: w.gatewayUrl, target: 'gateway' };
   if (opt.case === 'basic') return post('/oauth/token', 'grant_type=client_credentials&scope=read', basic);
   if (opt.case === 'introspect') {
     const t = await (await fetch(`${w.url}/oauth/token`, {
@@ -128,17 +132,27 @@ function selfTimes(profile) {
 mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
 const inspectorPort = await freePort();
 // The Durable Objects' SQLite files on tmpfs, as bench/issuer.mjs keeps them (see STORAGE there).
-const w = await startWorkerd({ inspectorPort, stateRoot: memoryStateRoot() ?? undefined });
+const gateway = opt.case === 'passthrough'
+  ? {
+    hello: true,
+    gateway: {
+      vars: { ISSUER: 'https://issuer.bench.example', ROUTES: JSON.stringify([{ prefix: '/open', public: true, upstream: { service: 'UPSTREAM' } }]) },
+      services: { UPSTREAM: 'hello' },
+      healthPath: '/open/',
+    },
+  }
+  : {};
+const w = await startWorkerd({ inspectorPort, stateRoot: memoryStateRoot() ?? undefined, ...gateway });
 const script = join(ROOT, 'bench', 'results', `profile-${process.pid}.lua`);
 let c = {};
 try {
   c = await fixture(w);
   writeFileSync(script, c.lua);
-  const target = (await (await fetch(`http://127.0.0.1:${inspectorPort}/json/list`)).json()).find((t) => t.id === 'main');
+  const target = (await (await fetch(`http://127.0.0.1:${inspectorPort}/json/list`)).json()).find((t) => t.id === (c.target ?? 'main'));
   const ins = await inspector(target.webSocketDebuggerUrl);
   await ins.send('Profiler.enable');
   await ins.send('Profiler.setSamplingInterval', { interval: Number(opt['interval-us']) });
-  const wrk = spawn('wrk', ['-t1', `-c${opt.connections}`, `-d${seconds + 3}s`, '--latency', '-s', script, `${w.url}${c.path}`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const wrk = spawn('wrk', ['-t1', `-c${opt.connections}`, `-d${seconds + 3}s`, '--latency', '-s', script, `${c.base ?? w.url}${c.path}`], { stdio: ['ignore', 'pipe', 'inherit'] });
   let wrkOut = '';
   wrk.stdout.on('data', (d) => { wrkOut += d; });
   await sleep(2000); // warm-up, not profiled

@@ -57,8 +57,10 @@ function gatewayJwks(seed) {
 /** A local upstream that answers with what it received. */
 async function startUpstream() {
   const seen = [];
-  const server = http.createServer((req, res) => {
-    const echo = { method: req.method, url: req.url, headers: req.headers };
+  const server = http.createServer(async (req, res) => {
+    let body = '';
+    for await (const chunk of req) body += chunk;
+    const echo = { method: req.method, url: req.url, headers: req.headers, body };
     seen.push(echo);
     // An upstream that allows credentials and varies by encoding: the gateway must keep its
     // Vary, and drop the allowance on routes any origin may call.
@@ -85,6 +87,8 @@ function routes(upstreamUrl) {
     { prefix: '/api/admin', methods: ['GET'], audience: API, scopes: { all_of: ['admin'] }, upstream: { url: upstreamUrl } },
     { prefix: '/open/', public: true, upstream: { url: upstreamUrl }, cors: { origins: ['*'] } },
     { prefix: '/live/', audience: API, revocation: true, upstream: { url: upstreamUrl } },
+    // Port 1 on the loopback: nothing listens there, so the forward fails.
+    { prefix: '/gone/', public: true, upstream: { url: 'http://127.0.0.1:1' } },
   ];
 }
 
@@ -107,8 +111,8 @@ function rawGet(url, headers, method = 'GET') {
   });
 }
 
-async function call(path, headers = {}, method = 'GET') {
-  const r = await fetch(gateway.url + path, { method, headers });
+async function call(path, headers = {}, method = 'GET', body = undefined) {
+  const r = await fetch(gateway.url + path, { method, headers, body });
   const text = await r.text();
   let json = null;
   try { json = text ? JSON.parse(text) : null; } catch { json = null; }
@@ -286,6 +290,23 @@ describe('the gateway in front of an upstream', () => {
     for (const name of ['x-client-id', 'x-auth-subject', 'x-auth-actors']) {
       assert.equal(r.json.headers[name], undefined, name);
     }
+  });
+
+  it('sends a request body on with its method and content type, unchanged', async () => {
+    const form = 'grant_type=x&note=%E2%9C%93+a%26b';
+    const r = await call('/public/upload?x=1', { 'content-type': 'application/x-www-form-urlencoded' }, 'POST', form);
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json.method, 'POST');
+    assert.equal(r.json.url, '/public/upload?x=1');
+    assert.equal(r.json.body, form);
+    assert.equal(r.json.headers['content-type'], 'application/x-www-form-urlencoded');
+  });
+
+  it('answers 502 bad_gateway in JSON when the upstream cannot be reached', async () => {
+    const r = await call('/gone/item');
+    assert.equal(r.status, 502, r.text);
+    assert.deepEqual(r.json, { error: 'bad_gateway', error_description: 'the upstream could not be reached' });
+    assert.equal(r.headers.get('cache-control'), 'no-store');
   });
 
   it('denies an unmatched path with 404 and a JSON body', async () => {

@@ -9,7 +9,7 @@ use edgeauth_verify::{
     Scheme, Scopes, Verifier, VerifyError,
 };
 
-use crate::headers::{self, get, ResponseEdits};
+use crate::headers::{self, get, RequestEdits, ResponseEdits};
 use crate::reply::Reply;
 use crate::revocation::{Introspect, Revocation, Unavailable};
 use crate::routes::{canonical_path, Access, Miss, Route, ScopeRule, SenderConstraint, Upstream};
@@ -46,8 +46,10 @@ pub enum Target {
 pub struct Forward {
     /// Where it goes.
     pub target: Target,
-    /// Its headers, rewritten.
+    /// Its headers, rewritten: the caller's with [`Forward::request`] applied.
     pub headers: Vec<(String, String)>,
+    /// The changes to the caller's headers, as the shell makes them.
+    pub request: RequestEdits,
     /// Changes to the upstream's answer (hop-by-hop headers, CORS).
     pub response: ResponseEdits,
 }
@@ -223,14 +225,12 @@ impl<F: Fetch + Introspect + Clone> Gateway<F> {
             self.settings.subject_header.as_str(),
             self.settings.actors_header.as_str(),
         ];
+        let changes =
+            headers::forwarded(request.headers, &names, route.strip_authorization, identity);
         Outcome::Forward(Forward {
             target: target(route, path, query),
-            headers: headers::forwarded(
-                request.headers,
-                &names,
-                route.strip_authorization,
-                identity,
-            ),
+            headers: changes.apply(request.headers),
+            request: changes,
             response: edits,
         })
     }

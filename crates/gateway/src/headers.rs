@@ -25,15 +25,16 @@ pub fn get<'h>(headers: &'h [(String, String)], name: &str) -> Option<&'h str> {
         .map(|(_, v)| v.as_str())
 }
 
-/// The headers to forward: the caller's, less the hop-by-hop ones and every name its
-/// `Connection` header lists, less any copy of `identity` names the caller sent (only the
-/// gateway sets those), less `Authorization` when `strip_authorization`; then `set`.
+/// The changes to the caller's headers before they are forwarded: the hop-by-hop ones and
+/// every name its `Connection` header lists dropped, any copy of `identity` names the caller
+/// sent dropped (only the gateway sets those), `Authorization` dropped when
+/// `strip_authorization`; then `set`.
 pub fn forwarded(
     incoming: &[(String, String)],
     identity: &[&str],
     strip_authorization: bool,
     set: Vec<(String, String)>,
-) -> Vec<(String, String)> {
+) -> RequestEdits {
     // A caller listing a name in Connection asks every hop to drop it: honour that here, and
     // drop Connection itself so no hop after the gateway can be asked to drop what it sets.
     let listed: Vec<String> = incoming
@@ -50,13 +51,42 @@ pub fn forwarded(
             || identity.contains(&name.as_str())
             || (strip_authorization && name == "authorization")
     };
-    let mut out: Vec<(String, String)> = incoming
-        .iter()
-        .filter(|(n, _)| !dropped(n))
-        .cloned()
-        .collect();
-    out.extend(set);
-    out
+    RequestEdits {
+        drop: incoming
+            .iter()
+            .filter(|(n, _)| dropped(n))
+            .map(|(n, _)| n.clone())
+            .collect(),
+        set,
+    }
+}
+
+/// Changes to the caller's headers before the request goes on: the shell makes them on the
+/// runtime's own copy of the headers, so a request that needs none is sent with them as
+/// they came, uncopied.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RequestEdits {
+    /// Names removed (every copy; compared without case).
+    pub drop: Vec<String>,
+    /// Headers then set, replacing any copy.
+    pub set: Vec<(String, String)>,
+}
+
+impl RequestEdits {
+    /// The headers the upstream receives when the caller sent `incoming`.
+    pub fn apply(&self, incoming: &[(String, String)]) -> Vec<(String, String)> {
+        let replaced = |n: &str| {
+            self.drop.iter().any(|d| n.eq_ignore_ascii_case(d))
+                || self.set.iter().any(|(s, _)| n.eq_ignore_ascii_case(s))
+        };
+        let mut out: Vec<(String, String)> = incoming
+            .iter()
+            .filter(|(n, _)| !replaced(n))
+            .cloned()
+            .collect();
+        out.extend(self.set.iter().cloned());
+        out
+    }
 }
 
 /// Changes the gateway makes to the headers of an answer (CORS): applied to the upstream's

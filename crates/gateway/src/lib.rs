@@ -21,7 +21,7 @@ mod shell;
 
 pub use gateway::{Forward, Gateway, Incoming, Outcome, Target};
 pub use gateway::{InWasm, ProofSignatures};
-pub use headers::ResponseEdits;
+pub use headers::{RequestEdits, ResponseEdits};
 pub use reply::Reply;
 pub use revocation::{Credential, Introspect};
 pub use routes::{

@@ -2,7 +2,7 @@
 
 mod support;
 
-use edgeauth_gateway::{Gateway, Reply, ResponseEdits, Settings, Target};
+use edgeauth_gateway::{Gateway, Reply, RequestEdits, ResponseEdits, Settings, Target};
 use serde_json::json;
 use support::*;
 
@@ -174,6 +174,42 @@ fn hop_by_hop_headers_are_never_forwarded_in_any_case() {
     );
     assert!(f.response.change(|n| n == "proxy-authenticate"));
     assert!(!f.response.change(|n| n == "content-type"), "else uncopied");
+}
+
+#[test]
+fn the_shell_gets_the_header_changes_and_none_for_a_plain_public_request() {
+    let keys = Keys::default();
+    let g = gateway(&keys);
+    // Nothing to change: the shell sends the runtime's headers on uncopied.
+    let plain = [("accept", "text/plain"), ("x-trace", "1")];
+    let f = forwarded(run(&g, "GET", &format!("{BASE}/public/x"), &plain));
+    assert_eq!(f.request, RequestEdits::default());
+    let sent =
+        [("accept", "text/plain"), ("x-trace", "1")].map(|(n, v)| (n.to_string(), v.to_string()));
+    assert_eq!(f.headers, sent);
+    // A listed name, a hop-by-hop one and a spoofed identity header are dropped by name.
+    let spoofed = [
+        ("connection", "x-drop-me"),
+        ("x-drop-me", "1"),
+        ("upgrade", "h2c"),
+        ("x-client-id", "admin"),
+        ("accept", "text/plain"),
+    ];
+    let f = forwarded(run(&g, "GET", &format!("{BASE}/public/x"), &spoofed));
+    assert_eq!(
+        f.request.drop,
+        ["connection", "x-drop-me", "upgrade", "x-client-id"]
+    );
+    assert!(f.request.set.is_empty(), "a public route sets no identity");
+    let incoming: Vec<(String, String)> = spoofed
+        .iter()
+        .map(|(n, v)| (n.to_string(), v.to_string()))
+        .collect();
+    assert_eq!(f.request.apply(&incoming), f.headers);
+    assert_eq!(
+        f.headers,
+        [("accept".to_string(), "text/plain".to_string())]
+    );
 }
 
 #[test]

@@ -14,12 +14,15 @@ addEventListener('error', (e) => {
   if (e.error instanceof WebAssembly.RuntimeError) init.criticalError = true;
 });
 
+/** The 502 of a forward whose upstream could not be reached, or whose answer could not be edited. */
+const failed = (e) => wasm.bad_gateway(String(e));
+
 export default {
-  fetch(request, env, ctx) {
+  fetch(request, env) {
     if (init.criticalError) {
       init.criticalError = false;
       wasm.__wbg_reset_state();
     }
-    return wasm.fetch(request, env, ctx);
+    return wasm.fetch(request, env, failed);
   },
 };

@@ -5,18 +5,18 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use wasm_bindgen::prelude::wasm_bindgen;
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
 use worker::Env;
 
 use std::future::Future;
 use std::pin::Pin;
+use std::task::Poll;
 
 use edgeauth_verify::dpop::ProofKey;
 use edgeauth_verify::ProofAlg;
 
 use crate::gateway::{Forward, Gateway, Incoming, Outcome, ProofSignatures, Target};
-use crate::headers::list_with;
 use crate::reply::Reply;
 use crate::settings::{Settings, ISSUER_BINDING, SETTINGS};
 
@@ -39,12 +39,40 @@ thread_local! {
 
 /// The fetch entry, in place of `#[event(fetch)]`: it takes the runtime's request as it is
 /// (workers-rs would first read `request.cf`, which the runtime builds on first access, and
-/// copy the headers one call each) and answers with the runtime's response.
+/// copy the headers one call each) and answers with the runtime's response, or a promise of
+/// it. `failed` (from `entry.mjs`) answers a forward whose upstream could not be reached.
+///
+/// A request the core decides without waiting (a public route, a token whose keys are
+/// cached) is answered without a wasm future: its forward is one JS call that builds, sends
+/// and edits, and the runtime gets that call's promise as it is.
 #[wasm_bindgen(js_name = fetch)]
-pub async fn fetch(req: web_sys::Request, env: Env, _ctx: JsValue) -> web_sys::Response {
+pub fn fetch(req: web_sys::Request, env: Env, failed: js_sys::Function) -> JsValue {
+    let mut answer = Box::pin(answer(req, env, failed));
+    // Every future under it keeps the waker of its latest poll: should this first poll pend,
+    // the promise's polls replace the no-op waker before anything wakes it.
+    match answer
+        .as_mut()
+        .poll(&mut std::task::Context::from_waker(std::task::Waker::noop()))
+    {
+        Poll::Ready(response) => response,
+        Poll::Pending => {
+            wasm_bindgen_futures::future_to_promise(async move { Ok(answer.await) }).into()
+        }
+    }
+}
+
+/// The 502 for a forward whose upstream could not be reached (`why` goes to the log only).
+#[wasm_bindgen]
+pub fn bad_gateway(why: String) -> web_sys::Response {
+    let mut r = Reply::error(502, "bad_gateway", "the upstream could not be reached");
+    r.log = Some(format!("upstream fetch failed: {why}"));
+    reply(r)
+}
+
+async fn answer(req: web_sys::Request, env: Env, failed: js_sys::Function) -> JsValue {
     let gateway = match gateway(&env) {
         Ok(gateway) => gateway,
-        Err(problem) => return reply(Reply::misconfigured(&problem)),
+        Err(problem) => return reply(Reply::misconfigured(&problem)).into(),
     };
     let head = head(&req);
     let mut lines = head.split('\n');
@@ -63,15 +91,10 @@ pub async fn fetch(req: web_sys::Request, env: Env, _ctx: JsValue) -> web_sys::R
     };
     let now = (js_sys::Date::now() / 1000.0) as u64;
     match gateway.handle(&incoming, now).await {
-        Outcome::Reply(r) => reply(r),
-        Outcome::Forward(f) => match forward(&req, &url, &env, f).await {
-            Ok(response) => response,
-            Err(e) => {
-                let mut r = Reply::error(502, "bad_gateway", "the upstream could not be reached");
-                r.log = Some(format!("upstream fetch failed: {e}"));
-                reply(r)
-            }
-        },
+        Outcome::Reply(r) => reply(r).into(),
+        Outcome::Forward(f) => {
+            forward(&req, &env, f, &failed).unwrap_or_else(|why| bad_gateway(why).into())
+        }
     }
 }
 
@@ -110,8 +133,64 @@ export async function verify_proof(alg, jwk, input, signature) {
     return false;
   }
 }
-export function send(binding, request) {
-  return binding ? binding.fetch(request) : fetch(request);
+/** Lines (`a`, newline, `b`, ...; undefined for none) as a list. */
+const lines = (text) => (text === undefined ? [] : text.split('\\n'));
+/** Lines of names and values in turn (undefined for none) as [name, value] pairs. */
+function pairs(text) {
+  const parts = lines(text);
+  const out = [];
+  for (let i = 0; i + 1 < parts.length; i += 2) out.push([parts[i], parts[i + 1]]);
+  return out;
+}
+// The twin of list_with in headers.rs (the gateway's own replies use that one): `current`
+// with `token` added, or null when it lists it already (or is `*`).
+function listWith(current, token) {
+  const c = (current ?? '').trim();
+  if (c === '') return token;
+  const t = token.toLowerCase();
+  return c.split(',').some((x) => { x = x.trim(); return x === '*' || x.toLowerCase() === t; }) ? null : `${c}, ${token}`;
+}
+function edited(inner, remove, set, append) {
+  const h = inner.headers;
+  if (set === undefined && append === undefined && !remove.some((n) => h.has(n))) return inner;
+  // The upstream's headers are immutable: copy them into a new response around its body.
+  const copied = new Headers(h);
+  for (const n of remove) copied.delete(n);
+  for (const [n, v] of pairs(set)) copied.set(n, v);
+  for (const [n, token] of pairs(append)) {
+    const v = listWith(copied.get(n), token);
+    if (v !== null) copied.set(n, v);
+  }
+  return new Response(inner.body, { status: inner.status, statusText: inner.statusText, headers: copied });
+}
+export function forward(req, env, service, url, drop, set, remove, reset, append, failed) {
+  const init = { redirect: 'manual' };
+  // The runtime's own headers, copied only when something in them changes.
+  if (drop !== undefined || set !== undefined) {
+    const headers = new Headers(req.headers);
+    for (const n of lines(drop)) headers.delete(n);
+    for (const [n, v] of pairs(set)) headers.set(n, v);
+    init.headers = headers;
+  }
+  let outgoing;
+  if (url === undefined) {
+    // Method, headers and body as they came (less the changes), to the same URL.
+    outgoing = new Request(req, init);
+  } else {
+    init.method = req.method;
+    init.headers ??= req.headers;
+    const body = req.body;
+    if (body) init.body = body;
+    outgoing = new Request(url, init);
+  }
+  const binding = service === undefined ? undefined : env[service];
+  if (service !== undefined && (typeof binding !== 'object' || binding === null)) {
+    return Promise.resolve(failed(`no service binding ${service}`));
+  }
+  const sent = binding ? binding.fetch(outgoing) : fetch(outgoing);
+  return sent.then((inner) => {
+    try { return edited(inner, lines(remove), reset, append); } catch (e) { return failed(e); }
+  }, failed);
 }")]
 extern "C" {
     /// The request's method, URL, and each header's name and value, one a line, in one
@@ -119,9 +198,26 @@ extern "C" {
     fn head(req: &web_sys::Request) -> String;
     /// WebCrypto's verification of a DPoP proof's signature (`false` for anything it refuses).
     fn verify_proof(alg: &str, jwk: &str, input: &[u8], signature: &[u8]) -> js_sys::Promise;
-    /// The runtime's `fetch` of `request`, through the service `binding` if there is one.
-    #[wasm_bindgen(catch)]
-    fn send(binding: &JsValue, request: &web_sys::Request) -> Result<js_sys::Promise, JsValue>;
+    /// A promise of the upstream's answer to `req` sent on to `url` (its own URL if none),
+    /// through the service binding of `env` named `service` if there is one, else `fetch`:
+    /// its method and body, its headers less the `drop` names (`a\nb\n...`) and with `set`
+    /// (`name\nvalue\n...`), redirects handed back; then the answer less the `remove` names,
+    /// with `reset` (as `set`) and each `append` (name, token) list extended. `None` is an
+    /// empty list. Anything that fails, the send or the edit, is answered by `failed`.
+    #[wasm_bindgen(catch, js_name = forward)]
+    #[allow(clippy::too_many_arguments)]
+    fn forward_js(
+        req: &web_sys::Request,
+        env: &Env,
+        service: Option<&str>,
+        url: Option<&str>,
+        drop: Option<&str>,
+        set: Option<&str>,
+        remove: Option<&str>,
+        reset: Option<&str>,
+        append: Option<&str>,
+        failed: &js_sys::Function,
+    ) -> Result<js_sys::Promise, JsValue>;
 }
 
 /// DPoP proof signatures by the runtime's WebCrypto.
@@ -230,69 +326,62 @@ fn reply(r: Reply) -> web_sys::Response {
     })
 }
 
-/// Sends the request on with the rewritten headers, its method and body unchanged, redirects
-/// handed back to the caller; adds the CORS headers to the answer.
-async fn forward(
+/// Sends the request on with the header changes, its method and body unchanged, redirects
+/// handed back to the caller, and the answer edited (hop-by-hop and CORS headers): the
+/// promise of [`forward_js`], or why it could not be sent.
+fn forward(
     req: &web_sys::Request,
-    url: &str,
     env: &Env,
     f: Forward,
-) -> Result<web_sys::Response, String> {
-    let js = |e: JsValue| format!("{e:?}");
-    let headers = web_sys::Headers::new().map_err(js)?;
-    for (name, value) in &f.headers {
-        headers.append(name, value).map_err(js)?;
-    }
-    let init = web_sys::RequestInit::new();
-    init.set_method(&req.method());
-    init.set_headers(&headers);
-    init.set_redirect(web_sys::RequestRedirect::Manual);
-    if let Some(body) = req.body() {
-        init.set_body(&body);
-    }
-    let target_url = match &f.target {
-        Target::Url(u) => u.as_str(),
-        Target::Origin | Target::Service(_) => url,
+    failed: &js_sys::Function,
+) -> Result<JsValue, String> {
+    let (url, service) = match &f.target {
+        Target::Url(u) => (Some(u.as_str()), None),
+        Target::Origin => (None, None),
+        Target::Service(name) => (None, Some(name.as_str())),
     };
-    let outgoing = web_sys::Request::new_with_str_and_init(target_url, &init).map_err(js)?;
-    let binding = match &f.target {
-        Target::Service(name) => {
-            let binding = js_sys::Reflect::get(env, &JsValue::from_str(name))
-                .ok()
-                .filter(|b| b.is_object())
-                .ok_or_else(|| format!("no service binding {name}"))?;
-            Some(binding)
+    let pairs =
+        |list: &[(String, String)]| joined(list.iter().map(|(n, v)| (n.as_str(), v.as_str())));
+    let sent = forward_js(
+        req,
+        env,
+        service,
+        url,
+        listed(f.request.drop.iter().map(String::as_str)).as_deref(),
+        pairs(&f.request.set)?.as_deref(),
+        listed(f.response.remove.iter().copied()).as_deref(),
+        pairs(&f.response.set)?.as_deref(),
+        joined(f.response.append.iter().copied())?.as_deref(),
+        failed,
+    )
+    .map_err(|e| format!("{e:?}"))?;
+    Ok(sent.into())
+}
+
+/// Header names as `a\nb\n...`; `None` for none.
+fn listed<'a>(names: impl Iterator<Item = &'a str>) -> Option<String> {
+    let list = names.collect::<Vec<_>>().join("\n");
+    (!list.is_empty()).then_some(list)
+}
+
+/// Name and value pairs as `name\nvalue\n...`; `None` for none. No header may hold a line
+/// break: one that does is refused here, as the runtime would refuse it, rather than split
+/// into another header.
+fn joined<'a>(pairs: impl Iterator<Item = (&'a str, &'a str)>) -> Result<Option<String>, String> {
+    let mut out = String::new();
+    for (name, value) in pairs {
+        if [name, value]
+            .iter()
+            .any(|s| s.bytes().any(|b| b == b'\n' || b == b'\r'))
+        {
+            return Err(format!("the header {name} holds a line break"));
         }
-        Target::Origin | Target::Url(_) => None,
-    };
-    let binding = binding.unwrap_or(JsValue::UNDEFINED);
-    let sent = send(&binding, &outgoing).map_err(js)?;
-    let inner: web_sys::Response = JsFuture::from(sent).await.map_err(js)?.unchecked_into();
-    let upstream_headers = inner.headers();
-    if !f
-        .response
-        .change(|name| upstream_headers.has(name).unwrap_or(true))
-    {
-        return Ok(inner);
-    }
-    // The upstream's headers are immutable: copy them into a new response around its body.
-    let copied = web_sys::Headers::new_with_headers(&upstream_headers).map_err(js)?;
-    for name in &f.response.remove {
-        copied.delete(name).map_err(js)?;
-    }
-    for (name, value) in &f.response.set {
-        copied.set(name, value).map_err(js)?;
-    }
-    for (name, token) in &f.response.append {
-        let current = copied.get(name).map_err(js)?;
-        if let Some(value) = list_with(current.as_deref(), token) {
-            copied.set(name, &value).map_err(js)?;
+        if !out.is_empty() {
+            out.push('\n');
         }
+        out.push_str(name);
+        out.push('\n');
+        out.push_str(value);
     }
-    let init = web_sys::ResponseInit::new();
-    init.set_status(inner.status());
-    init.set_status_text(&inner.status_text());
-    init.set_headers(&copied);
-    let body = inner.body();
-    web_sys::Response::new_with_opt_readable_stream_and_init(body.as_ref(), &init).map_err(js)
+    Ok((!out.is_empty()).then_some(out))
 }
