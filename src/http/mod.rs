@@ -68,13 +68,19 @@ impl Method {
 /// translation); reading another is a bug that [`Request::header`] catches in every test.
 pub const REQUEST_HEADERS: [&str; 7] = [
     "authorization",
-    "content-type",
-    "content-length",
     "cf-access-jwt-assertion",
     "origin",
     "sec-fetch-site",
+    // Last, the [`BODY_HEADERS`]:
+    "content-type",
+    "content-length",
     "dpop",
 ];
+
+/// How many of [`REQUEST_HEADERS`], last, only a request with a body (`POST`, `PUT`, `PATCH`)
+/// has use for: its body's type and length, and a DPoP proof (read at the token endpoint
+/// only). For other methods the shell does not read them (three runtime calls a request).
+pub const BODY_HEADERS: usize = 3;
 
 /// The header by which a response names the static asset the shell sends as its body
 /// ([`Response::json_asset`]); the shell removes it.
@@ -323,8 +329,9 @@ mod tests {
 
     #[test]
     fn from_head_reads_method_url_and_the_present_headers() {
-        let r =
-            Request::from_head("POST\nhttps://issuer.example/oauth/token?x=1\nBasic YTpi\n\0\n29");
+        let r = Request::from_head(
+            "POST\nhttps://issuer.example/oauth/token?x=1\nBasic YTpi\n\0\n\0\n\0\n\0\n29",
+        );
         assert_eq!(r.method, Method::Post);
         assert_eq!(r.origin, "https://issuer.example");
         assert_eq!((r.path.as_str(), r.query.as_str()), ("/oauth/token", "x=1"));
@@ -336,7 +343,7 @@ mod tests {
 
     #[test]
     fn from_head_keeps_empty_values_and_survives_a_short_line() {
-        let r = Request::from_head("GET\nhttp://h/healthz\n\n\0");
+        let r = Request::from_head("GET\nhttp://h/healthz\n\n\0\n\0\n\0\n\0");
         assert_eq!(r.method, Method::Get);
         assert_eq!(r.path, "/healthz");
         assert_eq!(r.header("authorization"), Some(""));
@@ -346,6 +353,12 @@ mod tests {
         assert_eq!(r.method, Method::Other);
         assert!(r.headers.is_empty());
         assert_eq!(r.client_cert, None);
+    }
+
+    #[test]
+    fn the_body_headers_are_last_and_only_those_a_body_or_a_proof_needs() {
+        let last = &REQUEST_HEADERS[REQUEST_HEADERS.len() - BODY_HEADERS..];
+        assert_eq!(last, ["content-type", "content-length", "dpop"]);
     }
 
     #[test]

@@ -15,7 +15,9 @@ use crate::config::{Config, SETTINGS};
 use crate::context::isolate::activity;
 use crate::context::{Ctx, IsolateState};
 use crate::error::Error;
-use crate::http::{respond, Method, Request, Response, ASSET_HEADER, REQUEST_HEADERS};
+use crate::http::{
+    respond, Method, Request, Response, ASSET_HEADER, BODY_HEADERS, REQUEST_HEADERS,
+};
 use crate::ports::Ports;
 use crate::services::token_quota as quota;
 use crate::support::random::SystemRandom;
@@ -276,7 +278,8 @@ fn config(env: &Env) -> Result<Rc<Config>, String> {
 async fn translate(req: &web_sys::Request) -> Result<Request, Error> {
     // The runtime hands over a serialized WHATWG URL: split it rather than link a URL parser
     // (the `url` crate and its IDNA tables cost about 60 KB of wasm).
-    let mut request = Request::from_head(&HEADER_NAMES.with(|names| head(req, names)));
+    let mut request =
+        Request::from_head(&HEADER_NAMES.with(|names| head(req, names, BODY_HEADERS)));
     if matches!(request.method, Method::Post | Method::Patch | Method::Put) {
         let cap = router::max_body(&request.path);
         let declared = request.header("content-length").map(str::to_string);
@@ -286,10 +289,15 @@ async fn translate(req: &web_sys::Request) -> Result<Request, Error> {
 }
 
 #[wasm_bindgen(inline_js = "
-export function head(r, names) {
+export function head(r, names, bodiless) {
   const h = r.headers;
-  const line = r.method + '\\n' + r.url + '\\n' + names.map((n) => h.get(n) ?? '\\0').join('\\n');
-  if (r.method !== 'POST') return line;
+  const m = r.method;
+  // A request without a body has no use for the headers about one (nor for a DPoP proof,
+  // read at the token endpoint only): `bodiless` is how many of `names`, last, those are.
+  const read = m === 'POST' || m === 'PUT' || m === 'PATCH' ? names.length : names.length - bodiless;
+  let line = m + '\\n' + r.url;
+  for (let i = 0; i < names.length; i++) line += '\\n' + (i < read ? h.get(names[i]) ?? '\\0' : '\\0');
+  if (m !== 'POST') return line;
   const t = r.cf?.tlsClientAuth;
   if (!t) return line;
   return line + '\\n' + t.certPresented + '\\n' + t.certVerified + '\\n' +
@@ -298,10 +306,11 @@ export function head(r, names) {
 extern "C" {
     /// The request's method, URL and the headers in `names`, as [`Request::from_head`] reads
     /// them: one crossing and one string, where a call per part cost about 5 µs a request.
+    /// For a method without a body the last `bodiless` names are not read (absent).
     /// For a `POST` (only client authentication reads it), the client certificate's fields of
     /// `request.cf.tlsClientAuth` follow, when the edge gave them (mutual TLS on the hostname);
     /// other requests never touch `request.cf`, which the runtime builds on first access.
-    fn head(req: &web_sys::Request, names: &js_sys::Array) -> String;
+    fn head(req: &web_sys::Request, names: &js_sys::Array, bodiless: usize) -> String;
 }
 
 thread_local! {
@@ -335,27 +344,55 @@ async fn read_body(
 }
 
 #[wasm_bindgen(inline_js = "
-const kept = new Map();
-export function respond(status, head, body) {
-  let headers = kept.get(head);
-  if (headers === undefined) {
+const kept = [];
+export function respond(status, id, head, body) {
+  let headers = kept[id];
+  if (head !== undefined) {
     const record = {};
     const parts = head.split('\\n');
     for (let i = 0; i + 1 < parts.length; i += 2) record[parts[i]] = parts[i + 1];
-    headers = new Headers(record);
-    if (kept.size >= 64) kept.clear();
-    kept.set(head, headers);
+    headers = kept[id] = new Headers(record);
   }
   return new Response(body ?? null, { status, headers });
 }")]
 extern "C" {
-    /// A response with `status`, the headers in `head` (`name\nvalue\n...`) and `body`.
-    /// Each head gets a `Headers` object, built once and kept, which every response with that
-    /// head copies: about 10 µs a response less than a plain record, which the runtime reads
-    /// property by property (measured with a JS Worker, four headers). Every head the core
-    /// makes is one of a few fixed sets; at most 64 are kept, all dropped when that fills.
+    /// A response with `status`, the headers of head `id`, and `body`. Each head gets a
+    /// `Headers` object, built once and kept, which every response with that head copies:
+    /// about 10 µs a response less than a plain record, which the runtime reads property by
+    /// property (measured with a JS Worker, four headers). `head` (`name\nvalue\n...`) comes
+    /// with the first use of an id, or when [`HEADS`] gives the id to another head.
     #[wasm_bindgen(catch)]
-    fn respond(status: u16, head: &str, body: Option<&[u8]>) -> Result<web_sys::Response, JsValue>;
+    fn respond(
+        status: u16,
+        id: u32,
+        head: Option<&str>,
+        body: Option<&[u8]>,
+    ) -> Result<web_sys::Response, JsValue>;
+}
+
+/// The most heads kept: every head the core makes is one of a few fixed sets, but a header
+/// that carries a value (a challenge, say) makes more; when this fills, all are forgotten.
+const KEPT_HEADS: usize = 64;
+
+thread_local! {
+    /// The heads `respond` keeps, by id (their index): sending the id of a head seen before
+    /// spares decoding its text and finding it in a map.
+    static HEADS: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The id of `head`, and whether `respond` has yet to see it (the id is new, or reused).
+fn head_id(head: String) -> (u32, Option<String>) {
+    HEADS.with(|heads| {
+        let mut heads = heads.borrow_mut();
+        if let Some(i) = heads.iter().position(|h| *h == head) {
+            return (i as u32, None);
+        }
+        if heads.len() >= KEPT_HEADS {
+            heads.clear();
+        }
+        heads.push(head.clone());
+        ((heads.len() - 1) as u32, Some(head))
+    })
 }
 
 /// The runtime's response. A name given twice keeps its last value, as setting them one by one
@@ -371,18 +408,23 @@ fn into_js(response: Response) -> web_sys::Response {
         if !head.is_empty() {
             head.push('\n');
         }
-        head.push_str(&name.to_ascii_lowercase());
+        // The core's names are lower case already; a `Headers` record would fold them anyway.
+        head.extend(name.chars().map(|c| c.to_ascii_lowercase()));
         head.push('\n');
         head.push_str(value);
     }
     let body = (!response.body.is_empty()).then_some(response.body.as_slice());
     let built = match broken {
         true => Err(JsValue::from_str("a header holds a line break")),
-        false => respond(response.status, &head, body),
+        false => {
+            let (id, new) = head_id(head);
+            respond(response.status, id, new.as_deref(), body)
+        }
     };
     built.unwrap_or_else(|e| {
         worker::console_error!("building the response failed: {e:?}");
-        respond(500, "", Some(b"INTERNAL SERVER ERROR"))
+        let (id, new) = head_id(String::new());
+        respond(500, id, new.as_deref(), Some(b"INTERNAL SERVER ERROR"))
             .unwrap_or_else(|_| unreachable!("a plain 500 response is always valid"))
     })
 }

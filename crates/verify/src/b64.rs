@@ -12,18 +12,25 @@ const URL: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012
 /// Encodes bytes as base64url without padding.
 pub fn url_encode(bytes: impl AsRef<[u8]>) -> String {
     let bytes = bytes.as_ref();
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let n = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
-        // One byte gives two symbols, two give three, three give four.
-        for i in 0..=chunk.len() {
-            out.push(URL[(n >> (18 - 6 * i) & 63) as usize] as char);
-        }
+    // Whole groups four symbols at a time into bytes: a char at a time cost a token request
+    // about 3 µs in the wasm (UTF-8 encoding and a capacity check per symbol).
+    let mut out = Vec::with_capacity(bytes.len().div_ceil(3) * 4);
+    let symbol = |n: u32, shift: u32| URL[(n >> shift & 63) as usize];
+    let groups = bytes.chunks_exact(3);
+    let rest = groups.remainder();
+    for g in groups {
+        let n = u32::from(g[0]) << 16 | u32::from(g[1]) << 8 | u32::from(g[2]);
+        out.extend_from_slice(&[symbol(n, 18), symbol(n, 12), symbol(n, 6), symbol(n, 0)]);
     }
-    out
+    // One byte left gives two symbols, two give three.
+    let n = rest
+        .iter()
+        .enumerate()
+        .fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
+    for i in 0..rest.len() + usize::from(!rest.is_empty()) {
+        out.push(symbol(n, 18 - 6 * i as u32));
+    }
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// Decodes base64url without padding; `None` for anything else.
@@ -101,5 +108,30 @@ mod tests {
         assert_eq!(std_decode("===="), None);
         assert_eq!(std_decode("-_8="), None, "url alphabet");
         assert_eq!(std_decode(""), Some(vec![]));
+    }
+
+    #[test]
+    fn encodes_the_rfc_4648_vectors_and_round_trips_every_length() {
+        let vectors = [
+            ("f", "Zg"),
+            ("fo", "Zm8"),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg"),
+            ("fooba", "Zm9vYmE"),
+            ("foobar", "Zm9vYmFy"),
+        ];
+        for (plain, encoded) in vectors {
+            assert_eq!(url_encode(plain), encoded, "{plain}");
+        }
+        let bytes: Vec<u8> = (0..=255u8).rev().chain(0..=255).collect();
+        for len in 0..=bytes.len() {
+            let encoded = url_encode(&bytes[..len]);
+            assert_eq!(encoded.len(), (len * 4).div_ceil(3), "{len}");
+            assert_eq!(
+                url_decode(&encoded).as_deref(),
+                Some(&bytes[..len]),
+                "{len}"
+            );
+        }
     }
 }
