@@ -28,6 +28,8 @@
 //   basic_quota the same for a client with an enforced token quota (10,000,000 per hour and
 //               per day: never reached, so every token is counted, and reported in batches);
 //               --quota-rounds N adds N rounds of the two, in alternating order
+//   --goal-rounds N adds N rounds of hello, trivial, floor and basic back to back (alternating
+//               order), each printed with issue 27's ratios, and their median
 //   pkjwt       POST /oauth/token, private_key_jwt (Ed25519): every request its own pre-signed
 //               assertion with a unique jti; warm-up and run use disjoint sets, split per wrk
 //               thread. A replayed or expired assertion is a 401, so non-2xx must stay 0.
@@ -90,6 +92,10 @@ const { values: opt } = parseArgs({
     // Extra rounds of token Basic with and without a quota, in alternating order (the pair's
     // figures move with the machine's load between phases; alternating evens that out).
     'quota-rounds': { type: 'string', default: '0' },
+    // Extra rounds of the JS hello-world, the trivial route, the token floor and token Basic
+    // back to back, in alternating order: issue 27's ratios from measurements minutes apart
+    // drift with the machine; these pair them within a minute.
+    'goal-rounds': { type: 'string', default: '0' },
   },
 });
 const DURATION = Number(opt.duration);
@@ -584,13 +590,24 @@ try {
     }
     quotaRounds.push(measured);
   }
+  const goal = ['hello', 'trivial', 'floor', 'basic'].map((k) => cases.findIndex((c) => c.key === k));
+  const goalRounds = [];
+  for (let round = 0; goal.every((i) => i >= 0) && round < Number(opt['goal-rounds']); round++) {
+    const measured = {};
+    for (const i of round % 2 ? [...goal].reverse() : goal) {
+      const phase = measure(cases[i], i);
+      await phase('warmup', WARMUP);
+      measured[cases[i].key] = await phase('run', DURATION);
+    }
+    goalRounds.push(measured);
+  }
   rmSync(work, { recursive: true, force: true });
   // EDGEAUTH_BENCH_LOG=1: the end of workerd's own output (Worker errors, runtime warnings), the
   // last 60 lines or EDGEAUTH_BENCH_LOG_LINES (the harness keeps a bounded tail of it anyway).
   if (process.env.EDGEAUTH_BENCH_LOG) console.log(String(w.output).split("\n").slice(-Number(process.env.EDGEAUTH_BENCH_LOG_LINES || 60)).join("\n"));
   await w.stop();
   const peers = peersDir ? await runPeers() : null;
-  report(results, warmups, peers, quotaRounds);
+  report(results, warmups, peers, quotaRounds, goalRounds);
 } catch (e) {
   console.error('bench failed:', e);
   exitCode = 1;
@@ -607,7 +624,7 @@ function cpuSeconds(pid) {
 }
 
 // ---- report ---------------------------------------------------------------------------------
-function report(results, warmups, peers, quotaRounds = []) {
+function report(results, warmups, peers, quotaRounds = [], goalRounds = []) {
   const ms = (us) => (us / 1000).toFixed(2);
   const by = Object.fromEntries(results.map((x) => [x.key, x.r]));
   const trivial = by.trivial;
@@ -653,6 +670,21 @@ function report(results, warmups, peers, quotaRounds = []) {
       const median = (xs) => { const v = [...xs].sort((a, b) => a - b); const m = v.length >> 1; return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2; };
       out(`token quota, median of ${rounds.length} rounds: CPU ${pct(median(rounds.map((r) => r.basic_quota.cpu_us / r.basic.cpu_us - 1)))}, req/s ${pct(median(rounds.map((r) => r.basic_quota.rps / r.basic.rps - 1)))}`);
     }
+  }
+  if (goalRounds.length > 0) {
+    // Issue 27's aims: trivial at most 1.2x the hello-world's CPU, Basic at most 1.25x the
+    // floor's CPU and at least 0.8 of its req/s.
+    const median = (xs) => { const v = [...xs].sort((a, b) => a - b); const m = v.length >> 1; return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2; };
+    const ratios = goalRounds.map((g) => ({
+      trivial: g.trivial.cpu_us / g.hello.cpu_us,
+      cpu: g.basic.cpu_us / g.floor.cpu_us,
+      rps: g.basic.rps / g.floor.rps,
+    }));
+    for (const [n, g] of goalRounds.entries()) {
+      const x = ratios[n];
+      out(`goal round ${n + 1} (${n % 2 ? 'Basic first' : 'hello first'}): trivial ${g.trivial.cpu_us.toFixed(0)} against hello ${g.hello.cpu_us.toFixed(0)} µs (${x.trivial.toFixed(2)}x, aim <= 1.2); Basic ${g.basic.cpu_us.toFixed(0)} against floor ${g.floor.cpu_us.toFixed(0)} µs (${x.cpu.toFixed(2)}x, aim <= 1.25), req/s ${x.rps.toFixed(2)} (aim >= 0.8)`);
+    }
+    out(`goal rounds, median of ${ratios.length}: trivial / hello CPU ${median(ratios.map((x) => x.trivial)).toFixed(2)}x, Basic / floor CPU ${median(ratios.map((x) => x.cpu)).toFixed(2)}x, req/s ${median(ratios.map((x) => x.rps)).toFixed(2)}`);
   }
   if (by.floor_pkjwt && by.pkjwt) {
     out(`assertion floor: body + Ed25519 verify + sign cost the JS Worker ${over(by.floor_pkjwt, by.hello)} µs over its GET /; token private_key_jwt costs edgeauth ${over(by.pkjwt, trivial)} µs over its trivial route`);
