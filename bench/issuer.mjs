@@ -579,28 +579,23 @@ try {
     }
     results.push({ ...c, r: await phase('run', DURATION) });
   }
-  const pair = ['basic_quota', 'basic'].map((k) => cases.findIndex((c) => c.key === k));
-  const quotaRounds = [];
-  for (let round = 0; pair.every((i) => i >= 0) && round < Number(opt['quota-rounds']); round++) {
-    const measured = {};
-    for (const i of round % 2 ? [...pair].reverse() : pair) {
-      const phase = measure(cases[i], i);
-      await phase('warmup', WARMUP);
-      measured[cases[i].key] = await phase('run', DURATION);
+  /** `n` more rounds of the cases `keys`, back to back, the order reversed every other round. */
+  const rounds = async (keys, n) => {
+    const picked = keys.map((k) => cases.findIndex((c) => c.key === k));
+    const out = [];
+    for (let round = 0; picked.every((i) => i >= 0) && round < n; round++) {
+      const measured = {};
+      for (const i of round % 2 ? [...picked].reverse() : picked) {
+        const phase = measure(cases[i], i);
+        await phase('warmup', WARMUP);
+        measured[cases[i].key] = await phase('run', DURATION);
+      }
+      out.push(measured);
     }
-    quotaRounds.push(measured);
-  }
-  const goal = ['hello', 'trivial', 'floor', 'basic'].map((k) => cases.findIndex((c) => c.key === k));
-  const goalRounds = [];
-  for (let round = 0; goal.every((i) => i >= 0) && round < Number(opt['goal-rounds']); round++) {
-    const measured = {};
-    for (const i of round % 2 ? [...goal].reverse() : goal) {
-      const phase = measure(cases[i], i);
-      await phase('warmup', WARMUP);
-      measured[cases[i].key] = await phase('run', DURATION);
-    }
-    goalRounds.push(measured);
-  }
+    return out;
+  };
+  const quotaRounds = await rounds(['basic_quota', 'basic'], Number(opt['quota-rounds']));
+  const goalRounds = await rounds(['hello', 'trivial', 'floor', 'basic'], Number(opt['goal-rounds']));
   rmSync(work, { recursive: true, force: true });
   // EDGEAUTH_BENCH_LOG=1: the end of workerd's own output (Worker errors, runtime warnings), the
   // last 60 lines or EDGEAUTH_BENCH_LOG_LINES (the harness keeps a bounded tail of it anyway).
