@@ -69,6 +69,7 @@ pub fn bad_gateway(why: String) -> web_sys::Response {
     reply(r)
 }
 
+/// The answer to one request: the runtime's response, or (a forward) the promise of one.
 async fn answer(req: web_sys::Request, env: Env, failed: js_sys::Function) -> JsValue {
     let gateway = match gateway(&env) {
         Ok(gateway) => gateway,
